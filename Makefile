@@ -109,9 +109,12 @@ test-tsan:
 	  --no-tests=error
 
 example: deps build
-	./$(EXAMPLE_BIN)
-	@latest=$$(ls -1d "$${PORTER_BENCH_ROOT:-TICTOC_PERFORMANCE}"/*/ 2>/dev/null | LC_ALL=C sort | tail -n 1); \
-	echo "example: records are in $(CURDIR)/$${latest%/}"
+	@echo "./$(EXAMPLE_BIN)"; \
+	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	./$(EXAMPLE_BIN) | tee "$$log"; \
+	dir=$$(sed -n 's|^records saved in \(.*\)/$$|\1|p' "$$log"); \
+	case "$$dir" in /*) ;; *) dir="$(CURDIR)/$$dir" ;; esac; \
+	echo "example: records are in $$dir/"
 	@if [ -x $(CLI_BIN) ]; then \
 	  ./$(CLI_BIN) plots --path . --output PLOTS && \
 	  echo "example: charts are in $(CURDIR)/PLOTS/"; \
@@ -128,11 +131,11 @@ lint: configure
 	@echo "lint: clang-format clean ($(words $(FORMAT_FILES)) files)"
 	@if command -v cppcheck >/dev/null 2>&1; then \
 	  echo "lint: cppcheck src/record"; \
-	  cppcheck --project=$(BUILD_DIR)/compile_commands.json \
-	    --file-filter='$(CURDIR)/src/record/*' \
+	  mkdir -p $(BUILD_DIR)/cppcheck; \
+	  cppcheck --project=$(BUILD_DIR)/compile_commands.json --file-filter='src/record/*' \
 	    --enable=warning,performance,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --error-exitcode=1 --quiet \
-	    --cppcheck-build-dir=$(BUILD_DIR) -j $(JOBS); \
+	    --cppcheck-build-dir=$(BUILD_DIR)/cppcheck -j $(JOBS); \
 	elif command -v clang-tidy >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory tidy; \
 	else \
