@@ -1,0 +1,445 @@
+/*
+ * porter_bench.h - the recording library of porter_bench.
+ *
+ * porter_bench records, per iteration of a program, the time of every named
+ * step and (optionally) the process's memory, and saves the records as JSON
+ * files in the format of the original Python porter_bench.
+ *
+ * Thread-safety: every function in this header may be called from any
+ * thread at any time, unless its comment says otherwise. Two threads may
+ * share one benchmarker. The stack-allocated timers (pb_timer,
+ * pb_countdown, pb_timed_counter) are plain values: synchronise access to
+ * one of them yourself if several threads use it.
+ *
+ * Errors: functions that can fail return an int status, PB_OK (0) or a
+ * negative PB_E* code; pb_strerror() names it and pb_last_error() gives a
+ * message naming the file or value at fault for the calling thread.
+ *
+ * The library never exits, aborts, or prints on its own: warnings go through
+ * the hook set with pb_set_warning_handler() (stderr by default). The only
+ * functions that print are the ones named *print* / ptoc / pttoc.
+ *
+ * Compile-time switch: define PB_DISABLE before including this header (or
+ * with -DPB_DISABLE) and every PB_* recording macro expands to nothing.
+ */
+#ifndef PORTER_BENCH_H
+#define PORTER_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version and export                                                        */
+/* ------------------------------------------------------------------------ */
+
+#define PB_VERSION_MAJOR 0
+#define PB_VERSION_MINOR 1
+#define PB_VERSION_PATCH 0
+/** The version as one number: major * 10000 + minor * 100 + patch. */
+#define PB_VERSION_NUMBER (PB_VERSION_MAJOR * 10000 + PB_VERSION_MINOR * 100 + PB_VERSION_PATCH)
+#define PB_VERSION_STRING "0.1.0"
+
+#if defined(PB_STATIC)
+#define PB_EXPORT
+#elif defined(__GNUC__)
+#define PB_EXPORT __attribute__((visibility("default")))
+#else
+#define PB_EXPORT
+#endif
+
+/** Returns the library's version number (PB_VERSION_NUMBER of the build). */
+PB_EXPORT unsigned pb_version_number(void);
+/** Returns the library's version as a static string, e.g. "0.1.0". */
+PB_EXPORT const char *pb_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors and warnings                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** Status codes. PB_OK is 0; every error is negative. */
+typedef enum pb_status {
+  PB_OK = 0,
+  PB_EINVAL = -1,     /**< an argument is NULL, empty or out of range */
+  PB_ENOMEM = -2,     /**< an allocation failed; the record was dropped and counted */
+  PB_EIO = -3,        /**< a file could not be written, renamed or read */
+  PB_EJSON = -4,      /**< an extra's text is not one valid JSON value */
+  PB_ENOTSUP = -5,    /**< not supported here (e.g. GPU tracking without a GPU) */
+  PB_ENOITER = -6,    /**< no iteration has been opened yet; the call recorded nothing */
+  PB_EDISABLED = -7,  /**< the benchmarker is disabled; the call recorded nothing */
+  PB_EOWNED = -8      /**< the object belongs to a registry and cannot be destroyed */
+} pb_status;
+
+/** Returns a static, human-readable description of a status code. */
+PB_EXPORT const char *pb_strerror(int status);
+/** Returns the static name of a status code ("PB_EINVAL"), "PB_UNKNOWN" otherwise. */
+PB_EXPORT const char *pb_err_name(int status);
+/**
+ * Returns the message of the last error raised in the calling thread (e.g.
+ * "cannot rename 'x.tmp' to 'x': No space left on device"), or "" if none.
+ * The string is thread-local and valid until the thread's next failing call.
+ */
+PB_EXPORT const char *pb_last_error(void);
+
+/** A warning hook: receives one complete message without trailing newline. */
+typedef void (*pb_warning_fn)(const char *message, void *user_data);
+/**
+ * Replaces the process-wide warning hook; NULL restores the default, which
+ * writes "porter_bench: <message>\n" to stderr. The hook may be called from
+ * any thread and must not call back into porter_bench.
+ */
+PB_EXPORT void pb_set_warning_handler(pb_warning_fn fn, void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Clocks and low-level timers (stack-allocatable values)                    */
+/* ------------------------------------------------------------------------ */
+
+/** Monotonic clock (CLOCK_MONOTONIC) in nanoseconds. */
+PB_EXPORT uint64_t pb_now_ns(void);
+/** Wall clock (CLOCK_REALTIME) in nanoseconds since the Unix epoch. */
+PB_EXPORT int64_t pb_wall_ns(void);
+
+/** The original's Timer: tic starts it, toc reads it, ttoc reads and restarts. */
+typedef struct pb_timer {
+  uint64_t start_ns; /**< monotonic time of the last tic */
+} pb_timer;
+
+/** Starts (or restarts) the timer now. A zeroed timer counts from boot: tic it first. */
+PB_EXPORT void pb_timer_tic(pb_timer *t);
+/** Seconds since the last tic; 0 if t is NULL. */
+PB_EXPORT double pb_timer_toc(const pb_timer *t);
+/** Nanoseconds since the last tic; 0 if t is NULL. */
+PB_EXPORT uint64_t pb_timer_toc_ns(const pb_timer *t);
+/** Seconds since the last tic, then restarts the timer (one clock read serves both). */
+PB_EXPORT double pb_timer_ttoc(pb_timer *t);
+/** Prints "<message> <seconds>\n" to stdout (message may be NULL). */
+PB_EXPORT void pb_timer_ptoc(const pb_timer *t, const char *message);
+/** As pb_timer_ptoc, then restarts the timer. */
+PB_EXPORT void pb_timer_pttoc(pb_timer *t, const char *message);
+
+/** The original's CountDownClock: a timer with a duration. */
+typedef struct pb_countdown {
+  pb_timer timer;  /**< started by init, set and reset */
+  double duration; /**< seconds to count down */
+} pb_countdown;
+
+/** Sets the duration (seconds) and starts counting down now. */
+PB_EXPORT void pb_countdown_init(pb_countdown *c, double seconds);
+/** Same as pb_countdown_init: the original's set_count_down. */
+PB_EXPORT void pb_countdown_set(pb_countdown *c, double seconds);
+/** Restarts the count-down with the same duration. */
+PB_EXPORT void pb_countdown_reset(pb_countdown *c);
+/** Seconds left (negative once past the end); 0 if c is NULL. */
+PB_EXPORT double pb_countdown_time_left(const pb_countdown *c);
+/** True once more than the duration has passed since the last (re)start. */
+PB_EXPORT bool pb_countdown_completed(const pb_countdown *c);
+
+/** The original's TimedCounter: counts events and gives their frequency. */
+typedef struct pb_timed_counter {
+  pb_timer timer;      /**< runs from start (or reset) */
+  uint64_t count;      /**< events counted */
+  uint64_t stop_count; /**< count frozen by stop */
+  uint64_t stop_ns;    /**< elapsed time frozen by stop; 0 = not stopped */
+  bool enabled;        /**< when false every call is a no-op */
+} pb_timed_counter;
+
+/** Initialises a counter (count 0, clock started now), enabled or not. */
+PB_EXPORT void pb_timed_counter_init(pb_timed_counter *c, bool enabled);
+/** Restarts the clock only if the count is zero. */
+PB_EXPORT void pb_timed_counter_start(pb_timed_counter *c);
+/** Freezes the count and the elapsed time. */
+PB_EXPORT void pb_timed_counter_stop(pb_timed_counter *c);
+/** Counts one event. */
+PB_EXPORT void pb_timed_counter_count(pb_timed_counter *c);
+/**
+ * Events per second: frozen count / frozen time once stopped, else count /
+ * time since start. Returns 0 when disabled or when no time has passed.
+ */
+PB_EXPORT double pb_timed_counter_frequency(const pb_timed_counter *c);
+/** Restarts the clock and sets the count to zero (stop values are kept). */
+PB_EXPORT void pb_timed_counter_reset(pb_timed_counter *c);
+/** Disables the counter: every later call is a no-op. */
+PB_EXPORT void pb_timed_counter_disable(pb_timed_counter *c);
+
+/* ------------------------------------------------------------------------ */
+/* Benchmarker                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** An opaque benchmarker: iterations of named, timed steps (and memory). */
+typedef struct pb_bench pb_bench;
+
+/** Names of the record files: "<path>" + one of these suffixes. */
+#define PB_SUFFIX_DATA "_STEP_DICT_DATA.json"
+#define PB_SUFFIX_SUMMARY "_STEP_DICT_SUMMARY.json"
+#define PB_SUFFIX_MEMORY "_MEMORY.json"
+
+/**
+ * Creates a benchmarker whose records are saved as "<path>_STEP_DICT_DATA.json"
+ * and so on (path "performance/base" writes into folder "performance", as the
+ * original's Benchmarker(file) does). The folder is created at the first save.
+ * Enabled, memory tracking off, auto-save off.
+ * Returns PB_OK and sets *out, or PB_EINVAL (NULL/empty path) or PB_ENOMEM.
+ * The caller owns *out and frees it with pb_bench_destroy().
+ */
+PB_EXPORT int pb_bench_create(const char *path, pb_bench **out);
+/**
+ * Frees a benchmarker and its records (unsaved records are lost: call
+ * pb_save first). NULL is a no-op. Returns PB_EOWNED and does nothing if the
+ * benchmarker belongs to a registry. No other thread may use b during or
+ * after the call.
+ */
+PB_EXPORT int pb_bench_destroy(pb_bench *b);
+/** The path prefix given at creation (owned by b); NULL if b is NULL. */
+PB_EXPORT const char *pb_bench_path(const pb_bench *b);
+
+/**
+ * Opens an iteration without closing the one before it (the original's
+ * start): if an iteration is open, its clocks restart; otherwise a new one
+ * opens. Returns PB_OK, PB_EDISABLED, PB_EINVAL or PB_ENOMEM.
+ */
+PB_EXPORT int pb_start(pb_bench *b);
+/**
+ * Closes the open iteration (as pb_gstop) and opens the next one. With memory
+ * tracking on, records a "gstep" memory record and the probe's time as the
+ * time step "gstep_memory"; the new iteration's GLOBAL clock starts after it.
+ */
+PB_EXPORT int pb_gstep(pb_bench *b);
+/**
+ * Closes the open iteration: records the time step "gstop", a "gstop" memory
+ * record and the "gstop_memory" time step when memory tracking is on, then
+ * the iteration's GLOBAL time and STOP_TIME. No open iteration: a no-op
+ * returning PB_OK (as the original). Triggers the auto-save every N gstops.
+ */
+PB_EXPORT int pb_gstop(pb_bench *b);
+/**
+ * Records the time since the previous step (or the iteration's start) under
+ * topic. With per-step memory tracking on, also records a memory record and
+ * the probe's time as "<topic>_MEMORY_STEP". After a gstop and before the
+ * next gstep the step joins the last (closed) iteration, as the original.
+ * Returns PB_ENOITER (nothing recorded) before the first iteration,
+ * PB_EDISABLED when disabled, PB_ENOMEM when the record was dropped.
+ */
+PB_EXPORT int pb_step(pb_bench *b, const char *topic);
+/**
+ * pb_step with the original's extras: time_extra and memory_extra are each
+ * NULL or the text of one JSON value (e.g. "{\"batch\":3}"), stored as
+ * given. Invalid text returns PB_EJSON: the step is still recorded, with a
+ * null extra, and no file is ever corrupted.
+ */
+PB_EXPORT int pb_step_ex(pb_bench *b, const char *topic, const char *time_extra,
+                         const char *memory_extra);
+
+/** An interned topic of one benchmarker: the fastest way to name a step. */
+typedef uint32_t pb_topic;
+/** Sentinel returned by pb_topic_intern on failure. */
+#define PB_TOPIC_INVALID UINT32_MAX
+/** Interns topic in b and returns its id (valid for b only), or PB_TOPIC_INVALID. */
+PB_EXPORT pb_topic pb_topic_intern(pb_bench *b, const char *topic);
+/** pb_step with a topic id from pb_topic_intern(b, ...). PB_EINVAL for a bad id. */
+PB_EXPORT int pb_step_id(pb_bench *b, pb_topic topic);
+
+/** Enables recording (the default). */
+PB_EXPORT void pb_enable(pb_bench *b);
+/** Disables recording: recording calls return PB_EDISABLED, saves do nothing. */
+PB_EXPORT void pb_disable(pb_bench *b);
+/** True when b is enabled. */
+PB_EXPORT bool pb_is_enabled(const pb_bench *b);
+
+/** Auto-save after every n-th closed iteration; 0 turns it off. */
+PB_EXPORT void pb_set_save_on_gstop(pb_bench *b, unsigned n);
+/** Auto-save after every step when on (slow: meant for crash forensics). */
+PB_EXPORT void pb_set_save_on_step(pb_bench *b, bool on);
+
+/**
+ * Turns memory tracking on: a memory record at every gstep and gstop, and at
+ * every step when per_step is true. Each record holds the resident set size,
+ * the exact peak since the benchmarker's previous record (or, where the
+ * kernel refuses to reset the peak, a polling thread's estimate) and the
+ * malloc heap in use. Returns PB_OK, or PB_EINVAL.
+ */
+PB_EXPORT int pb_enable_memory_tracking(pb_bench *b, bool per_step);
+/** Turns memory tracking off (records already taken are kept). */
+PB_EXPORT void pb_disable_memory_tracking(pb_bench *b);
+/**
+ * Sets the period (seconds, > 0; default 0.1) of the polling thread used for
+ * peaks where the kernel does not let the process reset its peak. Process-wide.
+ */
+PB_EXPORT int pb_set_peak_poll_period(double seconds);
+
+/**
+ * Turns GPU memory tracking on for b (a "cuda memory usage" object in every
+ * memory record). Returns PB_ENOTSUP where pb_cuda_available() is false.
+ */
+PB_EXPORT int pb_enable_cuda_memory_tracking(pb_bench *b);
+/** Turns GPU memory tracking off. */
+PB_EXPORT void pb_disable_cuda_memory_tracking(pb_bench *b);
+/**
+ * True where GPU memory tracking works: the NVIDIA management library loads
+ * and a device answers. The build never depends on CUDA.
+ */
+PB_EXPORT bool pb_cuda_available(void);
+
+/**
+ * Optional exact GPU step times, off by default: when on, every clock read of
+ * b (steps, gstep, gstop) is preceded by cudaDeviceSynchronize(), looked up
+ * in the CUDA runtime the program has already loaded (never loaded by
+ * porter_bench). Without it, asynchronous GPU work is charged to whichever
+ * later step waits for it. Returns PB_ENOTSUP (and stays off) where no CUDA
+ * runtime is loaded in the process.
+ */
+PB_EXPORT int pb_set_cuda_sync(pb_bench *b, bool on);
+
+/**
+ * Writes the three record files of b, each replaced atomically (temporary
+ * file + rename), from a snapshot taken under b's lock: recording threads
+ * are not stalled while the files are written. Concurrent saves of one
+ * benchmarker are combined, never interleaved: when pb_save returns PB_OK the
+ * files hold at least every record made before the call. An open iteration
+ * is included with STOP_TIME 0. Returns PB_OK (also when disabled: nothing
+ * written), PB_EIO (pb_last_error names the file and the reason) or
+ * PB_ENOMEM. Records stay in memory either way.
+ */
+PB_EXPORT int pb_save(pb_bench *b);
+
+/** Counters of one benchmarker, for tests and diagnostics. */
+typedef struct pb_bench_stats {
+  uint64_t iterations;      /**< iterations opened */
+  uint64_t steps;           /**< time records held (user steps, gstop, *_memory) */
+  uint64_t memory_records;  /**< memory records held */
+  uint64_t topics;          /**< distinct topics interned */
+  uint64_t dropped;         /**< records dropped for lack of memory */
+  uint64_t saves;           /**< saves that wrote files */
+  uint64_t save_errors;     /**< saves that failed */
+  uint64_t bytes_held;      /**< bytes of memory holding the records */
+} pb_bench_stats;
+
+/** Fills *out with b's counters. Returns PB_OK or PB_EINVAL. */
+PB_EXPORT int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out);
+
+/**
+ * The original's IterBench, as a loop condition:
+ *   for (size_t i = 0; pb_iter(b, i, n); i++) { ... pb_step(b, "x"); ... }
+ * Calls pb_gstep and returns true while i < n; at i == n calls pb_gstop and
+ * returns false. A NULL b just counts.
+ */
+PB_EXPORT bool pb_iter(pb_bench *b, size_t i, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Registry (the original's GlobalBenchmarker / bench_dict)                  */
+/* ------------------------------------------------------------------------ */
+
+/** An opaque, thread-safe map from names to benchmarkers it owns. */
+typedef struct pb_registry pb_registry;
+
+/** The default root folder of runs; PORTER_BENCH_ROOT overrides it. */
+#define PB_DEFAULT_ROOT "TICTOC_PERFORMANCE"
+/** Environment variable that moves the default root. */
+#define PB_ENV_ROOT "PORTER_BENCH_ROOT"
+
+/**
+ * Creates a registry whose benchmarker "<name>" saves to
+ * "<root>/<timestamp>/<name>_*.json". root NULL means $PORTER_BENCH_ROOT if
+ * set and non-empty, else "TICTOC_PERFORMANCE" (relative to the current
+ * directory). The timestamp is UTC, sortable and unique to this registry:
+ * "2026-11-26T07-15-42.123456Z" (a "-N" suffix is added if that folder
+ * already exists when it is first created).
+ * The caller owns *out (pb_registry_destroy).
+ */
+PB_EXPORT int pb_registry_create(const char *root, pb_registry **out);
+/** Frees the registry and every benchmarker it owns. NULL is a no-op. */
+PB_EXPORT void pb_registry_destroy(pb_registry *r);
+/**
+ * Returns the benchmarker called name, creating it on first use (enabled
+ * unless the registry is disabled). The pointer stays valid until the
+ * registry is destroyed. Returns NULL for a NULL/empty name or on failure
+ * (see pb_last_error). Names are mapped to file names by a documented rule:
+ * bytes other than [A-Za-z0-9._-] become '_', and a changed name gets a hash
+ * suffix so that two names never share a file.
+ */
+PB_EXPORT pb_bench *pb_registry_get(pb_registry *r, const char *name);
+/**
+ * Moves later benchmarkers to a new run folder "<root>/<new timestamp>/"
+ * (the original's set_default_path). Benchmarkers already created keep theirs.
+ */
+PB_EXPORT int pb_registry_set_default_path(pb_registry *r, const char *root);
+/**
+ * Copies the registry's run folder ("<root>/<timestamp>") into buf (size n,
+ * NUL-terminated). Returns the length, or PB_EINVAL if buf is too small.
+ */
+PB_EXPORT int pb_registry_run_dir(pb_registry *r, char *buf, size_t n);
+/** Enables every benchmarker of the registry, and those created later. */
+PB_EXPORT void pb_registry_enable(pb_registry *r);
+/** Disables every benchmarker of the registry, and those created later. */
+PB_EXPORT void pb_registry_disable(pb_registry *r);
+/**
+ * Saves every benchmarker of the registry (none if the registry is disabled).
+ * Returns PB_OK or the first error met; every benchmarker is tried.
+ */
+PB_EXPORT int pb_registry_save(pb_registry *r);
+/** Number of benchmarkers in the registry. */
+PB_EXPORT size_t pb_registry_size(pb_registry *r);
+
+/** The process-wide default registry (the original's bench_dict), created on first use. */
+PB_EXPORT pb_registry *pb_default_registry(void);
+/** Shorthand for pb_registry_get(pb_default_registry(), name). */
+PB_EXPORT pb_bench *pb_get(const char *name);
+/** The process-wide default benchmarker, path "performance_benchmark/default". */
+PB_EXPORT pb_bench *pb_default_bench(void);
+/** The process-wide default timer (the original's module-level timer). */
+PB_EXPORT pb_timer *pb_default_timer(void);
+
+/* ------------------------------------------------------------------------ */
+/* Toggles                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Environment variable holding 8 binary digits; bit 0 is the rightmost. */
+#define PB_ENV_TOGGLES "TICTOC_TOGGLES"
+/**
+ * Toggle i (0..7) as parsed from $TICTOC_TOGGLES at the first call. A
+ * malformed value gives one warning and all toggles off. False for i > 7.
+ */
+PB_EXPORT bool pb_toggle(unsigned i);
+/** All 8 toggles as a bit mask (bit i = toggle i). */
+PB_EXPORT unsigned pb_toggles(void);
+/**
+ * Parses text as TICTOC_TOGGLES does into *mask. Returns PB_OK, or PB_EINVAL
+ * (mask set to 0) unless text is 1 to 8 characters of '0'/'1'. NULL means "0".
+ */
+PB_EXPORT int pb_parse_toggles(const char *text, unsigned *mask);
+
+/* ------------------------------------------------------------------------ */
+/* Recording macros: vanish when PB_DISABLE is defined                       */
+/* ------------------------------------------------------------------------ */
+
+#ifdef PB_DISABLE
+#define PB_STEP(b, topic) ((void)0)
+#define PB_STEP_EX(b, topic, time_extra, memory_extra) ((void)0)
+#define PB_GSTEP(b) ((void)0)
+#define PB_GSTOP(b) ((void)0)
+#define PB_START(b) ((void)0)
+#define PB_SAVE(b) ((void)0)
+#else
+/** Records a step (see pb_step); the status is discarded. */
+#define PB_STEP(b, topic) ((void)pb_step((b), (topic)))
+/** Records a step with extras (see pb_step_ex). */
+#define PB_STEP_EX(b, topic, time_extra, memory_extra) \
+  ((void)pb_step_ex((b), (topic), (time_extra), (memory_extra)))
+/** Closes the iteration and opens the next (see pb_gstep). */
+#define PB_GSTEP(b) ((void)pb_gstep((b)))
+/** Closes the iteration (see pb_gstop). */
+#define PB_GSTOP(b) ((void)pb_gstop((b)))
+/** Opens an iteration (see pb_start). */
+#define PB_START(b) ((void)pb_start((b)))
+/** Saves the records (see pb_save). */
+#define PB_SAVE(b) ((void)pb_save((b)))
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTER_BENCH_H */

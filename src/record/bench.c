@@ -1,0 +1,541 @@
+/*
+ * bench.c - the benchmarker: iterations of timed steps and memory records.
+ *
+ * Semantics follow the original's Benchmarker call for call (see
+ * docs/RECORDING.md): a step's time is the gap since the previous step or the
+ * iteration's start; gstop records a "gstop" step and closes the iteration
+ * with its GLOBAL time; gstep closes and opens; with memory tracking on, the
+ * probe's own time is recorded as "gstep_memory", "<topic>_MEMORY_STEP" and
+ * "gstop_memory". See bench.h for the locks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+/* ---- creation ---- */
+
+static int bench_init(pb_bench *b, const char *path) {
+  memset(b, 0, sizeof *b);
+  atomic_init(&b->enabled, 1);
+  atomic_init(&b->mem_on, 0);
+  atomic_init(&b->cuda_sync, 0);
+  pthread_mutex_init(&b->lock, NULL);
+  pthread_mutex_init(&b->op_lock, NULL);
+  pthread_mutex_init(&b->save_mu, NULL);
+  pthread_cond_init(&b->save_cv, NULL);
+  pb__segvec_init(&b->recs, sizeof(pb__rec));
+  pb__segvec_init(&b->iters, sizeof(pb__iter));
+  pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
+  pb__segvec_init(&b->extras, sizeof(const char *));
+  pb__topics_init(&b->topics);
+  pb__arena_init(&b->arena);
+  b->path = strdup(path);
+  b->t_gstop = pb__topics_intern(&b->topics, &b->arena, "gstop", 5);
+  b->t_gstep = pb__topics_intern(&b->topics, &b->arena, "gstep", 5);
+  b->t_gstep_memory = pb__topics_intern(&b->topics, &b->arena, "gstep_memory", 12);
+  b->t_gstop_memory = pb__topics_intern(&b->topics, &b->arena, "gstop_memory", 12);
+  if (!b->path || b->t_gstop == PB_TOPIC_INVALID || b->t_gstep == PB_TOPIC_INVALID ||
+      b->t_gstep_memory == PB_TOPIC_INVALID || b->t_gstop_memory == PB_TOPIC_INVALID) {
+    return PB_ENOMEM;
+  }
+  return PB_OK;
+}
+
+void pb__bench_free(pb_bench *b) {
+  if (!b) return;
+  pb__peak_unsubscribe(&b->peak);
+  pb__gpu_tracker_free(b->gpu);
+  pb__segvec_free(&b->recs);
+  pb__segvec_free(&b->iters);
+  pb__segvec_free(&b->mrecs);
+  pb__segvec_free(&b->extras);
+  pb__topics_free(&b->topics);
+  pb__arena_free(&b->arena);
+  pthread_mutex_destroy(&b->lock);
+  pthread_mutex_destroy(&b->op_lock);
+  pthread_mutex_destroy(&b->save_mu);
+  pthread_cond_destroy(&b->save_cv);
+  free(b->path);
+  free(b);
+}
+
+static int create(const char *path, bool owned, pb_bench **out) {
+  if (!out) return pb__fail(PB_EINVAL, "pb_bench_create: out is NULL");
+  *out = NULL;
+  if (!path || !*path) return pb__fail(PB_EINVAL, "pb_bench_create: the path is NULL or empty");
+  pb_bench *b = malloc(sizeof *b);
+  if (!b) return pb__fail(PB_ENOMEM, "out of memory creating benchmarker '%s'", path);
+  if (bench_init(b, path) != PB_OK) {
+    pb__bench_free(b);
+    return pb__fail(PB_ENOMEM, "out of memory creating benchmarker '%s'", path);
+  }
+  b->owned = owned;
+  *out = b;
+  return PB_OK;
+}
+
+int pb_bench_create(const char *path, pb_bench **out) { return create(path, false, out); }
+
+int pb__bench_create_owned(const char *path, pb_bench **out) { return create(path, true, out); }
+
+int pb_bench_destroy(pb_bench *b) {
+  if (!b) return PB_OK;
+  if (b->owned) {
+    return pb__fail(PB_EOWNED, "benchmarker '%s' belongs to a registry: destroy the registry",
+                    b->path);
+  }
+  pb__bench_free(b);
+  return PB_OK;
+}
+
+const char *pb_bench_path(const pb_bench *b) { return b ? b->path : NULL; }
+
+/* ---- appending (caller holds b->lock) ---- */
+
+static pb__iter *last_iter(pb_bench *b) { return pb__segvec_at(&b->iters, b->iters.n - 1); }
+
+static int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+  pb__rec *r = pb__segvec_push(&b->recs);
+  if (!r) {
+    b->dropped++;
+    b->step_t0 = now;
+    return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
+  }
+  r->ns = now > b->step_t0 ? now - b->step_t0 : 0;
+  r->topic = topic;
+  r->extra = extra;
+  b->step_t0 = now;
+  last_iter(b)->nrec++;
+  return PB_OK;
+}
+
+/* Copies a (checked) extra into the arena; returns its index + 1, or 0. */
+static uint32_t store_extra(pb_bench *b, const char *text) {
+  if (!text) return 0;
+  if (b->extras.n >= UINT32_MAX - 1) return 0;
+  char *copy = pb__arena_dup(&b->arena, text, strlen(text));
+  const char **slot = copy ? pb__segvec_push(&b->extras) : NULL;
+  if (!slot) {
+    b->dropped++;
+    return 0;
+  }
+  *slot = copy;
+  return (uint32_t)b->extras.n;
+}
+
+static int open_iter(pb_bench *b, uint64_t now) {
+  pb__iter *it = pb__segvec_push(&b->iters);
+  if (!it) {
+    b->dropped++;
+    return pb__fail(PB_ENOMEM, "out of memory opening an iteration of '%s'", b->path);
+  }
+  it->first = b->recs.n;
+  it->nrec = 0;
+  it->global_crono = 0;
+  it->global_ns = 0;
+  it->start_wall_ns = pb_wall_ns();
+  it->stop_wall_ns = 0;
+  b->have_iter = true;
+  b->open = true;
+  b->step_t0 = b->global_t0 = now;
+  b->mem_crono = 0;
+  return PB_OK;
+}
+
+static void close_iter(pb_bench *b, uint64_t now) {
+  pb__iter *it = last_iter(b);
+  it->global_ns = now > b->global_t0 ? now - b->global_t0 : 0;
+  it->global_crono = it->nrec;
+  it->stop_wall_ns = pb_wall_ns();
+  b->open = false;
+  b->gstops++;
+}
+
+/* ---- memory records ---- */
+
+typedef struct probe {
+  pb__mem_sample mem;
+  char cuda[1024];
+  size_t cuda_len;
+  bool has_cuda;
+} probe;
+
+/* Probes memory (and GPU memory). Caller holds b->op_lock, not b->lock. */
+static void take_probe(pb_bench *b, probe *p) {
+  pb__mem_probe(&b->peak, &p->mem);
+  p->has_cuda = b->cuda_on && b->gpu &&
+                pb__gpu_probe(b->gpu, p->cuda, sizeof p->cuda, &p->cuda_len) == PB_OK;
+}
+
+/* Appends a memory record to the last iteration. Caller holds b->lock. */
+static int push_mrec(pb_bench *b, uint32_t topic, const probe *p, const char *extra) {
+  pb__mrec *m = pb__segvec_push(&b->mrecs);
+  if (!m) {
+    b->dropped++;
+    return pb__fail(PB_ENOMEM, "out of memory recording memory of '%s': dropped", b->path);
+  }
+  m->iter = b->iters.n - 1;
+  m->rss = p->mem.rss;
+  m->peak = p->mem.peak;
+  m->heap = p->mem.heap;
+  m->topic = topic;
+  m->extra = store_extra(b, extra);
+  m->cuda = p->has_cuda ? store_extra(b, p->cuda) : 0;
+  m->crono = b->mem_crono++;
+  return PB_OK;
+}
+
+/*
+ * Probes and records memory under `topic`, then the probe's time as the time
+ * step `time_topic`. Caller holds b->op_lock only.
+ */
+static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const char *extra) {
+  probe p;
+  take_probe(b, &p);
+  pthread_mutex_lock(&b->lock);
+  int rc = push_mrec(b, topic, &p, extra);
+  int rc2 = push_rec(b, time_topic, pb_now_ns(), 0);
+  pthread_mutex_unlock(&b->lock);
+  return rc ? rc : rc2;
+}
+
+/* ---- the recording calls ---- */
+
+static void gpu_sync_if(pb_bench *b) {
+  if (atomic_load_explicit(&b->cuda_sync, memory_order_relaxed)) pb__gpu_sync();
+}
+
+/* Takes op_lock when memory tracking is on; returns whether it did. */
+static bool op_begin(pb_bench *b) {
+  if (!atomic_load_explicit(&b->mem_on, memory_order_relaxed)) return false;
+  pthread_mutex_lock(&b->op_lock);
+  return true;
+}
+
+static void op_end(pb_bench *b, bool held) {
+  if (held) pthread_mutex_unlock(&b->op_lock);
+}
+
+/*
+ * Closes the open iteration (the shared part of gstop and gstep). Caller
+ * holds op_lock if `held`, not b->lock. Sets *autosave when the save-every-N
+ * rule fires.
+ */
+static int gstop_part(pb_bench *b, bool held, bool *autosave) {
+  gpu_sync_if(b);
+  pthread_mutex_lock(&b->lock);
+  if (!b->open) {
+    pthread_mutex_unlock(&b->lock);
+    return PB_OK;
+  }
+  uint64_t now = pb_now_ns();
+  int rc = push_rec(b, b->t_gstop, now, 0);
+  bool probe_it = held && b->peak.linked;
+  if (probe_it) {
+    pthread_mutex_unlock(&b->lock);
+    int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
+    if (!rc) rc = rc2;
+    pthread_mutex_lock(&b->lock);
+    now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
+  }
+  close_iter(b, now);
+  *autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+  pthread_mutex_unlock(&b->lock);
+  return rc;
+}
+
+int pb_gstop(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_gstop: benchmarker is NULL");
+  if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
+  bool held = op_begin(b);
+  bool autosave = false;
+  int rc = gstop_part(b, held, &autosave);
+  op_end(b, held);
+  if (autosave) {
+    int src = pb_save(b);
+    if (!rc) rc = src;
+  }
+  return rc;
+}
+
+int pb_gstep(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_gstep: benchmarker is NULL");
+  if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
+  bool held = op_begin(b);
+  bool autosave = false;
+  int rc = gstop_part(b, held, &autosave);
+  if (autosave) { /* save the closed iteration before the next one opens */
+    op_end(b, held);
+    int src = pb_save(b);
+    if (!rc) rc = src;
+    held = op_begin(b);
+  }
+  pthread_mutex_lock(&b->lock);
+  int rc2 = open_iter(b, pb_now_ns());
+  bool probe_it = held && b->peak.linked && rc2 == PB_OK;
+  pthread_mutex_unlock(&b->lock);
+  if (probe_it) {
+    rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
+    pthread_mutex_lock(&b->lock);
+    b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
+    pthread_mutex_unlock(&b->lock);
+  }
+  op_end(b, held);
+  return rc ? rc : rc2;
+}
+
+int pb_start(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_start: benchmarker is NULL");
+  if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
+  gpu_sync_if(b);
+  int rc = PB_OK;
+  pthread_mutex_lock(&b->lock);
+  uint64_t now = pb_now_ns();
+  if (b->open) {
+    b->step_t0 = b->global_t0 = now;
+  } else {
+    rc = open_iter(b, now);
+  }
+  pthread_mutex_unlock(&b->lock);
+  return rc;
+}
+
+/* Resolves a topic id (or name) under b->lock; PB_TOPIC_INVALID on failure. */
+static uint32_t resolve_topic(pb_bench *b, uint32_t id, const char *name) {
+  if (name) return pb__topics_lookup(&b->topics, &b->arena, name);
+  return id < b->topics.infos.n ? id : PB_TOPIC_INVALID;
+}
+
+/* The id of "<topic>_MEMORY_STEP", interned on first use. Caller holds b->lock. */
+static uint32_t memstep_topic(pb_bench *b, uint32_t topic) {
+  pb__topic_info *ti = pb__segvec_at(&b->topics.infos, topic);
+  if (ti->memstep != PB_TOPIC_INVALID) return ti->memstep;
+  static const char suffix[] = "_MEMORY_STEP";
+  size_t len = ti->len + sizeof suffix - 1;
+  char *name = malloc(len + 1);
+  if (!name) return PB_TOPIC_INVALID;
+  memcpy(name, ti->name, ti->len);
+  memcpy(name + ti->len, suffix, sizeof suffix);
+  uint32_t id = pb__topics_intern(&b->topics, &b->arena, name, len);
+  free(name);
+  ti = pb__segvec_at(&b->topics.infos, topic); /* stable, but re-read for clarity */
+  ti->memstep = id;
+  return id;
+}
+
+static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *time_extra,
+                       const char *memory_extra) {
+  if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
+  int json_rc = PB_OK;
+  if (time_extra && !pb__json_valid(time_extra, strlen(time_extra))) {
+    json_rc = pb__fail(PB_EJSON, "time_extra of step '%s' is not one JSON value: recorded as null",
+                       topic ? topic : "(id)");
+    time_extra = NULL;
+  }
+  if (memory_extra && !pb__json_valid(memory_extra, strlen(memory_extra))) {
+    json_rc = pb__fail(PB_EJSON, "memory_extra of step '%s' is not one JSON value: recorded as null",
+                       topic ? topic : "(id)");
+    memory_extra = NULL;
+  }
+  bool held = op_begin(b);
+  gpu_sync_if(b);
+  pthread_mutex_lock(&b->lock);
+  if (!b->have_iter) {
+    pthread_mutex_unlock(&b->lock);
+    op_end(b, held);
+    return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
+  }
+  uint64_t now = pb_now_ns();
+  uint32_t t = resolve_topic(b, id, topic);
+  int rc;
+  if (t == PB_TOPIC_INVALID) {
+    b->step_t0 = now;
+    b->dropped += topic != NULL;
+    rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
+               : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
+  } else {
+    rc = push_rec(b, t, now, store_extra(b, time_extra));
+  }
+  bool probe_it = held && b->mem_per_step && b->peak.linked && t != PB_TOPIC_INVALID;
+  uint32_t ms = probe_it ? memstep_topic(b, t) : PB_TOPIC_INVALID;
+  bool autosave = b->save_on_step;
+  pthread_mutex_unlock(&b->lock);
+  if (probe_it && ms != PB_TOPIC_INVALID) {
+    int rc2 = record_memory(b, t, ms, memory_extra);
+    if (!rc) rc = rc2;
+  }
+  op_end(b, held);
+  if (autosave) {
+    int src = pb_save(b);
+    if (!rc) rc = src;
+  }
+  return rc ? rc : json_rc;
+}
+
+int pb_step(pb_bench *b, const char *topic) {
+  if (!b || !topic) return pb__fail(PB_EINVAL, "pb_step: benchmarker or topic is NULL");
+  return step_common(b, 0, topic, NULL, NULL);
+}
+
+int pb_step_ex(pb_bench *b, const char *topic, const char *time_extra, const char *memory_extra) {
+  if (!b || !topic) return pb__fail(PB_EINVAL, "pb_step_ex: benchmarker or topic is NULL");
+  return step_common(b, 0, topic, time_extra, memory_extra);
+}
+
+int pb_step_id(pb_bench *b, pb_topic topic) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_step_id: benchmarker is NULL");
+  return step_common(b, topic, NULL, NULL, NULL);
+}
+
+pb_topic pb_topic_intern(pb_bench *b, const char *topic) {
+  if (!b || !topic) return PB_TOPIC_INVALID;
+  pthread_mutex_lock(&b->lock);
+  uint32_t id = pb__topics_intern(&b->topics, &b->arena, topic, strlen(topic));
+  pthread_mutex_unlock(&b->lock);
+  return id;
+}
+
+bool pb_iter(pb_bench *b, size_t i, size_t n) {
+  if (i < n) {
+    if (b) pb_gstep(b);
+    return true;
+  }
+  if (b) pb_gstop(b);
+  return false;
+}
+
+/* ---- configuration ---- */
+
+void pb_enable(pb_bench *b) {
+  if (b) atomic_store(&b->enabled, 1);
+}
+
+void pb_disable(pb_bench *b) {
+  if (b) atomic_store(&b->enabled, 0);
+}
+
+bool pb_is_enabled(const pb_bench *b) {
+  return b && atomic_load(&((pb_bench *)b)->enabled);
+}
+
+void pb_set_save_on_gstop(pb_bench *b, unsigned n) {
+  if (!b) return;
+  pthread_mutex_lock(&b->lock);
+  b->save_on_gstop = n;
+  pthread_mutex_unlock(&b->lock);
+}
+
+void pb_set_save_on_step(pb_bench *b, bool on) {
+  if (!b) return;
+  pthread_mutex_lock(&b->lock);
+  b->save_on_step = on;
+  pthread_mutex_unlock(&b->lock);
+}
+
+int pb_enable_memory_tracking(pb_bench *b, bool per_step) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_enable_memory_tracking: benchmarker is NULL");
+  pthread_mutex_lock(&b->op_lock);
+  int rc = b->peak.linked ? PB_OK : pb__peak_subscribe(&b->peak);
+  pthread_mutex_lock(&b->lock);
+  b->mem_per_step = per_step;
+  pthread_mutex_unlock(&b->lock);
+  atomic_store(&b->mem_on, rc == PB_OK);
+  pthread_mutex_unlock(&b->op_lock);
+  return rc;
+}
+
+void pb_disable_memory_tracking(pb_bench *b) {
+  if (!b) return;
+  pthread_mutex_lock(&b->op_lock);
+  atomic_store(&b->mem_on, 0);
+  pb__peak_unsubscribe(&b->peak);
+  pthread_mutex_unlock(&b->op_lock);
+}
+
+bool pb_cuda_available(void) { return pb__gpu_available(); }
+
+int pb_enable_cuda_memory_tracking(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
+  if (!pb__gpu_available()) {
+    return pb__fail(PB_ENOTSUP, "GPU memory tracking is not available (no NVIDIA driver or GPU)");
+  }
+  int rc = PB_OK;
+  pthread_mutex_lock(&b->op_lock);
+  if (!b->gpu) b->gpu = pb__gpu_tracker_new();
+  if (b->gpu) {
+    b->cuda_on = true;
+  } else {
+    rc = pb__fail(PB_ENOMEM, "cannot create a GPU tracker for '%s'", b->path);
+  }
+  pthread_mutex_unlock(&b->op_lock);
+  return rc;
+}
+
+void pb_disable_cuda_memory_tracking(pb_bench *b) {
+  if (!b) return;
+  pthread_mutex_lock(&b->op_lock);
+  b->cuda_on = false;
+  pthread_mutex_unlock(&b->op_lock);
+}
+
+int pb_set_cuda_sync(pb_bench *b, bool on) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_set_cuda_sync: benchmarker is NULL");
+  if (on && !pb__gpu_sync_available()) {
+    atomic_store(&b->cuda_sync, 0);
+    return pb__fail(PB_ENOTSUP, "no CUDA runtime is loaded in this process: cannot synchronise");
+  }
+  atomic_store(&b->cuda_sync, on);
+  return PB_OK;
+}
+
+int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
+  if (!b || !out) return pb__fail(PB_EINVAL, "pb_bench_get_stats: NULL argument");
+  pthread_mutex_lock(&b->lock);
+  out->iterations = b->iters.n;
+  out->steps = b->recs.n;
+  out->memory_records = b->mrecs.n;
+  out->topics = b->topics.infos.n;
+  out->dropped = b->dropped;
+  out->saves = b->saves;
+  out->save_errors = b->save_errors;
+  out->bytes_held = b->recs.bytes + b->iters.bytes + b->mrecs.bytes + b->extras.bytes +
+                    b->topics.infos.bytes + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
+  pthread_mutex_unlock(&b->lock);
+  return PB_OK;
+}
+
+/* ---- saving: combine concurrent requests, write outside every lock ---- */
+
+int pb_save(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_save: benchmarker is NULL");
+  if (!atomic_load(&b->enabled)) return PB_OK;
+  pthread_mutex_lock(&b->save_mu);
+  uint64_t ticket = ++b->save_requested;
+  while (b->save_done < ticket && b->saving) pthread_cond_wait(&b->save_cv, &b->save_mu);
+  if (b->save_done >= ticket) { /* another thread's save covered this request */
+    int rc = b->save_rc;
+    if (rc) pb__fail(rc, "%s", b->save_msg);
+    pthread_mutex_unlock(&b->save_mu);
+    return rc;
+  }
+  b->saving = true;
+  uint64_t covers = b->save_requested;
+  pthread_mutex_unlock(&b->save_mu);
+
+  int rc = pb__bench_write(b);
+
+  pthread_mutex_lock(&b->lock);
+  if (rc) b->save_errors++;
+  else b->saves++;
+  pthread_mutex_unlock(&b->lock);
+  pthread_mutex_lock(&b->save_mu);
+  b->saving = false;
+  b->save_done = covers;
+  b->save_rc = rc;
+  snprintf(b->save_msg, sizeof b->save_msg, "%s", rc ? pb_last_error() : "");
+  pthread_cond_broadcast(&b->save_cv);
+  pthread_mutex_unlock(&b->save_mu);
+  return rc;
+}

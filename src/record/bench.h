@@ -1,0 +1,82 @@
+/*
+ * bench.h - the benchmarker's private layout, shared by bench.c and save.c.
+ */
+#ifndef PB_RECORD_BENCH_H
+#define PB_RECORD_BENCH_H
+
+#include "gpu.h"
+#include "internal.h"
+
+/*
+ * Locks of one benchmarker, always taken in this order, never the reverse:
+ *
+ *   op_lock  serialises whole memory-tracked operations (step, gstep, gstop
+ *            with memory tracking on) so that a probe's records land in the
+ *            iteration it measured. Held while probing memory (a /proc read,
+ *            NVML query): no file I/O, no save. Untouched when tracking is off.
+ *   lock     guards every field marked (L): recording state, the record
+ *            stores' counts and the configuration. Held only for appends and
+ *            for the snapshot a save takes: never during I/O, never while
+ *            calling another object (the memory probe runs before it is taken).
+ *   save_mu  guards the fields marked (S), the save combiner: concurrent saves
+ *            wait on save_cv instead of interleaving. Never held during I/O.
+ */
+struct pb_bench {
+  atomic_int enabled;   /* read with one relaxed load on the hot path */
+  atomic_int mem_on;    /* memory tracking on (mirrors mem_tracking, for op_lock) */
+  atomic_int cuda_sync; /* synchronise the GPU before each clock read */
+  pthread_mutex_t lock;
+  pthread_mutex_t op_lock;
+
+  /* recording state (L) */
+  bool have_iter;     /* an iteration exists (open or closed) */
+  bool open;          /* the last iteration is open */
+  uint64_t step_t0;   /* monotonic ns of the previous step or the start */
+  uint64_t global_t0; /* monotonic ns of the iteration's start */
+  uint32_t mem_crono; /* memory records in the current iteration */
+  uint64_t gstops;    /* iterations closed */
+
+  /* stores (L); elements below the counts are immutable except the last iteration */
+  pb__segvec recs;   /* pb__rec */
+  pb__segvec iters;  /* pb__iter */
+  pb__segvec mrecs;  /* pb__mrec */
+  pb__segvec extras; /* const char * (JSON text in the arena) */
+  pb__topics topics;
+  pb__arena arena;
+
+  /* well-known topic ids (L) */
+  uint32_t t_gstop, t_gstep_memory, t_gstop_memory, t_gstep;
+
+  /* configuration (L) */
+  unsigned save_on_gstop;
+  bool save_on_step;
+  bool mem_per_step;
+  bool cuda_on;
+  pb__peak_sub peak; /* linked while memory tracking is on */
+  pb__gpu_tracker *gpu;
+
+  /* counters (L) */
+  uint64_t dropped;
+  uint64_t saves;
+  uint64_t save_errors;
+
+  /* save combiner (S) */
+  pthread_mutex_t save_mu;
+  pthread_cond_t save_cv;
+  uint64_t save_requested; /* tickets handed out */
+  uint64_t save_done;      /* every ticket <= this has been served */
+  bool saving;             /* a thread is writing */
+  int save_rc;             /* status of the last finished save */
+  char save_msg[512];      /* its error message */
+
+  /* immutable after creation */
+  char *path;
+  bool owned; /* belongs to a registry */
+};
+
+/** Creates a benchmarker owned by a registry (pb_bench_destroy refuses it). */
+int pb__bench_create_owned(const char *path, pb_bench **out);
+/** Destroys any benchmarker, owned or not. */
+void pb__bench_free(pb_bench *b);
+
+#endif

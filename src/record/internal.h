@@ -1,0 +1,232 @@
+/*
+ * internal.h - declarations shared by the recording library's source files.
+ *
+ * Internal names carry the pb__ prefix and are hidden from the shared
+ * library's exports (default visibility is hidden; only PB_EXPORT is public).
+ */
+#ifndef PB_RECORD_INTERNAL_H
+#define PB_RECORD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "porter_bench.h"
+
+/* ---- errors and warnings (error.c) ---- */
+
+/** Records a printf-style message as the calling thread's last error; returns status. */
+int pb__fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Sends one printf-style warning through the warning hook. */
+void pb__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- segmented arrays (store.c) ----
+ * A growable array whose elements never move: segment k holds
+ * PB__SEG_BASE << k elements. Appending is a pointer bump in steady state.
+ * Readers may index elements below a count they obtained under the owner's
+ * lock without holding it, since written elements are never moved or freed
+ * before the array is destroyed. */
+#define PB__SEG_BASE 256u
+#define PB__SEG_MAX 40
+
+typedef struct pb__segvec {
+  void *seg[PB__SEG_MAX]; /* segment k: PB__SEG_BASE << k elements */
+  size_t n;               /* elements in use */
+  size_t elem;            /* element size in bytes */
+  char *cur;              /* next free slot in the last segment */
+  char *end;              /* end of the last segment */
+  size_t bytes;           /* bytes allocated */
+} pb__segvec;
+
+void pb__segvec_init(pb__segvec *v, size_t elem);
+void pb__segvec_free(pb__segvec *v);
+/** Slow path of pb__segvec_push: allocates the next segment. */
+void *pb__segvec_grow(pb__segvec *v);
+
+/** Appends one zero-uninitialised element; returns it, or NULL when out of memory. */
+static inline void *pb__segvec_push(pb__segvec *v) {
+  if (v->cur == v->end) return pb__segvec_grow(v);
+  void *slot = v->cur;
+  v->cur += v->elem;
+  v->n++;
+  return slot;
+}
+
+/** Element i (< v->n); works on a copied pb__segvec as well. */
+static inline void *pb__segvec_at(const pb__segvec *v, size_t i) {
+  size_t q = i / PB__SEG_BASE + 1;
+  unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)q);
+  size_t off = i - PB__SEG_BASE * (((size_t)1 << k) - 1);
+  return (char *)v->seg[k] + off * v->elem;
+}
+
+/* ---- string arena (store.c): stable, NUL-terminated copies ---- */
+typedef struct pb__arena {
+  char *chunk;  /* current chunk */
+  size_t used;  /* bytes used in it */
+  size_t cap;   /* its capacity */
+  void *chunks; /* list of chunks to free (first word links) */
+  size_t bytes; /* bytes allocated */
+} pb__arena;
+
+void pb__arena_init(pb__arena *a);
+void pb__arena_free(pb__arena *a);
+/** Copies len bytes of s plus a NUL; returns the copy or NULL (no memory). */
+char *pb__arena_dup(pb__arena *a, const char *s, size_t len);
+
+/* ---- topics (store.c): interned names of one benchmarker ---- */
+typedef struct pb__topic_info {
+  const char *name;  /* NUL-terminated, in the arena */
+  uint32_t len;      /* strlen(name) */
+  uint32_t memstep;  /* id of "<name>_MEMORY_STEP", or PB_TOPIC_INVALID */
+} pb__topic_info;
+
+typedef struct pb__topics {
+  pb__segvec infos;  /* pb__topic_info by id (stable) */
+  uint32_t *slots;   /* open-addressing table of id + 1 (0 = empty) */
+  uint32_t nslots;   /* power of two */
+  struct {
+    const char *ptr; /* a caller's string seen before */
+    uint32_t id;
+  } cache[64];       /* pointer cache in front of the hash table */
+} pb__topics;
+
+void pb__topics_init(pb__topics *t);
+void pb__topics_free(pb__topics *t);
+/** Interns name (len bytes); returns its id or PB_TOPIC_INVALID (no memory). */
+uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t len);
+/** pb__topics_intern for a NUL-terminated caller string, with the pointer cache. */
+uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
+
+/* ---- records ---- */
+
+/** One timed call: 16 bytes. */
+typedef struct pb__rec {
+  uint64_t ns;    /* gap since the previous step or the iteration start */
+  uint32_t topic; /* topic id */
+  uint32_t extra; /* 0 = null, else index + 1 into the extras table */
+} pb__rec;
+
+/** One iteration: its time records are recs[first .. first + nrec). */
+typedef struct pb__iter {
+  uint64_t first;        /* index of the first time record */
+  uint32_t nrec;         /* number of time records */
+  uint32_t global_crono; /* crono_counter of GLOBAL (calls before the close) */
+  uint64_t global_ns;    /* GLOBAL time; valid once closed */
+  int64_t start_wall_ns; /* START_TIME */
+  int64_t stop_wall_ns;  /* STOP_TIME; 0 while open */
+} pb__iter;
+
+#define PB__NONE (-1)
+
+/** One memory record. Values are bytes; PB__NONE means null. */
+typedef struct pb__mrec {
+  uint64_t iter;  /* iteration index */
+  int64_t rss;    /* "total memory usage" */
+  int64_t peak;   /* "max memory usage" */
+  int64_t heap;   /* "heap memory usage" */
+  uint32_t topic; /* topic id */
+  uint32_t extra; /* 0 = null, else index + 1 into the extras table */
+  uint32_t cuda;  /* 0 = null, else index + 1 into the extras table (JSON object text) */
+  uint32_t crono; /* position among the iteration's memory records */
+} pb__mrec;
+
+/* ---- JSON text checking (json_check.c) ---- */
+
+/** Length (2..4) of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 if invalid. */
+int pb__utf8_seq(const unsigned char *p, const unsigned char *end);
+/** True when text[0..len) is exactly one JSON value (RFC 8259), nesting <= 512. */
+bool pb__json_valid(const char *text, size_t len);
+
+/* ---- memory probes (memprobe.c) ---- */
+
+/** A benchmarker's peak accumulator: the largest peak seen since its last record. */
+typedef struct pb__peak_sub {
+  int64_t acc;
+  struct pb__peak_sub *prev, *next;
+  bool linked;
+} pb__peak_sub;
+
+typedef struct pb__mem_sample {
+  int64_t rss;  /* resident set size, bytes */
+  int64_t peak; /* peak RSS since the subscriber's previous sample, or PB__NONE */
+  int64_t heap; /* malloc heap in use, or PB__NONE */
+} pb__mem_sample;
+
+/** Starts peak tracking for s (resets the process peak). Returns PB_OK or an error. */
+int pb__peak_subscribe(pb__peak_sub *s);
+/** Stops peak tracking for s; safe if not subscribed. */
+void pb__peak_unsubscribe(pb__peak_sub *s);
+/** Probes RSS, peak since s's previous probe (s may be NULL: no peak) and heap. */
+void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out);
+/** Resident set size now, bytes (PB__NONE if unreadable). */
+int64_t pb__mem_rss(void);
+/** Malloc heap in use now, bytes (PB__NONE where unknown). */
+int64_t pb__mem_heap(void);
+
+/* ---- saving (save.c) ---- */
+struct pb_bench;
+/** Writes the three files of b from a snapshot; see pb_save. */
+int pb__bench_write(struct pb_bench *b);
+
+/* ---- file helpers (fileio.c) ---- */
+
+/** mkdir -p of the folder part of path ("a/b/name" creates "a/b"). */
+int pb__mkdir_parent(const char *path);
+/** mkdir -p of dir itself. */
+int pb__mkdir_p(const char *dir);
+
+/** A buffered writer to a temporary file, renamed over the target on commit. */
+typedef struct pb__out {
+  int fd;
+  int err;        /* errno of the first failure, 0 if none */
+  char *buf;      /* buffer */
+  size_t len;     /* bytes buffered */
+  size_t cap;     /* buffer capacity */
+  char *path;     /* target path */
+  char *tmp;      /* temporary path */
+  uint64_t total; /* bytes written in all */
+} pb__out;
+
+int pb__out_open(pb__out *o, const char *path);
+void pb__out_flush(pb__out *o);
+/** Closes, renames over the target (or removes the temporary on error). */
+int pb__out_commit(pb__out *o);
+
+/** Writes n bytes bypassing the buffer (after flushing it). */
+void pb__out_write_direct(pb__out *o, const void *p, size_t n);
+
+static inline void pb__out_write(pb__out *o, const void *p, size_t n) {
+  if (o->len + n > o->cap) {
+    pb__out_flush(o);
+    if (n > o->cap) {
+      pb__out_write_direct(o, p, n);
+      return;
+    }
+  }
+  __builtin_memcpy(o->buf + o->len, p, n);
+  o->len += n;
+}
+static inline void pb__out_lit(pb__out *o, const char *s) { pb__out_write(o, s, __builtin_strlen(s)); }
+static inline void pb__out_char(pb__out *o, char c) {
+  if (o->len == o->cap) pb__out_flush(o);
+  o->buf[o->len++] = c;
+}
+
+/* ---- JSON output helpers (jsonout.c) ---- */
+
+/** Writes s[0..len) as a JSON string: escaped, invalid UTF-8 replaced by U+FFFD. */
+void pb__json_string(pb__out *o, const char *s, size_t len);
+/** Writes ns / 1e9 as an exact decimal ("0.000001234", "2.0"). */
+void pb__json_seconds(pb__out *o, uint64_t ns);
+/** Writes a signed ns count / 1e9 as an exact decimal. */
+void pb__json_seconds_signed(pb__out *o, int64_t ns);
+/** Writes an integer. */
+void pb__json_int(pb__out *o, int64_t v);
+/** Writes a double that reads back exactly (%.17g), "null" for non-finite. */
+void pb__json_double(pb__out *o, double v);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * json_check.c - checks that a caller's extra is exactly one JSON value
+ * (RFC 8259), so that it can be copied verbatim into a record file.
+ */
+#include "internal.h"
+
+enum { MAX_DEPTH = 512 };
+
+typedef struct cur {
+  const unsigned char *p;
+  const unsigned char *end;
+  int depth;
+} cur;
+
+static bool value(cur *c);
+
+static void skip_ws(cur *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+}
+
+static bool literal(cur *c, const char *word) {
+  for (; *word; word++, c->p++) {
+    if (c->p >= c->end || *c->p != (unsigned char)*word) return false;
+  }
+  return true;
+}
+
+static bool digits(cur *c) {
+  const unsigned char *start = c->p;
+  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') c->p++;
+  return c->p > start;
+}
+
+static bool number(cur *c) {
+  if (c->p < c->end && *c->p == '-') c->p++;
+  if (c->p >= c->end) return false;
+  if (*c->p == '0') {
+    c->p++;
+  } else if (!digits(c)) {
+    return false;
+  }
+  if (c->p < c->end && *c->p == '.') {
+    c->p++;
+    if (!digits(c)) return false;
+  }
+  if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+    c->p++;
+    if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
+    if (!digits(c)) return false;
+  }
+  return true;
+}
+
+static int hex4(cur *c) {
+  int v = 0;
+  for (int i = 0; i < 4; i++, c->p++) {
+    if (c->p >= c->end) return -1;
+    unsigned char h = *c->p;
+    v <<= 4;
+    if (h >= '0' && h <= '9') v |= h - '0';
+    else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
+    else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
+    else return -1;
+  }
+  return v;
+}
+
+static bool escape(cur *c) {
+  if (c->p >= c->end) return false;
+  unsigned char e = *c->p++;
+  if (e != 'u') return e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't';
+  int u = hex4(c);
+  if (u < 0) return false;
+  if (u >= 0xDC00 && u <= 0xDFFF) return false; /* lone low surrogate */
+  if (u >= 0xD800 && u <= 0xDBFF) {             /* needs its low half */
+    if (!literal(c, "\\u")) return false;
+    int lo = hex4(c);
+    return lo >= 0xDC00 && lo <= 0xDFFF;
+  }
+  return true;
+}
+
+static bool string(cur *c) {
+  c->p++; /* opening quote */
+  while (c->p < c->end) {
+    unsigned char ch = *c->p;
+    if (ch == '"') {
+      c->p++;
+      return true;
+    }
+    if (ch < 0x20) return false;
+    if (ch == '\\') {
+      c->p++;
+      if (!escape(c)) return false;
+    } else if (ch < 0x80) {
+      c->p++;
+    } else {
+      int n = pb__utf8_seq(c->p, c->end);
+      if (!n) return false;
+      c->p += n;
+    }
+  }
+  return false;
+}
+
+static bool container(cur *c, unsigned char close, bool keyed) {
+  if (++c->depth > MAX_DEPTH) return false;
+  c->p++;
+  skip_ws(c);
+  if (c->p < c->end && *c->p == close) {
+    c->p++;
+    c->depth--;
+    return true;
+  }
+  for (;;) {
+    skip_ws(c);
+    if (keyed) {
+      if (c->p >= c->end || *c->p != '"' || !string(c)) return false;
+      skip_ws(c);
+      if (c->p >= c->end || *c->p++ != ':') return false;
+    }
+    if (!value(c)) return false;
+    skip_ws(c);
+    if (c->p >= c->end) return false;
+    unsigned char ch = *c->p++;
+    if (ch == close) break;
+    if (ch != ',') return false;
+  }
+  c->depth--;
+  return true;
+}
+
+static bool value(cur *c) {
+  skip_ws(c);
+  if (c->p >= c->end) return false;
+  switch (*c->p) {
+    case '{': return container(c, '}', true);
+    case '[': return container(c, ']', false);
+    case '"': return string(c);
+    case 't': return literal(c, "true");
+    case 'f': return literal(c, "false");
+    case 'n': return literal(c, "null");
+    default: return number(c);
+  }
+}
+
+bool pb__json_valid(const char *text, size_t len) {
+  cur c = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
+  if (!value(&c)) return false;
+  skip_ws(&c);
+  return c.p == c.end;
+}

@@ -1,0 +1,231 @@
+/*
+ * memprobe.c - the process's memory: resident set size, exact peak, heap.
+ *
+ * Peak: Linux (4.0+) lets a process reset its peak RSS ("VmHWM") by writing
+ * "5" to /proc/self/clear_refs. The peak since the last reset is exact, but
+ * there is one counter per process while several benchmarkers may track at
+ * once. So every reader folds the value it reads into every subscriber's
+ * accumulator before it resets the counter: each benchmarker gets the exact
+ * peak since its own previous record. Where the kernel refuses the reset, a
+ * polling thread samples RSS every period into the accumulators instead
+ * (the original's method; it misses spikes shorter than the period).
+ *
+ * Reading the peak: getrusage's ru_maxrss is max(the counter, a floor kept
+ * from before exec()). When it is above the floor it is the counter itself,
+ * read without parsing text; otherwise /proc/self/status is parsed.
+ *
+ * Lock: g.mu guards every field of g (the subscriber list, the mode, the file
+ * descriptors, the poll thread's state). It is held while reading and
+ * resetting the counter, never while calling out of this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum mode { MODE_UNSET, MODE_EXACT, MODE_POLL };
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;         /* wakes the poll thread to exit */
+  enum mode mode;
+  int statm_fd;              /* /proc/self/statm, or -1 */
+  int status_fd;             /* /proc/self/status, or -1 */
+  int clear_fd;              /* /proc/self/clear_refs, or -1 */
+  int64_t floor_kb;          /* ru_maxrss at or below this needs /proc/self/status */
+  long page;                 /* page size */
+  pb__peak_sub *subs;        /* subscribers */
+  bool poll_running;         /* the poll thread exists */
+  uint64_t poll_period_ns;
+} g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, MODE_UNSET, -1, -1, -1, 0, 4096,
+       NULL, false, 100000000u};
+
+static int64_t read_field_kb(int fd, const char *key) {
+  char buf[4096];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return PB__NONE;
+  buf[n] = '\0';
+  const char *p = strstr(buf, key);
+  if (!p) return PB__NONE;
+  return strtoll(p + strlen(key), NULL, 10);
+}
+
+static int64_t statm_rss_locked(void) {
+  char buf[128];
+  if (g.statm_fd < 0) return PB__NONE;
+  ssize_t n = pread(g.statm_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return PB__NONE;
+  buf[n] = '\0';
+  char *p = strchr(buf, ' ');
+  if (!p) return PB__NONE;
+  return strtoll(p + 1, NULL, 10) * g.page;
+}
+
+static int64_t maxrss_kb(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return PB__NONE;
+  return ru.ru_maxrss;
+}
+
+/*
+ * The counter (peak since the last reset), bytes. Caller holds g.mu.
+ * g.floor_kb is an upper bound of getrusage's floor: above it ru_maxrss is
+ * the counter. At or below it, /proc/self/status decides, and tightens the
+ * bound: ru_maxrss == VmHWM proves floor <= ru_maxrss.
+ */
+static int64_t read_hwm_locked(void) {
+  int64_t kb = maxrss_kb();
+  if (kb > g.floor_kb) return kb * 1024;
+  int64_t hwm = g.status_fd >= 0 ? read_field_kb(g.status_fd, "VmHWM:") : PB__NONE;
+  if (hwm == PB__NONE) return kb == PB__NONE ? PB__NONE : kb * 1024;
+  if (kb == hwm && kb < g.floor_kb) g.floor_kb = kb;
+  return hwm * 1024;
+}
+
+static bool reset_hwm_locked(void) {
+  return g.clear_fd >= 0 && pwrite(g.clear_fd, "5", 1, 0) == 1;
+}
+
+static void init_locked(void) {
+  if (g.mode != MODE_UNSET) return;
+  g.page = sysconf(_SC_PAGESIZE);
+  g.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  g.status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  const char *force = getenv("PORTER_BENCH_PEAK");
+  bool want_poll = force && strcmp(force, "poll") == 0;
+  if (!want_poll) g.clear_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (g.clear_fd >= 0 && reset_hwm_locked()) {
+    g.mode = MODE_EXACT;
+    /* Until proven lower, assume the floor may be as high as ru_maxrss now. */
+    g.floor_kb = maxrss_kb();
+    if (g.floor_kb == PB__NONE) g.floor_kb = INT64_MAX;
+  } else {
+    if (g.clear_fd >= 0) close(g.clear_fd);
+    g.clear_fd = -1;
+    g.mode = MODE_POLL;
+  }
+}
+
+static void fold_locked(int64_t v) {
+  for (pb__peak_sub *s = g.subs; s; s = s->next) {
+    if (v > s->acc) s->acc = v;
+  }
+}
+
+static void *poll_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&g.mu);
+  while (g.subs) {
+    fold_locked(statm_rss_locked());
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + g.poll_period_ns;
+    ts.tv_sec += (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    pthread_cond_timedwait(&g.cv, &g.mu, &ts);
+  }
+  g.poll_running = false;
+  pthread_mutex_unlock(&g.mu);
+  return NULL;
+}
+
+int pb_set_peak_poll_period(double seconds) {
+  if (!(seconds > 0) || seconds > 3600) {
+    return pb__fail(PB_EINVAL, "peak poll period %g s is not in (0, 3600]", seconds);
+  }
+  pthread_mutex_lock(&g.mu);
+  g.poll_period_ns = (uint64_t)(seconds * 1e9);
+  if (g.poll_period_ns == 0) g.poll_period_ns = 1;
+  pthread_cond_broadcast(&g.cv);
+  pthread_mutex_unlock(&g.mu);
+  return PB_OK;
+}
+
+int pb__peak_subscribe(pb__peak_sub *s) {
+  int rc = PB_OK;
+  pthread_mutex_lock(&g.mu);
+  init_locked();
+  if (!s->linked) {
+    if (g.mode == MODE_EXACT) {
+      fold_locked(read_hwm_locked()); /* others keep what they had seen */
+      reset_hwm_locked();
+    }
+    s->acc = 0;
+    s->prev = NULL;
+    s->next = g.subs;
+    if (g.subs) g.subs->prev = s;
+    g.subs = s;
+    s->linked = true;
+    if (g.mode == MODE_POLL && !g.poll_running) {
+      pthread_t th;
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      if (pthread_create(&th, &attr, poll_main, NULL) == 0) {
+        g.poll_running = true;
+      } else {
+        rc = pb__fail(PB_ENOMEM, "cannot start the peak polling thread");
+      }
+      pthread_attr_destroy(&attr);
+    }
+  }
+  pthread_mutex_unlock(&g.mu);
+  return rc;
+}
+
+void pb__peak_unsubscribe(pb__peak_sub *s) {
+  pthread_mutex_lock(&g.mu);
+  if (s->linked) {
+    if (s->prev) s->prev->next = s->next;
+    else g.subs = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->linked = false;
+    s->prev = s->next = NULL;
+    if (!g.subs) pthread_cond_broadcast(&g.cv); /* the poll thread exits */
+  }
+  pthread_mutex_unlock(&g.mu);
+}
+
+int64_t pb__mem_heap(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  size_t used = mi.uordblks + mi.hblkhd;
+  /* 0 means another allocator (a sanitizer's, jemalloc...) replaced glibc's: unknown. */
+  return used ? (int64_t)used : PB__NONE;
+#else
+  return PB__NONE;
+#endif
+}
+
+int64_t pb__mem_rss(void) {
+  pthread_mutex_lock(&g.mu);
+  init_locked();
+  int64_t rss = statm_rss_locked();
+  pthread_mutex_unlock(&g.mu);
+  return rss;
+}
+
+void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out) {
+  out->heap = pb__mem_heap();
+  pthread_mutex_lock(&g.mu);
+  init_locked();
+  out->rss = statm_rss_locked();
+  out->peak = PB__NONE;
+  if (s && s->linked) {
+    if (g.mode == MODE_EXACT) {
+      fold_locked(read_hwm_locked());
+      reset_hwm_locked();
+    } else {
+      fold_locked(out->rss);
+    }
+    out->peak = s->acc;
+    s->acc = 0;
+  }
+  pthread_mutex_unlock(&g.mu);
+}

@@ -1,0 +1,448 @@
+/*
+ * save.c - writing a benchmarker's three record files from a snapshot.
+ *
+ * The snapshot is taken under b->lock and costs O(1): the counts of the
+ * stores and a copy of the last iteration (the only mutable one). Elements
+ * below the counts never move or change, so the files are written from them
+ * without any lock while other threads keep recording.
+ *
+ * Schema (the original's, see docs/RECORDING.md): DATA is a list of
+ * {"absolutes", "info", "individual_calls"} per iteration; SUMMARY maps each
+ * topic to {"mean", "min", "max", "quantile_filtered"} with GLOBAL last;
+ * MEMORY is a list of {"info", "data"} per iteration with memory records.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+typedef struct snap {
+  pb__segvec recs, iters, mrecs, extras, topics;
+  pb__iter last; /* copy of the last iteration */
+} snap;
+
+/* Per-save scratch: topic -> position among an iteration's topics. */
+typedef struct scratch {
+  uint64_t *stamp;  /* per topic: iteration index + 1 where last seen */
+  uint32_t *local;  /* per topic: its position in `order` */
+  uint32_t *order;  /* topics of the iteration in first-use order */
+  uint64_t *sum;    /* per position: sum of ns */
+  uint32_t *start;  /* per position: start of its calls in `calls` */
+  uint64_t *calls;  /* record indices grouped by position */
+  size_t cap;       /* capacity of order/sum/start/calls */
+} scratch;
+
+static void take_snapshot(pb_bench *b, snap *s) {
+  pthread_mutex_lock(&b->lock);
+  s->recs = b->recs;
+  s->iters = b->iters;
+  s->mrecs = b->mrecs;
+  s->extras = b->extras;
+  s->topics = b->topics.infos;
+  if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
+  pthread_mutex_unlock(&b->lock);
+}
+
+static const pb__iter *iter_at(const snap *s, size_t i) {
+  return i + 1 == s->iters.n ? &s->last : pb__segvec_at(&s->iters, i);
+}
+
+static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
+  return pb__segvec_at(&s->topics, id);
+}
+
+static void write_topic(pb__out *o, const snap *s, uint32_t id) {
+  const pb__topic_info *ti = topic_at(s, id);
+  pb__json_string(o, ti->name, ti->len);
+}
+
+static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
+  if (!extra) {
+    pb__out_lit(o, "null");
+    return;
+  }
+  const char *text = *(const char **)pb__segvec_at(&s->extras, extra - 1);
+  pb__out_lit(o, text);
+}
+
+static int scratch_init(scratch *x, size_t ntopics) {
+  memset(x, 0, sizeof *x);
+  x->stamp = calloc(ntopics ? ntopics : 1, sizeof *x->stamp);
+  x->local = calloc(ntopics ? ntopics : 1, sizeof *x->local);
+  return x->stamp && x->local ? PB_OK : PB_ENOMEM;
+}
+
+static int scratch_reserve(scratch *x, size_t n) {
+  if (n <= x->cap) return PB_OK;
+  size_t cap = n < 64 ? 64 : n;
+  uint32_t *order = realloc(x->order, cap * sizeof *order);
+  if (order) x->order = order;
+  uint64_t *sum = realloc(x->sum, cap * sizeof *sum);
+  if (sum) x->sum = sum;
+  uint32_t *start = realloc(x->start, (cap + 1) * sizeof *start);
+  if (start) x->start = start;
+  uint64_t *calls = realloc(x->calls, cap * sizeof *calls);
+  if (calls) x->calls = calls;
+  if (!order || !sum || !start || !calls) return PB_ENOMEM;
+  x->cap = cap;
+  return PB_OK;
+}
+
+static void scratch_free(scratch *x) {
+  free(x->stamp);
+  free(x->local);
+  free(x->order);
+  free(x->sum);
+  free(x->start);
+  free(x->calls);
+}
+
+/*
+ * Groups the records [first, first + n) of iteration `iter` by topic in
+ * first-use order. `topic_of(k)` gives the topic of record k. Returns the
+ * number of topics; their calls are x->calls[x->start[p] .. x->start[p+1]).
+ */
+typedef uint32_t (*topic_fn)(const snap *s, uint64_t k);
+
+static uint32_t group(const snap *s, scratch *x, size_t iter, uint64_t first, size_t n,
+                      topic_fn topic_of) {
+  uint32_t nt = 0;
+  for (size_t j = 0; j < n; j++) {
+    uint32_t t = topic_of(s, first + j);
+    if (x->stamp[t] != iter + 1) {
+      x->stamp[t] = iter + 1;
+      x->local[t] = nt;
+      x->order[nt] = t;
+      x->start[nt] = 0;
+      nt++;
+    }
+    x->start[x->local[t]]++;
+  }
+  uint32_t acc = 0;
+  for (uint32_t p = 0; p < nt; p++) { /* counts -> start offsets */
+    uint32_t c = x->start[p];
+    x->start[p] = acc;
+    acc += c;
+  }
+  x->start[nt] = acc;
+  for (size_t j = 0; j < n; j++) { /* place, then shift starts back */
+    uint32_t p = x->local[topic_of(s, first + j)];
+    x->calls[x->start[p]++] = first + j;
+  }
+  for (uint32_t p = nt; p > 0; p--) x->start[p] = x->start[p - 1];
+  x->start[0] = 0;
+  return nt;
+}
+
+static uint32_t rec_topic(const snap *s, uint64_t k) {
+  return ((const pb__rec *)pb__segvec_at(&s->recs, k))->topic;
+}
+
+static uint32_t mrec_topic(const snap *s, uint64_t k) {
+  return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->topic;
+}
+
+static void write_info(pb__out *o, size_t step, const pb__iter *it) {
+  pb__out_lit(o, "\"info\":{\"STEP_NUMBER\":");
+  pb__json_int(o, (int64_t)step);
+  pb__out_lit(o, ",\"START_TIME\":");
+  pb__json_seconds_signed(o, it->start_wall_ns);
+  pb__out_lit(o, ",\"STOP_TIME\":");
+  if (it->stop_wall_ns) pb__json_seconds_signed(o, it->stop_wall_ns);
+  else pb__out_char(o, '0');
+  pb__out_char(o, '}');
+}
+
+static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i) {
+  const pb__iter *it = iter_at(s, i);
+  bool closed = it->stop_wall_ns != 0;
+  uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
+  pb__out_lit(o, i ? ",\n{\"absolutes\":{" : "{\"absolutes\":{");
+  for (uint32_t p = 0; p < nt; p++) {
+    uint64_t sum = 0;
+    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
+      sum += ((const pb__rec *)pb__segvec_at(&s->recs, x->calls[c]))->ns;
+    }
+    if (p) pb__out_char(o, ',');
+    write_topic(o, s, x->order[p]);
+    pb__out_char(o, ':');
+    pb__json_seconds(o, sum);
+  }
+  if (closed) {
+    pb__out_lit(o, nt ? ",\"GLOBAL\":" : "\"GLOBAL\":");
+    pb__json_seconds(o, it->global_ns);
+  }
+  pb__out_lit(o, "},");
+  write_info(o, i, it);
+  pb__out_lit(o, ",\"individual_calls\":{");
+  for (uint32_t p = 0; p < nt; p++) {
+    if (p) pb__out_char(o, ',');
+    write_topic(o, s, x->order[p]);
+    pb__out_lit(o, ":[");
+    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
+      const pb__rec *r = pb__segvec_at(&s->recs, x->calls[c]);
+      pb__out_lit(o, c == x->start[p] ? "{\"time\":" : ",{\"time\":");
+      pb__json_seconds(o, r->ns);
+      pb__out_lit(o, ",\"crono_counter\":");
+      pb__json_int(o, (int64_t)(x->calls[c] - it->first));
+      pb__out_lit(o, ",\"extra\":");
+      write_extra(o, s, r->extra);
+      pb__out_char(o, '}');
+    }
+    pb__out_char(o, ']');
+  }
+  if (closed) {
+    pb__out_lit(o, nt ? ",\"GLOBAL\":[{\"time\":" : "\"GLOBAL\":[{\"time\":");
+    pb__json_seconds(o, it->global_ns);
+    pb__out_lit(o, ",\"crono_counter\":");
+    pb__json_int(o, it->global_crono);
+    pb__out_lit(o, "}]");
+  }
+  pb__out_lit(o, "}}");
+}
+
+static int write_data(const char *path, const snap *s, scratch *x) {
+  pb__out o;
+  int rc = pb__out_open(&o, path);
+  if (rc) return rc;
+  pb__out_char(&o, '[');
+  for (size_t i = 0; i < s->iters.n; i++) write_data_iter(&o, s, x, i);
+  pb__out_lit(&o, "]\n");
+  return pb__out_commit(&o);
+}
+
+static void write_opt_int(pb__out *o, int64_t v) {
+  if (v == PB__NONE) pb__out_lit(o, "null");
+  else pb__json_int(o, v);
+}
+
+static void write_mrec(pb__out *o, const snap *s, const pb__mrec *m) {
+  pb__out_lit(o, "{\"total memory usage\":");
+  write_opt_int(o, m->rss);
+  pb__out_lit(o, ",\"cuda memory usage\":");
+  write_extra(o, s, m->cuda);
+  pb__out_lit(o, ",\"top_memory_objects\":[],\"crono_counter\":");
+  pb__json_int(o, m->crono);
+  pb__out_lit(o, ",\"extra\":");
+  write_extra(o, s, m->extra);
+  pb__out_lit(o, ",\"max memory usage\":");
+  write_opt_int(o, m->peak);
+  pb__out_lit(o, ",\"heap memory usage\":");
+  write_opt_int(o, m->heap);
+  pb__out_char(o, '}');
+}
+
+static int write_memory(const char *path, const snap *s, scratch *x) {
+  pb__out o;
+  int rc = pb__out_open(&o, path);
+  if (rc) return rc;
+  pb__out_char(&o, '[');
+  size_t k = 0, written = 0;
+  while (k < s->mrecs.n) {
+    uint64_t iter = ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->iter;
+    size_t n = 1;
+    while (k + n < s->mrecs.n && ((const pb__mrec *)pb__segvec_at(&s->mrecs, k + n))->iter == iter) n++;
+    if (scratch_reserve(x, n) != PB_OK) {
+      o.err = o.err ? o.err : 12; /* ENOMEM: the file is not committed */
+      break;
+    }
+    uint32_t nt = group(s, x, (size_t)iter, k, n, mrec_topic);
+    pb__out_lit(&o, written++ ? ",\n{" : "{");
+    write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
+    pb__out_lit(&o, ",\"data\":{");
+    for (uint32_t p = 0; p < nt; p++) {
+      if (p) pb__out_char(&o, ',');
+      write_topic(&o, s, x->order[p]);
+      pb__out_lit(&o, ":[");
+      for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
+        if (c > x->start[p]) pb__out_char(&o, ',');
+        write_mrec(&o, s, pb__segvec_at(&s->mrecs, x->calls[c]));
+      }
+      pb__out_char(&o, ']');
+    }
+    pb__out_lit(&o, "}}");
+    k += n;
+  }
+  pb__out_lit(&o, "]\n");
+  return pb__out_commit(&o);
+}
+
+/* ---- summary ---- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* numpy's default percentile (linear interpolation, its lerp rounding). */
+static double percentile(const uint64_t *sorted, size_t n, double q) {
+  double pos = (double)(n - 1) * q / 100.0;
+  size_t lo = (size_t)pos;
+  if (lo + 1 >= n) return (double)sorted[n - 1] / 1e9;
+  double t = pos - (double)lo;
+  double a = (double)sorted[lo] / 1e9, b = (double)sorted[lo + 1] / 1e9;
+  double d = b - a;
+  return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/* Writes one topic's statistics from its per-iteration sums (sorted in place). */
+static void write_stats(pb__out *o, uint64_t *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_u64);
+  unsigned __int128 sum = 0;
+  for (size_t i = 0; i < n; i++) sum += v[i];
+  double p75 = percentile(v, n, 75), p25 = percentile(v, n, 25);
+  double iqr = p75 - p25;
+  double hi = p75 + 1.5 * iqr, lo = p25 - 1.5 * iqr;
+  if (lo < 0) lo = 0;
+  unsigned __int128 fsum = 0;
+  size_t fn = 0;
+  for (size_t i = 0; i < n; i++) {
+    double x = (double)v[i] / 1e9;
+    if (x <= hi && x >= lo) {
+      fsum += v[i];
+      fn++;
+    }
+  }
+  pb__out_lit(o, "{\"mean\":");
+  pb__json_double(o, (double)sum / (double)n / 1e9);
+  pb__out_lit(o, ",\"min\":");
+  pb__json_seconds(o, v[n - 1] == 0 ? 0 : v[0]);
+  pb__out_lit(o, ",\"max\":");
+  pb__json_seconds(o, v[n - 1]);
+  pb__out_lit(o, ",\"quantile_filtered\":");
+  if (fn) pb__json_double(o, (double)fsum / (double)fn / 1e9);
+  else pb__out_lit(o, "null");
+  pb__out_char(o, '}');
+}
+
+/*
+ * Per topic (in order of first use over the run), the list of its
+ * per-iteration sums. Topics are gathered in batches whose values fit a
+ * bounded buffer, so the save's extra memory stays a small fraction of the
+ * records' own, at the price of one pass over the records per batch.
+ */
+static int write_summary(const char *path, const snap *s, scratch *x) {
+  size_t nt = s->topics.n;
+  uint64_t *count = calloc(nt ? nt : 1, sizeof *count);    /* iterations per topic */
+  uint32_t *first_use = malloc((nt ? nt : 1) * sizeof *first_use);
+  if (!count || !first_use) {
+    free(count);
+    free(first_use);
+    return pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
+  }
+  size_t nused = 0;
+  memset(x->stamp, 0, nt * sizeof *x->stamp);
+  for (size_t i = 0; i < s->iters.n; i++) {
+    const pb__iter *it = iter_at(s, i);
+    for (uint32_t j = 0; j < it->nrec; j++) {
+      uint32_t t = rec_topic(s, it->first + j);
+      if (x->stamp[t] == i + 1) continue;
+      if (!count[t]) first_use[nused++] = t;
+      x->stamp[t] = i + 1;
+      count[t]++;
+    }
+  }
+  size_t budget = s->iters.n > 65536 ? s->iters.n : 65536;
+  size_t rec_budget = (s->recs.n * sizeof(pb__rec)) / 16 / sizeof(uint64_t);
+  if (rec_budget > budget) budget = rec_budget;
+  uint64_t *vals = malloc(budget * sizeof *vals);
+  uint64_t *off = malloc((nt ? nt : 1) * sizeof *off); /* per topic: fill position */
+  pb__out o;
+  int rc = vals && off ? pb__out_open(&o, path) : pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
+  if (rc) {
+    free(count), free(first_use), free(vals), free(off);
+    return rc;
+  }
+  pb__out_char(&o, '{');
+  size_t b0 = 0, written = 0;
+  while (b0 < nused) { /* one batch of topics [b0, b1) */
+    size_t b1 = b0, used = 0;
+    while (b1 < nused && (b1 == b0 || used + count[first_use[b1]] <= budget)) {
+      off[first_use[b1]] = used;
+      used += count[first_use[b1]];
+      b1++;
+    }
+    if (used > budget) { /* one topic larger than the budget */
+      uint64_t *bigger = realloc(vals, used * sizeof *vals);
+      if (!bigger) {
+        o.err = 12;
+        break;
+      }
+      vals = bigger;
+      budget = used;
+    }
+    memset(x->stamp, 0, nt * sizeof *x->stamp);
+    for (size_t k = b0; k < b1; k++) x->local[first_use[k]] = 1; /* in batch */
+    for (size_t i = 0; i < s->iters.n; i++) {
+      const pb__iter *it = iter_at(s, i);
+      for (uint32_t j = 0; j < it->nrec; j++) {
+        const pb__rec *r = pb__segvec_at(&s->recs, it->first + j);
+        if (!x->local[r->topic]) continue;
+        if (x->stamp[r->topic] != i + 1) {
+          x->stamp[r->topic] = i + 1;
+          vals[off[r->topic]++] = 0;
+        }
+        vals[off[r->topic] - 1] += r->ns;
+      }
+    }
+    for (size_t k = b0; k < b1; k++) {
+      uint32_t t = first_use[k];
+      x->local[t] = 0;
+      if (written++) pb__out_char(&o, ',');
+      write_topic(&o, s, t);
+      pb__out_char(&o, ':');
+      write_stats(&o, vals + off[t] - count[t], count[t]);
+    }
+    b0 = b1;
+  }
+  size_t closed = 0; /* GLOBAL over the closed iterations */
+  for (size_t i = 0; i < s->iters.n && closed <= budget; i++) {
+    const pb__iter *it = iter_at(s, i);
+    if (it->stop_wall_ns && closed < budget) vals[closed++] = it->global_ns;
+  }
+  if (closed) {
+    pb__out_lit(&o, written ? ",\"GLOBAL\":" : "\"GLOBAL\":");
+    write_stats(&o, vals, closed);
+  }
+  pb__out_lit(&o, "}\n");
+  free(count), free(first_use), free(vals), free(off);
+  return pb__out_commit(&o);
+}
+
+int pb__bench_write(pb_bench *b) {
+  snap s;
+  take_snapshot(b, &s);
+  size_t len = strlen(b->path);
+  char *path = malloc(len + 32);
+  scratch x;
+  int rc = path ? scratch_init(&x, s.topics.n) : PB_ENOMEM;
+  if (rc == PB_OK) {
+    size_t most = 0;
+    for (size_t i = 0; i < s.iters.n; i++) {
+      if (iter_at(&s, i)->nrec > most) most = iter_at(&s, i)->nrec;
+    }
+    rc = scratch_reserve(&x, most);
+  }
+  if (rc) {
+    if (path) scratch_free(&x);
+    free(path);
+    return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
+  }
+  rc = pb__mkdir_parent(b->path);
+  if (!rc) {
+    memcpy(path, b->path, len);
+    strcpy(path + len, PB_SUFFIX_SUMMARY);
+    rc = write_summary(path, &s, &x);
+  }
+  if (!rc) {
+    strcpy(path + len, PB_SUFFIX_DATA);
+    rc = write_data(path, &s, &x);
+  }
+  if (!rc) {
+    strcpy(path + len, PB_SUFFIX_MEMORY);
+    rc = write_memory(path, &s, &x);
+  }
+  scratch_free(&x);
+  free(path);
+  return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * store.c - the data-oriented stores behind a benchmarker: segmented arrays
+ * whose elements never move, a string arena, and the topic intern table.
+ * None of these lock: their owner (a benchmarker) does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void pb__segvec_init(pb__segvec *v, size_t elem) {
+  memset(v, 0, sizeof *v);
+  v->elem = elem;
+}
+
+void pb__segvec_free(pb__segvec *v) {
+  for (int k = 0; k < PB__SEG_MAX; k++) free(v->seg[k]);
+  size_t elem = v->elem;
+  pb__segvec_init(v, elem);
+}
+
+void *pb__segvec_grow(pb__segvec *v) {
+  /* The next element starts segment k, where k = number of full segments. */
+  size_t q = v->n / PB__SEG_BASE + 1;
+  unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)q);
+  if (k >= PB__SEG_MAX) return NULL;
+  size_t count = (size_t)PB__SEG_BASE << k;
+  char *seg = v->seg[k];
+  if (!seg) {
+    seg = malloc(count * v->elem);
+    if (!seg) return NULL;
+    v->seg[k] = seg;
+    v->bytes += count * v->elem;
+  }
+  v->cur = seg + v->elem;
+  v->end = seg + count * v->elem;
+  v->n++;
+  return seg;
+}
+
+/* ---- arena ---- */
+
+enum { ARENA_CHUNK = 64 * 1024 };
+
+void pb__arena_init(pb__arena *a) { memset(a, 0, sizeof *a); }
+
+void pb__arena_free(pb__arena *a) {
+  void *c = a->chunks;
+  while (c) {
+    void *next = *(void **)c;
+    free(c);
+    c = next;
+  }
+  pb__arena_init(a);
+}
+
+char *pb__arena_dup(pb__arena *a, const char *s, size_t len) {
+  if (len + 1 > a->cap - a->used || !a->chunk) {
+    size_t cap = len + 1 > ARENA_CHUNK / 2 ? len + 1 : ARENA_CHUNK;
+    char *block = malloc(sizeof(void *) + cap);
+    if (!block) return NULL;
+    *(void **)block = a->chunks;
+    a->chunks = block;
+    a->bytes += sizeof(void *) + cap;
+    if (len + 1 > ARENA_CHUNK / 2 && a->chunk) {
+      /* A big string gets its own block; keep filling the current chunk. */
+      char *dst = block + sizeof(void *);
+      memcpy(dst, s, len);
+      dst[len] = '\0';
+      return dst;
+    }
+    a->chunk = block + sizeof(void *);
+    a->cap = cap;
+    a->used = 0;
+  }
+  char *dst = a->chunk + a->used;
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+  a->used += len + 1;
+  return dst;
+}
+
+/* ---- topics ---- */
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+void pb__topics_init(pb__topics *t) {
+  memset(t, 0, sizeof *t);
+  pb__segvec_init(&t->infos, sizeof(pb__topic_info));
+}
+
+void pb__topics_free(pb__topics *t) {
+  pb__segvec_free(&t->infos);
+  free(t->slots);
+  pb__topics_init(t);
+}
+
+static pb__topic_info *info_at(const pb__topics *t, uint32_t id) {
+  return pb__segvec_at(&t->infos, id);
+}
+
+static int rehash(pb__topics *t) {
+  uint32_t n = t->nslots ? t->nslots * 2 : 64;
+  uint32_t *slots = calloc(n, sizeof *slots);
+  if (!slots) return -1;
+  for (uint32_t id = 0; id < (uint32_t)t->infos.n; id++) {
+    const pb__topic_info *ti = info_at(t, id);
+    uint32_t i = hash_bytes(ti->name, ti->len) & (n - 1);
+    while (slots[i]) i = (i + 1) & (n - 1);
+    slots[i] = id + 1;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = n;
+  return 0;
+}
+
+uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t len) {
+  if (len > UINT32_MAX - 1) return PB_TOPIC_INVALID;
+  if ((t->infos.n + 1) * 2 > t->nslots && rehash(t) != 0) return PB_TOPIC_INVALID;
+  uint32_t mask = t->nslots - 1;
+  uint32_t i = hash_bytes(name, len) & mask;
+  for (; t->slots[i]; i = (i + 1) & mask) {
+    const pb__topic_info *ti = info_at(t, t->slots[i] - 1);
+    if (ti->len == len && memcmp(ti->name, name, len) == 0) return t->slots[i] - 1;
+  }
+  if (t->infos.n >= PB_TOPIC_INVALID - 1) return PB_TOPIC_INVALID;
+  char *copy = pb__arena_dup(a, name, len);
+  if (!copy) return PB_TOPIC_INVALID;
+  pb__topic_info *ti = pb__segvec_push(&t->infos);
+  if (!ti) return PB_TOPIC_INVALID;
+  ti->name = copy;
+  ti->len = (uint32_t)len;
+  ti->memstep = PB_TOPIC_INVALID;
+  uint32_t id = (uint32_t)(t->infos.n - 1);
+  t->slots[i] = id + 1;
+  return id;
+}
+
+uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name) {
+  /* Callers mostly pass the same literal each time: check its address first,
+   * then confirm the text (a reused buffer may hold another name now). */
+  size_t c = ((uintptr_t)name >> 3) & 63u;
+  if (t->cache[c].ptr == name) {
+    const pb__topic_info *ti = info_at(t, t->cache[c].id);
+    if (strcmp(ti->name, name) == 0) return t->cache[c].id;
+  }
+  uint32_t id = pb__topics_intern(t, a, name, strlen(name));
+  if (id != PB_TOPIC_INVALID) {
+    t->cache[c].ptr = name;
+    t->cache[c].id = id;
+  }
+  return id;
+}
