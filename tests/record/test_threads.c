@@ -1,0 +1,366 @@
+/*
+ * test_threads.c - many threads on one benchmarker and on separate ones,
+ * with saves running at the same time; registry lookups from many threads;
+ * enable/disable flipped while threads record. Every recorded call must be
+ * in the saved files. Labelled "thread" (run under TSan).
+ */
+#include "helpers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NTHREADS 8
+
+static char *g_dir;
+
+static int group_setup(void **state) {
+  (void)state;
+  g_dir = th_mkdtemp("threads");
+  return g_dir != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  th_rmtree(g_dir);
+  free(g_dir);
+  return 0;
+}
+
+/* Sums, over all iterations of a DATA file, the calls of every topic. */
+static size_t count_topic(json_t *data, const char *topic) {
+  size_t total = 0;
+  for (size_t i = 0; i < json_array_size(data); i++) total += th_calls(json_array_get(data, i), topic);
+  return total;
+}
+
+/* ---- a background saver ------------------------------------------------ */
+
+typedef struct saver_arg {
+  pb_bench **benches;
+  size_t n;
+  pb_registry *registry; /* saved instead when non-NULL */
+  atomic_bool stop;
+  atomic_int errors;
+  atomic_int saves;
+} saver_arg;
+
+static void *saver_thread(void *p) {
+  saver_arg *s = p;
+  while (!atomic_load(&s->stop)) {
+    if (s->registry != NULL) {
+      if (pb_registry_save(s->registry) != PB_OK) atomic_fetch_add(&s->errors, 1);
+    } else {
+      for (size_t i = 0; i < s->n; i++)
+        if (pb_save(s->benches[i]) != PB_OK) atomic_fetch_add(&s->errors, 1);
+    }
+    atomic_fetch_add(&s->saves, 1);
+    th_sleep_ms(5);
+  }
+  return NULL;
+}
+
+/* ---- shared benchmarker ------------------------------------------------ */
+
+typedef struct worker_arg {
+  pb_bench *b;
+  int index;
+  size_t iterations;
+  int errors;
+  size_t ok_steps;
+  size_t ok_gsteps;
+} worker_arg;
+
+static void *shared_worker(void *p) {
+  worker_arg *w = p;
+  char topic[16];
+  snprintf(topic, sizeof topic, "t%d", w->index);
+  pb_topic id = pb_topic_intern(w->b, "common");
+  if (id == PB_TOPIC_INVALID) w->errors++;
+  for (size_t i = 0; i < w->iterations; i++) {
+    if (pb_gstep(w->b) != PB_OK) w->errors++;
+    if (pb_step(w->b, topic) != PB_OK) w->errors++;
+    if (pb_step_id(w->b, id) != PB_OK) w->errors++;
+  }
+  return NULL;
+}
+
+/* 8 threads x N iterations on one benchmarker: the threads interleave, so
+ * the total calls per topic are counted rather than the iteration layout. */
+static void test_shared_benchmarker(void **state) {
+  (void)state;
+  size_t n = th_scaled(10000, 200);
+  char *prefix = th_strf("%s/shared/rec", g_dir);
+  pb_bench *b = NULL;
+  TH_ASSERT_OK(pb_bench_create(prefix, &b));
+  saver_arg sv;
+  memset(&sv, 0, sizeof sv);
+  sv.benches = &b;
+  sv.n = 1;
+  pthread_t st, th[NTHREADS];
+  worker_arg w[NTHREADS];
+  assert_int_equal(pthread_create(&st, NULL, saver_thread, &sv), 0);
+  for (int i = 0; i < NTHREADS; i++) {
+    w[i] = (worker_arg){.b = b, .index = i, .iterations = n};
+    assert_int_equal(pthread_create(&th[i], NULL, shared_worker, &w[i]), 0);
+  }
+  for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+  atomic_store(&sv.stop, true);
+  pthread_join(st, NULL);
+  for (int i = 0; i < NTHREADS; i++) assert_int_equal(w[i].errors, 0);
+  assert_int_equal(atomic_load(&sv.errors), 0);
+
+  TH_ASSERT_OK(pb_gstop(b));
+  TH_ASSERT_OK(pb_save(b));
+  pb_bench_stats stats;
+  TH_ASSERT_OK(pb_bench_get_stats(b, &stats));
+  assert_int_equal(stats.iterations, NTHREADS * n);
+  assert_int_equal(stats.dropped, 0);
+  /* user steps + one gstop per iteration */
+  assert_int_equal(stats.steps, 2 * NTHREADS * n + NTHREADS * n);
+
+  json_t *data = th_must_load(b, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(data), NTHREADS * n);
+  for (int i = 0; i < NTHREADS; i++) {
+    char topic[16];
+    snprintf(topic, sizeof topic, "t%d", i);
+    assert_int_equal(count_topic(data, topic), n);
+  }
+  assert_int_equal(count_topic(data, "common"), NTHREADS * n);
+  assert_int_equal(count_topic(data, "gstop"), NTHREADS * n);
+  assert_int_equal(count_topic(data, "GLOBAL"), NTHREADS * n);
+  for (size_t i = 0; i < json_array_size(data); i++) {
+    json_t *info = json_object_get(json_array_get(data, i), "info");
+    assert_int_equal(json_integer_value(json_object_get(info, "STEP_NUMBER")), i);
+    assert_true(json_number_value(json_object_get(info, "STOP_TIME")) > 0);
+  }
+  json_decref(data);
+  fprintf(stderr, "shared: %zu iterations, %d background saves\n", NTHREADS * n,
+          atomic_load(&sv.saves));
+  pb_bench_destroy(b);
+  free(prefix);
+}
+
+/* ---- separate benchmarkers --------------------------------------------- */
+
+static void *own_worker(void *p) {
+  worker_arg *w = p;
+  for (size_t i = 0; i < w->iterations; i++) {
+    if (pb_gstep(w->b) != PB_OK) w->errors++;
+    if (pb_step(w->b, "a") != PB_OK) w->errors++;
+    if (pb_step(w->b, "b") != PB_OK) w->errors++;
+  }
+  if (pb_gstop(w->b) != PB_OK) w->errors++;
+  return NULL;
+}
+
+static void test_separate_benchmarkers(void **state) {
+  (void)state;
+  size_t n = th_scaled(10000, 200);
+  pb_bench *b[NTHREADS];
+  for (int i = 0; i < NTHREADS; i++) {
+    char *p = th_strf("%s/separate/rec%d", g_dir, i);
+    TH_ASSERT_OK(pb_bench_create(p, &b[i]));
+    free(p);
+  }
+  saver_arg sv;
+  memset(&sv, 0, sizeof sv);
+  sv.benches = b;
+  sv.n = NTHREADS;
+  pthread_t st, th[NTHREADS];
+  worker_arg w[NTHREADS];
+  assert_int_equal(pthread_create(&st, NULL, saver_thread, &sv), 0);
+  for (int i = 0; i < NTHREADS; i++) {
+    w[i] = (worker_arg){.b = b[i], .index = i, .iterations = n};
+    assert_int_equal(pthread_create(&th[i], NULL, own_worker, &w[i]), 0);
+  }
+  for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+  atomic_store(&sv.stop, true);
+  pthread_join(st, NULL);
+  assert_int_equal(atomic_load(&sv.errors), 0);
+
+  for (int k = 0; k < NTHREADS; k++) {
+    assert_int_equal(w[k].errors, 0);
+    TH_ASSERT_OK(pb_save(b[k]));
+    json_t *data = th_must_load(b[k], PB_SUFFIX_DATA);
+    assert_int_equal(json_array_size(data), n);
+    for (size_t i = 0; i < n; i++) {
+      json_t *it = json_array_get(data, i);
+      th_assert_keys(json_object_get(it, "individual_calls"),
+                     (const char *const[]){"a", "b", "gstop", "GLOBAL", NULL});
+      assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")),
+                       i);
+    }
+    json_decref(data);
+    pb_bench_destroy(b[k]);
+  }
+}
+
+/* ---- registry lookups from many threads -------------------------------- */
+
+typedef struct reg_arg {
+  pb_registry *r;
+  int index;
+  size_t iterations;
+  int errors;
+  pb_bench *mine;
+} reg_arg;
+
+static void *registry_worker(void *p) {
+  reg_arg *a = p;
+  char name[32], topic[16];
+  snprintf(name, sizeof name, "bench-%d", a->index % 4);
+  snprintf(topic, sizeof topic, "t%d", a->index);
+  for (size_t i = 0; i < a->iterations; i++) {
+    pb_bench *b = pb_registry_get(a->r, name);
+    if (b == NULL) {
+      a->errors++;
+      continue;
+    }
+    if (a->mine == NULL) a->mine = b;
+    if (b != a->mine) a->errors++;
+    if (pb_gstep(b) != PB_OK) a->errors++;
+    if (pb_step(b, topic) != PB_OK) a->errors++;
+    /* and a lookup of the process-wide registry */
+    if (pb_get("threads-default") != pb_get("threads-default")) a->errors++;
+  }
+  return NULL;
+}
+
+static void test_registry_lookups(void **state) {
+  (void)state;
+  size_t n = th_scaled(2000, 100);
+  char *root = th_strf("%s/registry", g_dir);
+  pb_registry *r = NULL;
+  TH_ASSERT_OK(pb_registry_create(root, &r));
+  saver_arg sv;
+  memset(&sv, 0, sizeof sv);
+  sv.registry = r;
+  pthread_t st, th[NTHREADS];
+  reg_arg a[NTHREADS];
+  assert_int_equal(pthread_create(&st, NULL, saver_thread, &sv), 0);
+  for (int i = 0; i < NTHREADS; i++) {
+    a[i] = (reg_arg){.r = r, .index = i, .iterations = n};
+    assert_int_equal(pthread_create(&th[i], NULL, registry_worker, &a[i]), 0);
+  }
+  for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+  atomic_store(&sv.stop, true);
+  pthread_join(st, NULL);
+  assert_int_equal(atomic_load(&sv.errors), 0);
+  assert_int_equal(pb_registry_size(r), 4);
+  for (int i = 0; i < NTHREADS; i++) {
+    assert_int_equal(a[i].errors, 0);
+    assert_ptr_equal(a[i].mine, a[(i + 4) % NTHREADS].mine);
+  }
+  for (int k = 0; k < 4; k++) TH_ASSERT_OK(pb_gstop(a[k].mine));
+  TH_ASSERT_OK(pb_registry_save(r));
+  for (int k = 0; k < 4; k++) {
+    json_t *data = th_must_load(a[k].mine, PB_SUFFIX_DATA);
+    assert_int_equal(json_array_size(data), 2 * n);
+    char t1[16], t2[16];
+    snprintf(t1, sizeof t1, "t%d", k);
+    snprintf(t2, sizeof t2, "t%d", k + 4);
+    assert_int_equal(count_topic(data, t1), n);
+    assert_int_equal(count_topic(data, t2), n);
+    json_decref(data);
+  }
+  pb_registry_destroy(r);
+  free(root);
+}
+
+/* ---- enable/disable flips ---------------------------------------------- */
+
+typedef struct flip_arg {
+  pb_bench *b;
+  atomic_bool stop;
+  size_t flips;
+} flip_arg;
+
+static void *flipper(void *p) {
+  flip_arg *f = p;
+  while (!atomic_load(&f->stop)) {
+    pb_disable(f->b);
+    (void)pb_is_enabled(f->b);
+    pb_enable(f->b);
+    f->flips++;
+  }
+  return NULL;
+}
+
+static void *flip_worker(void *p) {
+  worker_arg *w = p;
+  char topic[16];
+  snprintf(topic, sizeof topic, "t%d", w->index);
+  for (size_t i = 0; i < w->iterations; i++) {
+    int rc = pb_gstep(w->b);
+    if (rc == PB_OK)
+      w->ok_gsteps++;
+    else if (rc != PB_EDISABLED)
+      w->errors++;
+    rc = pb_step(w->b, topic);
+    if (rc == PB_OK)
+      w->ok_steps++;
+    else if (rc != PB_EDISABLED && rc != PB_ENOITER)
+      w->errors++;
+  }
+  return NULL;
+}
+
+/* Every call that returned PB_OK is in the file; no other call is. */
+static void test_enable_disable_flips(void **state) {
+  (void)state;
+  enum { NW = 4 };
+  size_t n = th_scaled(20000, 500);
+  char *prefix = th_strf("%s/flips/rec", g_dir);
+  pb_bench *b = NULL;
+  TH_ASSERT_OK(pb_bench_create(prefix, &b));
+  flip_arg fa;
+  memset(&fa, 0, sizeof fa);
+  fa.b = b;
+  pthread_t ft, th[NW];
+  worker_arg w[NW];
+  assert_int_equal(pthread_create(&ft, NULL, flipper, &fa), 0);
+  for (int i = 0; i < NW; i++) {
+    w[i] = (worker_arg){.b = b, .index = i, .iterations = n};
+    assert_int_equal(pthread_create(&th[i], NULL, flip_worker, &w[i]), 0);
+  }
+  for (int i = 0; i < NW; i++) pthread_join(th[i], NULL);
+  atomic_store(&fa.stop, true);
+  pthread_join(ft, NULL);
+  pb_enable(b);
+  assert_true(pb_is_enabled(b));
+  TH_ASSERT_OK(pb_gstop(b));
+  TH_ASSERT_OK(pb_save(b));
+
+  size_t gsteps = 0;
+  for (int i = 0; i < NW; i++) {
+    assert_int_equal(w[i].errors, 0);
+    gsteps += w[i].ok_gsteps;
+  }
+  pb_bench_stats st;
+  TH_ASSERT_OK(pb_bench_get_stats(b, &st));
+  assert_int_equal(st.iterations, gsteps);
+  json_t *data = th_must_load(b, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(data), gsteps);
+  for (int i = 0; i < NW; i++) {
+    char topic[16];
+    snprintf(topic, sizeof topic, "t%d", i);
+    assert_int_equal(count_topic(data, topic), w[i].ok_steps);
+  }
+  fprintf(stderr, "flips: %zu flips, %zu of %zu gsteps recorded\n", fa.flips, gsteps, NW * n);
+  json_decref(data);
+  pb_bench_destroy(b);
+  free(prefix);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_shared_benchmarker),
+      cmocka_unit_test(test_separate_benchmarkers),
+      cmocka_unit_test(test_registry_lookups),
+      cmocka_unit_test(test_enable_disable_flips),
+  };
+  return cmocka_run_group_tests_name("threads", tests, group_setup, group_teardown);
+}
