@@ -21,7 +21,7 @@ static int bench_init(pb_bench *b, const char *path) {
   atomic_init(&b->enabled, 1);
   atomic_init(&b->mem_on, 0);
   atomic_init(&b->cuda_sync, 0);
-  pthread_mutex_init(&b->lock, NULL);
+  atomic_init(&b->lock.v, 0);
   pthread_mutex_init(&b->op_lock, NULL);
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);
@@ -53,7 +53,6 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->extras);
   pb__topics_free(&b->topics);
   pb__arena_free(&b->arena);
-  pthread_mutex_destroy(&b->lock);
   pthread_mutex_destroy(&b->op_lock);
   pthread_mutex_destroy(&b->save_mu);
   pthread_cond_destroy(&b->save_cv);
@@ -125,6 +124,19 @@ static uint32_t store_extra(pb_bench *b, const char *text) {
   return (uint32_t)b->extras.n;
 }
 
+/*
+ * The wall clock at monotonic time `now`: the offset between the two clocks
+ * is re-read once a second, so START_TIME/STOP_TIME cost no clock read of
+ * their own and follow the system clock's adjustments within a second.
+ */
+static int64_t wall_at(pb_bench *b, uint64_t now) {
+  if (!b->wall_sync || now - b->wall_sync > 1000000000u) {
+    b->wall_off = pb_wall_ns() - (int64_t)now;
+    b->wall_sync = now ? now : 1;
+  }
+  return (int64_t)now + b->wall_off;
+}
+
 static int open_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = pb__segvec_push(&b->iters);
   if (!it) {
@@ -135,7 +147,7 @@ static int open_iter(pb_bench *b, uint64_t now) {
   it->nrec = 0;
   it->global_crono = 0;
   it->global_ns = 0;
-  it->start_wall_ns = pb_wall_ns();
+  it->start_wall_ns = wall_at(b, now);
   it->stop_wall_ns = 0;
   b->have_iter = true;
   b->open = true;
@@ -148,7 +160,7 @@ static void close_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = last_iter(b);
   it->global_ns = now > b->global_t0 ? now - b->global_t0 : 0;
   it->global_crono = it->nrec;
-  it->stop_wall_ns = pb_wall_ns();
+  it->stop_wall_ns = wall_at(b, now);
   b->open = false;
   b->gstops++;
 }
@@ -194,10 +206,10 @@ static int push_mrec(pb_bench *b, uint32_t topic, const probe *p, const char *ex
 static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const char *extra) {
   probe p;
   take_probe(b, &p);
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   int rc = push_mrec(b, topic, &p, extra);
   int rc2 = push_rec(b, time_topic, pb_now_ns(), 0);
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   return rc ? rc : rc2;
 }
 
@@ -225,24 +237,24 @@ static void op_end(pb_bench *b, bool held) {
  */
 static int gstop_part(pb_bench *b, bool held, bool *autosave) {
   gpu_sync_if(b);
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   if (!b->open) {
-    pthread_mutex_unlock(&b->lock);
+    pb__spin_unlock(&b->lock);
     return PB_OK;
   }
   uint64_t now = pb_now_ns();
   int rc = push_rec(b, b->t_gstop, now, 0);
   bool probe_it = held && b->peak.linked;
   if (probe_it) {
-    pthread_mutex_unlock(&b->lock);
+    pb__spin_unlock(&b->lock);
     int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
     if (!rc) rc = rc2;
-    pthread_mutex_lock(&b->lock);
+    pb__spin_lock(&b->lock);
     now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
   }
   close_iter(b, now);
   *autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   return rc;
 }
 
@@ -260,10 +272,35 @@ int pb_gstop(pb_bench *b) {
   return rc;
 }
 
+/* gstep without memory tracking: one clock read closes and opens. */
+static int gstep_fast(pb_bench *b) {
+  gpu_sync_if(b);
+  pb__spin_lock(&b->lock);
+  uint64_t now = pb_now_ns();
+  int rc = PB_OK;
+  bool autosave = false;
+  if (b->open) {
+    rc = push_rec(b, b->t_gstop, now, 0);
+    close_iter(b, now);
+    autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+  }
+  int rc2 = autosave ? PB_OK : open_iter(b, now);
+  pb__spin_unlock(&b->lock);
+  if (autosave) { /* save the closed iteration before the next one opens */
+    int src = pb_save(b);
+    if (!rc) rc = src;
+    pb__spin_lock(&b->lock);
+    rc2 = open_iter(b, pb_now_ns());
+    pb__spin_unlock(&b->lock);
+  }
+  return rc ? rc : rc2;
+}
+
 int pb_gstep(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_gstep: benchmarker is NULL");
   if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
   bool held = op_begin(b);
+  if (!held) return gstep_fast(b);
   bool autosave = false;
   int rc = gstop_part(b, held, &autosave);
   if (autosave) { /* save the closed iteration before the next one opens */
@@ -272,15 +309,16 @@ int pb_gstep(pb_bench *b) {
     if (!rc) rc = src;
     held = op_begin(b);
   }
-  pthread_mutex_lock(&b->lock);
+  gpu_sync_if(b);
+  pb__spin_lock(&b->lock);
   int rc2 = open_iter(b, pb_now_ns());
   bool probe_it = held && b->peak.linked && rc2 == PB_OK;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   if (probe_it) {
     rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
-    pthread_mutex_lock(&b->lock);
+    pb__spin_lock(&b->lock);
     b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
-    pthread_mutex_unlock(&b->lock);
+    pb__spin_unlock(&b->lock);
   }
   op_end(b, held);
   return rc ? rc : rc2;
@@ -291,14 +329,14 @@ int pb_start(pb_bench *b) {
   if (!atomic_load_explicit(&b->enabled, memory_order_relaxed)) return PB_EDISABLED;
   gpu_sync_if(b);
   int rc = PB_OK;
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   uint64_t now = pb_now_ns();
   if (b->open) {
     b->step_t0 = b->global_t0 = now;
   } else {
     rc = open_iter(b, now);
   }
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   return rc;
 }
 
@@ -341,9 +379,9 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
   }
   bool held = op_begin(b);
   gpu_sync_if(b);
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   if (!b->have_iter) {
-    pthread_mutex_unlock(&b->lock);
+    pb__spin_unlock(&b->lock);
     op_end(b, held);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
@@ -361,7 +399,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
   bool probe_it = held && b->mem_per_step && b->peak.linked && t != PB_TOPIC_INVALID;
   uint32_t ms = probe_it ? memstep_topic(b, t) : PB_TOPIC_INVALID;
   bool autosave = b->save_on_step;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   if (probe_it && ms != PB_TOPIC_INVALID) {
     int rc2 = record_memory(b, t, ms, memory_extra);
     if (!rc) rc = rc2;
@@ -391,9 +429,9 @@ int pb_step_id(pb_bench *b, pb_topic topic) {
 
 pb_topic pb_topic_intern(pb_bench *b, const char *topic) {
   if (!b || !topic) return PB_TOPIC_INVALID;
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   uint32_t id = pb__topics_intern(&b->topics, &b->arena, topic, strlen(topic));
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   return id;
 }
 
@@ -422,25 +460,25 @@ bool pb_is_enabled(const pb_bench *b) {
 
 void pb_set_save_on_gstop(pb_bench *b, unsigned n) {
   if (!b) return;
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   b->save_on_gstop = n;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
 }
 
 void pb_set_save_on_step(pb_bench *b, bool on) {
   if (!b) return;
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   b->save_on_step = on;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
 }
 
 int pb_enable_memory_tracking(pb_bench *b, bool per_step) {
   if (!b) return pb__fail(PB_EINVAL, "pb_enable_memory_tracking: benchmarker is NULL");
   pthread_mutex_lock(&b->op_lock);
   int rc = b->peak.linked ? PB_OK : pb__peak_subscribe(&b->peak);
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   b->mem_per_step = per_step;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   atomic_store(&b->mem_on, rc == PB_OK);
   pthread_mutex_unlock(&b->op_lock);
   return rc;
@@ -492,7 +530,7 @@ int pb_set_cuda_sync(pb_bench *b, bool on) {
 
 int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!b || !out) return pb__fail(PB_EINVAL, "pb_bench_get_stats: NULL argument");
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   out->iterations = b->iters.n;
   out->steps = b->recs.n;
   out->memory_records = b->mrecs.n;
@@ -500,9 +538,12 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->dropped = b->dropped;
   out->saves = b->saves;
   out->save_errors = b->save_errors;
-  out->bytes_held = b->recs.bytes + b->iters.bytes + b->mrecs.bytes + b->extras.bytes +
-                    b->topics.infos.bytes + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
-  pthread_mutex_unlock(&b->lock);
+  /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
+  out->bytes_held = b->recs.n * b->recs.elem + b->iters.n * b->iters.elem +
+                    b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
+                    b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
+                    (uint64_t)b->topics.nslots * 4;
+  pb__spin_unlock(&b->lock);
   return PB_OK;
 }
 
@@ -526,10 +567,10 @@ int pb_save(pb_bench *b) {
 
   int rc = pb__bench_write(b);
 
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   if (rc) b->save_errors++;
   else b->saves++;
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
   pthread_mutex_lock(&b->save_mu);
   b->saving = false;
   b->save_done = covers;

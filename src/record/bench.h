@@ -14,7 +14,7 @@
  *            with memory tracking on) so that a probe's records land in the
  *            iteration it measured. Held while probing memory (a /proc read,
  *            NVML query): no file I/O, no save. Untouched when tracking is off.
- *   lock     guards every field marked (L): recording state, the record
+ *   lock     (a pb__spin) guards every field marked (L): recording state, the record
  *            stores' counts and the configuration. Held only for appends and
  *            for the snapshot a save takes: never during I/O, never while
  *            calling another object (the memory probe runs before it is taken).
@@ -25,7 +25,7 @@ struct pb_bench {
   atomic_int enabled;   /* read with one relaxed load on the hot path */
   atomic_int mem_on;    /* memory tracking on (mirrors mem_tracking, for op_lock) */
   atomic_int cuda_sync; /* synchronise the GPU before each clock read */
-  pthread_mutex_t lock;
+  pb__spin lock;
   pthread_mutex_t op_lock;
 
   /* recording state (L) */
@@ -35,6 +35,8 @@ struct pb_bench {
   uint64_t global_t0; /* monotonic ns of the iteration's start */
   uint32_t mem_crono; /* memory records in the current iteration */
   uint64_t gstops;    /* iterations closed */
+  int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */
+  uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
   /* stores (L); elements below the counts are immutable except the last iteration */
   pb__segvec recs;   /* pb__rec */

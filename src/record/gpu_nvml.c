@@ -37,7 +37,9 @@
  *                  found pointers are published through atomics and read
  *                  without the lock on the hot path.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>

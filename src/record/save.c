@@ -33,14 +33,14 @@ typedef struct scratch {
 } scratch;
 
 static void take_snapshot(pb_bench *b, snap *s) {
-  pthread_mutex_lock(&b->lock);
+  pb__spin_lock(&b->lock);
   s->recs = b->recs;
   s->iters = b->iters;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
   s->topics = b->topics.infos;
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
-  pthread_mutex_unlock(&b->lock);
+  pb__spin_unlock(&b->lock);
 }
 
 static const pb__iter *iter_at(const snap *s, size_t i) {
@@ -269,27 +269,53 @@ static int write_memory(const char *path, const snap *s, scratch *x) {
 
 /* ---- summary ---- */
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
+/* The k-th smallest of v[0..n) (quickselect; v is reordered). */
+static uint64_t select_kth(uint64_t *v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    uint64_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+    uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        uint64_t t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return v[k];
+  }
+  return v[k];
 }
 
 /* numpy's default percentile (linear interpolation, its lerp rounding). */
-static double percentile(const uint64_t *sorted, size_t n, double q) {
-  double pos = (double)(n - 1) * q / 100.0;
+static double percentile(uint64_t *v, size_t n, double q) {
+  double pos = (double)(n - 1) * (q / 100.0);
   size_t lo = (size_t)pos;
-  if (lo + 1 >= n) return (double)sorted[n - 1] / 1e9;
+  double a = (double)select_kth(v, n, lo) / 1e9;
+  if (lo + 1 >= n) return a;
+  double b = (double)select_kth(v, n, lo + 1) / 1e9;
   double t = pos - (double)lo;
-  double a = (double)sorted[lo] / 1e9, b = (double)sorted[lo + 1] / 1e9;
   double d = b - a;
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* Writes one topic's statistics from its per-iteration sums (sorted in place). */
+/* Writes one topic's statistics from its per-iteration sums (reordered). */
 static void write_stats(pb__out *o, uint64_t *v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_u64);
   unsigned __int128 sum = 0;
-  for (size_t i = 0; i < n; i++) sum += v[i];
+  uint64_t mn = UINT64_MAX, mx = 0;
+  for (size_t i = 0; i < n; i++) {
+    sum += v[i];
+    if (v[i] < mn) mn = v[i];
+    if (v[i] > mx) mx = v[i];
+  }
   double p75 = percentile(v, n, 75), p25 = percentile(v, n, 25);
   double iqr = p75 - p25;
   double hi = p75 + 1.5 * iqr, lo = p25 - 1.5 * iqr;
@@ -306,9 +332,9 @@ static void write_stats(pb__out *o, uint64_t *v, size_t n) {
   pb__out_lit(o, "{\"mean\":");
   pb__json_double(o, (double)sum / (double)n / 1e9);
   pb__out_lit(o, ",\"min\":");
-  pb__json_seconds(o, v[n - 1] == 0 ? 0 : v[0]);
+  pb__json_seconds(o, mx == 0 ? 0 : mn); /* the original's rule: 0 when all are 0 */
   pb__out_lit(o, ",\"max\":");
-  pb__json_seconds(o, v[n - 1]);
+  pb__json_seconds(o, mx);
   pb__out_lit(o, ",\"quantile_filtered\":");
   if (fn) pb__json_double(o, (double)fsum / (double)fn / 1e9);
   else pb__out_lit(o, "null");

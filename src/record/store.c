@@ -3,10 +3,27 @@
  * whose elements never move, a string arena, and the topic intern table.
  * None of these lock: their owner (a benchmarker) does.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+void pb__spin_wait(pb__spin *l) {
+  for (unsigned spins = 0;; spins++) {
+    if (!atomic_load_explicit(&l->v, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) {
+      return;
+    }
+    if (spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      sched_yield();
+    }
+  }
+}
 
 void pb__segvec_init(pb__segvec *v, size_t elem) {
   memset(v, 0, sizeof *v);
