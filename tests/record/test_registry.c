@@ -288,7 +288,7 @@ static void test_enable_disable_save_all(void **state) {
     TH_ASSERT_STATUS(pb_gstep(b[i]), PB_EDISABLED);
   }
   TH_ASSERT_OK(pb_registry_save(r));
-  assert_false(th_exists(root));
+  if (th_exists(root)) assert_int_equal(th_count_files(root, NULL), 0); /* nothing written */
   pb_registry_enable(r);
   for (int i = 0; i < 4; i++) {
     assert_true(pb_is_enabled(b[i]));
