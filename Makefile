@@ -132,7 +132,7 @@ lint: configure
 	@if command -v cppcheck >/dev/null 2>&1; then \
 	  echo "lint: cppcheck src/record"; \
 	  mkdir -p $(BUILD_DIR)/cppcheck; \
-	  cppcheck --project=$(BUILD_DIR)/compile_commands.json --file-filter='src/record/*' \
+	  cppcheck --project=$(BUILD_DIR)/compile_commands.json --file-filter='*src/record/*' \
 	    --enable=warning,performance,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --error-exitcode=1 --quiet \
 	    --cppcheck-build-dir=$(BUILD_DIR)/cppcheck -j $(JOBS); \
