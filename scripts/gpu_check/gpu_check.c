@@ -17,7 +17,9 @@
  * the public layer, copies the records it read into OUTDIR. Exit status 0
  * when every required check passes, 1 when one fails, 77 without a GPU.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -131,6 +133,35 @@ static void print_table(FILE *f) {
             g_rows[i].target, g_rows[i].result);
 }
 
+/* ---- diagnostics: NVML's own process list, to compare pids --------------- */
+
+typedef struct nvml_proc {
+  unsigned int pid;
+  unsigned long long used;
+  unsigned int gi, ci;
+} nvml_proc;
+
+static void dump_nvml_processes(void) {
+  const char *name = getenv("PB_NVML_LIBRARY");
+  void *h = dlopen(name && *name ? name : "libnvidia-ml.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  int (*handle)(unsigned, void **) = NULL;
+  int (*procs)(void *, unsigned *, nvml_proc *) = NULL;
+  if (h) {
+    *(void **)&handle = dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
+    *(void **)&procs = dlsym(h, "nvmlDeviceGetComputeRunningProcesses_v3");
+  }
+  void *dev;
+  nvml_proc list[64];
+  unsigned n = 64;
+  if (!handle || !procs || handle(0, &dev) != 0 || procs(dev, &n, list) != 0) {
+    printf("diagnostic: NVML process list unavailable\n");
+    return;
+  }
+  printf("diagnostic: this pid %d; NVML lists %u compute process(es) on device 0:", (int)getpid(), n);
+  for (unsigned i = 0; i < n && i < 64; i++) printf(" [pid %u: %.1f MiB]", list[i].pid, list[i].used / 1048576.0);
+  printf("\n");
+}
+
 /* ---- the probe layer ----------------------------------------------------- */
 
 static pb__gpu_sample_t sample(pb__gpu_tracker *t) {
@@ -153,6 +184,7 @@ static void check_probe_memory(void) {
           "process memory %.1f MiB", s0.process / 1048576.0);
 
   CU(cu.free_(NULL)); /* creates the runtime's context */
+  dump_nvml_processes();
   pb__gpu_sample_t s1 = sample(t);
   add_row("probe: context of the runtime", "> 0", s1.process > 0 ? 1 : 0, "%.1f MiB",
           s1.process / 1048576.0);

@@ -31,6 +31,15 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv 2>&1 | tee -a "$LOG"
 fi
 
+# --- the driver's NVML: normally found by its soname; else point the test hook at it ---
+if [ -z "${PB_NVML_LIBRARY+x}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml\.so\.1'; then
+  f=$(find /usr/local/nvidia /usr/lib /usr/lib64 /usr/local -name 'libnvidia-ml.so.1' 2>/dev/null | head -n 1)
+  if [ -n "$f" ]; then
+    export PB_NVML_LIBRARY="$f"
+    say "libnvidia-ml.so.1 is not in the loader's cache: using $f (PB_NVML_LIBRARY)"
+  fi
+fi
+
 # --- the CUDA runtime the check programs open (the library never does) ---
 if [ -z "${CUDART_LIBRARY:-}" ]; then
   CUDART_LIBRARY=$(ldconfig -p 2>/dev/null | awk '/libcudart\.so/ {print $NF; exit}')
