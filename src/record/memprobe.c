@@ -224,7 +224,8 @@ void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out) {
     } else {
       fold_locked(out->rss);
     }
-    out->peak = s->acc;
+    /* The kernel's counters are per-CPU approximations; a peak is never below now. */
+    out->peak = s->acc > out->rss ? s->acc : out->rss;
     s->acc = 0;
   }
   pthread_mutex_unlock(&g.mu);

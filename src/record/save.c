@@ -73,7 +73,7 @@ static int scratch_init(scratch *x, size_t ntopics) {
 }
 
 static int scratch_reserve(scratch *x, size_t n) {
-  if (n <= x->cap) return PB_OK;
+  if (n <= x->cap && x->order) return PB_OK;
   size_t cap = n < 64 ? 64 : n;
   uint32_t *order = realloc(x->order, cap * sizeof *order);
   if (order) x->order = order;
@@ -205,6 +205,7 @@ static int write_data(const char *path, const snap *s, scratch *x) {
   pb__out o;
   int rc = pb__out_open(&o, path);
   if (rc) return rc;
+  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   for (size_t i = 0; i < s->iters.n; i++) write_data_iter(&o, s, x, i);
   pb__out_lit(&o, "]\n");
@@ -236,6 +237,7 @@ static int write_memory(const char *path, const snap *s, scratch *x) {
   pb__out o;
   int rc = pb__out_open(&o, path);
   if (rc) return rc;
+  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   size_t k = 0, written = 0;
   while (k < s->mrecs.n) {
