@@ -1,0 +1,379 @@
+/*
+ * porter_bench_analysis.h - load, summarise, chart and compare porter_bench runs.
+ *
+ * The analysis library reads the record files written by porter_bench (C) or
+ * by the original Python porter_bench: a run folder "<root>/<timestamp>/"
+ * holding "<name>_STEP_DICT_DATA.json", "<name>_STEP_DICT_SUMMARY.json" and
+ * "<name>_MEMORY.json" per benchmarker. It turns them into flat arrays, the
+ * original's summary statistics, and charts (PNG, SVG or PDF).
+ *
+ * Thread-safety: a loaded pb_run is immutable; any number of threads may
+ * read it and draw charts from it at the same time. Loading and freeing a
+ * run, and writing charts, touch no global state besides what cairo and
+ * pango keep for themselves (both are thread-safe for separate surfaces).
+ *
+ * Errors: functions that can fail return PB_OK (0) or a negative status
+ * code (the PB_E* codes of porter_bench.h plus the PB_EDATA family below);
+ * pb_analysis_strerror() names it. Functions that take a pb_error* fill it,
+ * when non-NULL, with a message naming the file, the line and column, and
+ * what was expected. The library never prints, exits or aborts.
+ *
+ * Ownership: objects returned through an out-parameter belong to the caller
+ * and are freed with the matching *_free function, which accepts NULL.
+ * Pointers returned by accessors (names, arrays) belong to the run and stay
+ * valid until pb_run_free().
+ */
+#ifndef PORTER_BENCH_ANALYSIS_H
+#define PORTER_BENCH_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "porter_bench.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version, errors                                                           */
+/* ------------------------------------------------------------------------ */
+
+/** Version of the analysis library (follows the recording library's). */
+#define PB_ANALYSIS_VERSION_STRING PB_VERSION_STRING
+
+/** Returns the analysis library's version as a static string. */
+PB_EXPORT const char *pb_analysis_version(void);
+
+/** Status codes of the analysis library, after those of porter_bench.h. */
+enum {
+  PB_EDATA = -20,     /**< a record file is malformed or breaks the schema */
+  PB_ENOTFOUND = -21, /**< no run folder or record file where one was expected */
+  PB_ECHART = -22     /**< cairo or pango could not draw or write a chart */
+};
+
+/** Returns a static description of any status code (PB_OK, PB_E*). */
+PB_EXPORT const char *pb_analysis_strerror(int status);
+
+/** Size of the message buffer in pb_error. */
+#define PB_ERROR_MESSAGE_SIZE 512
+
+/**
+ * Details of a failure. code is the status returned; message names the file
+ * (and, for parse errors, "file:line:column: expected ...") and is always
+ * NUL-terminated. line and column are 1-based, 0 when not applicable.
+ */
+typedef struct pb_error {
+  int code;
+  size_t line;
+  size_t column;
+  char message[PB_ERROR_MESSAGE_SIZE];
+} pb_error;
+
+/* ------------------------------------------------------------------------ */
+/* Loaded data: plain read-only structs                                      */
+/* ------------------------------------------------------------------------ */
+
+/** The "info" object of one iteration. */
+typedef struct pb_iter_info {
+  int64_t step_number; /**< STEP_NUMBER (0-based) */
+  double start_time;   /**< START_TIME, epoch seconds */
+  double stop_time;    /**< STOP_TIME, epoch seconds; 0 for an unfinished iteration */
+} pb_iter_info;
+
+/** One entry of "individual_calls": a timed call. */
+typedef struct pb_call {
+  uint32_t iter;  /**< iteration index (position in the file, 0-based) */
+  uint32_t topic; /**< time topic index: pb_record_topic(r, topic) */
+  uint32_t crono; /**< crono_counter: position of the call within its iteration */
+  uint32_t pad_;  /**< unused */
+  double time;    /**< seconds */
+} pb_call;
+
+/** Indices of the GPU values in pb_mem_record.cuda. */
+enum { PB_CUDA_ALLOCATED, PB_CUDA_RESERVED, PB_CUDA_MAX_ALLOCATED, PB_CUDA_MAX_RESERVED, PB_CUDA_N };
+
+/**
+ * One memory record. Sizes are bytes as doubles (exact below 2^53); NAN
+ * where the file has null or lacks the key.
+ */
+typedef struct pb_mem_record {
+  uint32_t iter;        /**< iteration index */
+  uint32_t topic;       /**< memory topic index: pb_record_memory_topic(r, topic) */
+  uint32_t crono;       /**< crono_counter */
+  uint32_t pad_;        /**< unused */
+  double rss;           /**< "total memory usage" */
+  double peak;          /**< "max memory usage" (peak since the previous record) */
+  double heap;          /**< "heap memory usage" (C library only) */
+  double cuda[PB_CUDA_N]; /**< "cuda memory usage" values, NAN when null */
+} pb_mem_record;
+
+/** One topic of a "_STEP_DICT_SUMMARY.json" file, as written. */
+typedef struct pb_saved_summary {
+  const char *topic;
+  double mean, min, max, quantile_filtered;
+} pb_saved_summary;
+
+/**
+ * Statistics of one topic's per-iteration times (seconds), computed as the
+ * original's summurize does: mean (numpy's pairwise summation), min (0 when
+ * every value is 0), max, quantile_filtered (mean of the values within
+ * [P25 - 1.5 IQR, P75 + 1.5 IQR], the lower bound not below 0, percentiles
+ * linearly interpolated as numpy's default), plus count, median, p90, p99
+ * (same interpolation) and the population standard deviation (ddof 0).
+ * With count 0 every value is NAN.
+ */
+typedef struct pb_stats {
+  size_t count;
+  double mean, min, max, quantile_filtered;
+  double median, p90, p99, stddev;
+} pb_stats;
+
+/* ------------------------------------------------------------------------ */
+/* Runs                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** A loaded run folder: its benchmarkers ("records"). Opaque, immutable. */
+typedef struct pb_run pb_run;
+/** One benchmarker of a run. Owned by its run. */
+typedef struct pb_record pb_record;
+
+/** The original's root folder name, searched next to PB_DEFAULT_ROOT. */
+#define PB_ALT_ROOT "PORTER_BENCH_PERFORMANCE"
+/** File a run folder may hold with the run's metadata (library version, host...). */
+#define PB_RUN_METADATA_FILE "porter_bench_run.json"
+
+/**
+ * Resolves path to a run folder and copies it into buf (size n).
+ * - path holds "*_STEP_DICT_DATA.json" files: path itself;
+ * - otherwise, with latest true: the latest run folder under path, under
+ *   path/TICTOC_PERFORMANCE, path/PORTER_BENCH_PERFORMANCE or
+ *   path/$PORTER_BENCH_ROOT (all searched; the latest wins). Both folder
+ *   name formats are understood: "YYYY-MM-DDTHH-MM-SS.ffffffZ[-N]" (UTC) and
+ *   the original's "%H:%M-%d:%m:%Y" (local time);
+ * - with latest false: path itself (the original's --no-latest).
+ * Returns PB_OK, PB_EINVAL (NULL argument, buf too small), PB_ENOTFOUND
+ * (no run folder; err says where it looked) or PB_EIO.
+ */
+PB_EXPORT int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error *err);
+
+/**
+ * Parses a run folder's name as a timestamp: *epoch_us receives microseconds
+ * since the epoch (the original's local-time minutes converted with the
+ * local time zone), *seq the "-N" suffix of ours (0 when absent), so that
+ * (epoch_us, seq) orders runs. Either pointer may be NULL. Returns true when
+ * the name has one of the two formats. Thread-safe.
+ */
+PB_EXPORT bool pb_run_parse_timestamp(const char *name, int64_t *epoch_us, int *seq);
+
+/**
+ * Loads the run folder that pb_run_resolve(path, latest) finds: every
+ * benchmarker with a data, summary or memory file. A file that cannot be
+ * read or parsed does not stop the load: its benchmarker keeps what the
+ * other files gave (a benchmarker whose data file fails has no iterations)
+ * and the problem is listed in pb_run_diagnostic(). Returns PB_OK and sets
+ * *out (free with pb_run_free) even when some files failed; PB_EINVAL,
+ * PB_ENOTFOUND, PB_EIO or PB_ENOMEM (with *out NULL) when nothing could be
+ * loaded at all.
+ */
+PB_EXPORT int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err);
+
+/**
+ * Loads a single data file ("<name>_STEP_DICT_DATA.json") and, if they
+ * exist, its summary and memory siblings, as a run of one benchmarker.
+ * Same return values as pb_run_load.
+ */
+PB_EXPORT int pb_run_load_files(const char *data_file, pb_run **out, pb_error *err);
+
+/** Frees a run and everything it owns. NULL is a no-op. */
+PB_EXPORT void pb_run_free(pb_run *run);
+
+/** The run folder's path as loaded. */
+PB_EXPORT const char *pb_run_path(const pb_run *run);
+/** Number of problems met while loading (files that failed to parse...). */
+PB_EXPORT size_t pb_run_diagnostic_count(const pb_run *run);
+/** Problem i as "file:line:column: message"; NULL when i is out of range. */
+PB_EXPORT const char *pb_run_diagnostic(const pb_run *run, size_t i);
+/**
+ * The run's metadata file (PB_RUN_METADATA_FILE) as "key: value" lines of
+ * its scalar top-level members, or NULL when the run has none.
+ */
+PB_EXPORT const char *pb_run_metadata(const pb_run *run);
+
+/** Number of benchmarkers, sorted by name. */
+PB_EXPORT size_t pb_run_record_count(const pb_run *run);
+/** Benchmarker i (0-based), NULL when out of range. */
+PB_EXPORT const pb_record *pb_run_record(const pb_run *run, size_t i);
+/** The benchmarker called name, NULL if none. */
+PB_EXPORT const pb_record *pb_run_find(const pb_run *run, const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* One benchmarker                                                           */
+/* ------------------------------------------------------------------------ */
+
+/** The benchmarker's name (file name without the suffix). */
+PB_EXPORT const char *pb_record_name(const pb_record *r);
+/** Number of iterations in the data file. */
+PB_EXPORT size_t pb_record_iter_count(const pb_record *r);
+/** The iterations' info objects (pb_record_iter_count of them). */
+PB_EXPORT const pb_iter_info *pb_record_infos(const pb_record *r);
+
+/** Number of time topics: the union of the iterations' "absolutes" keys. */
+PB_EXPORT size_t pb_record_topic_count(const pb_record *r);
+/** Time topic i in order of first appearance (GLOBAL included), NULL out of range. */
+PB_EXPORT const char *pb_record_topic(const pb_record *r, size_t i);
+/** Index of the time topic called name, or -1. */
+PB_EXPORT long pb_record_topic_index(const pb_record *r, const char *name);
+/**
+ * The "absolutes" of topic i: pb_record_iter_count values (seconds), NAN
+ * for iterations where the topic did not occur. NULL out of range.
+ */
+PB_EXPORT const double *pb_record_absolutes(const pb_record *r, size_t i);
+
+/**
+ * The individual calls of every iteration in call order (by iteration,
+ * then crono_counter); *n receives their number.
+ */
+PB_EXPORT const pb_call *pb_record_calls(const pb_record *r, size_t *n);
+
+/** Number of memory records (0 when memory was not recorded). */
+PB_EXPORT size_t pb_record_memory_count(const pb_record *r);
+/** The memory records in call order (by iteration, then crono_counter). */
+PB_EXPORT const pb_mem_record *pb_record_memory(const pb_record *r, size_t *n);
+/** Number of memory topics ("gstep", user steps, "gstop"). */
+PB_EXPORT size_t pb_record_memory_topic_count(const pb_record *r);
+/** Memory topic i, NULL out of range. */
+PB_EXPORT const char *pb_record_memory_topic(const pb_record *r, size_t i);
+/** Number of memory iterations (entries of the memory file's list). */
+PB_EXPORT size_t pb_record_memory_iter_count(const pb_record *r);
+/** True when some memory record has a heap size. */
+PB_EXPORT bool pb_record_has_heap(const pb_record *r);
+/** True when some memory record has GPU memory values. */
+PB_EXPORT bool pb_record_has_cuda(const pb_record *r);
+
+/** The summary file as written (NULL and *n 0 when absent or unreadable). */
+PB_EXPORT const pb_saved_summary *pb_record_saved_summary(const pb_record *r, size_t *n);
+
+/**
+ * Computes the statistics of time topic i into *out. Returns PB_OK or
+ * PB_EINVAL (NULL argument, i out of range). Allocates a scratch copy
+ * (PB_ENOMEM when that fails). Thread-safe.
+ */
+PB_EXPORT int pb_record_stats(const pb_record *r, size_t i, pb_stats *out);
+
+/**
+ * Computes pb_stats over any n values (NANs are skipped) into *out. Returns
+ * PB_OK, PB_EINVAL or PB_ENOMEM.
+ */
+PB_EXPORT int pb_stats_compute(const double *values, size_t n, pb_stats *out);
+
+/**
+ * numpy's percentile with linear interpolation (its default) of the sorted
+ * array v (n > 0) at q in [0, 100]. NAN when n is 0.
+ */
+PB_EXPORT double pb_percentile_sorted(const double *v, size_t n, double q);
+
+/**
+ * Sum of v as numpy sums doubles (pairwise, 8-way unrolled blocks of 128):
+ * the same bits as numpy.sum and so numpy.mean's numerator.
+ */
+PB_EXPORT double pb_sum_pairwise(const double *v, size_t n);
+
+/**
+ * Formats seconds with three significant digits and a unit chosen for the
+ * value ("12.3 ms", "875 µs", "1.20 s"; "-" for NAN) into buf (size n,
+ * always NUL-terminated). Locale-independent. Thread-safe.
+ */
+PB_EXPORT void pb_format_seconds(double seconds, char *buf, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Comparison                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Result of a two-sided Mann-Whitney U test. */
+typedef struct pb_utest {
+  double u;       /**< U statistic of the first sample */
+  double p_value; /**< two-sided p (normal approximation, tie-corrected); NAN if undefined */
+  bool too_few;   /**< fewer than PB_UTEST_MIN_SAMPLES values on either side */
+} pb_utest;
+
+/** Below this many values per side the U test is flagged as unreliable. */
+#define PB_UTEST_MIN_SAMPLES 9
+
+/**
+ * Mann-Whitney U test of a (na values) against b (nb values); NANs are
+ * skipped. Returns PB_OK, PB_EINVAL or PB_ENOMEM.
+ */
+PB_EXPORT int pb_utest_compute(const double *a, size_t na, const double *b, size_t nb,
+                               pb_utest *out);
+
+/* ------------------------------------------------------------------------ */
+/* Charts                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** The chart types. */
+typedef enum pb_chart_kind {
+  PB_CHART_TIMES,       /**< each topic's time per iteration */
+  PB_CHART_BARS,        /**< mean and quantile-filtered mean per topic */
+  PB_CHART_CRONO,       /**< each call in call order */
+  PB_CHART_MEMORY,      /**< RSS, peak and heap over the memory records */
+  PB_CHART_CUDA_MEMORY, /**< GPU memory over the memory records */
+  PB_CHART_KIND_COUNT
+} pb_chart_kind;
+
+/** Output formats; one drawing code path serves all three. */
+typedef enum pb_format { PB_FORMAT_PNG, PB_FORMAT_SVG, PB_FORMAT_PDF } pb_format;
+
+/** The chart's file-name suffix ("times", "bars", ...); NULL for a bad kind. */
+PB_EXPORT const char *pb_chart_name(pb_chart_kind kind);
+/** The format's extension ("png", "svg", "pdf"); NULL for a bad format. */
+PB_EXPORT const char *pb_format_ext(pb_format fmt);
+/** Parses "png", "svg" or "pdf" into *fmt. Returns PB_OK or PB_EINVAL. */
+PB_EXPORT int pb_format_parse(const char *text, pb_format *fmt);
+
+/**
+ * True when kind has something to show for r: times, bars and crono need
+ * iterations; memory needs memory records; cuda_memory needs GPU values.
+ */
+PB_EXPORT bool pb_chart_applies(pb_chart_kind kind, const pb_record *r);
+
+/**
+ * Draws chart kind of n records (one per run, n >= 1; several overlay the
+ * runs, each in its own style, labels naming them in the legend) into file
+ * in format fmt. labels may be NULL (runs are then "run 1", "run 2"...),
+ * title may be NULL (the record's name). Returns PB_OK, PB_EINVAL,
+ * PB_ENOTFOUND (nothing to draw for any record), PB_ENOMEM or PB_ECHART /
+ * PB_EIO (err names the file).
+ */
+PB_EXPORT int pb_chart_write(pb_chart_kind kind, const pb_record *const *records,
+                             const char *const *labels, size_t n, const char *title,
+                             pb_format fmt, const char *file, pb_error *err);
+
+/** Called by pb_plots_write for each file it wrote. */
+typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
+
+/**
+ * The original's generate_plots for a loaded run: for every benchmarker
+ * (or only those named in topics, ntopics of them; NULL for all) writes
+ * "<dir>/<name>_times.<ext>", "_bars", "_crono", and "_memory" /
+ * "_cuda_memory" where pb_chart_applies. Creates dir. Calls on_file (may be
+ * NULL) after each file. Returns PB_OK or the first error (err filled);
+ * the other charts are still attempted.
+ */
+PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics,
+                             size_t ntopics, pb_format fmt, pb_plot_written_fn on_file,
+                             void *user_data, pb_error *err);
+
+/**
+ * In-process equivalent of the original's bench_dict.generate_plots():
+ * loads the latest run under root (NULL: $PORTER_BENCH_ROOT or
+ * TICTOC_PERFORMANCE) and writes its PNG charts into dir (NULL: "PLOTS").
+ */
+PB_EXPORT int pb_generate_plots(const char *root, const char *dir, pb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTER_BENCH_ANALYSIS_H */

@@ -1,0 +1,745 @@
+/*
+ * chart.c - the canvas, text, axes, legend and series helpers of chart.h,
+ * and pb_chart_write, which dispatches to the chart types.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include "chart.h"
+
+#define FONT_FAMILY "DejaVu Sans, Sans"
+
+/* ---- canvas -------------------------------------------------------------- */
+
+static int canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w, double h) {
+  memset(cv, 0, sizeof *cv);
+  cv->fmt = fmt;
+  cv->w = w;
+  cv->h = h;
+  switch (fmt) {
+    case PB_FORMAT_PNG: cv->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)w, (int)h); break;
+    case PB_FORMAT_SVG: cv->surface = cairo_svg_surface_create(file, w, h); break;
+    case PB_FORMAT_PDF: cv->surface = cairo_pdf_surface_create(file, w, h); break;
+  }
+  if (!cv->surface || cairo_surface_status(cv->surface) != CAIRO_STATUS_SUCCESS) return PB_ECHART;
+  cv->cr = cairo_create(cv->surface);
+  if (cairo_status(cv->cr) != CAIRO_STATUS_SUCCESS) return PB_ECHART;
+  cv->layout = pango_cairo_create_layout(cv->cr);
+  cv->font = pango_font_description_from_string(FONT_FAMILY);
+  if (!cv->layout || !cv->font) return PB_ENOMEM;
+  cairo_set_source_rgb(cv->cr, 1, 1, 1);
+  cairo_paint(cv->cr);
+  return PB_OK;
+}
+
+static int canvas_close(pb__canvas *cv, const char *file, int rc) {
+  if (cv->layout) g_object_unref(cv->layout);
+  if (cv->font) pango_font_description_free(cv->font);
+  if (cv->cr) {
+    if (rc == PB_OK && cairo_status(cv->cr) != CAIRO_STATUS_SUCCESS) rc = PB_ECHART;
+    cairo_destroy(cv->cr);
+  }
+  if (cv->surface) {
+    if (rc == PB_OK && cv->fmt == PB_FORMAT_PNG &&
+        cairo_surface_write_to_png(cv->surface, file) != CAIRO_STATUS_SUCCESS)
+      rc = PB_EIO;
+    cairo_surface_finish(cv->surface);
+    if (rc == PB_OK && cairo_surface_status(cv->surface) != CAIRO_STATUS_SUCCESS) rc = PB_EIO;
+    cairo_surface_destroy(cv->surface);
+  }
+  return rc;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static void set_text(pb__canvas *cv, const char *text, double size, bool bold) {
+  pango_font_description_set_absolute_size(cv->font, size * PANGO_SCALE);
+  pango_font_description_set_weight(cv->font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description(cv->layout, cv->font);
+  pango_layout_set_text(cv->layout, text, -1);
+}
+
+void pb__text_size(pb__canvas *cv, const char *text, double size, bool bold, double *w, double *h) {
+  set_text(cv, text, size, bold);
+  int pw, ph;
+  pango_layout_get_pixel_size(cv->layout, &pw, &ph);
+  if (w) *w = pw;
+  if (h) *h = ph;
+}
+
+void pb__text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
+              double ax, double ay, double angle, pb__rgb color) {
+  cairo_t *cr = cv->cr;
+  set_text(cv, text, size, bold);
+  int pw, ph;
+  pango_layout_get_pixel_size(cv->layout, &pw, &ph);
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  if (angle != 0) cairo_rotate(cr, angle);
+  cairo_move_to(cr, -ax * pw, -ay * ph);
+  cairo_set_source_rgb(cr, color.r, color.g, color.b);
+  pango_cairo_update_layout(cr, cv->layout);
+  pango_cairo_show_layout(cr, cv->layout);
+  cairo_restore(cr);
+}
+
+/* ---- colours and styles -------------------------------------------------- */
+
+pb__rgb pb__palette(size_t i) {
+  /* Okabe-Ito and Tableau colours, distinguishable on white */
+  static const pb__rgb p[] = {
+      {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173}, {0.839, 0.153, 0.157},
+      {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294}, {0.890, 0.467, 0.761}, {0.737, 0.741, 0.133},
+      {0.090, 0.745, 0.812}, {0.498, 0.498, 0.498}, {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}};
+  return p[i % (sizeof p / sizeof p[0])];
+}
+
+pb__rgb pb__topic_color(const char *topic, size_t index) {
+  if (topic && strcmp(topic, "GLOBAL") == 0) return (pb__rgb){0.15, 0.15, 0.15};
+  return pb__palette(index);
+}
+
+void pb__set_dash(cairo_t *cr, size_t k) {
+  static const double dashed[] = {8, 4}, dashdot[] = {8, 3, 2, 3}, dotted[] = {2, 3};
+  switch (k % 4) {
+    case 0: cairo_set_dash(cr, NULL, 0, 0); break;
+    case 1: cairo_set_dash(cr, dashed, 2, 0); break;
+    case 2: cairo_set_dash(cr, dashdot, 4, 0); break;
+    default: cairo_set_dash(cr, dotted, 2, 0); break;
+  }
+}
+
+void pb__marker(cairo_t *cr, double x, double y, double r, size_t shape) {
+  switch (shape % 4) {
+    case 0: cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * M_PI); break;
+    case 1: cairo_rectangle(cr, x - r, y - r, 2 * r, 2 * r); break;
+    case 2:
+      cairo_move_to(cr, x, y - r * 1.2);
+      cairo_line_to(cr, x + r * 1.1, y + r * 0.8);
+      cairo_line_to(cr, x - r * 1.1, y + r * 0.8);
+      cairo_close_path(cr);
+      break;
+    default:
+      cairo_move_to(cr, x, y - r * 1.3);
+      cairo_line_to(cr, x + r, y);
+      cairo_line_to(cr, x, y + r * 1.3);
+      cairo_line_to(cr, x - r, y);
+      cairo_close_path(cr);
+      break;
+  }
+}
+
+/* ---- ticks and axes ------------------------------------------------------ */
+
+double pb__nice_step(double range, double max_ticks) {
+  if (!(range > 0) || !isfinite(range)) return 1;
+  if (max_ticks < 1) max_ticks = 1;
+  double raw = range / max_ticks;
+  double mag = pow(10, floor(log10(raw)));
+  static const double steps[] = {1, 2, 2.5, 5, 10};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    if (steps[i] * mag >= raw) return steps[i] * mag;
+  return 10 * mag;
+}
+
+void pb__fmt_tick(double v, double step, char *buf, size_t n) {
+  int dec = 0;
+  if (step < 1) dec = (int)ceil(-log10(step) - 1e-9);
+  if (step * pow(10, dec) - floor(step * pow(10, dec) + 1e-9) > 1e-6) dec++; /* 2.5 */
+  if (dec > 9) dec = 9;
+  if (fabs(v) < step * 1e-6) v = 0;
+  if (fabs(v) >= 1e7 || (dec == 0 && fabs(v) >= 1e7))
+    snprintf(buf, n, "%.3g", v);
+  else
+    snprintf(buf, n, "%.*f", dec, v);
+}
+
+static const pb__rgb BLACK = {0, 0, 0};
+
+double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height) {
+  double step = pb__nice_step((ymax - ymin) / yscale, height / 40);
+  double wmax = 0;
+  char buf[64];
+  for (double v = ceil(ymin / yscale / step) * step; v <= ymax / yscale + step * 1e-9; v += step) {
+    double w;
+    pb__fmt_tick(v, step, buf, sizeof buf);
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &w, NULL);
+    if (w > wmax) wmax = w;
+  }
+  return wmax;
+}
+
+void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char *ylabel,
+                   bool xnumeric, const char *xlabel) {
+  cairo_t *cr = cv->cr;
+  char buf[64];
+  cairo_save(cr);
+  cairo_set_dash(cr, NULL, 0, 0);
+  /* y ticks: at most one per 40 px */
+  double h = ax->bottom - ax->top, w = ax->right - ax->left;
+  double ystep = pb__nice_step((ax->ymax - ax->ymin) / yscale, h / 40);
+  double wmax = 0;
+  for (double v = ceil(ax->ymin / yscale / ystep) * ystep; v <= ax->ymax / yscale + ystep * 1e-9;
+       v += ystep) {
+    double y = pb__ax_y(ax, v * yscale);
+    cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, ax->left, floor(y) + 0.5);
+    cairo_line_to(cr, ax->right, floor(y) + 0.5);
+    cairo_stroke(cr);
+    pb__fmt_tick(v, ystep, buf, sizeof buf);
+    double tw;
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &tw, NULL);
+    if (tw > wmax) wmax = tw;
+    pb__text(cv, ax->left - 6, y, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, 0, BLACK);
+  }
+  if (xnumeric) {
+    /* x ticks: as many as fit with the widest label plus a gap */
+    double lw, step = pb__nice_step(ax->xmax - ax->xmin, 10);
+    for (int tries = 0; tries < 8; tries++) {
+      pb__fmt_tick(ax->xmax, step, buf, sizeof buf);
+      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+      double maxn = w / (lw + 24);
+      double s2 = pb__nice_step(ax->xmax - ax->xmin, maxn);
+      if (s2 <= step) {
+        step = s2;
+        break;
+      }
+      step = s2;
+    }
+    if (step < 1 && ax->xmax - ax->xmin >= 1) step = 1;
+    for (double v = ceil(ax->xmin / step) * step; v <= ax->xmax + step * 1e-9; v += step) {
+      double x = pb__ax_x(ax, v);
+      cairo_set_source_rgb(cr, 0.93, 0.93, 0.93);
+      cairo_move_to(cr, floor(x) + 0.5, ax->top);
+      cairo_line_to(cr, floor(x) + 0.5, ax->bottom);
+      cairo_stroke(cr);
+      cairo_set_source_rgb(cr, 0, 0, 0);
+      cairo_move_to(cr, floor(x) + 0.5, ax->bottom);
+      cairo_line_to(cr, floor(x) + 0.5, ax->bottom + 5);
+      cairo_stroke(cr);
+      pb__fmt_tick(v, step, buf, sizeof buf);
+      pb__text(cv, x, ax->bottom + 7, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+    }
+  }
+  /* frame */
+  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  cairo_set_line_width(cr, 1);
+  cairo_rectangle(cr, floor(ax->left) + 0.5, floor(ax->top) + 0.5, floor(w), floor(h));
+  cairo_stroke(cr);
+  if (ylabel)
+    pb__text(cv, ax->left - wmax - 14, (ax->top + ax->bottom) / 2, ylabel, PB__FONT_LABEL, false,
+             PB__CENTER, PB__BOTTOM, -M_PI / 2, BLACK);
+  if (xlabel)
+    pb__text(cv, (ax->left + ax->right) / 2, cv->h - 8, xlabel, PB__FONT_LABEL, false, PB__CENTER,
+             PB__BOTTOM, 0, BLACK);
+  cairo_restore(cr);
+}
+
+/* ---- legend -------------------------------------------------------------- */
+
+#define LEGEND_ROW 20.0
+#define LEGEND_SWATCH 28.0
+
+double pb__legend_width(pb__canvas *cv, const pb__legend_item *items, size_t n, double height) {
+  if (n == 0) return 0;
+  size_t per_col = (size_t)(height / LEGEND_ROW);
+  if (per_col < 1) per_col = 1;
+  double total = 0, colw = 0;
+  for (size_t i = 0; i < n; i++) {
+    double w;
+    pb__text_size(cv, items[i].text, PB__FONT_SMALL, false, &w, NULL);
+    if (w > 260) w = 260;
+    if (w > colw) colw = w;
+    if ((i + 1) % per_col == 0 || i + 1 == n) {
+      total += colw + LEGEND_SWATCH + 16;
+      colw = 0;
+    }
+  }
+  return total + 8;
+}
+
+void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, double x, double y,
+                     double height) {
+  cairo_t *cr = cv->cr;
+  size_t per_col = (size_t)(height / LEGEND_ROW);
+  if (per_col < 1) per_col = 1;
+  double colx = x + 8, colw = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t row = i % per_col;
+    double cy = y + row * LEGEND_ROW + LEGEND_ROW / 2;
+    const pb__legend_item *it = &items[i];
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, it->color.r, it->color.g, it->color.b);
+    cairo_set_line_width(cr, 2);
+    switch (it->kind) {
+      case PB__SW_LINE:
+        pb__set_dash(cr, it->style);
+        cairo_move_to(cr, colx, cy);
+        cairo_line_to(cr, colx + LEGEND_SWATCH - 4, cy);
+        cairo_stroke(cr);
+        break;
+      case PB__SW_MARKER:
+        pb__marker(cr, colx + LEGEND_SWATCH / 2 - 2, cy, 4, it->style);
+        cairo_fill(cr);
+        break;
+      case PB__SW_BOX:
+        cairo_rectangle(cr, colx + 2, cy - 6, LEGEND_SWATCH - 8, 12);
+        cairo_fill(cr);
+        break;
+      case PB__SW_UP:
+        pb__marker(cr, colx + LEGEND_SWATCH / 2 - 2, cy, 5, 2);
+        cairo_fill(cr);
+        break;
+      case PB__SW_RING:
+        cairo_arc(cr, colx + LEGEND_SWATCH / 2 - 2, cy, 4, 0, 2 * M_PI);
+        cairo_set_line_width(cr, 1.5);
+        cairo_stroke(cr);
+        break;
+    }
+    cairo_restore(cr);
+    double w;
+    char text[96];
+    snprintf(text, sizeof text, "%s", it->text);
+    pb__text_size(cv, text, PB__FONT_SMALL, false, &w, NULL);
+    while (w > 260 && strlen(text) > 4) { /* ellipsize very long names */
+      size_t l = strlen(text);
+      memcpy(text + l - 4, "...", 4);
+      pb__text_size(cv, text, PB__FONT_SMALL, false, &w, NULL);
+    }
+    if (w > colw) colw = w;
+    pb__text(cv, colx + LEGEND_SWATCH, cy, text, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0, BLACK);
+    if ((i + 1) % per_col == 0) {
+      colx += colw + LEGEND_SWATCH + 16;
+      colw = 0;
+    }
+  }
+}
+
+void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
+                     double left_margin, double bottom_margin, pb__layout *out) {
+  double th = 0;
+  if (title) {
+    pb__text_size(cv, title, PB__FONT_TITLE, true, NULL, &th);
+    pb__text(cv, cv->w / 2, 10, title, PB__FONT_TITLE, true, PB__CENTER, PB__TOP, 0, BLACK);
+  }
+  double top = 10 + th + 14;
+  double bottom = cv->h - bottom_margin;
+  double lw = pb__legend_width(cv, items, nitems, bottom - top);
+  memset(out, 0, sizeof *out);
+  out->ax.left = left_margin;
+  out->ax.top = top;
+  out->ax.right = cv->w - 20 - lw;
+  out->ax.bottom = bottom;
+  out->legend_x = out->ax.right + 10;
+  out->legend_y = top;
+  out->legend_h = bottom - top;
+}
+
+/* ---- series -------------------------------------------------------------- */
+
+void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
+                   double dx, pb__rgb color, double width, size_t dash) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  cairo_rectangle(cr, ax->left, ax->top - 2, ax->right - ax->left, ax->bottom - ax->top + 4);
+  cairo_clip(cr);
+  cairo_set_source_rgb(cr, color.r, color.g, color.b);
+  cairo_set_line_width(cr, width);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  pb__set_dash(cr, dash);
+  double pw = ax->right - ax->left;
+  double px_per_pt = n > 1 ? pw * dx / (ax->xmax - ax->xmin) : pw;
+  bool open = false;
+  if (px_per_pt >= 0.5) {
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(y[i])) {
+        open = false;
+        continue;
+      }
+      double X = pb__ax_x(ax, x0 + dx * (double)i), Y = pb__ax_y(ax, y[i]);
+      if (open)
+        cairo_line_to(cr, X, Y);
+      else
+        cairo_move_to(cr, X, Y);
+      open = true;
+    }
+  } else {
+    /* reduce per pixel column: first, min, max, last */
+    size_t i = 0;
+    while (i < n) {
+      double X = floor(pb__ax_x(ax, x0 + dx * (double)i));
+      double first = NAN, last = NAN, mn = INFINITY, mx = -INFINITY;
+      size_t j = i;
+      for (; j < n && floor(pb__ax_x(ax, x0 + dx * (double)j)) == X; j++) {
+        if (isnan(y[j])) continue;
+        if (isnan(first)) first = y[j];
+        last = y[j];
+        if (y[j] < mn) mn = y[j];
+        if (y[j] > mx) mx = y[j];
+      }
+      if (j == i) j = i + 1;
+      i = j;
+      if (isnan(first)) {
+        open = false;
+        continue;
+      }
+      double xc = X + 0.5;
+      if (open)
+        cairo_line_to(cr, xc, pb__ax_y(ax, first));
+      else
+        cairo_move_to(cr, xc, pb__ax_y(ax, first));
+      cairo_line_to(cr, xc, pb__ax_y(ax, mn));
+      cairo_line_to(cr, xc, pb__ax_y(ax, mx));
+      cairo_line_to(cr, xc, pb__ax_y(ax, last));
+      open = true;
+    }
+  }
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
+void pb__draw_line_xy(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
+                      pb__rgb color, double width, size_t dash) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  cairo_rectangle(cr, ax->left, ax->top - 2, ax->right - ax->left, ax->bottom - ax->top + 4);
+  cairo_clip(cr);
+  cairo_set_source_rgb(cr, color.r, color.g, color.b);
+  cairo_set_line_width(cr, width);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  pb__set_dash(cr, dash);
+  bool open = false;
+  double colx = NAN, mn = 0, mx = 0, last = 0;
+  for (size_t i = 0; i <= n; i++) {
+    double X = i < n ? floor(pb__ax_x(ax, x[i])) : NAN;
+    if (i < n && isnan(y[i])) continue;
+    if (i < n && X == colx) { /* same column: widen the span */
+      if (y[i] < mn) mn = y[i];
+      if (y[i] > mx) mx = y[i];
+      last = y[i];
+      continue;
+    }
+    if (!isnan(colx)) { /* flush the previous column */
+      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, mn));
+      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, mx));
+      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, last));
+    }
+    if (i == n) break;
+    if (open)
+      cairo_line_to(cr, X + 0.5, pb__ax_y(ax, y[i]));
+    else
+      cairo_move_to(cr, X + 0.5, pb__ax_y(ax, y[i]));
+    open = true;
+    colx = X;
+    mn = mx = last = y[i];
+  }
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
+void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
+                      pb__rgb color, double radius, size_t shape) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, color.r, color.g, color.b);
+  double px = NAN, py = NAN;
+  size_t drawn = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(y[i]) || isnan(x[i])) continue;
+    double X = floor(pb__ax_x(ax, x[i])), Y = floor(pb__ax_y(ax, y[i]));
+    if (X == px && fabs(Y - py) < 1) continue; /* same pixel as the previous marker */
+    px = X;
+    py = Y;
+    pb__marker(cr, X + 0.5, Y + 0.5, radius, shape);
+    if (++drawn % 4096 == 0) cairo_fill(cr);
+  }
+  cairo_fill(cr);
+  cairo_restore(cr);
+}
+
+const char *pb__time_unit(double max_seconds, double *scale) {
+  if (!(max_seconds >= 1)) {
+    if (max_seconds >= 1e-3) {
+      *scale = 1e-3;
+      return "ms";
+    }
+    if (max_seconds >= 1e-6) {
+      *scale = 1e-6;
+      return "\xc2\xb5s";
+    }
+    if (max_seconds > 0) {
+      *scale = 1e-9;
+      return "ns";
+    }
+  }
+  *scale = 1;
+  return "s";
+}
+
+void pb__fmt_seconds(double s, char *buf, size_t n) {
+  if (isnan(s)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  double scale;
+  const char *unit = pb__time_unit(fabs(s) * 1.0000001, &scale);
+  double v = s / scale;
+  /* three significant digits */
+  if (fabs(v) >= 100 || v == 0)
+    snprintf(buf, n, "%.0f %s", v, unit);
+  else if (fabs(v) >= 10)
+    snprintf(buf, n, "%.1f %s", v, unit);
+  else
+    snprintf(buf, n, "%.2f %s", v, unit);
+}
+
+/* ---- call-order helpers -------------------------------------------------- */
+
+size_t pb__find_clusters(const uint32_t *iter, const uint32_t *topic, const double *value, size_t n,
+                         size_t max_len, double filter, pb__seq_point *out) {
+  size_t np = 0;
+  size_t s = 0;
+  while (s < n) { /* one iteration: [s, e) */
+    size_t e = s;
+    double mn = INFINITY, mx = -INFINITY;
+    while (e < n && iter[e] == iter[s]) {
+      if (!isnan(value[e])) {
+        if (value[e] < mn) mn = value[e];
+        if (value[e] > mx) mx = value[e];
+      }
+      e++;
+    }
+    double thr = (mx > mn) ? (mx - mn) * filter : 0;
+    size_t i = s;
+    while (i < e) {
+      size_t best_len = 1, best_count = 1;
+      for (size_t L = 1; L <= max_len && i + 2 * L <= e && best_count == 1; L++) {
+        size_t count = 1;
+        for (;;) {
+          size_t b = i + count * L;
+          if (b + L > e) break;
+          bool same = true;
+          for (size_t k = 0; k < L && same; k++) same = topic[b + k] == topic[i + k];
+          for (size_t k = 0; k < L && same; k++)
+            same = !(fabs(value[b + k] - value[i]) > thr) && !(fabs(value[i + k] - value[i]) > thr);
+          if (!same) break;
+          count++;
+        }
+        if (count > 1) {
+          best_len = L;
+          best_count = count;
+        }
+      }
+      pb__seq_point *p = &out[np++];
+      p->iter = iter[i];
+      p->first = (uint32_t)i;
+      p->len = (uint32_t)best_len;
+      p->count = (uint32_t)best_count;
+      p->topic = topic[i];
+      p->last = (uint32_t)(i + best_len * best_count - 1);
+      i += best_len * best_count;
+    }
+    s = e;
+  }
+  return np;
+}
+
+void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names, char *buf,
+                   size_t n) {
+  size_t k = (size_t)snprintf(buf, n, "%u_", p->iter);
+  for (uint32_t j = 0; j < p->len && k < n; j++)
+    k += (size_t)snprintf(buf + k, n - k, "%s%s", j ? " || " : "", names[topic[p->first + j]]);
+  if (p->count > 1 && k < n) snprintf(buf + k, n - k, " x%u", p->count);
+}
+
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
+                    pb__label_fn label, void *user, bool draw) {
+  double w = ax->right - ax->left;
+  double th;
+  pb__text_size(cv, "0_Ag", PB__FONT_TICK, false, NULL, &th);
+  char buf[160];
+  if (npoints > 0 && (double)npoints * (th + 2) <= w) {
+    /* every point gets its rotated label */
+    double maxw = 0;
+    for (size_t i = 0; i < npoints; i++) {
+      label(i, buf, sizeof buf, user);
+      if (strlen(buf) > 40) memcpy(buf + 37, "...", 4);
+      double lw;
+      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+      if (lw > maxw) maxw = lw;
+      if (draw) {
+        double x = pb__ax_x(ax, (double)i);
+        cairo_set_source_rgb(cv->cr, 0, 0, 0);
+        cairo_set_line_width(cv->cr, 1);
+        cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+        cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 4);
+        cairo_stroke(cv->cr);
+        pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, -M_PI / 2,
+                 BLACK);
+      }
+    }
+    return maxw + 12;
+  }
+  /* ticks at the first point of iterations, as many as fit */
+  if (npoints == 0) return 30;
+  uint32_t last_iter = iters[npoints - 1];
+  snprintf(buf, sizeof buf, "%u", last_iter);
+  double lw;
+  pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+  double step = pb__nice_step((double)last_iter + 1, w / (lw + 30));
+  if (step < 1) step = 1;
+  if (draw) {
+    double next = 0;
+    double prev_x = -1e9;
+    for (size_t i = 0; i < npoints; i++) {
+      if ((double)iters[i] < next) continue;
+      if (i > 0 && iters[i - 1] == iters[i]) continue;
+      double x = pb__ax_x(ax, (double)i);
+      next = (floor(iters[i] / step) + 1) * step;
+      if (fmod((double)iters[i], step) != 0) continue;
+      snprintf(buf, sizeof buf, "%u", iters[i]);
+      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+      if (x - lw / 2 < prev_x + 8) continue;
+      prev_x = x + lw / 2;
+      cairo_set_source_rgb(cv->cr, 0.93, 0.93, 0.93);
+      cairo_set_line_width(cv->cr, 1);
+      cairo_move_to(cv->cr, floor(x) + 0.5, ax->top);
+      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom);
+      cairo_stroke(cv->cr);
+      cairo_set_source_rgb(cv->cr, 0, 0, 0);
+      cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 5);
+      cairo_stroke(cv->cr);
+      pb__text(cv, x, ax->bottom + 7, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+    }
+  }
+  return th + 14;
+}
+
+/* ---- public entry points ------------------------------------------------- */
+
+typedef int (*chart_fn)(pb__chart_ctx *);
+
+static const struct {
+  const char *name;
+  chart_fn draw;
+  double w, h;
+} CHARTS[PB_CHART_KIND_COUNT] = {
+    [PB_CHART_TIMES] = {"times", pb__chart_times, 1600, 640},
+    [PB_CHART_BARS] = {"bars", pb__chart_bars, 1600, 0 /* from the topic count */},
+    [PB_CHART_CRONO] = {"crono", pb__chart_crono, 1600, 640},
+    [PB_CHART_MEMORY] = {"memory", pb__chart_memory, 1600, 640},
+    [PB_CHART_CUDA_MEMORY] = {"cuda_memory", pb__chart_cuda, 1600, 640},
+};
+
+const char *pb_chart_name(pb_chart_kind kind) {
+  return ((unsigned)kind < PB_CHART_KIND_COUNT) ? CHARTS[kind].name : NULL;
+}
+
+const char *pb_format_ext(pb_format fmt) {
+  switch (fmt) {
+    case PB_FORMAT_PNG: return "png";
+    case PB_FORMAT_SVG: return "svg";
+    case PB_FORMAT_PDF: return "pdf";
+  }
+  return NULL;
+}
+
+int pb_format_parse(const char *text, pb_format *fmt) {
+  if (!text || !fmt) return PB_EINVAL;
+  for (int f = PB_FORMAT_PNG; f <= PB_FORMAT_PDF; f++) {
+    if (strcmp(text, pb_format_ext((pb_format)f)) == 0) {
+      *fmt = (pb_format)f;
+      return PB_OK;
+    }
+  }
+  return PB_EINVAL;
+}
+
+bool pb_chart_applies(pb_chart_kind kind, const pb_record *r) {
+  if (!r) return false;
+  switch (kind) {
+    case PB_CHART_TIMES:
+    case PB_CHART_BARS:
+    case PB_CHART_CRONO: return r->n_iter > 0 && r->topics.n > 0;
+    case PB_CHART_MEMORY: return r->n_mem > 0;
+    case PB_CHART_CUDA_MEMORY: return r->has_cuda;
+    default: return false;
+  }
+}
+
+/* Height of the bars chart: a row per topic and run. */
+static double bars_height(const pb_record *const *records, size_t n) {
+  size_t rows = 0;
+  for (size_t i = 0; i < n; i++)
+    if (records[i] && records[i]->topics.n > rows) rows = records[i]->topics.n;
+  double h = 150 + (double)rows * (10 + 22 * (double)n);
+  return h < 420 ? 420 : h > 8000 ? 8000 : h;
+}
+
+int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
+                   size_t n, const char *title, pb_format fmt, const char *file, pb_error *err) {
+  if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || !file || !pb_format_ext(fmt)) {
+    if (err) {
+      err->code = PB_EINVAL;
+      err->line = err->column = 0;
+      snprintf(err->message, sizeof err->message, "invalid chart arguments");
+    }
+    return PB_EINVAL;
+  }
+  bool any = false;
+  for (size_t i = 0; i < n; i++) any |= pb_chart_applies(kind, records[i]);
+  if (!any) {
+    if (err) {
+      err->code = PB_ENOTFOUND;
+      err->line = err->column = 0;
+      snprintf(err->message, sizeof err->message, "%s: nothing to draw for the %s chart", file,
+               CHARTS[kind].name);
+    }
+    return PB_ENOTFOUND;
+  }
+  char **own = NULL;
+  const char **lab = malloc(n * sizeof *lab);
+  if (!lab) return PB_ENOMEM;
+  if (!labels) own = calloc(n, sizeof *own);
+  for (size_t i = 0; i < n; i++) {
+    if (labels && labels[i]) {
+      lab[i] = labels[i];
+    } else if (own && (own[i] = malloc(24))) {
+      snprintf(own[i], 24, "run %zu", i + 1);
+      lab[i] = own[i];
+    } else {
+      lab[i] = "run";
+    }
+  }
+  double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
+  pb__canvas cv;
+  int rc = canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
+  if (rc == PB_OK) {
+    pb__chart_ctx ctx = {&cv, records, lab, n, title ? title : records[0]->name};
+    rc = CHARTS[kind].draw(&ctx);
+  }
+  rc = canvas_close(&cv, file, rc);
+  if (rc && err) {
+    err->code = rc;
+    err->line = err->column = 0;
+    snprintf(err->message, sizeof err->message, "%s: cannot write the %s chart (%s)", file,
+             CHARTS[kind].name, pb_analysis_strerror(rc));
+  }
+  if (own)
+    for (size_t i = 0; i < n; i++) free(own[i]);
+  free(own);
+  free(lab);
+  return rc;
+}
+
+void pb_format_seconds(double seconds, char *buf, size_t n) {
+  if (!buf || n == 0) return;
+  pb__fmt_seconds(seconds, buf, n);
+}

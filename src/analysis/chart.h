@@ -1,0 +1,184 @@
+/*
+ * chart.h - the drawing kit the chart types share: a canvas (one cairo
+ * surface for PNG, SVG or PDF), text through pango, axes with ticks that
+ * never overlap, a legend outside the plot area, and series drawn with a
+ * per-pixel-column min/max reduction.
+ *
+ * A chart type is a function `int draw(pb__chart_ctx *)` listed in the
+ * table of chart.c; it lays out its axes and draws with these helpers.
+ */
+#ifndef PB_ANALYSIS_CHART_H
+#define PB_ANALYSIS_CHART_H
+
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
+#include "internal.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+typedef struct pb__rgb {
+  double r, g, b;
+} pb__rgb;
+
+typedef struct pb__canvas {
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  PangoLayout *layout;
+  PangoFontDescription *font;
+  pb_format fmt;
+  double w, h;
+} pb__canvas;
+
+/* What a chart type gets: the records to overlay and where to draw. */
+typedef struct pb__chart_ctx {
+  pb__canvas *cv;
+  const pb_record *const *records;
+  const char *const *labels; /* one per record, never NULL here */
+  size_t n;
+  const char *title;
+} pb__chart_ctx;
+
+/* Font sizes (pixels at PNG scale). */
+#define PB__FONT_TITLE 18.0
+#define PB__FONT_LABEL 14.0
+#define PB__FONT_TICK 12.0
+#define PB__FONT_SMALL 11.0
+
+/* Text alignment: fraction of the text's extent left of / above the anchor. */
+#define PB__LEFT 0.0
+#define PB__CENTER 0.5
+#define PB__RIGHT 1.0
+#define PB__TOP 0.0
+#define PB__MIDDLE 0.5
+#define PB__BOTTOM 1.0
+
+void pb__text_size(pb__canvas *cv, const char *text, double size, bool bold, double *w, double *h);
+/* Draws text anchored at (x, y); angle in radians (text rotated about the anchor). */
+void pb__text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
+              double ax, double ay, double angle, pb__rgb color);
+
+/* Palette colour i (qualitative, readable on white). */
+pb__rgb pb__palette(size_t i);
+/* Colour of a topic: GLOBAL is near-black, others from the palette. */
+pb__rgb pb__topic_color(const char *topic, size_t index);
+/* Dash pattern of run k (solid, dashed, dash-dot, dotted). */
+void pb__set_dash(cairo_t *cr, size_t k);
+/* Marker of run k (filled circle, square, triangle, diamond...). */
+void pb__marker(cairo_t *cr, double x, double y, double r, size_t shape);
+
+/* A plot area and its data ranges. */
+typedef struct pb__axes {
+  double left, top, right, bottom; /* canvas coordinates */
+  double xmin, xmax, ymin, ymax;   /* data ranges */
+} pb__axes;
+
+static inline double pb__ax_x(const pb__axes *a, double v) {
+  return a->left + (v - a->xmin) / (a->xmax - a->xmin) * (a->right - a->left);
+}
+static inline double pb__ax_y(const pb__axes *a, double v) {
+  return a->bottom - (v - a->ymin) / (a->ymax - a->ymin) * (a->bottom - a->top);
+}
+
+/* Nice tick step for a range and a maximum number of ticks. */
+double pb__nice_step(double range, double max_ticks);
+/* Formats v for a tick with the step's number of decimals. */
+void pb__fmt_tick(double v, double step, char *buf, size_t n);
+
+/*
+ * Draws the white plot frame, grid lines and numeric ticks: y ticks with
+ * labels scaled by 1/yscale, x ticks (numeric, when xnumeric) thinned so
+ * their labels never overlap, and the axis labels.
+ */
+void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char *ylabel,
+                   bool xnumeric, const char *xlabel);
+
+/* Largest y tick label width for the range, to size the left margin. */
+double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height);
+
+/* Legend entries drawn outside the plot area. */
+typedef enum pb__swatch { PB__SW_LINE, PB__SW_MARKER, PB__SW_BOX, PB__SW_UP, PB__SW_RING } pb__swatch;
+typedef struct pb__legend_item {
+  const char *text;
+  pb__rgb color;
+  pb__swatch kind;
+  size_t style; /* dash or marker index */
+} pb__legend_item;
+/* Width the legend needs for items laid out in columns of the given height. */
+double pb__legend_width(pb__canvas *cv, const pb__legend_item *items, size_t n, double height);
+/* Draws the legend with its top-left corner at (x, y). */
+void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, double x, double y,
+                     double height);
+
+/*
+ * Draws y[i] at x = x0 + i * dx (i < n) as a line; NANs break the line.
+ * Above two points per pixel column the series is reduced to each column's
+ * first, min, max and last value, so the cost depends on the width.
+ */
+void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
+                   double dx, pb__rgb color, double width, size_t dash);
+/* Like pb__draw_line for points at arbitrary increasing x. */
+void pb__draw_line_xy(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
+                      pb__rgb color, double width, size_t dash);
+/* Draws markers at (x[i], y[i]) (NAN y skipped); at most one per pixel column and value row. */
+void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
+                      pb__rgb color, double radius, size_t shape);
+
+/* Time unit for a value range: sets *scale (seconds per unit) and returns "s", "ms", "µs", "ns". */
+const char *pb__time_unit(double max_seconds, double *scale);
+
+/* The chart types (chart_*.c). */
+int pb__chart_times(pb__chart_ctx *c);
+int pb__chart_bars(pb__chart_ctx *c);
+int pb__chart_crono(pb__chart_ctx *c);
+int pb__chart_memory(pb__chart_ctx *c);
+int pb__chart_cuda(pb__chart_ctx *c);
+
+/*
+ * Points of a call-order chart (crono, memory): one per call or memory
+ * record, or per collapsed repetition of a step sequence.
+ */
+typedef struct pb__seq_point {
+  uint32_t iter;  /* iteration */
+  uint32_t first; /* index of the first item of the pattern in the source order */
+  uint32_t len;   /* pattern length (1 = a single call) */
+  uint32_t count; /* repetitions collapsed into this point */
+  uint32_t topic; /* topic of the first item */
+  uint32_t last;  /* index of the last item collapsed */
+} pb__seq_point;
+
+/*
+ * The original's find_clusters: within each iteration, a sequence of up to
+ * max_len steps repeated back to back, whose values stay within
+ * filter * (max - min of the iteration) of its first value, becomes one
+ * point. items: n (iter, topic, value) in call order. Returns the number of
+ * points written to out (which must hold n), or 0 on n == 0.
+ */
+size_t pb__find_clusters(const uint32_t *iter, const uint32_t *topic, const double *value, size_t n,
+                         size_t max_len, double filter, pb__seq_point *out);
+
+/* Label of point p: "<iter>_<a> || <b> x<count>", topic names from names[]. */
+void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names, char *buf,
+                   size_t n);
+
+/*
+ * Draws the x axis of a call-order chart of n points: every point's label
+ * (rotated) when they fit, otherwise ticks at iteration starts thinned to
+ * what fits. label(i) writes point i's label. Returns the height used below
+ * the plot area (to lay out before drawing: call with draw false first).
+ */
+typedef void (*pb__label_fn)(size_t i, char *buf, size_t n, void *user);
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
+                    pb__label_fn label, void *user, bool draw);
+
+/* Lays out a standard single-plot chart: title, legend on the right, axes. */
+typedef struct pb__layout {
+  pb__axes ax;
+  double legend_x, legend_y, legend_h;
+} pb__layout;
+void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
+                     double left_margin, double bottom_margin, pb__layout *out);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * chart_bars.c - mean and quantile-filtered mean per topic, side by side:
+ * two panels sharing one row per topic (GLOBAL last, in its own colour),
+ * horizontal bars so that topic names stay readable, each bar labelled
+ * with its value (three significant digits and a unit). With several runs
+ * each row holds one bar per run, coloured per run.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+
+#define MAX_ROWS 512
+
+static const pb__rgb BLACK = {0, 0, 0};
+
+typedef struct row {
+  const char *topic;
+  bool global;
+} row;
+
+/* Topics of all runs in order of first appearance, GLOBAL moved last. */
+static size_t collect_rows(const pb__chart_ctx *c, row *rows) {
+  size_t n = 0;
+  bool global = false;
+  for (size_t k = 0; k < c->n; k++) {
+    for (size_t t = 0; t < pb_record_topic_count(c->records[k]); t++) {
+      const char *tn = pb_record_topic(c->records[k], t);
+      if (strcmp(tn, "GLOBAL") == 0) {
+        global = true;
+        continue;
+      }
+      bool seen = false;
+      for (size_t i = 0; i < n && !seen; i++) seen = strcmp(rows[i].topic, tn) == 0;
+      if (!seen && n < MAX_ROWS - 1) rows[n++] = (row){tn, false};
+    }
+  }
+  if (global) rows[n++] = (row){"GLOBAL", true};
+  return n;
+}
+
+int pb__chart_bars(pb__chart_ctx *c) {
+  pb__canvas *cv = c->cv;
+  row *rows = malloc(MAX_ROWS * sizeof *rows);
+  if (!rows) return PB_ENOMEM;
+  size_t nr = collect_rows(c, rows);
+  /* stats[k][r]: NAN mean when the run lacks the topic */
+  pb_stats *st = calloc(nr * c->n + 1, sizeof *st);
+  if (!st) {
+    free(rows);
+    return PB_ENOMEM;
+  }
+  double vmax = 0;
+  for (size_t k = 0; k < c->n; k++) {
+    for (size_t r = 0; r < nr; r++) {
+      pb_stats *s = &st[k * nr + r];
+      long t = pb_record_topic_index(c->records[k], rows[r].topic);
+      s->mean = s->quantile_filtered = NAN;
+      if (t < 0 || pb_record_stats(c->records[k], (size_t)t, s) != PB_OK) continue;
+      if (s->mean > vmax) vmax = s->mean;
+      if (s->quantile_filtered > vmax) vmax = s->quantile_filtered;
+    }
+  }
+  if (!(vmax > 0)) vmax = 1e-9;
+  double scale;
+  const char *unit = pb__time_unit(vmax, &scale);
+
+  /* layout: title, name column, two panels; legend of runs when several */
+  char title[512];
+  snprintf(title, sizeof title, "%s \xe2\x80\x94 mean and quantile-filtered mean per topic", c->title);
+  double th;
+  pb__text_size(cv, title, PB__FONT_TITLE, true, NULL, &th);
+  pb__text(cv, cv->w / 2, 10, title, PB__FONT_TITLE, true, PB__CENTER, PB__TOP, 0, BLACK);
+  double namew = 0;
+  for (size_t r = 0; r < nr; r++) {
+    double w;
+    pb__text_size(cv, rows[r].topic, PB__FONT_LABEL, rows[r].global, &w, NULL);
+    if (w > namew) namew = w;
+  }
+  if (namew > 320) namew = 320;
+  pb__legend_item *items = calloc(c->n + 1, sizeof *items);
+  if (!items) {
+    free(rows);
+    free(st);
+    return PB_ENOMEM;
+  }
+  for (size_t k = 0; k < c->n; k++)
+    items[k] = (pb__legend_item){c->labels[k], pb__palette(k), PB__SW_BOX, 0};
+  double legw = c->n > 1 ? pb__legend_width(cv, items, c->n, cv->h - 120) : 0;
+  double top = 10 + th + 40, bottom = cv->h - 56;
+  double left = 16 + namew + 14, right = cv->w - 20 - legw;
+  double gap = 40, pw = (right - left - gap) / 2;
+  double rowh = (bottom - top) / (double)(nr ? nr : 1);
+  double barh = (rowh - 8) / (double)c->n;
+  if (barh > 34) barh = 34;
+
+  static const char *const panel_titles[2] = {"mean", "quantile-filtered mean (1.5 IQR)"};
+  char buf[64], xlabel[64];
+  snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
+  for (int p = 0; p < 2; p++) {
+    pb__axes ax = {left + p * (pw + gap), top, left + p * (pw + gap) + pw, bottom, 0, vmax * 1.22, 0, 1};
+    cairo_t *cr = cv->cr;
+    pb__text(cv, (ax.left + ax.right) / 2, top - 8, panel_titles[p], PB__FONT_LABEL, true, PB__CENTER,
+             PB__BOTTOM, 0, BLACK);
+    /* x grid and ticks in the chosen unit */
+    double step = pb__nice_step(ax.xmax / scale, pw / 90);
+    for (double v = 0; v <= ax.xmax / scale + step * 1e-9; v += step) {
+      double x = floor(pb__ax_x(&ax, v * scale)) + 0.5;
+      cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+      cairo_set_line_width(cr, 1);
+      cairo_move_to(cr, x, ax.top);
+      cairo_line_to(cr, x, ax.bottom);
+      cairo_stroke(cr);
+      pb__fmt_tick(v, step, buf, sizeof buf);
+      pb__text(cv, x, ax.bottom + 6, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+    }
+    pb__text(cv, (ax.left + ax.right) / 2, cv->h - 8, xlabel, PB__FONT_LABEL, false, PB__CENTER,
+             PB__BOTTOM, 0, BLACK);
+    for (size_t r = 0; r < nr; r++) {
+      double ry = top + rowh * (double)r + (rowh - barh * (double)c->n) / 2;
+      if (p == 0)
+        pb__text(cv, left - 14, top + rowh * ((double)r + 0.5), rows[r].topic, PB__FONT_LABEL,
+                 rows[r].global, PB__RIGHT, PB__MIDDLE, 0, BLACK);
+      for (size_t k = 0; k < c->n; k++) {
+        const pb_stats *s = &st[k * nr + r];
+        double v = p == 0 ? s->mean : s->quantile_filtered;
+        double by = ry + barh * (double)k;
+        if (isnan(v)) {
+          pb__text(cv, ax.left + 4, by + barh / 2, "n/a", PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0,
+                   (pb__rgb){0.4, 0.4, 0.4});
+          continue;
+        }
+        pb__rgb col = c->n > 1 ? pb__palette(k)
+                               : rows[r].global ? (pb__rgb){0.2, 0.2, 0.2} : pb__palette(r);
+        double x1 = pb__ax_x(&ax, v);
+        cairo_set_source_rgb(cr, col.r, col.g, col.b);
+        cairo_rectangle(cr, ax.left, by + 1, x1 - ax.left, barh - 2);
+        cairo_fill(cr);
+        pb__fmt_seconds(v, buf, sizeof buf);
+        double tw;
+        pb__text_size(cv, buf, PB__FONT_SMALL, false, &tw, NULL);
+        if (x1 + 4 + tw <= ax.right)
+          pb__text(cv, x1 + 4, by + barh / 2, buf, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0, BLACK);
+        else
+          pb__text(cv, x1 - 4, by + barh / 2, buf, PB__FONT_SMALL, true, PB__RIGHT, PB__MIDDLE, 0,
+                   (pb__rgb){1, 1, 1});
+      }
+    }
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, floor(ax.left) + 0.5, floor(ax.top) + 0.5, floor(ax.right - ax.left),
+                    floor(ax.bottom - ax.top));
+    cairo_stroke(cr);
+  }
+  if (c->n > 1) pb__legend_draw(cv, items, c->n, right + 10, top, bottom - top);
+  free(items);
+  free(st);
+  free(rows);
+  return PB_OK;
+}

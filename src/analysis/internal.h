@@ -1,0 +1,117 @@
+/*
+ * internal.h - private types of the analysis library, shared by its C files
+ * and by json_simdjson.cpp (the only C++ file), which fills a pb_record
+ * through the pb__rec_* functions below while it walks the JSON.
+ */
+#ifndef PB_ANALYSIS_INTERNAL_H
+#define PB_ANALYSIS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "porter_bench_analysis.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes of readable zero padding after a JSON buffer (>= SIMDJSON_PADDING). */
+#define PB__JSON_PADDING 64
+
+/* Interned strings with an open-addressing index. */
+typedef struct pb__strtab {
+  char **names;
+  uint32_t *lens;
+  uint32_t n, cap;
+  uint32_t *slots; /* index + 1, 0 = empty */
+  uint32_t nslots;
+} pb__strtab;
+
+/* Returns the id of s (len bytes), adding it; UINT32_MAX when out of memory. */
+uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len);
+/* Returns the id of s or UINT32_MAX. */
+uint32_t pb__strtab_find(const pb__strtab *t, const char *s, size_t len);
+void pb__strtab_free(pb__strtab *t);
+
+typedef struct pb__abs_entry {
+  uint32_t iter, topic;
+  double value;
+} pb__abs_entry;
+
+struct pb_record {
+  char *name;
+  /* time data */
+  pb__strtab topics;
+  pb_iter_info *infos;
+  size_t n_iter, cap_iter;
+  pb__abs_entry *abs_tmp; /* during the parse only */
+  size_t n_abs, cap_abs;
+  double *absolutes; /* topics.n x n_iter, topic-major, NAN = absent */
+  pb_call *calls;
+  size_t n_calls, cap_calls;
+  /* memory */
+  pb__strtab mem_topics;
+  pb_mem_record *mem;
+  size_t n_mem, cap_mem;
+  size_t n_mem_iter;
+  bool has_heap, has_cuda;
+  /* summary file */
+  pb__strtab saved_topics;
+  pb_saved_summary *saved;
+  size_t n_saved, cap_saved;
+  /* paths of the files found */
+  char *data_file, *summary_file, *memory_file;
+};
+
+/* Builder calls used by the JSON walker. All return 0 or PB_ENOMEM. */
+int pb__rec_begin_iter(pb_record *r, uint32_t *iter);
+int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v);
+int pb__rec_add_call(pb_record *r, uint32_t iter, uint32_t topic, uint32_t crono, double t);
+uint32_t pb__rec_topic(pb_record *r, const char *s, size_t len);
+int pb__rec_begin_mem_iter(pb_record *r, uint32_t *iter);
+uint32_t pb__rec_mem_topic(pb_record *r, const char *s, size_t len);
+int pb__rec_add_mem(pb_record *r, const pb_mem_record *m);
+int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double v[4]);
+
+/* Marks to roll a record back to its last complete iteration. */
+typedef struct pb__rec_mark {
+  size_t n_iter, n_abs, n_calls, n_mem, n_mem_iter;
+} pb__rec_mark;
+void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m);
+void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m);
+
+/* Error of a JSON walk: byte offset (SIZE_MAX when unknown) and message. */
+typedef struct pb__jerr {
+  size_t offset;
+  int code; /* PB_EDATA or PB_ENOMEM */
+  char msg[384];
+} pb__jerr;
+
+/*
+ * The JSON walkers (json_simdjson.cpp). buf holds len bytes followed by at
+ * least PB__JSON_PADDING readable bytes. Return 0, or PB_EDATA / PB_ENOMEM
+ * with *e filled. On error the record keeps the iterations that were
+ * complete before it.
+ */
+int pb__json_parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e);
+int pb__json_parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e);
+int pb__json_parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e);
+/* Formats the scalar top-level members of an object as "key: value\n" lines (malloc'd). */
+int pb__json_parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e);
+/* Name of the simdjson kernel the walkers use ("haswell", "fallback"...). */
+const char *pb__json_kernel(void);
+
+/* Builds the absolutes matrix and sorts calls and memory records. */
+int pb__rec_finish(pb_record *r);
+void pb__rec_free(pb_record *r);
+
+/* Formatting helpers shared by the charts and the CLI-facing API. */
+/* Formats seconds with 3 significant digits and a unit: "12.3 ms". */
+void pb__fmt_seconds(double s, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,566 @@
+// json_simdjson.cpp - the record-file walkers, on simdjson's on-demand API.
+//
+// The only C++ file of porter_bench: it walks the three record files in one
+// forward pass each and hands every value straight to the C builder
+// (internal.h), so no document tree is ever built. simdjson picks its
+// stage-1 kernel (AVX2, SSE4.2 or portable) at run time, so the build needs
+// no CPU-specific flags.
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "internal.h"
+
+static_assert(simdjson::SIMDJSON_PADDING <= PB__JSON_PADDING, "buffer padding too small for simdjson");
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Printf into the error message.
+void set_msg(pb__jerr *e, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+}
+
+
+using simdjson::error_code;
+
+// One walk: the document, the error sink and where we are (for messages).
+struct walk {
+  od::document doc;
+  const char *buf;
+  size_t len;
+  pb__jerr *e;
+
+  // Byte offset of the token the iterator stands on (end of file if none).
+  size_t where() {
+    const char *p = nullptr;
+    if (doc.current_location().get(p) != simdjson::SUCCESS || p == nullptr) return len;
+    if (p < buf || p > buf + len) return len;
+    return size_t(p - buf);
+  }
+
+  // Records an error; `what` says what was expected where.
+  int fail(error_code err, const char *what, ...) {
+    e->code = PB_EDATA;
+    e->offset = where();
+    char head[256];
+    va_list ap;
+    va_start(ap, what);
+    vsnprintf(head, sizeof head, what, ap);
+    va_end(ap);
+    if (err == simdjson::INCORRECT_TYPE || err == simdjson::SUCCESS) {
+      set_msg(e, "%s", head);
+    } else if (err == simdjson::NUMBER_ERROR ||
+               err == simdjson::NUMBER_OUT_OF_RANGE) {
+      set_msg(e, "%s (number out of range or malformed)", head);
+    } else if (err == simdjson::DEPTH_ERROR) {
+      set_msg(e, "%s (nesting deeper than the parser's limit)", head);
+    } else if (e->offset >= len || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
+               err == simdjson::TAPE_ERROR) {
+      set_msg(e, "%s (unexpected end of file or unbalanced brackets: %s)", head,
+              simdjson::error_message(err));
+    } else {
+      set_msg(e, "%s (%s)", head, simdjson::error_message(err));
+    }
+    return PB_EDATA;
+  }
+
+  int nomem() {
+    e->code = PB_ENOMEM;
+    e->offset = where();
+    set_msg(e, "out of memory");
+    return PB_ENOMEM;
+  }
+};
+
+// The JSON type of v as a word, for messages; does not consume v.
+static const char *kind_of(od::value &v) {
+  od::json_type t;
+  if (v.type().get(t) != simdjson::SUCCESS) return "invalid JSON";
+  switch (t) {
+    case od::json_type::array: return "a list";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "true/false";
+    case od::json_type::null: return "null";
+  }
+  return "something else";
+}
+
+// Reads a number (integers included) as a double.
+static error_code get_num(od::value &v, double &out) {
+  error_code err = v.get_double().get(out);
+  if (err == simdjson::SUCCESS && !std::isfinite(out)) return simdjson::NUMBER_OUT_OF_RANGE;
+  return err;
+}
+
+// Reads a number or null (NAN).
+static error_code get_num_or_null(od::value &v, double &out) {
+  bool is_null = false;
+  error_code err = v.is_null().get(is_null);
+  if (err) return err;
+  if (is_null) {
+    out = NAN;
+    return simdjson::SUCCESS;
+  }
+  return get_num(v, out);
+}
+
+static error_code get_counter(od::value &v, uint32_t &out) {
+  uint64_t u = 0;
+  error_code err = v.get_uint64().get(u);
+  if (err) return err;
+  if (u > UINT32_MAX) return simdjson::NUMBER_OUT_OF_RANGE;
+  out = uint32_t(u);
+  return simdjson::SUCCESS;
+}
+
+#define PB_NAME(sv) int((sv).size() > 64 ? 64 : (sv).size()), (sv).data()
+
+// "info": {"STEP_NUMBER", "START_TIME", "STOP_TIME"}
+static int walk_info(walk &w, od::value &v, pb_iter_info *info, size_t it) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %zu: \"info\" must be an object, got %s", it, kind_of(v));
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %zu: bad \"info\" member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %zu: expected a key in \"info\"", it);
+    od::value val = f.value();
+    double d = 0;
+    if (key == "STEP_NUMBER" || key == "START_TIME" || key == "STOP_TIME") {
+      if (error_code err = get_num(val, d))
+        return w.fail(err, "iteration %zu: expected a number for \"%.*s\", got %s", it,
+                      PB_NAME(key), kind_of(val));
+      if (key == "STEP_NUMBER")
+        info->step_number = (d >= -9.2e18 && d <= 9.2e18) ? int64_t(d) : 0;
+      else if (key == "START_TIME")
+        info->start_time = d;
+      else
+        info->stop_time = d;
+    }
+  }
+  return 0;
+}
+
+// "absolutes": {topic: seconds}
+static int walk_absolutes(walk &w, od::value &v, pb_record *r, uint32_t it) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: \"absolutes\" must be an object of topic -> seconds, got %s",
+                  it, kind_of(v));
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"absolutes\" member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a topic name in \"absolutes\"", it);
+    const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
+    if (topic == UINT32_MAX) return w.nomem();
+    double d = 0;
+    od::value val = f.value();
+    if (error_code err = get_num(val, d))
+      return w.fail(err, "iteration %u: expected a number of seconds for absolutes[\"%.*s\"], got %s",
+                    it, PB_NAME(key), kind_of(val));
+    if (pb__rec_add_absolute(r, it, topic, d)) return w.nomem();
+  }
+  return 0;
+}
+
+// One call: {"time", "crono_counter", "extra"}
+static int walk_call(walk &w, od::value &v, pb_record *r, uint32_t it, uint32_t topic,
+                     std::string_view name) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: calls of \"%.*s\" must be objects, got %s", it, PB_NAME(name),
+                  kind_of(v));
+  double t = NAN;
+  uint32_t crono = UINT32_MAX;
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad call member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a key in a call of \"%.*s\"", it, PB_NAME(name));
+    od::value val = f.value();
+    if (key == "time") {
+      if (error_code err = get_num(val, t))
+        return w.fail(err, "iteration %u: expected a number for \"time\" of a call of \"%.*s\", got %s",
+                      it, PB_NAME(name), kind_of(val));
+    } else if (key == "crono_counter") {
+      if (error_code err = get_counter(val, crono))
+        return w.fail(err,
+                      "iteration %u: expected a non-negative integer for \"crono_counter\" of a call "
+                      "of \"%.*s\", got %s",
+                      it, PB_NAME(name), kind_of(val));
+    }
+  }
+  if (std::isnan(t) || crono == UINT32_MAX)
+    return w.fail(simdjson::SUCCESS, "iteration %u: a call of \"%.*s\" lacks \"%s\"", it,
+                  PB_NAME(name), std::isnan(t) ? "time" : "crono_counter");
+  if (pb__rec_add_call(r, it, topic, crono, t)) return w.nomem();
+  return 0;
+}
+
+// "individual_calls": {topic: [call...]}
+static int walk_calls(walk &w, od::value &v, pb_record *r, uint32_t it) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: \"individual_calls\" must be an object of topic -> list, got %s",
+                  it, kind_of(v));
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"individual_calls\" member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a topic name in \"individual_calls\"", it);
+    const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
+    if (topic == UINT32_MAX) return w.nomem();
+    od::value val = f.value();
+    od::array arr;
+    if (error_code err = val.get_array().get(arr))
+      return w.fail(err, "iteration %u: individual_calls[\"%.*s\"] must be a list, got %s", it,
+                    PB_NAME(key), kind_of(val));
+    for (auto cr : arr) {
+      od::value cv;
+      if (error_code err = std::move(cr).get(cv))
+        return w.fail(err, "iteration %u: bad element in individual_calls[\"%.*s\"]", it, PB_NAME(key));
+      if (int rc = walk_call(w, cv, r, it, topic, key)) return rc;
+    }
+  }
+  return 0;
+}
+
+// Checks that nothing but white space follows the top-level value.
+static int walk_end(walk &w, const char *what) {
+  const char *p = nullptr;
+  if (w.doc.current_location().get(p) == simdjson::SUCCESS && p != nullptr && p < w.buf + w.len)
+    return w.fail(simdjson::SUCCESS, "expected the end of the file after the %s", what);
+  return 0;
+}
+
+static int walk_begin(walk &w, od::parser &p, const char *buf, size_t len, pb__jerr *e) {
+  w.buf = buf;
+  w.len = len;
+  w.e = e;
+  e->code = 0;
+  e->offset = SIZE_MAX;
+  e->msg[0] = 0;
+  if (error_code err = p.iterate(buf, len, len + PB__JSON_PADDING).get(w.doc)) {
+    e->code = PB_EDATA;
+    e->offset = 0;
+    if (err == simdjson::EMPTY)
+      set_msg(e, "expected a JSON value, the file is empty");
+    else
+      set_msg(e, "not a JSON document (%s)", simdjson::error_message(err));
+    return PB_EDATA;
+  }
+  return 0;
+}
+
+static int parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  od::parser p;
+  walk w;
+  if (int rc = walk_begin(w, p, buf, len, e)) return rc;
+  od::array iters;
+  if (error_code err = w.doc.get_array().get(iters))
+    return w.fail(err, "expected a list of iterations ('[')");
+  for (auto ir : iters) {
+    pb__rec_mark mark;
+    pb__rec_mark_get(r, &mark);
+    int rc = 0;
+    od::value iv;
+    od::object obj;
+    uint32_t it = 0;
+    if (error_code err = std::move(ir).get(iv)) {
+      rc = w.fail(err, "expected an iteration object");
+    } else if (error_code err2 = iv.get_object().get(obj)) {
+      rc = w.fail(err2, "expected an iteration object ('{'), got %s", kind_of(iv));
+    } else if (pb__rec_begin_iter(r, &it)) {
+      rc = w.nomem();
+    } else {
+      for (auto fr : obj) {
+        od::field f;
+        std::string_view key;
+        if (error_code err = std::move(fr).get(f)) {
+          rc = w.fail(err, "iteration %u: bad member", it);
+          break;
+        }
+        if (error_code err = f.unescaped_key().get(key)) {
+          rc = w.fail(err, "iteration %u: expected a key", it);
+          break;
+        }
+        od::value val = f.value();
+        if (key == "absolutes")
+          rc = walk_absolutes(w, val, r, it);
+        else if (key == "info")
+          rc = walk_info(w, val, &r->infos[it], it);
+        else if (key == "individual_calls")
+          rc = walk_calls(w, val, r, it);
+        if (rc) break;
+      }
+    }
+    if (rc) {
+      pb__rec_mark_reset(r, &mark);
+      return rc;
+    }
+  }
+  return walk_end(w, "list of iterations");
+}
+
+// "cuda memory usage": null or {"allocated", "reserved", "max_allocated", "max_reserved", ...}
+static int walk_cuda(walk &w, od::value &v, pb_mem_record *m, uint32_t it) {
+  bool is_null = false;
+  if (error_code err = v.is_null().get(is_null)) return w.fail(err, "iteration %u: bad \"cuda memory usage\"", it);
+  if (is_null) return 0;
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: \"cuda memory usage\" must be null or an object, got %s", it,
+                  kind_of(v));
+  static const char *const names[PB_CUDA_N] = {"allocated", "reserved", "max_allocated",
+                                                 "max_reserved"};
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"cuda memory usage\" member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a key in \"cuda memory usage\"", it);
+    for (int k = 0; k < PB_CUDA_N; k++) {
+      if (key == names[k]) {
+        od::value val = f.value();
+        if (error_code err = get_num_or_null(val, m->cuda[k]))
+          return w.fail(err, "iteration %u: expected a number of bytes for \"%s\", got %s", it,
+                        names[k], kind_of(val));
+      }
+    }
+  }
+  return 0;
+}
+
+static int walk_mem_record(walk &w, od::value &v, pb_record *r, uint32_t it, uint32_t topic,
+                           std::string_view name) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: memory records of \"%.*s\" must be objects, got %s", it,
+                  PB_NAME(name), kind_of(v));
+  pb_mem_record m;
+  m.iter = it;
+  m.topic = topic;
+  m.crono = UINT32_MAX;
+  m.pad_ = 0;
+  m.rss = m.peak = m.heap = NAN;
+  for (double &c : m.cuda) c = NAN;
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad memory record member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a key in a memory record", it);
+    od::value val = f.value();
+    double *dst = nullptr;
+    if (key == "total memory usage")
+      dst = &m.rss;
+    else if (key == "max memory usage")
+      dst = &m.peak;
+    else if (key == "heap memory usage")
+      dst = &m.heap;
+    if (dst) {
+      if (error_code err = get_num_or_null(val, *dst))
+        return w.fail(err, "iteration %u: expected a number of bytes or null for \"%.*s\", got %s", it,
+                      PB_NAME(key), kind_of(val));
+    } else if (key == "crono_counter") {
+      if (error_code err = get_counter(val, m.crono))
+        return w.fail(err, "iteration %u: expected a non-negative integer for \"crono_counter\", got %s",
+                      it, kind_of(val));
+    } else if (key == "cuda memory usage") {
+      if (int rc = walk_cuda(w, val, &m, it)) return rc;
+    }
+  }
+  if (m.crono == UINT32_MAX)
+    return w.fail(simdjson::SUCCESS, "iteration %u: a memory record of \"%.*s\" lacks \"crono_counter\"",
+                  it, PB_NAME(name));
+  if (pb__rec_add_mem(r, &m)) return w.nomem();
+  return 0;
+}
+
+static int walk_mem_data(walk &w, od::value &v, pb_record *r, uint32_t it) {
+  od::object obj;
+  if (error_code err = v.get_object().get(obj))
+    return w.fail(err, "iteration %u: \"data\" must be an object of topic -> list, got %s", it,
+                  kind_of(v));
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"data\" member", it);
+    if (error_code err = f.unescaped_key().get(key))
+      return w.fail(err, "iteration %u: expected a topic name in \"data\"", it);
+    const uint32_t topic = pb__rec_mem_topic(r, key.data(), key.size());
+    if (topic == UINT32_MAX) return w.nomem();
+    od::value val = f.value();
+    od::array arr;
+    if (error_code err = val.get_array().get(arr))
+      return w.fail(err, "iteration %u: data[\"%.*s\"] must be a list, got %s", it, PB_NAME(key),
+                    kind_of(val));
+    for (auto mr : arr) {
+      od::value mv;
+      if (error_code err = std::move(mr).get(mv))
+        return w.fail(err, "iteration %u: bad element in data[\"%.*s\"]", it, PB_NAME(key));
+      if (int rc = walk_mem_record(w, mv, r, it, topic, key)) return rc;
+    }
+  }
+  return 0;
+}
+
+static int parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  od::parser p;
+  walk w;
+  if (int rc = walk_begin(w, p, buf, len, e)) return rc;
+  od::array iters;
+  if (error_code err = w.doc.get_array().get(iters))
+    return w.fail(err, "expected a list of memory iterations ('[')");
+  for (auto ir : iters) {
+    pb__rec_mark mark;
+    pb__rec_mark_get(r, &mark);
+    int rc = 0;
+    od::value iv;
+    od::object obj;
+    uint32_t it = 0;
+    if (error_code err = std::move(ir).get(iv)) {
+      rc = w.fail(err, "expected a memory iteration object");
+    } else if (error_code err2 = iv.get_object().get(obj)) {
+      rc = w.fail(err2, "expected a memory iteration object ('{'), got %s", kind_of(iv));
+    } else if (pb__rec_begin_mem_iter(r, &it)) {
+      rc = w.nomem();
+    } else {
+      for (auto fr : obj) {
+        od::field f;
+        std::string_view key;
+        if (error_code err = std::move(fr).get(f)) {
+          rc = w.fail(err, "memory iteration %u: bad member", it);
+          break;
+        }
+        if (error_code err = f.unescaped_key().get(key)) {
+          rc = w.fail(err, "memory iteration %u: expected a key", it);
+          break;
+        }
+        if (key == "data") {
+          od::value val = f.value();
+          rc = walk_mem_data(w, val, r, it);
+          if (rc) break;
+        }
+      }
+    }
+    if (rc) {
+      pb__rec_mark_reset(r, &mark);
+      return rc;
+    }
+  }
+  return walk_end(w, "list of memory iterations");
+}
+
+static int parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  od::parser p;
+  walk w;
+  if (int rc = walk_begin(w, p, buf, len, e)) return rc;
+  od::object top;
+  if (error_code err = w.doc.get_object().get(top))
+    return w.fail(err, "expected an object of topic -> statistics ('{')");
+  static const char *const names[4] = {"mean", "min", "max", "quantile_filtered"};
+  for (auto fr : top) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "bad summary member");
+    if (error_code err = f.unescaped_key().get(key)) return w.fail(err, "expected a topic name");
+    std::string topic(key);
+    od::value val = f.value();
+    od::object st;
+    if (error_code err = val.get_object().get(st))
+      return w.fail(err, "summary of \"%.*s\" must be an object, got %s", PB_NAME(key), kind_of(val));
+    double v[4] = {NAN, NAN, NAN, NAN};
+    for (auto sr : st) {
+      od::field sf;
+      std::string_view sk;
+      if (error_code err = std::move(sr).get(sf)) return w.fail(err, "bad statistic");
+      if (error_code err = sf.unescaped_key().get(sk)) return w.fail(err, "expected a statistic name");
+      for (int k = 0; k < 4; k++) {
+        if (sk == names[k]) {
+          od::value sv = sf.value();
+          if (error_code err = get_num_or_null(sv, v[k]))
+            return w.fail(err, "expected a number for \"%s\" of \"%.*s\", got %s", names[k],
+                          int(topic.size() > 64 ? 64 : topic.size()), topic.data(), kind_of(sv));
+        }
+      }
+    }
+    if (pb__rec_add_saved(r, topic.data(), topic.size(), v)) return w.nomem();
+  }
+  return walk_end(w, "summary object");
+}
+
+static int parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e) {
+  od::parser p;
+  walk w;
+  *out = nullptr;
+  if (int rc = walk_begin(w, p, buf, len, e)) return rc;
+  od::object top;
+  if (error_code err = w.doc.get_object().get(top)) return w.fail(err, "expected an object ('{')");
+  std::string text;
+  for (auto fr : top) {
+    od::field f;
+    std::string_view key;
+    if (error_code err = std::move(fr).get(f)) return w.fail(err, "bad member");
+    if (error_code err = f.unescaped_key().get(key)) return w.fail(err, "expected a key");
+    od::value val = f.value();
+    od::json_type t;
+    if (error_code err = val.type().get(t)) return w.fail(err, "bad value");
+    if (t == od::json_type::object || t == od::json_type::array) continue;
+    std::string_view raw;
+    if (t == od::json_type::string) {
+      if (error_code err = val.get_string().get(raw)) return w.fail(err, "bad string");
+    } else {
+      raw = val.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                              raw.back() == '\t'))
+        raw.remove_suffix(1);
+    }
+    text.append(key).append(": ").append(raw).append("\n");
+  }
+  *out = static_cast<char *>(malloc(text.size() + 1));
+  if (!*out) return w.nomem();
+  memcpy(*out, text.c_str(), text.size() + 1);
+  return 0;
+}
+
+
+}  // namespace
+
+extern "C" int pb__json_parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  return parse_data(buf, len, r, e);
+}
+extern "C" int pb__json_parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  return parse_memory(buf, len, r, e);
+}
+extern "C" int pb__json_parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
+  return parse_summary(buf, len, r, e);
+}
+extern "C" int pb__json_parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e) {
+  return parse_metadata(buf, len, out, e);
+}
+extern "C" const char *pb__json_kernel(void) {
+  static std::string name = simdjson::get_active_implementation()->name();
+  return name.c_str();
+}

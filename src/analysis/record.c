@@ -1,0 +1,320 @@
+/*
+ * record.c - one benchmarker's loaded data: the builder the JSON walker
+ * feeds, the finishing pass that lays out the flat arrays, and accessors.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- interned strings ---------------------------------------------------- */
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+uint32_t pb__strtab_find(const pb__strtab *t, const char *s, size_t len) {
+  if (t->nslots == 0) return UINT32_MAX;
+  uint32_t mask = t->nslots - 1;
+  for (uint32_t i = hash_bytes(s, len) & mask;; i = (i + 1) & mask) {
+    uint32_t v = t->slots[i];
+    if (v == 0) return UINT32_MAX;
+    if (t->lens[v - 1] == len && memcmp(t->names[v - 1], s, len) == 0) return v - 1;
+  }
+}
+
+static int strtab_rehash(pb__strtab *t, uint32_t nslots) {
+  uint32_t *slots = calloc(nslots, sizeof *slots);
+  if (!slots) return -1;
+  for (uint32_t k = 0; k < t->n; k++) {
+    uint32_t i = hash_bytes(t->names[k], t->lens[k]) & (nslots - 1);
+    while (slots[i]) i = (i + 1) & (nslots - 1);
+    slots[i] = k + 1;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = nslots;
+  return 0;
+}
+
+uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len) {
+  uint32_t id = pb__strtab_find(t, s, len);
+  if (id != UINT32_MAX) return id;
+  if (len > UINT32_MAX / 2 || t->n >= UINT32_MAX / 4) return UINT32_MAX;
+  if (t->n == t->cap) {
+    uint32_t cap = t->cap ? t->cap * 2 : 16;
+    char **names = realloc(t->names, cap * sizeof *names);
+    if (!names) return UINT32_MAX;
+    t->names = names;
+    uint32_t *lens = realloc(t->lens, cap * sizeof *lens);
+    if (!lens) return UINT32_MAX;
+    t->lens = lens;
+    t->cap = cap;
+  }
+  if ((t->n + 1) * 2 > t->nslots && strtab_rehash(t, t->nslots ? t->nslots * 2 : 32)) return UINT32_MAX;
+  char *copy = malloc(len + 1);
+  if (!copy) return UINT32_MAX;
+  memcpy(copy, s, len);
+  copy[len] = 0;
+  id = t->n++;
+  t->names[id] = copy;
+  t->lens[id] = (uint32_t)len;
+  uint32_t mask = t->nslots - 1;
+  uint32_t i = hash_bytes(s, len) & mask;
+  while (t->slots[i]) i = (i + 1) & mask;
+  t->slots[i] = id + 1;
+  return id;
+}
+
+void pb__strtab_free(pb__strtab *t) {
+  for (uint32_t i = 0; i < t->n; i++) free(t->names[i]);
+  free(t->names);
+  free(t->lens);
+  free(t->slots);
+  memset(t, 0, sizeof *t);
+}
+
+/* ---- builder ------------------------------------------------------------- */
+
+/* Grows *p (elements of size sz, capacity *cap) to hold need elements. */
+static int grow(void **p, size_t *cap, size_t need, size_t sz) {
+  if (need <= *cap) return 0;
+  size_t c = *cap ? *cap : 64;
+  while (c < need) c *= 2;
+  if (c > SIZE_MAX / sz) return PB_ENOMEM;
+  void *q = realloc(*p, c * sz);
+  if (!q) return PB_ENOMEM;
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
+int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
+  if (r->n_iter >= UINT32_MAX - 1) return PB_ENOMEM;
+  if (grow((void **)&r->infos, &r->cap_iter, r->n_iter + 1, sizeof *r->infos)) return PB_ENOMEM;
+  pb_iter_info *info = &r->infos[r->n_iter];
+  info->step_number = (int64_t)r->n_iter;
+  info->start_time = 0;
+  info->stop_time = 0;
+  *iter = (uint32_t)r->n_iter++;
+  return 0;
+}
+
+int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v) {
+  if (r->n_abs == r->cap_abs && grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + 1, sizeof *r->abs_tmp))
+    return PB_ENOMEM;
+  pb__abs_entry *a = &r->abs_tmp[r->n_abs++];
+  a->iter = iter;
+  a->topic = topic;
+  a->value = v;
+  return 0;
+}
+
+int pb__rec_add_call(pb_record *r, uint32_t iter, uint32_t topic, uint32_t crono, double t) {
+  if (r->n_calls == r->cap_calls &&
+      grow((void **)&r->calls, &r->cap_calls, r->n_calls + 1, sizeof *r->calls))
+    return PB_ENOMEM;
+  pb_call *c = &r->calls[r->n_calls++];
+  c->iter = iter;
+  c->topic = topic;
+  c->crono = crono;
+  c->pad_ = 0;
+  c->time = t;
+  return 0;
+}
+
+uint32_t pb__rec_topic(pb_record *r, const char *s, size_t len) {
+  return pb__strtab_intern(&r->topics, s, len);
+}
+
+int pb__rec_begin_mem_iter(pb_record *r, uint32_t *iter) {
+  if (r->n_mem_iter >= UINT32_MAX - 1) return PB_ENOMEM;
+  *iter = (uint32_t)r->n_mem_iter++;
+  return 0;
+}
+
+uint32_t pb__rec_mem_topic(pb_record *r, const char *s, size_t len) {
+  return pb__strtab_intern(&r->mem_topics, s, len);
+}
+
+int pb__rec_add_mem(pb_record *r, const pb_mem_record *m) {
+  if (r->n_mem == r->cap_mem && grow((void **)&r->mem, &r->cap_mem, r->n_mem + 1, sizeof *r->mem))
+    return PB_ENOMEM;
+  r->mem[r->n_mem++] = *m;
+  return 0;
+}
+
+int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double v[4]) {
+  uint32_t id = pb__strtab_intern(&r->saved_topics, topic, len);
+  if (id == UINT32_MAX) return PB_ENOMEM;
+  if (grow((void **)&r->saved, &r->cap_saved, r->n_saved + 1, sizeof *r->saved)) return PB_ENOMEM;
+  pb_saved_summary *s = &r->saved[r->n_saved++];
+  s->topic = r->saved_topics.names[id];
+  s->mean = v[0];
+  s->min = v[1];
+  s->max = v[2];
+  s->quantile_filtered = v[3];
+  return 0;
+}
+
+void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m) {
+  m->n_iter = r->n_iter;
+  m->n_abs = r->n_abs;
+  m->n_calls = r->n_calls;
+  m->n_mem = r->n_mem;
+  m->n_mem_iter = r->n_mem_iter;
+}
+
+void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
+  r->n_iter = m->n_iter;
+  r->n_abs = m->n_abs;
+  r->n_calls = m->n_calls;
+  r->n_mem = m->n_mem;
+  r->n_mem_iter = m->n_mem_iter;
+}
+
+/* ---- finishing ----------------------------------------------------------- */
+
+/* Sorts items by (iter, crono). The files list iterations in order, so items
+ * already are grouped by iteration; within one they arrive grouped by topic
+ * and are sorted by insertion (few items) or qsort (many). */
+#define DEFINE_CRONO_SORT(fn, T)                                                   \
+  static int fn##_cmp(const void *pa, const void *pb) {                            \
+    const T *a = pa, *b = pb;                                                      \
+    if (a->crono != b->crono) return a->crono < b->crono ? -1 : 1;                 \
+    return a->topic < b->topic ? -1 : a->topic > b->topic;                         \
+  }                                                                                \
+  static void fn(T *v, size_t n) {                                                 \
+    size_t start = 0;                                                              \
+    for (size_t i = 1; i <= n; i++) {                                              \
+      if (i < n && v[i].iter == v[start].iter) continue;                           \
+      if (i - start > 32) {                                                        \
+        qsort(v + start, i - start, sizeof *v, fn##_cmp);                          \
+        start = i;                                                                 \
+        continue;                                                                  \
+      }                                                                            \
+      for (size_t a = start + 1; a < i; a++) {                                     \
+        T x = v[a];                                                                \
+        size_t b = a;                                                              \
+        while (b > start && v[b - 1].crono > x.crono) {                            \
+          v[b] = v[b - 1];                                                         \
+          b--;                                                                     \
+        }                                                                          \
+        v[b] = x;                                                                  \
+      }                                                                            \
+      start = i;                                                                   \
+    }                                                                              \
+  }
+DEFINE_CRONO_SORT(sort_calls, pb_call)
+DEFINE_CRONO_SORT(sort_mem, pb_mem_record)
+
+int pb__rec_finish(pb_record *r) {
+  size_t nt = r->topics.n, ni = r->n_iter;
+  free(r->absolutes);
+  r->absolutes = NULL;
+  if (nt && ni) {
+    if (nt > SIZE_MAX / sizeof(double) / ni) return PB_ENOMEM;
+    r->absolutes = malloc(nt * ni * sizeof(double));
+    if (!r->absolutes) return PB_ENOMEM;
+    for (size_t i = 0; i < nt * ni; i++) r->absolutes[i] = NAN;
+    for (size_t k = 0; k < r->n_abs; k++) {
+      const pb__abs_entry *a = &r->abs_tmp[k];
+      if (a->iter < ni && a->topic < nt) r->absolutes[(size_t)a->topic * ni + a->iter] = a->value;
+    }
+  }
+  free(r->abs_tmp);
+  r->abs_tmp = NULL;
+  r->n_abs = r->cap_abs = 0;
+  sort_calls(r->calls, r->n_calls);
+  sort_mem(r->mem, r->n_mem);
+  r->has_heap = r->has_cuda = false;
+  for (size_t k = 0; k < r->n_mem; k++) {
+    if (!isnan(r->mem[k].heap)) r->has_heap = true;
+    for (int c = 0; c < PB_CUDA_N; c++)
+      if (!isnan(r->mem[k].cuda[c])) r->has_cuda = true;
+  }
+  /* give back the growth slack of the big arrays */
+  if (r->n_calls && r->cap_calls > r->n_calls) {
+    pb_call *c = realloc(r->calls, r->n_calls * sizeof *c);
+    if (c) {
+      r->calls = c;
+      r->cap_calls = r->n_calls;
+    }
+  }
+  return 0;
+}
+
+void pb__rec_free(pb_record *r) {
+  if (!r) return;
+  free(r->name);
+  pb__strtab_free(&r->topics);
+  free(r->infos);
+  free(r->abs_tmp);
+  free(r->absolutes);
+  free(r->calls);
+  pb__strtab_free(&r->mem_topics);
+  free(r->mem);
+  pb__strtab_free(&r->saved_topics);
+  free(r->saved);
+  free(r->data_file);
+  free(r->summary_file);
+  free(r->memory_file);
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+const char *pb_record_name(const pb_record *r) { return r ? r->name : NULL; }
+size_t pb_record_iter_count(const pb_record *r) { return r ? r->n_iter : 0; }
+const pb_iter_info *pb_record_infos(const pb_record *r) { return r ? r->infos : NULL; }
+size_t pb_record_topic_count(const pb_record *r) { return r ? r->topics.n : 0; }
+
+const char *pb_record_topic(const pb_record *r, size_t i) {
+  return (r && i < r->topics.n) ? r->topics.names[i] : NULL;
+}
+
+long pb_record_topic_index(const pb_record *r, const char *name) {
+  if (!r || !name) return -1;
+  uint32_t id = pb__strtab_find(&r->topics, name, strlen(name));
+  return id == UINT32_MAX ? -1 : (long)id;
+}
+
+const double *pb_record_absolutes(const pb_record *r, size_t i) {
+  if (!r || i >= r->topics.n || !r->absolutes) return NULL;
+  return r->absolutes + i * r->n_iter;
+}
+
+const pb_call *pb_record_calls(const pb_record *r, size_t *n) {
+  if (n) *n = r ? r->n_calls : 0;
+  return r ? r->calls : NULL;
+}
+
+size_t pb_record_memory_count(const pb_record *r) { return r ? r->n_mem : 0; }
+
+const pb_mem_record *pb_record_memory(const pb_record *r, size_t *n) {
+  if (n) *n = r ? r->n_mem : 0;
+  return r ? r->mem : NULL;
+}
+
+size_t pb_record_memory_topic_count(const pb_record *r) { return r ? r->mem_topics.n : 0; }
+
+const char *pb_record_memory_topic(const pb_record *r, size_t i) {
+  return (r && i < r->mem_topics.n) ? r->mem_topics.names[i] : NULL;
+}
+
+size_t pb_record_memory_iter_count(const pb_record *r) { return r ? r->n_mem_iter : 0; }
+bool pb_record_has_heap(const pb_record *r) { return r && r->has_heap; }
+bool pb_record_has_cuda(const pb_record *r) { return r && r->has_cuda; }
+
+const pb_saved_summary *pb_record_saved_summary(const pb_record *r, size_t *n) {
+  if (n) *n = r ? r->n_saved : 0;
+  return (r && r->n_saved) ? r->saved : NULL;
+}
+
+int pb_record_stats(const pb_record *r, size_t i, pb_stats *out) {
+  if (!r || !out || i >= r->topics.n) return PB_EINVAL;
+  const double *v = pb_record_absolutes(r, i);
+  return pb_stats_compute(v, v ? r->n_iter : 0, out);
+}

@@ -1,0 +1,533 @@
+/*
+ * run.c - finding run folders, reading their files and assembling a pb_run.
+ */
+#define _GNU_SOURCE /* timegm */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct pb_run {
+  char *path;
+  pb_record **records;
+  size_t n_records;
+  char **diags;
+  size_t n_diags;
+  char *metadata;
+};
+
+const char *pb_analysis_version(void) { return PB_ANALYSIS_VERSION_STRING; }
+
+const char *pb_analysis_strerror(int status) {
+  switch (status) {
+    case PB_OK: return "success";
+    case PB_EINVAL: return "invalid argument";
+    case PB_ENOMEM: return "out of memory";
+    case PB_EIO: return "input/output error";
+    case PB_EJSON: return "invalid JSON text";
+    case PB_ENOTSUP: return "not supported";
+    case PB_EDATA: return "malformed record file";
+    case PB_ENOTFOUND: return "no run or record file found";
+    case PB_ECHART: return "could not draw or write the chart";
+    default: return "unknown error";
+  }
+}
+
+static void set_err(pb_error *err, int code, const char *fmt, ...) {
+  if (!err) return;
+  err->code = code;
+  err->line = err->column = 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+}
+
+static char *xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static char *join(const char *dir, const char *name) {
+  size_t a = strlen(dir), b = strlen(name);
+  char *p = malloc(a + b + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, a);
+  size_t k = a;
+  if (a && dir[a - 1] != '/') p[k++] = '/';
+  memcpy(p + k, name, b + 1);
+  return p;
+}
+
+static bool ends_with(const char *s, const char *suffix, size_t *stem) {
+  size_t n = strlen(s), m = strlen(suffix);
+  if (n <= m || strcmp(s + n - m, suffix) != 0) return false;
+  if (stem) *stem = n - m;
+  return true;
+}
+
+static bool is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- timestamps ---------------------------------------------------------- */
+
+/* Reads exactly n digits. */
+static bool digits(const char **p, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    char c = (*p)[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *p += n;
+  *out = v;
+  return true;
+}
+
+/* Reads 1 or 2 digits (strptime's %H, %M, %d, %m). */
+static bool digits12(const char **p, int *out) {
+  if (!digits(p, 1, out)) return false;
+  int d;
+  const char *q = *p;
+  if (digits(&q, 1, &d)) {
+    *out = *out * 10 + d;
+    *p = q;
+  }
+  return true;
+}
+
+static bool lit(const char **p, char c) {
+  if (**p != c) return false;
+  (*p)++;
+  return true;
+}
+
+bool pb_run_parse_timestamp(const char *name, int64_t *epoch_us, int *seq) {
+  if (!name) return false;
+  const char *p = name;
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  int us = 0, n = 0;
+  int64_t t;
+  if (digits(&p, 4, &tm.tm_year) && lit(&p, '-') && digits(&p, 2, &tm.tm_mon) && lit(&p, '-') &&
+      digits(&p, 2, &tm.tm_mday) && lit(&p, 'T') && digits(&p, 2, &tm.tm_hour) && lit(&p, '-') &&
+      digits(&p, 2, &tm.tm_min) && lit(&p, '-') && digits(&p, 2, &tm.tm_sec)) {
+    /* ours: YYYY-MM-DDTHH-MM-SS.ffffffZ[-N], UTC */
+    if (lit(&p, '.')) {
+      int k = 0;
+      while (*p >= '0' && *p <= '9' && k < 9) {
+        if (k < 6) us = us * 10 + (*p - '0');
+        p++;
+        k++;
+      }
+      for (; k < 6; k++) us *= 10;
+    }
+    if (!lit(&p, 'Z')) return false;
+    if (lit(&p, '-')) {
+      if (*p < '0' || *p > '9') return false;
+      while (*p >= '0' && *p <= '9' && n < 100000000) n = n * 10 + (*p++ - '0');
+    }
+    if (*p) return false;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+      return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    t = (int64_t)timegm(&tm);
+  } else {
+    /* the original's %H:%M-%d:%m:%Y, local time */
+    p = name;
+    memset(&tm, 0, sizeof tm);
+    if (!(digits12(&p, &tm.tm_hour) && lit(&p, ':') && digits12(&p, &tm.tm_min) && lit(&p, '-') &&
+          digits12(&p, &tm.tm_mday) && lit(&p, ':') && digits12(&p, &tm.tm_mon) && lit(&p, ':') &&
+          digits(&p, 4, &tm.tm_year) && *p == 0))
+      return false;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59)
+      return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    t = (int64_t)mktime(&tm);
+  }
+  if (epoch_us) *epoch_us = t * 1000000 + us;
+  if (seq) *seq = n;
+  return true;
+}
+
+/* ---- resolving a path ---------------------------------------------------- */
+
+static bool has_records(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return false;
+  bool found = false;
+  struct dirent *e;
+  while (!found && (e = readdir(d)) != NULL) found = ends_with(e->d_name, PB_SUFFIX_DATA, NULL);
+  closedir(d);
+  return found;
+}
+
+typedef struct best_run {
+  char *path;
+  int64_t us;
+  int seq;
+} best_run;
+
+static void scan_root(const char *root, best_run *best) {
+  DIR *d = opendir(root);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int64_t us;
+    int seq;
+    if (!pb_run_parse_timestamp(e->d_name, &us, &seq)) continue;
+    if (best->path && (us < best->us || (us == best->us && seq <= best->seq))) continue;
+    char *p = join(root, e->d_name);
+    if (!p) continue;
+    if (is_dir(p) && has_records(p)) {
+      free(best->path);
+      best->path = p;
+      best->us = us;
+      best->seq = seq;
+    } else {
+      free(p);
+    }
+  }
+  closedir(d);
+}
+
+int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error *err) {
+  if (!path || !buf || n == 0) {
+    set_err(err, PB_EINVAL, "no path given");
+    return PB_EINVAL;
+  }
+  if (!is_dir(path)) {
+    set_err(err, PB_ENOTFOUND, "%s: not a folder (%s)", path, strerror(errno ? errno : ENOTDIR));
+    return PB_ENOTFOUND;
+  }
+  const char *found = NULL;
+  best_run best = {NULL, 0, 0};
+  if (!latest || has_records(path)) {
+    found = path;
+  } else {
+    scan_root(path, &best);
+    const char *env = getenv(PB_ENV_ROOT);
+    const char *roots[3] = {PB_DEFAULT_ROOT, PB_ALT_ROOT, (env && *env) ? env : NULL};
+    for (int i = 0; i < 3; i++) {
+      if (!roots[i]) continue;
+      char *r = roots[i][0] == '/' ? xstrdup(roots[i]) : join(path, roots[i]);
+      if (!r) continue;
+      scan_root(r, &best);
+      free(r);
+    }
+    found = best.path;
+  }
+  if (!found) {
+    set_err(err, PB_ENOTFOUND,
+            "%s: no run found (looked for *%s files in it, and for run folders named "
+            "YYYY-MM-DDTHH-MM-SS.ffffffZ or HH:MM-DD:MM:YYYY in it and in its %s/ and %s/)",
+            path, PB_SUFFIX_DATA, PB_DEFAULT_ROOT, PB_ALT_ROOT);
+    return PB_ENOTFOUND;
+  }
+  size_t len = strlen(found);
+  int rc = PB_OK;
+  if (len + 1 > n) {
+    set_err(err, PB_EINVAL, "%s: path too long", found);
+    rc = PB_EINVAL;
+  } else {
+    memcpy(buf, found, len + 1);
+  }
+  free(best.path);
+  return rc;
+}
+
+/* ---- reading files ------------------------------------------------------- */
+
+/* Reads a whole file into a buffer with PB__JSON_PADDING zero bytes after it. */
+static int read_file(const char *file, char **out, size_t *len, char *why, size_t nwhy) {
+  *out = NULL;
+  *len = 0;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(why, nwhy, "cannot open: %s", strerror(errno));
+    return PB_EIO;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(why, nwhy, "not a regular file");
+    close(fd);
+    return PB_EIO;
+  }
+  if ((uint64_t)st.st_size >= 0xFFFFFFFFull) {
+    snprintf(why, nwhy, "file too large (%lld bytes; the limit is 4 GiB)", (long long)st.st_size);
+    close(fd);
+    return PB_EDATA;
+  }
+  size_t size = (size_t)st.st_size;
+  char *buf = malloc(size + PB__JSON_PADDING);
+  if (!buf) {
+    close(fd);
+    snprintf(why, nwhy, "out of memory");
+    return PB_ENOMEM;
+  }
+  size_t got = 0;
+  while (got < size) {
+    ssize_t k = read(fd, buf + got, size - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break; /* a file that shrank: parse what is there */
+    got += (size_t)k;
+  }
+  close(fd);
+  memset(buf + got, 0, PB__JSON_PADDING);
+  *out = buf;
+  *len = got;
+  return PB_OK;
+}
+
+static int add_diag(pb_run *run, const char *fmt, ...) {
+  char tmp[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  char **d = realloc(run->diags, (run->n_diags + 1) * sizeof *d);
+  if (!d) return PB_ENOMEM;
+  run->diags = d;
+  d[run->n_diags] = xstrdup(tmp);
+  if (!d[run->n_diags]) return PB_ENOMEM;
+  run->n_diags++;
+  return PB_OK;
+}
+
+typedef int (*walker_fn)(const char *, size_t, pb_record *, pb__jerr *);
+
+/* Parses one file into r; a failure becomes a diagnostic of the run. */
+static int load_one(pb_run *run, pb_record *r, const char *file, walker_fn walk) {
+  char *buf;
+  size_t len;
+  char why[256];
+  int rc = read_file(file, &buf, &len, why, sizeof why);
+  if (rc) {
+    add_diag(run, "%s: %s", file, why);
+    return rc;
+  }
+  pb__jerr e;
+  rc = walk(buf, len, r, &e);
+  if (rc) {
+    size_t line = 1, col = 1, off = e.offset == SIZE_MAX ? 0 : e.offset;
+    if (off > len) off = len;
+    for (size_t i = 0; i < off; i++) {
+      if (buf[i] == '\n') {
+        line++;
+        col = 1;
+      } else {
+        col++;
+      }
+    }
+    add_diag(run, "%s:%zu:%zu: %s", file, line, col, e.msg);
+  }
+  free(buf);
+  return rc;
+}
+
+static int cmp_record(const void *a, const void *b) {
+  return strcmp((*(pb_record *const *)a)->name, (*(pb_record *const *)b)->name);
+}
+
+/* Finds or adds the record called name (stem bytes of s). */
+static pb_record *record_for(pb_run *run, const char *s, size_t stem) {
+  for (size_t i = 0; i < run->n_records; i++)
+    if (strlen(run->records[i]->name) == stem && memcmp(run->records[i]->name, s, stem) == 0)
+      return run->records[i];
+  pb_record **v = realloc(run->records, (run->n_records + 1) * sizeof *v);
+  if (!v) return NULL;
+  run->records = v;
+  pb_record *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->name = malloc(stem + 1);
+  if (!r->name) {
+    free(r);
+    return NULL;
+  }
+  memcpy(r->name, s, stem);
+  r->name[stem] = 0;
+  v[run->n_records++] = r;
+  return r;
+}
+
+static int attach(pb_run *run, const char *dir, const char *fname) {
+  static const char *const suffixes[3] = {PB_SUFFIX_DATA, PB_SUFFIX_SUMMARY, PB_SUFFIX_MEMORY};
+  for (int k = 0; k < 3; k++) {
+    size_t stem;
+    if (!ends_with(fname, suffixes[k], &stem)) continue;
+    pb_record *r = record_for(run, fname, stem);
+    if (!r) return PB_ENOMEM;
+    char **slot = k == 0 ? &r->data_file : k == 1 ? &r->summary_file : &r->memory_file;
+    free(*slot);
+    *slot = join(dir, fname);
+    return *slot ? PB_OK : PB_ENOMEM;
+  }
+  return PB_OK;
+}
+
+static int load_records(pb_run *run) {
+  qsort(run->records, run->n_records, sizeof *run->records, cmp_record);
+  for (size_t i = 0; i < run->n_records; i++) {
+    pb_record *r = run->records[i];
+    if (r->data_file) load_one(run, r, r->data_file, pb__json_parse_data);
+    if (r->memory_file) load_one(run, r, r->memory_file, pb__json_parse_memory);
+    if (r->summary_file) load_one(run, r, r->summary_file, pb__json_parse_summary);
+    if (pb__rec_finish(r)) return PB_ENOMEM;
+  }
+  return PB_OK;
+}
+
+static void load_metadata(pb_run *run) {
+  char *file = join(run->path, PB_RUN_METADATA_FILE);
+  if (!file) return;
+  char *buf;
+  size_t len;
+  char why[256];
+  if (access(file, F_OK) == 0) {
+    if (read_file(file, &buf, &len, why, sizeof why) == PB_OK) {
+      pb__jerr e;
+      if (pb__json_parse_metadata(buf, len, &run->metadata, &e)) add_diag(run, "%s: %s", file, e.msg);
+      free(buf);
+    } else {
+      add_diag(run, "%s: %s", file, why);
+    }
+  }
+  free(file);
+}
+
+int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err) {
+  if (out) *out = NULL;
+  if (!path || !out) {
+    set_err(err, PB_EINVAL, "no path given");
+    return PB_EINVAL;
+  }
+  char dir[4096];
+  int rc = pb_run_resolve(path, latest, dir, sizeof dir, err);
+  if (rc) return rc;
+  pb_run *run = calloc(1, sizeof *run);
+  if (!run || !(run->path = xstrdup(dir))) {
+    free(run);
+    set_err(err, PB_ENOMEM, "out of memory");
+    return PB_ENOMEM;
+  }
+  DIR *d = opendir(dir);
+  if (!d) {
+    set_err(err, PB_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
+    pb_run_free(run);
+    return PB_EIO;
+  }
+  struct dirent *e;
+  rc = PB_OK;
+  while (rc == PB_OK && (e = readdir(d)) != NULL) rc = attach(run, dir, e->d_name);
+  closedir(d);
+  if (rc == PB_OK && run->n_records == 0) {
+    set_err(err, PB_ENOTFOUND, "%s: no *%s, *%s or *%s files", dir, PB_SUFFIX_DATA,
+            PB_SUFFIX_SUMMARY, PB_SUFFIX_MEMORY);
+    rc = PB_ENOTFOUND;
+  }
+  if (rc == PB_OK) rc = load_records(run);
+  if (rc == PB_ENOMEM) set_err(err, rc, "out of memory while loading %s", dir);
+  if (rc) {
+    pb_run_free(run);
+    return rc;
+  }
+  load_metadata(run);
+  *out = run;
+  return PB_OK;
+}
+
+int pb_run_load_files(const char *data_file, pb_run **out, pb_error *err) {
+  if (out) *out = NULL;
+  size_t stem;
+  if (!data_file || !out || !ends_with(data_file, PB_SUFFIX_DATA, &stem)) {
+    set_err(err, PB_EINVAL, "%s: expected a file named *%s", data_file ? data_file : "(null)",
+            PB_SUFFIX_DATA);
+    return PB_EINVAL;
+  }
+  if (access(data_file, R_OK) != 0) {
+    set_err(err, PB_ENOTFOUND, "%s: %s", data_file, strerror(errno));
+    return PB_ENOTFOUND;
+  }
+  pb_run *run = calloc(1, sizeof *run);
+  if (!run) goto nomem;
+  const char *slash = strrchr(data_file, '/');
+  size_t dlen = slash ? (size_t)(slash - data_file) : 1;
+  run->path = malloc(dlen + 1);
+  if (!run->path) goto nomem;
+  memcpy(run->path, slash ? data_file : ".", dlen);
+  run->path[dlen] = 0;
+  const char *base = slash ? slash + 1 : data_file;
+  static const char *const suffixes[3] = {PB_SUFFIX_DATA, PB_SUFFIX_SUMMARY, PB_SUFFIX_MEMORY};
+  for (int k = 0; k < 3; k++) {
+    size_t bl = strlen(base) - strlen(PB_SUFFIX_DATA);
+    char name[4096];
+    if (bl + strlen(suffixes[k]) + 1 > sizeof name) goto nomem;
+    memcpy(name, base, bl);
+    strcpy(name + bl, suffixes[k]);
+    char *full = join(run->path, name);
+    if (!full) goto nomem;
+    int ok = k == 0 || access(full, F_OK) == 0;
+    int rc = ok ? attach(run, run->path, name) : PB_OK;
+    free(full);
+    if (rc) goto nomem;
+  }
+  if (load_records(run)) goto nomem;
+  *out = run;
+  return PB_OK;
+nomem:
+  pb_run_free(run);
+  set_err(err, PB_ENOMEM, "out of memory");
+  return PB_ENOMEM;
+}
+
+void pb_run_free(pb_run *run) {
+  if (!run) return;
+  for (size_t i = 0; i < run->n_records; i++) {
+    pb__rec_free(run->records[i]);
+    free(run->records[i]);
+  }
+  free(run->records);
+  for (size_t i = 0; i < run->n_diags; i++) free(run->diags[i]);
+  free(run->diags);
+  free(run->metadata);
+  free(run->path);
+  free(run);
+}
+
+const char *pb_run_path(const pb_run *run) { return run ? run->path : NULL; }
+size_t pb_run_diagnostic_count(const pb_run *run) { return run ? run->n_diags : 0; }
+
+const char *pb_run_diagnostic(const pb_run *run, size_t i) {
+  return (run && i < run->n_diags) ? run->diags[i] : NULL;
+}
+
+const char *pb_run_metadata(const pb_run *run) { return run ? run->metadata : NULL; }
+size_t pb_run_record_count(const pb_run *run) { return run ? run->n_records : 0; }
+
+const pb_record *pb_run_record(const pb_run *run, size_t i) {
+  return (run && i < run->n_records) ? run->records[i] : NULL;
+}
+
+const pb_record *pb_run_find(const pb_run *run, const char *name) {
+  if (!run || !name) return NULL;
+  for (size_t i = 0; i < run->n_records; i++)
+    if (strcmp(run->records[i]->name, name) == 0) return run->records[i];
+  return NULL;
+}

@@ -1,0 +1,162 @@
+/*
+ * stats.c - the original's summary statistics (numpy's arithmetic, so the
+ * numbers match its _STEP_DICT_SUMMARY.json bit for bit) and the
+ * Mann-Whitney U test used by compare.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* numpy's pairwise summation of doubles (umath loops, PW_BLOCKSIZE 128). */
+static double pairwise(const double *a, size_t n) {
+  if (n < 8) {
+    double res = 0.;
+    for (size_t i = 0; i < n; i++) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; j++) r[j] = a[j];
+    size_t i;
+    for (i = 8; i < n - (n % 8); i += 8)
+      for (int j = 0; j < 8; j++) r[j] += a[i + j];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += a[i];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return pairwise(a, n2) + pairwise(a + n2, n - n2);
+}
+
+double pb_sum_pairwise(const double *v, size_t n) {
+  if (!v) return 0.;
+  /* a reduction starts from the identity 0 and adds the pairwise sum */
+  return 0. + pairwise(v, n);
+}
+
+double pb_percentile_sorted(const double *v, size_t n, double q) {
+  if (!v || n == 0) return NAN;
+  /* numpy "linear": virtual index (n - 1) * q / 100, then _lerp */
+  double idx = ((double)(n - 1)) * (q / 100.0);
+  if (idx <= 0) return v[0];
+  if (idx >= (double)(n - 1)) return v[n - 1];
+  double lo = floor(idx);
+  size_t i = (size_t)lo;
+  double t = idx - lo;
+  double a = v[i], b = v[i + 1];
+  double diff = b - a;
+  if (t >= 0.5) return b - diff * (1 - t);
+  return a + diff * t;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+int pb_stats_compute(const double *values, size_t n, pb_stats *out) {
+  if (!out || (!values && n)) return PB_EINVAL;
+  pb_stats s = {0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  double *v = n ? malloc(n * sizeof *v) : NULL;
+  if (n && !v) return PB_ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isnan(values[i])) v[m++] = values[i];
+  s.count = m;
+  if (m == 0) {
+    free(v);
+    *out = s;
+    return PB_OK;
+  }
+  /* mean and the deviation use the values in iteration order, as numpy */
+  s.mean = pb_sum_pairwise(v, m) / (double)m;
+  double *dev = malloc(m * sizeof *dev);
+  if (!dev) {
+    free(v);
+    return PB_ENOMEM;
+  }
+  for (size_t i = 0; i < m; i++) {
+    double d = v[i] - s.mean;
+    dev[i] = d * d;
+  }
+  s.stddev = sqrt(pb_sum_pairwise(dev, m) / (double)m);
+
+  /* the filter keeps iteration order too: copy before sorting */
+  memcpy(dev, v, m * sizeof *dev);
+  qsort(v, m, sizeof *v, cmp_double);
+  bool any_nonzero = false;
+  for (size_t i = 0; i < m; i++) any_nonzero |= v[i] != 0;
+  s.min = any_nonzero ? v[0] : 0;
+  s.max = v[m - 1];
+  double p75 = pb_percentile_sorted(v, m, 75), p25 = pb_percentile_sorted(v, m, 25);
+  double iqr = p75 - p25;
+  double upper = p75 + iqr * 1.5, lower = p25 - iqr * 1.5;
+  if (lower < 0) lower = 0; /* max(lower_bound, filter_below = 0) */
+  size_t k = 0;
+  for (size_t i = 0; i < m; i++)
+    if (dev[i] <= upper && dev[i] >= lower) dev[k++] = dev[i];
+  s.quantile_filtered = k ? pb_sum_pairwise(dev, k) / (double)k : NAN;
+  s.median = pb_percentile_sorted(v, m, 50);
+  s.p90 = pb_percentile_sorted(v, m, 90);
+  s.p99 = pb_percentile_sorted(v, m, 99);
+  free(dev);
+  free(v);
+  *out = s;
+  return PB_OK;
+}
+
+/* ---- Mann-Whitney U ------------------------------------------------------ */
+
+typedef struct tagged {
+  double v;
+  int side;
+} tagged;
+
+static int cmp_tagged(const void *pa, const void *pb) {
+  return cmp_double(&((const tagged *)pa)->v, &((const tagged *)pb)->v);
+}
+
+int pb_utest_compute(const double *a, size_t na, const double *b, size_t nb, pb_utest *out) {
+  if (!out || (!a && na) || (!b && nb)) return PB_EINVAL;
+  out->u = NAN;
+  out->p_value = NAN;
+  tagged *t = malloc((na + nb + 1) * sizeof *t);
+  if (!t) return PB_ENOMEM;
+  size_t n1 = 0, n2 = 0;
+  for (size_t i = 0; i < na; i++)
+    if (!isnan(a[i])) t[n1++ + n2] = (tagged){a[i], 0};
+  for (size_t i = 0; i < nb; i++)
+    if (!isnan(b[i])) t[n1 + n2++] = (tagged){b[i], 1};
+  out->too_few = n1 < PB_UTEST_MIN_SAMPLES || n2 < PB_UTEST_MIN_SAMPLES;
+  size_t n = n1 + n2;
+  if (n1 == 0 || n2 == 0) {
+    free(t);
+    return PB_OK;
+  }
+  qsort(t, n, sizeof *t, cmp_tagged);
+  double r1 = 0, ties = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && t[j].v == t[i].v) j++;
+    double rank = (double)(i + 1 + j) / 2.0; /* mean of ranks i+1 .. j */
+    for (size_t k = i; k < j; k++)
+      if (t[k].side == 0) r1 += rank;
+    double c = (double)(j - i);
+    ties += c * c * c - c;
+    i = j;
+  }
+  free(t);
+  double dn1 = (double)n1, dn2 = (double)n2, dn = (double)n;
+  out->u = r1 - dn1 * (dn1 + 1) / 2;
+  double mu = dn1 * dn2 / 2;
+  double sigma = sqrt(dn1 * dn2 / 12.0 * ((dn + 1) - ties / (dn * (dn - 1))));
+  if (!(sigma > 0)) return PB_OK;
+  double z = (fabs(out->u - mu) - 0.5) / sigma; /* with continuity correction, as scipy */
+  if (z < 0) z = 0;
+  double p = erfc(z / sqrt(2.0));
+  out->p_value = p > 1 ? 1 : p;
+  return PB_OK;
+}
