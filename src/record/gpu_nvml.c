@@ -28,8 +28,9 @@
  *   g_nvml.once    pthread_once: loading NVML, its function pointers and the
  *                  device handles, all read-only afterwards.
  *   g_trk.mu       the list of trackers, each tracker's peak and reset_seq,
- *                  the sample sequence number, the poll period and the stop
- *                  flag. The sampling thread takes only this lock.
+ *                  the sample sequence number, the poll period (and its
+ *                  change count) and the stop flag. The sampling thread takes
+ *                  only this lock; it waits on g_trk.cond under it.
  *   g_trk.thread_mu  starting and joining the sampling thread (and the
  *                  thread_running flag). Taken before g_trk.mu, never by the
  *                  sampling thread, so joining under it cannot deadlock.
@@ -295,6 +296,7 @@ static struct {
   unsigned ntrackers;
   uint64_t seq; /* number of samples started */
   uint64_t period_ns;
+  uint64_t period_gen; /* bumped by each period change: the sampler re-arms */
   bool stop;
   pthread_mutex_t thread_mu;
   bool thread_running; /* g_trk.thread_mu */
@@ -340,7 +342,9 @@ static void *pb__sampler_main(void *arg) {
     ts.tv_sec += (time_t)(ns / 1000000000u);
     ts.tv_nsec = (long)(ns % 1000000000u);
     int rc = 0;
-    while (!g_trk.stop && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&g_trk.cond, &g_trk.mu, &ts);
+    uint64_t gen = g_trk.period_gen;
+    while (!g_trk.stop && rc != ETIMEDOUT && gen == g_trk.period_gen)
+      rc = pthread_cond_timedwait(&g_trk.cond, &g_trk.mu, &ts);
   }
   pthread_mutex_unlock(&g_trk.mu);
   free(rd);
@@ -398,8 +402,11 @@ void pb__gpu_tracker_free(pb__gpu_tracker *t) {
 
 int pb__gpu_set_poll_period(double seconds) {
   if (!(seconds >= 1e-4 && seconds <= 3600.0)) return PB_EINVAL;
+  pthread_once(&g_trk.cond_once, pb__trk_cond_init);
   pthread_mutex_lock(&g_trk.mu);
   g_trk.period_ns = (uint64_t)(seconds * 1e9);
+  g_trk.period_gen++;
+  if (g_trk.cond_ready) pthread_cond_broadcast(&g_trk.cond); /* re-arm with the new period */
   pthread_mutex_unlock(&g_trk.mu);
   return PB_OK;
 }

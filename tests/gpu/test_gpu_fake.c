@@ -161,6 +161,14 @@ static void test_peak_is_at_least_current(void **state) {
   assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
   assert_int_equal(s.process, 7 * FAKE_GIB);
   assert_int_equal(s.peak, 7 * FAKE_GIB);
+  /* back to a short period: the sampler, asleep for an hour, re-arms at once */
+  assert_int_equal(pb__gpu_set_poll_period(PB__GPU_POLL_DEFAULT_S), PB_OK);
+  set_process(0, 9 * FAKE_GIB);
+  sleep_ms(60);
+  set_process(0, FAKE_GIB);
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
+  assert_int_equal(s.peak, 9 * FAKE_GIB);
+  assert_int_equal(pb__gpu_set_poll_period(3600.0), PB_OK);
   pb__gpu_tracker_free(t); /* joins a sampler sleeping for an hour: must not wait */
 }
 
