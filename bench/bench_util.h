@@ -46,6 +46,10 @@ typedef struct pbb_config {
 
 /** Monotonic nanoseconds, read directly (not through the library). */
 uint64_t pbb_now(void);
+/** CPU time of the whole process (CLOCK_PROCESS_CPUTIME_ID), ns. */
+uint64_t pbb_cpu_now(void);
+/** CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns. */
+uint64_t pbb_thread_cpu_now(void);
 /** Median of n doubles (sorts a copy); 0 for n == 0. */
 double pbb_median(const double *v, int n);
 double pbb_min(const double *v, int n);
