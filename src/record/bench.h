@@ -21,15 +21,23 @@
  *   save_mu  guards the fields marked (S), the save combiner: concurrent saves
  *            wait on save_cv instead of interleaving. Never held during I/O.
  */
+enum {
+  PB__F_ON = 1u,   /* enabled */
+  PB__F_MEM = 2u,  /* memory tracking on: operations take op_lock */
+  PB__F_SYNC = 4u, /* synchronise the GPU before each clock read */
+  PB__F_SAVE = 8u  /* save after every step */
+};
+
 struct pb_bench {
-  atomic_int enabled;   /* read with one relaxed load on the hot path */
-  atomic_int mem_on;    /* memory tracking on (mirrors mem_tracking, for op_lock) */
-  atomic_int cuda_sync; /* synchronise the GPU before each clock read */
+  /* PB__F_* bits, read with one relaxed load on the hot path: a step takes
+   * the fast path only when the word is exactly PB__F_ON. */
+  atomic_uint flags;
   pb__spin lock;
   pthread_mutex_t op_lock;
 
   /* recording state (L) */
   bool have_iter;     /* an iteration exists (open or closed) */
+  pb__iter *cur;      /* the last iteration, NULL before the first */
   bool open;          /* the last iteration is open */
   uint64_t step_t0;   /* monotonic ns of the previous step or the start */
   uint64_t global_t0; /* monotonic ns of the iteration's start */

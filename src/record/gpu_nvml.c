@@ -34,6 +34,8 @@
  *   g_trk.thread_mu  starting and joining the sampling thread (and the
  *                  thread_running flag). Taken before g_trk.mu, never by the
  *                  sampling thread, so joining under it cannot deadlock.
+ *   g_last.mu      the newest full reading of each device, which probes may
+ *                  reuse (see pb__gpu_read). A leaf lock.
  *   g_sync.mu      looking up the CUDA runtime / driver entry points. The
  *                  found pointers are published through atomics and read
  *                  without the lock on the hot path.
@@ -258,20 +260,65 @@ static uint64_t pb__process_on(pb__nvml_dev d, pb__procbuf *b) {
   return 0;
 }
 
-static void pb__gpu_read(pb__procbuf *b, pb__gpu_reading *out) {
+/*
+ * The newest full reading of each device (memory query, then process list),
+ * by the sampler or a probe. A probe whose memory query finds the device's
+ * used memory unchanged since a full reading at most PB__GPU_REUSE_NS old
+ * reuses that reading's process value instead of asking for the process list
+ * (three quarters of a probe's cost): the process's memory cannot have
+ * changed unless another process changed its own by exactly the opposite
+ * amount within that window. The order matters: the memory query comes
+ * before the process list, so a change between the two calls makes the pair
+ * look changed, never unchanged. g_last.mu guards it; a leaf lock.
+ */
+#define PB__GPU_REUSE_NS 10000000u /* 10 ms: two sampling periods by default */
+
+static struct {
+  pthread_mutex_t mu;
+  bool valid[PB__GPU_MAX_DEVICES];
+  uint64_t used[PB__GPU_MAX_DEVICES];
+  uint64_t process[PB__GPU_MAX_DEVICES];
+  uint64_t ns[PB__GPU_MAX_DEVICES]; /* monotonic time of its memory query */
+} g_last = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t pb__mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads every device. fast: a probe, which may reuse a recent full reading. */
+static void pb__gpu_read(pb__procbuf *b, pb__gpu_reading *out, bool fast) {
   out->process = 0;
   out->ndev = g_nvml.ndev;
   for (unsigned i = 0; i < g_nvml.ndev; i++) {
     pb__gpu_device_reading *dr = &out->dev[i];
     pb__nvml_memory m;
     dr->index = i;
-    if (g_nvml.meminfo(g_nvml.dev[i], &m) == PB__NVML_SUCCESS) {
-      dr->used = m.used;
-      dr->total = m.total;
-    } else {
-      dr->used = dr->total = 0;
+    uint64_t t = pb__mono_ns();
+    bool ok = g_nvml.meminfo(g_nvml.dev[i], &m) == PB__NVML_SUCCESS;
+    dr->used = ok ? m.used : 0;
+    dr->total = ok ? m.total : 0;
+    bool reused = false;
+    if (fast && ok) {
+      pthread_mutex_lock(&g_last.mu);
+      if (g_last.valid[i] && g_last.used[i] == dr->used && t - g_last.ns[i] <= PB__GPU_REUSE_NS) {
+        dr->process = g_last.process[i];
+        reused = true;
+      }
+      pthread_mutex_unlock(&g_last.mu);
     }
-    dr->process = pb__process_on(g_nvml.dev[i], b);
+    if (!reused) {
+      dr->process = pb__process_on(g_nvml.dev[i], b);
+      pthread_mutex_lock(&g_last.mu);
+      if (!g_last.valid[i] || t >= g_last.ns[i]) { /* keep the newest */
+        g_last.valid[i] = ok;
+        g_last.used[i] = dr->used;
+        g_last.process[i] = dr->process;
+        g_last.ns[i] = t;
+      }
+      pthread_mutex_unlock(&g_last.mu);
+    }
     out->process += dr->process;
   }
 }
@@ -328,7 +375,7 @@ static void *pb__sampler_main(void *arg) {
   while (!g_trk.stop) {
     uint64_t my = ++g_trk.seq;
     pthread_mutex_unlock(&g_trk.mu);
-    pb__gpu_read(&buf, rd);
+    pb__gpu_read(&buf, rd, false);
     pthread_mutex_lock(&g_trk.mu);
     for (pb__gpu_tracker *t = g_trk.head; t; t = t->next) {
       /* a sample begun before the tracker's last probe belongs to the record
@@ -449,7 +496,7 @@ static int pb__gpu_format(const pb__gpu_reading *rd, uint64_t peak, char *buf, s
 int pb__gpu_sample(pb__gpu_tracker *t, pb__gpu_sample_t *out) {
   if (!pb__gpu_available()) return PB_ENOTSUP;
   if (!t || !out) return PB_EINVAL;
-  pb__gpu_read(&t->buf, &t->rd);
+  pb__gpu_read(&t->buf, &t->rd, true);
   pthread_mutex_lock(&g_trk.mu);
   uint64_t peak = t->peak > t->rd.process ? t->peak : t->rd.process;
   t->peak = t->rd.process; /* the next record's peak starts from now */

@@ -108,17 +108,31 @@ typedef struct pb__topics {
   uint32_t *slots;   /* open-addressing table of id + 1 (0 = empty) */
   uint32_t nslots;   /* power of two */
   struct {
-    const char *ptr; /* a caller's string seen before */
+    const char *ptr;  /* a caller's string seen before */
+    const char *name; /* the interned name it had */
     uint32_t id;
-  } cache[64];       /* pointer cache in front of the hash table */
+  } cache[64];        /* pointer cache in front of the hash table */
 } pb__topics;
 
 void pb__topics_init(pb__topics *t);
 void pb__topics_free(pb__topics *t);
 /** Interns name (len bytes); returns its id or PB_TOPIC_INVALID (no memory). */
 uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t len);
-/** pb__topics_intern for a NUL-terminated caller string, with the pointer cache. */
+/** pb__topics_intern for a NUL-terminated caller string; fills the pointer cache. */
 uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
+
+/**
+ * The id of name: callers mostly pass the same literal each time, so its
+ * address is checked first, then its text (a reused buffer may hold another
+ * name now); the hash table is the fallback.
+ */
+static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *name) {
+  size_t c = ((uintptr_t)name >> 3) & 63u;
+  if (t->cache[c].ptr == name) {
+    if (__builtin_strcmp(t->cache[c].name, name) == 0) return t->cache[c].id;
+  }
+  return pb__topics_lookup(t, a, name);
+}
 
 /* ---- records ---- */
 

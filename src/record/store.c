@@ -162,16 +162,11 @@ uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t
 }
 
 uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name) {
-  /* Callers mostly pass the same literal each time: check its address first,
-   * then confirm the text (a reused buffer may hold another name now). */
-  size_t c = ((uintptr_t)name >> 3) & 63u;
-  if (t->cache[c].ptr == name) {
-    const pb__topic_info *ti = info_at(t, t->cache[c].id);
-    if (strcmp(ti->name, name) == 0) return t->cache[c].id;
-  }
   uint32_t id = pb__topics_intern(t, a, name, strlen(name));
   if (id != PB_TOPIC_INVALID) {
+    size_t c = ((uintptr_t)name >> 3) & 63u;
     t->cache[c].ptr = name;
+    t->cache[c].name = info_at(t, id)->name;
     t->cache[c].id = id;
   }
   return id;
