@@ -56,6 +56,9 @@ static int reset(void **state) {
   set_process(1, 0);
   hide_self(0);
   pb__gpu_set_poll_period(PB__GPU_POLL_DEFAULT_S);
+  /* no test may reuse the last test's reading (10 ms at most; see pb__gpu_read):
+   * hiding this process changes the list without changing the device's memory */
+  sleep_ms(12);
   return 0;
 }
 
@@ -120,6 +123,7 @@ static void test_process_absent(void **state) {
   pb__gpu_tracker *t = pb__gpu_tracker_new();
   assert_non_null(t);
   hide_self(1);
+  sleep_ms(30); /* the sampler's full readings replace the reusable one, and the peak */
   pb__gpu_probe(t, (char[PB__GPU_JSON_CAP]){0}, PB__GPU_JSON_CAP, &(size_t){0}); /* reset peak */
   char *txt = probe_text(t);
   assert_non_null(strstr(txt, "{\"allocated\":0,\"reserved\":0,\"max_allocated\":0,"
@@ -170,6 +174,35 @@ static void test_peak_is_at_least_current(void **state) {
   assert_int_equal(s.peak, 9 * FAKE_GIB);
   assert_int_equal(pb__gpu_set_poll_period(3600.0), PB_OK);
   pb__gpu_tracker_free(t); /* joins a sampler sleeping for an hour: must not wait */
+}
+
+/*
+ * A probe asks for the process list only when the device's used memory changed
+ * since the newest full reading, or when that reading is over 10 ms old.
+ */
+static void test_reuse_when_unchanged(void **state) {
+  (void)state;
+  pb__gpu_tracker *t = pb__gpu_tracker_new();
+  assert_non_null(t);
+  assert_int_equal(pb__gpu_set_poll_period(3600.0), PB_OK); /* one sample, then asleep */
+  sleep_ms(15); /* that sample is now too old to reuse */
+  unsigned long q = queries();
+  pb__gpu_sample_t s;
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
+  assert_int_equal(queries(), q + 2); /* both devices */
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
+  assert_int_equal(queries(), q + 2); /* nothing changed: reused */
+  assert_int_equal(s.process, FAKE_GIB);
+  set_process(0, 5 * FAKE_GIB); /* device 0's used memory changes with it */
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
+  assert_int_equal(queries(), q + 3); /* device 0 read again, device 1 reused */
+  assert_int_equal(s.process, 5 * FAKE_GIB);
+  assert_int_equal(s.peak, 5 * FAKE_GIB);
+  sleep_ms(15);
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
+  assert_int_equal(queries(), q + 5); /* too old: both read again */
+  assert_int_equal(s.process, 5 * FAKE_GIB);
+  pb__gpu_tracker_free(t);
 }
 
 /* Two trackers (two benchmarkers) keep their own peak intervals. */
@@ -263,6 +296,7 @@ int main(void) {
       cmocka_unit_test_setup(test_process_absent, reset),
       cmocka_unit_test_setup(test_peak_between_records, reset),
       cmocka_unit_test_setup(test_peak_is_at_least_current, reset),
+      cmocka_unit_test_setup(test_reuse_when_unchanged, reset),
       cmocka_unit_test_setup(test_independent_trackers, reset),
       cmocka_unit_test_setup(test_sampler_stops, reset),
       cmocka_unit_test_setup(test_bad_arguments, reset),
