@@ -54,7 +54,8 @@ static int cuda_ok(int rc, const char *what) {
 }
 
 static void warn_status(int rc, const char *what) {
-  if (rc != PB_OK) fprintf(stderr, "gpu demo: %s: %s (%s)\n", what, pb_strerror(rc), pb_last_error());
+  if (rc != PB_OK)
+    fprintf(stderr, "gpu demo: %s: %s (%s)\n", what, pb_strerror(rc), pb_last_error());
 }
 
 int main(void) {

@@ -72,14 +72,13 @@ static bool load_cudart(char *why, size_t n) {
   return true;
 }
 
-#define CU(call)                                                                   \
-  do {                                                                             \
-    int cu_rc_ = (call);                                                           \
-    if (cu_rc_ != 0) {                                                             \
-      fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call,          \
-              cu.err(cu_rc_));                                                     \
-      exit(1);                                                                     \
-    }                                                                              \
+#define CU(call)                                                                            \
+  do {                                                                                      \
+    int cu_rc_ = (call);                                                                    \
+    if (cu_rc_ != 0) {                                                                      \
+      fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, cu.err(cu_rc_)); \
+      exit(1);                                                                              \
+    }                                                                                       \
   } while (0)
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -129,8 +128,8 @@ static void add_row(const char *check, const char *target, int ok, const char *f
 static void print_table(FILE *f) {
   fprintf(f, "| check | measured | target | result |\n|---|---|---|---|\n");
   for (int i = 0; i < g_nrows; i++)
-    fprintf(f, "| %s | %s | %s | %s |\n", g_rows[i].check, g_rows[i].measured,
-            g_rows[i].target, g_rows[i].result);
+    fprintf(f, "| %s | %s | %s | %s |\n", g_rows[i].check, g_rows[i].measured, g_rows[i].target,
+            g_rows[i].result);
 }
 
 /* ---- diagnostics: NVML's own process list, to compare pids --------------- */
@@ -157,8 +156,10 @@ static void dump_nvml_processes(void) {
     printf("diagnostic: NVML process list unavailable\n");
     return;
   }
-  printf("diagnostic: this pid %d; NVML lists %u compute process(es) on device 0:", (int)getpid(), n);
-  for (unsigned i = 0; i < n && i < 64; i++) printf(" [pid %u: %.1f MiB]", list[i].pid, list[i].used / 1048576.0);
+  printf("diagnostic: this pid %d; NVML lists %u compute process(es) on device 0:", (int)getpid(),
+         n);
+  for (unsigned i = 0; i < n && i < 64; i++)
+    printf(" [pid %u: %.1f MiB]", list[i].pid, list[i].used / 1048576.0);
   printf("\n");
 }
 
@@ -177,9 +178,12 @@ static double nvml_cost(void *dev, int which, void *fn) {
       unsigned n = 64;
       unsigned long long m[3];
       nvml_mem_v2 m2 = {(unsigned)sizeof(nvml_mem_v2) | (2u << 24), 0, 0, 0, 0};
-      if (which == 0) ((int (*)(void *, unsigned long long *))fn)(dev, m);
-      else if (which == 1) ((int (*)(void *, nvml_mem_v2 *))fn)(dev, &m2);
-      else ((int (*)(void *, unsigned *, nvml_proc *))fn)(dev, &n, list);
+      if (which == 0)
+        ((int (*)(void *, unsigned long long *))fn)(dev, m);
+      else if (which == 1)
+        ((int (*)(void *, nvml_mem_v2 *))fn)(dev, &m2);
+      else
+        ((int (*)(void *, unsigned *, nvml_proc *))fn)(dev, &n, list);
     }
     per[b] = (now_s() - t0) / 500 * 1e6;
   }
@@ -209,8 +213,8 @@ static void nvml_call_costs(void) {
     void *fn = dlsym(h, calls[i].name);
     if (!fn) continue;
     /* the plain (v1) process query takes the smaller v1 struct: nvml_proc is larger, so safe */
-    int w = snprintf(text + n, sizeof text - n, "%s%s %.1f", n ? ", " : "",
-                     calls[i].name + 10, nvml_cost(dev, calls[i].which, fn));
+    int w = snprintf(text + n, sizeof text - n, "%s%s %.1f", n ? ", " : "", calls[i].name + 10,
+                     nvml_cost(dev, calls[i].which, fn));
     if (w > 0 && (size_t)w < sizeof text - n) n += (size_t)w;
   }
   add_row("probe: NVML calls, us each (device 0)", "info", -1, "%s", text);
@@ -247,8 +251,8 @@ static void check_probe_memory(void) {
   CU(cu.malloc_(&p, (size_t)GIB));
   pb__gpu_sample_t s2 = sample(t);
   double rise = (double)s2.process - (double)s1.process;
-  add_row("probe: cudaMalloc(1 GiB) raises process memory", ">= 1 GiB", rise >= GIB,
-          "+%.4f GiB", rise / GIB);
+  add_row("probe: cudaMalloc(1 GiB) raises process memory", ">= 1 GiB", rise >= GIB, "+%.4f GiB",
+          rise / GIB);
   CU(cu.free_(p));
   pb__gpu_sample_t s3 = sample(t);
   double fall = (double)s2.process - (double)s3.process;
@@ -281,14 +285,16 @@ static void check_probe_memory(void) {
     per[b] = (now_s() - t0) / 500 * 1e6;
   }
   qsort(per, 9, sizeof *per, cmp_double);
-  add_row("probe: cost of one GPU memory probe, memory unchanged (median of 9 x 500)",
-          "<= 20 us", per[4] <= 20.0, "%.2f us (min %.2f, max %.2f)", per[4], per[0], per[8]);
+  add_row("probe: cost of one GPU memory probe, memory unchanged (median of 9 x 500)", "<= 20 us",
+          per[4] <= 20.0, "%.2f us (min %.2f, max %.2f)", per[4], per[0], per[8]);
   /* right after an allocation or a free: the process list must be read */
   double one[201];
   void *q = NULL;
   for (int i = 0; i < 201; i++) {
-    if (i % 2 == 0) CU(cu.malloc_(&q, (size_t)64 << 20));
-    else CU(cu.free_(q));
+    if (i % 2 == 0)
+      CU(cu.malloc_(&q, (size_t)64 << 20));
+    else
+      CU(cu.free_(q));
     double t0 = now_s();
     pb__gpu_probe(t, buf, sizeof buf, &len);
     one[i] = (now_s() - t0) * 1e6;
@@ -307,8 +313,8 @@ static void check_probe_memory(void) {
   }
   qsort(per, 9, sizeof *per, cmp_double);
   pb__gpu_set_poll_period(PB__GPU_POLL_DEFAULT_S);
-  add_row("probe: memory unchanged, sampler idle (probes refresh the reading)", "info", -1, "%.2f us (min %.2f, max %.2f)",
-          per[4], per[0], per[8]);
+  add_row("probe: memory unchanged, sampler idle (probes refresh the reading)", "info", -1,
+          "%.2f us (min %.2f, max %.2f)", per[4], per[0], per[8]);
   nvml_call_costs();
   printf("probe JSON: %s\n", buf);
   pb__gpu_tracker_free(t);
@@ -507,13 +513,12 @@ static void check_public_sync(const char *tmp, void *buf, size_t bytes, int n) {
   }
   snprintf(path, sizeof path, "%s/sync_off", tmp);
   rc = sync_run(path, false, buf, bytes, n, &l_off, &w_off, &r_off);
-  add_row("public: sync on, step launching async memsets is charged its real time",
-          ">= 0.9 x real", l_on >= 0.9 * r_on, "%.1f ms of %.1f ms real (next step %.2f ms)",
-          l_on * 1e3, r_on * 1e3, w_on * 1e3);
+  add_row("public: sync on, step launching async memsets is charged its real time", ">= 0.9 x real",
+          l_on >= 0.9 * r_on, "%.1f ms of %.1f ms real (next step %.2f ms)", l_on * 1e3, r_on * 1e3,
+          w_on * 1e3);
   if (rc == PB_OK)
-    add_row("public: sync off (default), the same step", "info: GPU time goes to the next step",
-            -1, "%.2f ms of %.1f ms real (next step %.1f ms)", l_off * 1e3, r_off * 1e3,
-            w_off * 1e3);
+    add_row("public: sync off (default), the same step", "info: GPU time goes to the next step", -1,
+            "%.2f ms of %.1f ms real (next step %.1f ms)", l_off * 1e3, r_off * 1e3, w_off * 1e3);
 }
 
 /* The cost of pb_step with per-step memory tracking, with and without the GPU. */

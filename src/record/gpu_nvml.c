@@ -64,7 +64,7 @@
 /* NVML's ABI, as documented in NVIDIA's nvml.h (only what is used here)     */
 /* ------------------------------------------------------------------------ */
 
-typedef int pb__nvml_ret; /* nvmlReturn_t */
+typedef int pb__nvml_ret;                     /* nvmlReturn_t */
 typedef struct pb__nvml_dev_st *pb__nvml_dev; /* nvmlDevice_t */
 
 #define PB__NVML_SUCCESS 0
@@ -143,22 +143,20 @@ static void pb__nvml_load(void) {
   g_nvml.lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!g_nvml.lib) {
     const char *e = dlerror();
-    pb__nvml_unavailable("cannot load the NVIDIA management library: %s",
-                         e ? e : name);
+    pb__nvml_unavailable("cannot load the NVIDIA management library: %s", e ? e : name);
     return;
   }
   pb__nvml_init_fn init = (pb__nvml_init_fn)pb__nvml_sym("nvmlInit_v2", "nvmlInit");
   pb__nvml_count_fn count =
       (pb__nvml_count_fn)pb__nvml_sym("nvmlDeviceGetCount_v2", "nvmlDeviceGetCount");
-  pb__nvml_handle_fn handle = (pb__nvml_handle_fn)pb__nvml_sym(
-      "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex");
+  pb__nvml_handle_fn handle = (pb__nvml_handle_fn)pb__nvml_sym("nvmlDeviceGetHandleByIndex_v2",
+                                                               "nvmlDeviceGetHandleByIndex");
   g_nvml.meminfo = (pb__nvml_meminfo_fn)pb__nvml_sym("nvmlDeviceGetMemoryInfo", NULL);
   g_nvml.proc_stride = sizeof(pb__nvml_proc_v2);
   g_nvml.procs = (pb__nvml_procs_fn)pb__nvml_sym("nvmlDeviceGetComputeRunningProcesses_v3",
                                                  "nvmlDeviceGetComputeRunningProcesses_v2");
   if (!g_nvml.procs) {
-    g_nvml.procs =
-        (pb__nvml_procs_fn)pb__nvml_sym("nvmlDeviceGetComputeRunningProcesses", NULL);
+    g_nvml.procs = (pb__nvml_procs_fn)pb__nvml_sym("nvmlDeviceGetComputeRunningProcesses", NULL);
     g_nvml.proc_stride = sizeof(pb__nvml_proc_v1);
   }
   if (!init || !count || !handle || !g_nvml.meminfo || !g_nvml.procs) {
@@ -329,10 +327,10 @@ static void pb__gpu_read(pb__procbuf *b, pb__gpu_reading *out, bool fast) {
 
 struct pb__gpu_tracker {
   struct pb__gpu_tracker *prev, *next; /* g_trk.mu */
-  uint64_t peak;      /* g_trk.mu: largest process memory since the last probe */
-  uint64_t reset_seq; /* g_trk.mu: sample sequence number at the last probe */
-  pb__procbuf buf;    /* owned by the (serialised) caller of pb__gpu_probe */
-  pb__gpu_reading rd; /* the last probe's reading, same owner */
+  uint64_t peak;                       /* g_trk.mu: largest process memory since the last probe */
+  uint64_t reset_seq;                  /* g_trk.mu: sample sequence number at the last probe */
+  pb__procbuf buf;                     /* owned by the (serialised) caller of pb__gpu_probe */
+  pb__gpu_reading rd;                  /* the last probe's reading, same owner */
 };
 
 static struct {
@@ -429,8 +427,10 @@ void pb__gpu_tracker_free(pb__gpu_tracker *t) {
   if (!t) return;
   pthread_mutex_lock(&g_trk.thread_mu);
   pthread_mutex_lock(&g_trk.mu);
-  if (t->prev) t->prev->next = t->next;
-  else g_trk.head = t->next;
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    g_trk.head = t->next;
   if (t->next) t->next->prev = t->prev;
   bool join = --g_trk.ntrackers == 0 && g_trk.thread_running;
   if (join) {
@@ -472,17 +472,17 @@ static int pb__gpu_format(const pb__gpu_reading *rd, uint64_t peak, char *buf, s
   }
   size_t n = 0;
   int w = snprintf(buf, cap,
-                   "{\"allocated\":%" PRIu64 ",\"reserved\":%" PRIu64
-                   ",\"max_allocated\":%" PRIu64 ",\"max_reserved\":%" PRIu64
-                   ",\"device_used\":%" PRIu64 ",\"device_total\":%" PRIu64 ",\"devices\":[",
+                   "{\"allocated\":%" PRIu64 ",\"reserved\":%" PRIu64 ",\"max_allocated\":%" PRIu64
+                   ",\"max_reserved\":%" PRIu64 ",\"device_used\":%" PRIu64
+                   ",\"device_total\":%" PRIu64 ",\"devices\":[",
                    rd->process, rd->process, peak, peak, used, total);
   if (w < 0 || (size_t)w >= cap) return PB_EINVAL;
   n = (size_t)w;
   for (unsigned i = 0; i < rd->ndev; i++) {
     const pb__gpu_device_reading *d = &rd->dev[i];
     w = snprintf(buf + n, cap - n,
-                 "%s{\"index\":%u,\"process\":%" PRIu64 ",\"used\":%" PRIu64
-                 ",\"total\":%" PRIu64 "}",
+                 "%s{\"index\":%u,\"process\":%" PRIu64 ",\"used\":%" PRIu64 ",\"total\":%" PRIu64
+                 "}",
                  i ? "," : "", d->index, d->process, d->used, d->total);
     if (w < 0 || (size_t)w >= cap - n) return PB_EINVAL;
     n += (size_t)w;
@@ -522,14 +522,14 @@ int pb__gpu_probe(pb__gpu_tracker *t, char *buf, size_t cap, size_t *len) {
 /* Synchronisation with an already-loaded CUDA runtime / driver (g_sync.mu)  */
 /* ------------------------------------------------------------------------ */
 
-typedef int (*pb__cuda_void_fn)(void);         /* cudaDeviceSynchronize, cuCtxSynchronize */
-typedef int (*pb__cu_ctx_get_fn)(void **);      /* cuCtxGetCurrent, cuCtxPopCurrent */
-typedef int (*pb__cu_ctx_fn)(void *);           /* cuCtxPushCurrent */
-typedef int (*pb__cu_count_fn)(int *);          /* cuDeviceGetCount */
-typedef int (*pb__cu_dev_get_fn)(int *, int);   /* cuDeviceGet */
+typedef int (*pb__cuda_void_fn)(void);        /* cudaDeviceSynchronize, cuCtxSynchronize */
+typedef int (*pb__cu_ctx_get_fn)(void **);    /* cuCtxGetCurrent, cuCtxPopCurrent */
+typedef int (*pb__cu_ctx_fn)(void *);         /* cuCtxPushCurrent */
+typedef int (*pb__cu_count_fn)(int *);        /* cuDeviceGetCount */
+typedef int (*pb__cu_dev_get_fn)(int *, int); /* cuDeviceGet */
 typedef int (*pb__cu_state_fn)(int, unsigned *, int *); /* cuDevicePrimaryCtxGetState */
-typedef int (*pb__cu_retain_fn)(void **, int);  /* cuDevicePrimaryCtxRetain */
-typedef int (*pb__cu_release_fn)(int);          /* cuDevicePrimaryCtxRelease */
+typedef int (*pb__cu_retain_fn)(void **, int);          /* cuDevicePrimaryCtxRetain */
+typedef int (*pb__cu_release_fn)(int);                  /* cuDevicePrimaryCtxRelease */
 
 typedef struct pb__cu_driver {
   pb__cu_ctx_get_fn get_current;
@@ -545,9 +545,9 @@ typedef struct pb__cu_driver {
 
 static struct {
   pthread_mutex_t mu;
-  _Atomic(pb__cuda_void_fn) rt_sync;          /* cudaDeviceSynchronize, once found */
-  _Atomic(const pb__cu_driver *) drv;         /* driver entry points, once found */
-  pb__cu_driver drv_store;                    /* g_sync.mu until published */
+  _Atomic(pb__cuda_void_fn) rt_sync;  /* cudaDeviceSynchronize, once found */
+  _Atomic(const pb__cu_driver *) drv; /* driver entry points, once found */
+  pb__cu_driver drv_store;            /* g_sync.mu until published */
 } g_sync = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct pb__lib_names {
@@ -654,8 +654,10 @@ void pb__gpu_sync(void) {
   void *ctx = NULL;
   if (d->get_current(&ctx) == 0 && ctx) {
     /* this thread has a context: the usual case, one call */
-    if (rt) rt();
-    else d->ctx_sync();
+    if (rt)
+      rt();
+    else
+      d->ctx_sync();
     return;
   }
   pb__sync_primary_contexts(d);

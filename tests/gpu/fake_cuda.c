@@ -19,11 +19,11 @@ EXPORT int fake_rt_syncs(void) { return atomic_load(&g_rt_syncs); }
 #endif
 
 #ifdef FAKE_CUDA_DRIVER
-static _Thread_local void *g_current;    /* this thread's current context */
-static _Atomic int g_initialised;        /* cuInit was called (by "the runtime") */
-static _Atomic int g_active;             /* device 0's primary context is active */
+static _Thread_local void *g_current; /* this thread's current context */
+static _Atomic int g_initialised;     /* cuInit was called (by "the runtime") */
+static _Atomic int g_active;          /* device 0's primary context is active */
 static _Atomic int g_ctx_syncs, g_retains, g_bad_retains, g_releases, g_pushes, g_pops;
-static int g_primary;                    /* its address is the primary context */
+static int g_primary; /* its address is the primary context */
 
 EXPORT void fake_drv_set(int initialised, int active, int current_on_this_thread) {
   atomic_store(&g_initialised, initialised);

@@ -9,14 +9,14 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 
 #include <cmocka.h>
 
@@ -89,8 +89,7 @@ static void test_json_layout(void **state) {
            "{\"index\":0,\"process\":%llu,\"used\":%llu,\"total\":%llu},"
            "{\"index\":1,\"process\":0,\"used\":%llu,\"total\":%llu}]}",
            FAKE_GIB, FAKE_GIB, FAKE_GIB, FAKE_GIB, FAKE_BASE_USED(0) + FAKE_GIB, FAKE_TOTAL(0),
-           FAKE_GIB, FAKE_BASE_USED(0) + FAKE_GIB, FAKE_TOTAL(0), FAKE_BASE_USED(1),
-           FAKE_TOTAL(1));
+           FAKE_GIB, FAKE_BASE_USED(0) + FAKE_GIB, FAKE_TOTAL(0), FAKE_BASE_USED(1), FAKE_TOTAL(1));
   assert_string_equal(probe_text(t), expect);
   pb__gpu_tracker_free(t);
 }
@@ -126,8 +125,9 @@ static void test_process_absent(void **state) {
   sleep_ms(30); /* the sampler's full readings replace the reusable one, and the peak */
   pb__gpu_probe(t, (char[PB__GPU_JSON_CAP]){0}, PB__GPU_JSON_CAP, &(size_t){0}); /* reset peak */
   char *txt = probe_text(t);
-  assert_non_null(strstr(txt, "{\"allocated\":0,\"reserved\":0,\"max_allocated\":0,"
-                              "\"max_reserved\":0,\"device_used\":0,\"device_total\":0,"));
+  assert_non_null(strstr(txt,
+                         "{\"allocated\":0,\"reserved\":0,\"max_allocated\":0,"
+                         "\"max_reserved\":0,\"device_used\":0,\"device_total\":0,"));
   pb__gpu_tracker_free(t);
 }
 
@@ -280,7 +280,8 @@ static void test_threads(void **state) {
   pthread_t th[NTHREADS];
   int ok[NTHREADS] = {0};
   pb__gpu_set_poll_period(0.0002);
-  for (int i = 0; i < NTHREADS; i++) assert_int_equal(pthread_create(&th[i], NULL, worker, &ok[i]), 0);
+  for (int i = 0; i < NTHREADS; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, worker, &ok[i]), 0);
   for (int i = 0; i < 200; i++) set_process(0, (unsigned long long)(i % 7 + 1) * FAKE_GIB);
   for (int i = 0; i < NTHREADS; i++) {
     pthread_join(th[i], NULL);

@@ -14,12 +14,12 @@
 #include "gpu.h"
 #include "porter_bench.h"
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    if (!(cond)) {                                               \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                  \
-    }                                                            \
+      return 1;                                                                \
+    }                                                                          \
   } while (0)
 
 static double now_s(void) {

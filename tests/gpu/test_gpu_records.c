@@ -11,9 +11,9 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +92,8 @@ static void test_gpu_tracking_on(void **state) {
   json_t *c = cuda_of(root, "small");
   assert_true(json_is_object(c));
   /* the original's four keys first, then ours, in this order */
-  const char *order[] = {"allocated",    "reserved",     "max_allocated", "max_reserved",
-                         "device_used",  "device_total", "devices"};
+  const char *order[] = {"allocated",   "reserved",     "max_allocated", "max_reserved",
+                         "device_used", "device_total", "devices"};
   size_t k = 0;
   for (void *it = json_object_iter(c); it; it = json_object_iter_next(c, it), k++) {
     assert_true(k < sizeof order / sizeof *order);

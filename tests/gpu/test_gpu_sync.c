@@ -8,9 +8,9 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdio.h>
 
 #include <cmocka.h>

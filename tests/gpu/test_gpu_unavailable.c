@@ -4,9 +4,9 @@
  * the reason pb__gpu_unavailable_reason() must give: a library that does not
  * load, an empty PB_NVML_LIBRARY, nvmlInit failing, no device.
  */
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdio.h>
 #include <string.h>
 
