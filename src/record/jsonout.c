@@ -62,33 +62,56 @@ void pb__json_string(pb__out *o, const char *s, size_t len) {
   pb__out_char(o, '"');
 }
 
-/* Writes v in decimal into the end of buf; returns the start. */
-static char *u64_digits(char *end, uint64_t v) {
-  char *p = end;
-  do {
-    *--p = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  return p;
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Number of decimal digits of v (1 for 0). */
+static int ndigits(uint64_t v) {
+  int n = 1;
+  while (v >= 100) {
+    v /= 100;
+    n += 2;
+  }
+  return n + (v >= 10);
+}
+
+/* Writes the n digits of v ending just before end. */
+static void put_digits(char *end, uint64_t v, int n) {
+  while (n >= 2) {
+    end -= 2;
+    memcpy(end, pairs + 2 * (v % 100), 2);
+    v /= 100;
+    n -= 2;
+  }
+  if (n) *--end = (char)('0' + v % 10);
+}
+
+/* Room for n bytes in the buffer, written in place (n <= 64). */
+static char *reserve(pb__out *o, size_t n) {
+  if (o->len + n > o->cap) pb__out_flush(o);
+  return o->buf + o->len;
 }
 
 void pb__json_seconds(pb__out *o, uint64_t ns) {
-  char buf[48];
-  char *end = buf + sizeof buf;
-  uint64_t frac = ns % 1000000000u;
-  int nd = 9;
-  while (nd > 1 && frac % 10 == 0) {
-    frac /= 10;
-    nd--;
+  uint64_t whole = ns / 1000000000u;
+  uint32_t frac = (uint32_t)(ns % 1000000000u);
+  int nd = 9; /* fraction digits, trailing zeros dropped, at least one kept */
+  if (frac == 0) {
+    nd = 1;
+  } else {
+    while (frac % 10 == 0) {
+      frac /= 10;
+      nd--;
+    }
   }
-  char *p = end;
-  for (int i = 0; i < nd; i++) {
-    *--p = (char)('0' + frac % 10);
-    frac /= 10;
-  }
-  *--p = '.';
-  p = u64_digits(p, ns / 1000000000u);
-  pb__out_write(o, p, (size_t)(end - p));
+  int nw = ndigits(whole);
+  char *p = reserve(o, 32);
+  put_digits(p + nw, whole, nw);
+  p[nw] = '.';
+  put_digits(p + nw + 1 + nd, frac, nd);
+  o->len += (size_t)(nw + 1 + nd);
 }
 
 void pb__json_seconds_signed(pb__out *o, int64_t ns) {
@@ -101,11 +124,12 @@ void pb__json_seconds_signed(pb__out *o, int64_t ns) {
 }
 
 void pb__json_int(pb__out *o, int64_t v) {
-  char buf[24];
-  char *end = buf + sizeof buf;
-  char *p = u64_digits(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-  if (v < 0) *--p = '-';
-  pb__out_write(o, p, (size_t)(end - p));
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  int n = ndigits(u);
+  char *p = reserve(o, 24);
+  if (v < 0) *p++ = '-';
+  put_digits(p + n, u, n);
+  o->len += (size_t)n + (v < 0);
 }
 
 void pb__json_double(pb__out *o, double v) {

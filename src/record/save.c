@@ -19,6 +19,8 @@
 typedef struct snap {
   pb__segvec recs, iters, mrecs, extras, topics;
   pb__iter last; /* copy of the last iteration */
+  char **quoted; /* per topic: its JSON string (quotes included), made on first use */
+  size_t *quoted_len;
 } snap;
 
 /* Per-save scratch: topic -> position among an iteration's topics. */
@@ -51,9 +53,23 @@ static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
   return pb__segvec_at(&s->topics, id);
 }
 
+/* Writes a topic's name as a JSON string, escaped once per save. */
 static void write_topic(pb__out *o, const snap *s, uint32_t id) {
-  const pb__topic_info *ti = topic_at(s, id);
-  pb__json_string(o, ti->name, ti->len);
+  if (!s->quoted[id]) {
+    const pb__topic_info *ti = topic_at(s, id);
+    pb__out tmp = {.fd = -1, .buf = NULL, .cap = 0};
+    size_t cap = (size_t)ti->len * 6 + 3; /* worst case: every byte escaped as \uXXXX */
+    tmp.buf = malloc(cap);
+    if (!tmp.buf) {
+      pb__json_string(o, ti->name, ti->len);
+      return;
+    }
+    tmp.cap = cap;
+    pb__json_string(&tmp, ti->name, ti->len);
+    s->quoted[id] = tmp.buf;
+    s->quoted_len[id] = tmp.len;
+  }
+  pb__out_write(o, s->quoted[id], s->quoted_len[id]);
 }
 
 static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
@@ -440,6 +456,13 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
 int pb__bench_write(pb_bench *b) {
   snap s;
   take_snapshot(b, &s);
+  s.quoted = calloc(s.topics.n ? s.topics.n : 1, sizeof *s.quoted);
+  s.quoted_len = calloc(s.topics.n ? s.topics.n : 1, sizeof *s.quoted_len);
+  if (!s.quoted || !s.quoted_len) {
+    free(s.quoted);
+    free(s.quoted_len);
+    return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
+  }
   size_t len = strlen(b->path);
   char *path = malloc(len + 32);
   scratch x;
@@ -454,6 +477,8 @@ int pb__bench_write(pb_bench *b) {
   if (rc) {
     if (path) scratch_free(&x);
     free(path);
+    free(s.quoted);
+    free(s.quoted_len);
     return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   }
   rc = pb__mkdir_parent(b->path);
@@ -472,5 +497,8 @@ int pb__bench_write(pb_bench *b) {
   }
   scratch_free(&x);
   free(path);
+  for (size_t t = 0; t < s.topics.n; t++) free(s.quoted[t]);
+  free(s.quoted);
+  free(s.quoted_len);
   return rc;
 }
