@@ -88,6 +88,8 @@ int pbb_reset_hwm(void);
 void pbb_run_records(const pbb_config *cfg); /* 4, 5, 6: bytes per step, save, auto-save */
 void pbb_run_micro(const pbb_config *cfg);   /* 1, 2, 3: clocks, step paths, memory probes */
 void pbb_run_threads(const pbb_config *cfg); /* 7: threads */
+/** Enables and disables memory tracking once: the library's probe state starts now. */
+void pbb_init_memory_probe(const pbb_config *cfg);
 
 /* bench_disabled.c (compiled with -DPB_DISABLE). */
 /** Runs n PB_STEP(b, ...) statements; returns elapsed ns. */
