@@ -9,6 +9,8 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <png.h>
+#include <setjmp.h>
 
 #include "chart.h"
 
@@ -37,6 +39,48 @@ static int canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w
   return PB_OK;
 }
 
+/*
+ * Writes an RGB24 image surface as PNG. cairo_surface_write_to_png uses
+ * zlib's default level; level 3 with the "up" filter is about three times
+ * faster on charts (large flat areas) for files a little larger.
+ */
+static int write_png(cairo_surface_t *s, const char *file) {
+  cairo_surface_flush(s);
+  int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  int stride = cairo_image_surface_get_stride(s);
+  const unsigned char *data = cairo_image_surface_get_data(s);
+  FILE *f = fopen(file, "wb");
+  if (!f) return PB_EIO;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png ? png_create_info_struct(png) : NULL;
+  unsigned char *row = malloc((size_t)w * 3);
+  volatile int rc = PB_EIO;
+  if (png && info && row && setjmp(png_jmpbuf(png)) == 0) {
+    png_init_io(png, f);
+    png_set_compression_level(png, 3);
+    png_set_filter(png, 0, PNG_FILTER_UP);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++) {
+      const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+      for (int x = 0; x < w; x++) {
+        row[3 * x] = (unsigned char)(px[x] >> 16);
+        row[3 * x + 1] = (unsigned char)(px[x] >> 8);
+        row[3 * x + 2] = (unsigned char)px[x];
+      }
+      png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    rc = PB_OK;
+  }
+  png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+  free(row);
+  if (fclose(f) != 0) rc = PB_EIO;
+  if (rc != PB_OK) remove(file);
+  return rc;
+}
+
 static int canvas_close(pb__canvas *cv, const char *file, int rc) {
   if (cv->layout) g_object_unref(cv->layout);
   if (cv->font) pango_font_description_free(cv->font);
@@ -45,9 +89,7 @@ static int canvas_close(pb__canvas *cv, const char *file, int rc) {
     cairo_destroy(cv->cr);
   }
   if (cv->surface) {
-    if (rc == PB_OK && cv->fmt == PB_FORMAT_PNG &&
-        cairo_surface_write_to_png(cv->surface, file) != CAIRO_STATUS_SUCCESS)
-      rc = PB_EIO;
+    if (rc == PB_OK && cv->fmt == PB_FORMAT_PNG) rc = write_png(cv->surface, file);
     cairo_surface_finish(cv->surface);
     if (rc == PB_OK && cairo_surface_status(cv->surface) != CAIRO_STATUS_SUCCESS) rc = PB_EIO;
     cairo_surface_destroy(cv->surface);
@@ -297,6 +339,7 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
         cairo_fill(cr);
         break;
       case PB__SW_RING:
+        cairo_new_sub_path(cr);
         cairo_arc(cr, colx + LEGEND_SWATCH / 2 - 2, cy, 4, 0, 2 * M_PI);
         cairo_set_line_width(cr, 1.5);
         cairo_stroke(cr);
@@ -343,20 +386,94 @@ void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *i
 
 /* ---- series -------------------------------------------------------------- */
 
-void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
-                   double dx, pb__rgb color, double width, size_t dash) {
+/* x of point i: x[i], or x0 + dx * i when x is NULL */
+static inline double pt_x(const double *x, double x0, double dx, size_t i) {
+  return x ? x[i] : x0 + dx * (double)i;
+}
+
+/*
+ * Dense series: per pixel column, a translucent band from the column's
+ * minimum to its maximum (pixel-aligned boxes: cairo fills them without
+ * tessellating) and a line through the column means. x must not decrease.
+ */
+static void draw_dense(pb__canvas *cv, const pb__axes *ax, const double *x, double x0, double dx,
+                       const double *y, size_t n, pb__rgb color, double width, size_t dash) {
   cairo_t *cr = cv->cr;
-  cairo_save(cr);
-  cairo_rectangle(cr, ax->left, ax->top - 2, ax->right - ax->left, ax->bottom - ax->top + 4);
-  cairo_clip(cr);
+  size_t ncol = (size_t)(ax->right - ax->left) + 2;
+  double *mean = malloc(ncol * sizeof *mean);
+  double *cx = malloc(ncol * sizeof *cx);
+  if (!mean || !cx) {
+    free(mean);
+    free(cx);
+    return;
+  }
+  size_t nc = 0;
+  cairo_set_source_rgba(cr, color.r, color.g, color.b, 0.16);
+  size_t i = 0;
+  while (i < n) {
+    double X = floor(pb__ax_x(ax, pt_x(x, x0, dx, i)));
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    size_t cnt = 0, j = i;
+    for (; j < n && floor(pb__ax_x(ax, pt_x(x, x0, dx, j))) == X; j++) {
+      if (isnan(y[j])) continue;
+      if (y[j] < mn) mn = y[j];
+      if (y[j] > mx) mx = y[j];
+      sum += y[j];
+      cnt++;
+    }
+    if (j == i) j = i + 1;
+    i = j;
+    if (nc < ncol) {
+      cx[nc] = X + 0.5;
+      mean[nc++] = cnt ? sum / (double)cnt : NAN;
+    }
+    if (!cnt) continue;
+    double y0 = floor(pb__ax_y(ax, mx)), y1 = ceil(pb__ax_y(ax, mn));
+    if (y1 - y0 < 1) y1 = y0 + 1;
+    cairo_rectangle(cr, X, y0, 1, y1 - y0);
+  }
+  cairo_fill(cr);
   cairo_set_source_rgb(cr, color.r, color.g, color.b);
   cairo_set_line_width(cr, width);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   pb__set_dash(cr, dash);
+  bool open = false;
+  for (size_t k = 0; k < nc; k++) {
+    if (isnan(mean[k])) {
+      open = false;
+      continue;
+    }
+    if (open)
+      cairo_line_to(cr, cx[k], pb__ax_y(ax, mean[k]));
+    else
+      cairo_move_to(cr, cx[k], pb__ax_y(ax, mean[k]));
+    open = true;
+  }
+  cairo_stroke(cr);
+  free(mean);
+  free(cx);
+}
+
+static void clip_plot(cairo_t *cr, const pb__axes *ax) {
+  cairo_rectangle(cr, ax->left, ax->top - 2, ax->right - ax->left, ax->bottom - ax->top + 4);
+  cairo_clip(cr);
+}
+
+void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
+                   double dx, pb__rgb color, double width, size_t dash) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  clip_plot(cr, ax);
   double pw = ax->right - ax->left;
   double px_per_pt = n > 1 ? pw * dx / (ax->xmax - ax->xmin) : pw;
-  bool open = false;
-  if (px_per_pt >= 0.5) {
+  if (px_per_pt < 0.5) {
+    draw_dense(cv, ax, NULL, x0, dx, y, n, color, width, dash);
+  } else {
+    cairo_set_source_rgb(cr, color.r, color.g, color.b);
+    cairo_set_line_width(cr, width);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    pb__set_dash(cr, dash);
+    bool open = false;
     for (size_t i = 0; i < n; i++) {
       if (isnan(y[i])) {
         open = false;
@@ -369,77 +486,8 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
         cairo_move_to(cr, X, Y);
       open = true;
     }
-  } else {
-    /* reduce per pixel column: first, min, max, last */
-    size_t i = 0;
-    while (i < n) {
-      double X = floor(pb__ax_x(ax, x0 + dx * (double)i));
-      double first = NAN, last = NAN, mn = INFINITY, mx = -INFINITY;
-      size_t j = i;
-      for (; j < n && floor(pb__ax_x(ax, x0 + dx * (double)j)) == X; j++) {
-        if (isnan(y[j])) continue;
-        if (isnan(first)) first = y[j];
-        last = y[j];
-        if (y[j] < mn) mn = y[j];
-        if (y[j] > mx) mx = y[j];
-      }
-      if (j == i) j = i + 1;
-      i = j;
-      if (isnan(first)) {
-        open = false;
-        continue;
-      }
-      double xc = X + 0.5;
-      if (open)
-        cairo_line_to(cr, xc, pb__ax_y(ax, first));
-      else
-        cairo_move_to(cr, xc, pb__ax_y(ax, first));
-      cairo_line_to(cr, xc, pb__ax_y(ax, mn));
-      cairo_line_to(cr, xc, pb__ax_y(ax, mx));
-      cairo_line_to(cr, xc, pb__ax_y(ax, last));
-      open = true;
-    }
+    cairo_stroke(cr);
   }
-  cairo_stroke(cr);
-  cairo_restore(cr);
-}
-
-void pb__draw_line_xy(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
-                      pb__rgb color, double width, size_t dash) {
-  cairo_t *cr = cv->cr;
-  cairo_save(cr);
-  cairo_rectangle(cr, ax->left, ax->top - 2, ax->right - ax->left, ax->bottom - ax->top + 4);
-  cairo_clip(cr);
-  cairo_set_source_rgb(cr, color.r, color.g, color.b);
-  cairo_set_line_width(cr, width);
-  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-  pb__set_dash(cr, dash);
-  bool open = false;
-  double colx = NAN, mn = 0, mx = 0, last = 0;
-  for (size_t i = 0; i <= n; i++) {
-    double X = i < n ? floor(pb__ax_x(ax, x[i])) : NAN;
-    if (i < n && isnan(y[i])) continue;
-    if (i < n && X == colx) { /* same column: widen the span */
-      if (y[i] < mn) mn = y[i];
-      if (y[i] > mx) mx = y[i];
-      last = y[i];
-      continue;
-    }
-    if (!isnan(colx)) { /* flush the previous column */
-      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, mn));
-      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, mx));
-      cairo_line_to(cr, colx + 0.5, pb__ax_y(ax, last));
-    }
-    if (i == n) break;
-    if (open)
-      cairo_line_to(cr, X + 0.5, pb__ax_y(ax, y[i]));
-    else
-      cairo_move_to(cr, X + 0.5, pb__ax_y(ax, y[i]));
-    open = true;
-    colx = X;
-    mn = mx = last = y[i];
-  }
-  cairo_stroke(cr);
   cairo_restore(cr);
 }
 
@@ -447,19 +495,24 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
                       pb__rgb color, double radius, size_t shape) {
   cairo_t *cr = cv->cr;
   cairo_save(cr);
-  cairo_set_source_rgb(cr, color.r, color.g, color.b);
-  double px = NAN, py = NAN;
-  size_t drawn = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (isnan(y[i]) || isnan(x[i])) continue;
-    double X = floor(pb__ax_x(ax, x[i])), Y = floor(pb__ax_y(ax, y[i]));
-    if (X == px && fabs(Y - py) < 1) continue; /* same pixel as the previous marker */
-    px = X;
-    py = Y;
-    pb__marker(cr, X + 0.5, Y + 0.5, radius, shape);
-    if (++drawn % 4096 == 0) cairo_fill(cr);
+  clip_plot(cr, ax);
+  size_t valid = 0;
+  for (size_t i = 0; i < n; i++) valid += !isnan(y[i]) && !isnan(x[i]);
+  if ((double)valid > (ax->right - ax->left) / (2 * radius)) {
+    draw_dense(cv, ax, x, 0, 0, y, n, color, 1.5, 0);
+  } else {
+    cairo_set_source_rgb(cr, color.r, color.g, color.b);
+    double px = NAN, py = NAN;
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(y[i]) || isnan(x[i])) continue;
+      double X = floor(pb__ax_x(ax, x[i])), Y = floor(pb__ax_y(ax, y[i]));
+      if (X == px && fabs(Y - py) < 1) continue; /* same pixel as the previous marker */
+      px = X;
+      py = Y;
+      pb__marker(cr, X + 0.5, Y + 0.5, radius, shape);
+    }
+    cairo_fill(cr);
   }
-  cairo_fill(cr);
   cairo_restore(cr);
 }
 

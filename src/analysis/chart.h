@@ -114,15 +114,14 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
 
 /*
  * Draws y[i] at x = x0 + i * dx (i < n) as a line; NANs break the line.
- * Above two points per pixel column the series is reduced to each column's
- * first, min, max and last value, so the cost depends on the width.
+ * Above two points per pixel column the series is reduced per column to a
+ * translucent min-max band and a line through the column means, so the
+ * cost depends on the width, not on n.
  */
 void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
                    double dx, pb__rgb color, double width, size_t dash);
-/* Like pb__draw_line for points at arbitrary increasing x. */
-void pb__draw_line_xy(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
-                      pb__rgb color, double width, size_t dash);
-/* Draws markers at (x[i], y[i]) (NAN y skipped); at most one per pixel column and value row. */
+/* Draws markers at (x[i], y[i]) (NAN y skipped); when they would overlap, the
+ * same band-and-mean reduction as pb__draw_line (x must not decrease). */
 void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
                       pb__rgb color, double radius, size_t shape);
 

@@ -136,8 +136,9 @@ int pb__chart_crono(pb__chart_ctx *c) {
   for (size_t k = 0; k < c->n; k++) {
     crono_series *s = &ser[k];
     if (c->n == 1) {
-      pb__draw_line(cv, ax, s->y, s->npts, 0, 1, (pb__rgb){0.6, 0.6, 0.6}, 1.0, 0);
       double per_px = (double)s->npts / (ax->right - ax->left);
+      /* the grey thread in call order, only where it can be followed */
+      if (per_px <= 0.5) pb__draw_line(cv, ax, s->y, s->npts, 0, 1, (pb__rgb){0.6, 0.6, 0.6}, 1.0, 0);
       double rad = per_px > 0.5 ? 1.6 : per_px > 0.1 ? 2.5 : 4;
       for (size_t t = 0; t < nt; t++) {
         for (size_t i = 0; i < s->npts; i++) ym[i] = s->pts[i].topic == t ? s->y[i] : NAN;

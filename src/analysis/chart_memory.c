@@ -198,9 +198,10 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
       for (int q = 0; q < PB_CUDA_N; q++)
         pb__draw_line(cv, ax, s->cuda[q], s->npts, 0, 1, pb__palette((size_t)q), 1.8, k);
     } else {
-      pb__draw_line(cv, ax, s->rss, s->npts, 0, 1, mem_colors[0], 2.0, k);
-      if (has_heap) pb__draw_line(cv, ax, s->heap, s->npts, 0, 1, mem_colors[2], 1.6, k);
+      /* peaks first, RSS on top: a peak is never below the RSS it follows */
       if (has_peak) pb__draw_markers(cv, ax, s->x, s->peak, s->npts, mem_colors[1], rad, k);
+      if (has_heap) pb__draw_line(cv, ax, s->heap, s->npts, 0, 1, mem_colors[2], 1.6, k);
+      pb__draw_line(cv, ax, s->rss, s->npts, 0, 1, mem_colors[0], 2.0, k);
       if (per_px < 0.2) {
         /* few points: dots on the RSS line show where each record is */
         pb__draw_markers(cv, ax, s->x, s->rss, s->npts, mem_colors[0], 2.2, 0);

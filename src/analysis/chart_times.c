@@ -188,21 +188,21 @@ int pb__chart_times(pb__chart_ctx *c) {
       bool global = strcmp(tn, "GLOBAL") == 0;
       pb__draw_line(cv, ax, y, ni, 0, 1, col, global ? 2.0 : 1.5, k);
       if (nm) {
-        /* rings on the axis, one radius per topic so coinciding ones show */
+        /* small rings just above the axis, one row per topic */
         cairo_t *cr = cv->cr;
         cairo_save(cr);
         cairo_set_source_rgb(cr, col.r, col.g, col.b);
-        cairo_set_line_width(cr, 1.5);
-        double rad = 3 + 2.0 * (double)(topic_no % 6);
-        double px = -1;
+        cairo_set_line_width(cr, 1.2);
+        double ry = ax->bottom - 5 - 7.0 * (double)(topic_no % 8);
+        double px = -1e9;
         for (size_t i = 0; i < nm; i++) {
           double X = floor(pb__ax_x(ax, xs[i])) + 0.5;
-          if (X - px < 1) continue;
+          if (X - px < 4) continue;
           px = X;
           cairo_new_sub_path(cr);
-          cairo_arc(cr, X, ax->bottom, rad, M_PI, 2 * M_PI);
-          cairo_stroke(cr);
+          cairo_arc(cr, X, ry, 2.5, 0, 2 * M_PI);
         }
+        cairo_stroke(cr);
         cairo_restore(cr);
       }
     }
@@ -210,15 +210,15 @@ int pb__chart_times(pb__chart_ctx *c) {
   /* outliers: triangles on the cap, labels with the true value where they fit */
   if (rc == PB_OK && no) {
     qsort(outs, no, sizeof *outs, cmp_outlier_desc);
-    cairo_t *cr = cv->cr;
+    cairo_t *ocr = cv->cr;
     double (*boxes)[4] = malloc(MAX_OUTLIER_LABELS * sizeof *boxes);
     size_t nb = 0;
     for (size_t i = 0; i < no; i++) {
       double X = pb__ax_x(ax, outs[i].x);
       double Y = pb__ax_y(ax, outs[i].cap);
-      cairo_set_source_rgb(cr, outs[i].color.r, outs[i].color.g, outs[i].color.b);
-      pb__marker(cr, X, Y - 5, 5, 2);
-      cairo_fill(cr);
+      cairo_set_source_rgb(ocr, outs[i].color.r, outs[i].color.g, outs[i].color.b);
+      pb__marker(ocr, X, Y - 5, 5, 2);
+      cairo_fill(ocr);
       if (!boxes || nb >= MAX_OUTLIER_LABELS) continue;
       char buf[32];
       pb__fmt_seconds(outs[i].value, buf, sizeof buf);

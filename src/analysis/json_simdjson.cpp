@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <new>
 #include <utility>
 
 #include "internal.h"
@@ -255,6 +256,12 @@ static int walk_end(walk &w, const char *what) {
 }
 
 static int walk_begin(walk &w, od::parser &p, const char *buf, size_t len, pb__jerr *e) {
+  if (len > 0xFFFFFFFFu - PB__JSON_PADDING) {
+    e->code = PB_EDATA;
+    e->offset = 0;
+    set_msg(e, "file too large for the parser (4 GiB at most)");
+    return PB_EDATA;
+  }
   w.buf = buf;
   w.len = len;
   w.e = e;
@@ -273,8 +280,7 @@ static int walk_begin(walk &w, od::parser &p, const char *buf, size_t len, pb__j
   return 0;
 }
 
-static int parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  od::parser p;
+static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, pb__jerr *e) {
   walk w;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
   od::array iters;
@@ -297,12 +303,12 @@ static int parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
       for (auto fr : obj) {
         od::field f;
         std::string_view key;
-        if (error_code err = std::move(fr).get(f)) {
-          rc = w.fail(err, "iteration %u: bad member", it);
+        if (error_code ferr = std::move(fr).get(f)) {
+          rc = w.fail(ferr, "iteration %u: bad member", it);
           break;
         }
-        if (error_code err = f.unescaped_key().get(key)) {
-          rc = w.fail(err, "iteration %u: expected a key", it);
+        if (error_code kerr = f.unescaped_key().get(key)) {
+          rc = w.fail(kerr, "iteration %u: expected a key", it);
           break;
         }
         od::value val = f.value();
@@ -426,8 +432,7 @@ static int walk_mem_data(walk &w, od::value &v, pb_record *r, uint32_t it) {
   return 0;
 }
 
-static int parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  od::parser p;
+static int parse_memory(od::parser &p, const char *buf, size_t len, pb_record *r, pb__jerr *e) {
   walk w;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
   od::array iters;
@@ -450,12 +455,12 @@ static int parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) 
       for (auto fr : obj) {
         od::field f;
         std::string_view key;
-        if (error_code err = std::move(fr).get(f)) {
-          rc = w.fail(err, "memory iteration %u: bad member", it);
+        if (error_code ferr = std::move(fr).get(f)) {
+          rc = w.fail(ferr, "memory iteration %u: bad member", it);
           break;
         }
-        if (error_code err = f.unescaped_key().get(key)) {
-          rc = w.fail(err, "memory iteration %u: expected a key", it);
+        if (error_code kerr = f.unescaped_key().get(key)) {
+          rc = w.fail(kerr, "memory iteration %u: expected a key", it);
           break;
         }
         if (key == "data") {
@@ -473,8 +478,7 @@ static int parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) 
   return walk_end(w, "list of memory iterations");
 }
 
-static int parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  od::parser p;
+static int parse_summary(od::parser &p, const char *buf, size_t len, pb_record *r, pb__jerr *e) {
   walk w;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
   od::object top;
@@ -511,8 +515,7 @@ static int parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e)
   return walk_end(w, "summary object");
 }
 
-static int parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e) {
-  od::parser p;
+static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out, pb__jerr *e) {
   walk w;
   *out = nullptr;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
@@ -548,17 +551,32 @@ static int parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e) 
 
 }  // namespace
 
-extern "C" int pb__json_parse_data(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  return parse_data(buf, len, r, e);
+// A parser is reused for the files of one load: its buffers (sized to the
+// largest file) are allocated and faulted in once.
+struct pb__json_parser {
+  od::parser p;
+};
+
+extern "C" pb__json_parser *pb__json_parser_new(void) {
+  return new (std::nothrow) pb__json_parser();
 }
-extern "C" int pb__json_parse_memory(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  return parse_memory(buf, len, r, e);
+extern "C" void pb__json_parser_free(pb__json_parser *jp) { delete jp; }
+
+extern "C" int pb__json_parse_data(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                                   pb__jerr *e) {
+  return parse_data(jp->p, buf, len, r, e);
 }
-extern "C" int pb__json_parse_summary(const char *buf, size_t len, pb_record *r, pb__jerr *e) {
-  return parse_summary(buf, len, r, e);
+extern "C" int pb__json_parse_memory(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                                     pb__jerr *e) {
+  return parse_memory(jp->p, buf, len, r, e);
 }
-extern "C" int pb__json_parse_metadata(const char *buf, size_t len, char **out, pb__jerr *e) {
-  return parse_metadata(buf, len, out, e);
+extern "C" int pb__json_parse_summary(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                                      pb__jerr *e) {
+  return parse_summary(jp->p, buf, len, r, e);
+}
+extern "C" int pb__json_parse_metadata(pb__json_parser *jp, const char *buf, size_t len, char **out,
+                                       pb__jerr *e) {
+  return parse_metadata(jp->p, buf, len, out, e);
 }
 extern "C" const char *pb__json_kernel(void) {
   static std::string name = simdjson::get_active_implementation()->name();

@@ -92,6 +92,19 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz) {
   return 0;
 }
 
+void pb__rec_reserve(pb_record *r, size_t len, bool memory) {
+  /* a call takes at least ~45 bytes of JSON, a memory record ~150, an
+   * iteration ~250: reserving that much costs address space, not memory,
+   * as untouched pages are never faulted in; pb__rec_finish trims */
+  if (memory) {
+    (void)grow((void **)&r->mem, &r->cap_mem, len / 150 + 16, sizeof *r->mem);
+  } else {
+    (void)grow((void **)&r->calls, &r->cap_calls, len / 45 + 16, sizeof *r->calls);
+    (void)grow((void **)&r->abs_tmp, &r->cap_abs, len / 45 + 16, sizeof *r->abs_tmp);
+    (void)grow((void **)&r->infos, &r->cap_iter, len / 250 + 16, sizeof *r->infos);
+  }
+}
+
 int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
   if (r->n_iter >= UINT32_MAX - 1) return PB_ENOMEM;
   if (grow((void **)&r->infos, &r->cap_iter, r->n_iter + 1, sizeof *r->infos)) return PB_ENOMEM;
@@ -236,12 +249,26 @@ int pb__rec_finish(pb_record *r) {
     for (int c = 0; c < PB_CUDA_N; c++)
       if (!isnan(r->mem[k].cuda[c])) r->has_cuda = true;
   }
-  /* give back the growth slack of the big arrays */
+  /* give back the slack of the big arrays */
   if (r->n_calls && r->cap_calls > r->n_calls) {
     pb_call *c = realloc(r->calls, r->n_calls * sizeof *c);
     if (c) {
       r->calls = c;
       r->cap_calls = r->n_calls;
+    }
+  }
+  if (r->n_mem && r->cap_mem > r->n_mem) {
+    pb_mem_record *m = realloc(r->mem, r->n_mem * sizeof *m);
+    if (m) {
+      r->mem = m;
+      r->cap_mem = r->n_mem;
+    }
+  }
+  if (r->n_iter && r->cap_iter > r->n_iter) {
+    pb_iter_info *v = realloc(r->infos, r->n_iter * sizeof *v);
+    if (v) {
+      r->infos = v;
+      r->cap_iter = r->n_iter;
     }
   }
   return 0;
