@@ -7,6 +7,7 @@
 #include "helpers.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,44 @@ static void *own_worker(void *p) {
   return NULL;
 }
 
+typedef struct check_arg {
+  pb_bench *b;
+  size_t n;
+  char error[256];
+} check_arg;
+
+/* Checks one separate benchmarker's DATA file: n iterations of a, b, gstop,
+ * GLOBAL with STEP_NUMBER 0..n-1. Runs in a thread: no cmocka assertions. */
+static void *check_separate_file(void *p) {
+  check_arg *c = p;
+  c->error[0] = '\0';
+  json_t *data = th_load_record(pb_bench_path(c->b), PB_SUFFIX_DATA);
+  if (data == NULL) {
+    snprintf(c->error, sizeof c->error, "DATA file does not parse");
+    return NULL;
+  }
+  static const char *const keys[] = {"a", "b", "gstop", "GLOBAL"};
+  if (json_array_size(data) != c->n)
+    snprintf(c->error, sizeof c->error, "%zu iterations, expected %zu", json_array_size(data), c->n);
+  for (size_t i = 0; i < json_array_size(data) && c->error[0] == '\0'; i++) {
+    json_t *it = json_array_get(data, i);
+    json_t *calls = json_object_get(it, "individual_calls");
+    if (json_object_size(calls) != 4)
+      snprintf(c->error, sizeof c->error, "iteration %zu has %zu topics", i, json_object_size(calls));
+    for (size_t k = 0; k < 4 && c->error[0] == '\0'; k++) {
+      const char *key = th_key_at(calls, k);
+      if (key == NULL || strcmp(key, keys[k]) != 0 || th_calls(it, keys[k]) != 1)
+        snprintf(c->error, sizeof c->error, "iteration %zu: topic %zu is '%s'", i, k,
+                 key != NULL ? key : "(none)");
+    }
+    json_int_t step = json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER"));
+    if (c->error[0] == '\0' && step != (json_int_t)i)
+      snprintf(c->error, sizeof c->error, "iteration %zu has STEP_NUMBER %lld", i, (long long)step);
+  }
+  json_decref(data);
+  return NULL;
+}
+
 static void test_separate_benchmarkers(void **state) {
   (void)state;
   size_t n = th_scaled(10000, 200);
@@ -188,16 +227,16 @@ static void test_separate_benchmarkers(void **state) {
   for (int k = 0; k < NTHREADS; k++) {
     assert_int_equal(w[k].errors, 0);
     TH_ASSERT_OK(pb_save(b[k]));
-    json_t *data = th_must_load(b[k], PB_SUFFIX_DATA);
-    assert_int_equal(json_array_size(data), n);
-    for (size_t i = 0; i < n; i++) {
-      json_t *it = json_array_get(data, i);
-      th_assert_keys(json_object_get(it, "individual_calls"),
-                     (const char *const[]){"a", "b", "gstop", "GLOBAL", NULL});
-      assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")),
-                       i);
-    }
-    json_decref(data);
+  }
+  /* parse and check the 8 files in parallel (jansson is the slow part) */
+  check_arg ca[NTHREADS];
+  for (int k = 0; k < NTHREADS; k++) {
+    ca[k] = (check_arg){.b = b[k], .n = n};
+    assert_int_equal(pthread_create(&th[k], NULL, check_separate_file, &ca[k]), 0);
+  }
+  for (int k = 0; k < NTHREADS; k++) pthread_join(th[k], NULL);
+  for (int k = 0; k < NTHREADS; k++) {
+    if (ca[k].error[0] != '\0') fail_msg("benchmarker %d: %s", k, ca[k].error);
     pb_bench_destroy(b[k]);
   }
 }
@@ -276,35 +315,44 @@ static void test_registry_lookups(void **state) {
 
 /* ---- enable/disable flips ---------------------------------------------- */
 
+/* The flipper alternates disabled and enabled phases, each lasting FLIP_CALLS
+ * recording attempts of the workers (paced by their progress, not by sleeps,
+ * so that both phases are seen whatever the scheduling). */
+#define MIN_FLIPS 20
+#define FLIP_CALLS 200
+
 typedef struct flip_arg {
   pb_bench *b;
   atomic_bool stop;
   atomic_size_t flips;
+  atomic_size_t attempts;
 } flip_arg;
+
+static void wait_attempts(flip_arg *f, size_t target) {
+  while (atomic_load(&f->attempts) < target && !atomic_load(&f->stop)) sched_yield();
+}
 
 static void *flipper(void *p) {
   flip_arg *f = p;
-  struct timespec pause = {0, 30000};
   while (!atomic_load(&f->stop)) {
     pb_disable(f->b);
     (void)pb_is_enabled(f->b);
-    nanosleep(&pause, NULL);
+    wait_attempts(f, atomic_load(&f->attempts) + FLIP_CALLS);
     pb_enable(f->b);
     atomic_fetch_add(&f->flips, 1);
-    nanosleep(&pause, NULL);
+    wait_attempts(f, atomic_load(&f->attempts) + FLIP_CALLS);
   }
   return NULL;
 }
-
-#define MIN_FLIPS 20
 
 static void *flip_worker(void *p) {
   worker_arg *w = p;
   char topic[16];
   snprintf(topic, sizeof topic, "t%d", w->index);
-  struct timespec nap = {0, 100000};
+  struct timespec nap = {0, 50000};
   for (size_t i = 0; i < w->iterations || atomic_load(&w->flip->flips) < MIN_FLIPS; i++) {
-    if (i >= w->iterations) nanosleep(&nap, NULL); /* wait for the flips, slowly */
+    if (i >= w->iterations) nanosleep(&nap, NULL); /* let the flipper run */
+    atomic_fetch_add(&w->flip->attempts, 1);
     int rc = pb_gstep(w->b);
     if (rc == PB_OK)
       w->ok_gsteps++;
@@ -323,7 +371,7 @@ static void *flip_worker(void *p) {
 static void test_enable_disable_flips(void **state) {
   (void)state;
   enum { NW = 4 };
-  size_t n = th_scaled(20000, 500);
+  size_t n = th_scaled(5000, 500);
   char *prefix = th_strf("%s/flips/rec", g_dir);
   pb_bench *b = NULL;
   TH_ASSERT_OK(pb_bench_create(prefix, &b));
