@@ -48,7 +48,6 @@
 #include <inttypes.h>
 #include <link.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,26 +123,23 @@ static void *pb__nvml_sym(const char *a, const char *b) {
   return f;
 }
 
-static void pb__nvml_unavailable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void pb__nvml_unavailable(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(g_nvml.reason, sizeof g_nvml.reason, fmt, ap);
-  va_end(ap);
+/* Records why the GPU is unavailable: what, followed by detail (may be NULL). */
+static void pb__nvml_unavailable(const char *what, const char *detail) {
+  snprintf(g_nvml.reason, sizeof g_nvml.reason, "%s%s", what, detail ? detail : "");
   g_nvml.available = false;
 }
 
 static void pb__nvml_load(void) {
   const char *name = getenv("PB_NVML_LIBRARY");
   if (name && !*name) {
-    pb__nvml_unavailable("GPU tracking disabled by an empty PB_NVML_LIBRARY");
+    pb__nvml_unavailable("GPU tracking disabled by an empty PB_NVML_LIBRARY", NULL);
     return;
   }
   if (!name) name = PB__NVML_DEFAULT_LIBRARY;
   g_nvml.lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!g_nvml.lib) {
     const char *e = dlerror();
-    pb__nvml_unavailable("cannot load the NVIDIA management library: %s", e ? e : name);
+    pb__nvml_unavailable("cannot load the NVIDIA management library: ", e ? e : name);
     return;
   }
   pb__nvml_init_fn init = (pb__nvml_init_fn)pb__nvml_sym("nvmlInit_v2", "nvmlInit");
@@ -160,17 +156,19 @@ static void pb__nvml_load(void) {
     g_nvml.proc_stride = sizeof(pb__nvml_proc_v1);
   }
   if (!init || !count || !handle || !g_nvml.meminfo || !g_nvml.procs) {
-    pb__nvml_unavailable("%s lacks a needed NVML function", name);
+    pb__nvml_unavailable("a needed NVML function is missing from ", name);
     goto fail;
   }
   pb__nvml_ret r = init();
   if (r != PB__NVML_SUCCESS) {
-    pb__nvml_unavailable("nvmlInit failed with NVML error %d (no driver or no GPU)", r);
+    char code[48];
+    snprintf(code, sizeof code, "%d (no driver or no GPU)", r);
+    pb__nvml_unavailable("nvmlInit failed with NVML error ", code);
     goto fail;
   }
   unsigned int n = 0;
   if (count(&n) != PB__NVML_SUCCESS || n == 0) {
-    pb__nvml_unavailable("NVML reports no GPU");
+    pb__nvml_unavailable("NVML reports no GPU", NULL);
     goto fail; /* NVML stays initialised: nvmlShutdown is not worth a lookup here */
   }
   if (n > PB__GPU_MAX_DEVICES) n = PB__GPU_MAX_DEVICES;
@@ -180,7 +178,7 @@ static void pb__nvml_load(void) {
   /* "A device answers": the first device's memory can be read. */
   pb__nvml_memory m;
   if (g_nvml.ndev == 0 || g_nvml.meminfo(g_nvml.dev[0], &m) != PB__NVML_SUCCESS) {
-    pb__nvml_unavailable("no GPU answers NVML's memory query");
+    pb__nvml_unavailable("no GPU answers NVML's memory query", NULL);
     goto fail;
   }
   g_nvml.pid = (unsigned int)getpid();
