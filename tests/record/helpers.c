@@ -130,9 +130,10 @@ static int count_entry(const char *path, const struct stat *st, int flag, struct
   (void)st;
   (void)ftw;
   if (flag != FTW_F) return 0;
-  g_count_files++;
-  if (!has_suffix(path, PB_SUFFIX_DATA) && !has_suffix(path, PB_SUFFIX_SUMMARY) &&
-      !has_suffix(path, PB_SUFFIX_MEMORY)) {
+  if (has_suffix(path, PB_SUFFIX_DATA) || has_suffix(path, PB_SUFFIX_SUMMARY) ||
+      has_suffix(path, PB_SUFFIX_MEMORY)) {
+    g_count_files++;
+  } else if (!has_suffix(path, ".json") || strstr(path, ".tmp") != NULL) {
     fprintf(stderr, "unexpected file: %s\n", path);
     g_count_bad++;
   }

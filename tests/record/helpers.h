@@ -6,11 +6,11 @@
 #ifndef PB_TEST_HELPERS_H
 #define PB_TEST_HELPERS_H
 
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -20,29 +20,28 @@
 /* ---- assertions on doubles (cmocka 1.1 only compares floats) ---------- */
 
 /** Fails the test unless |a - b| <= tol, printing both values. */
-#define TH_ASSERT_NEAR(a, b, tol)                                                         \
-  do {                                                                                    \
-    double th_a_ = (double)(a), th_b_ = (double)(b), th_t_ = (double)(tol);              \
-    if (!(th_a_ - th_b_ <= th_t_ && th_b_ - th_a_ <= th_t_))                              \
-      fail_msg("%s = %.17g, %s = %.17g, differ by more than %.3g", #a, th_a_, #b, th_b_, \
-               th_t_);                                                                    \
+#define TH_ASSERT_NEAR(a, b, tol)                                                                \
+  do {                                                                                           \
+    double th_a_ = (double)(a), th_b_ = (double)(b), th_t_ = (double)(tol);                      \
+    if (!(th_a_ - th_b_ <= th_t_ && th_b_ - th_a_ <= th_t_))                                     \
+      fail_msg("%s = %.17g, %s = %.17g, differ by more than %.3g", #a, th_a_, #b, th_b_, th_t_); \
   } while (0)
 
 /** Fails the test unless lo <= v <= hi (doubles), printing the values. */
-#define TH_ASSERT_BETWEEN(v, lo, hi)                                                     \
-  do {                                                                                   \
-    double th_v_ = (double)(v), th_lo_ = (double)(lo), th_hi_ = (double)(hi);           \
-    if (!(th_v_ >= th_lo_ && th_v_ <= th_hi_))                                           \
-      fail_msg("%s = %.17g not in [%.17g, %.17g]", #v, th_v_, th_lo_, th_hi_);            \
+#define TH_ASSERT_BETWEEN(v, lo, hi)                                           \
+  do {                                                                         \
+    double th_v_ = (double)(v), th_lo_ = (double)(lo), th_hi_ = (double)(hi);  \
+    if (!(th_v_ >= th_lo_ && th_v_ <= th_hi_))                                 \
+      fail_msg("%s = %.17g not in [%.17g, %.17g]", #v, th_v_, th_lo_, th_hi_); \
   } while (0)
 
 /** Fails with the status names unless status == expected. */
-#define TH_ASSERT_STATUS(status, expected)                                                \
-  do {                                                                                    \
-    int th_s_ = (status), th_e_ = (expected);                                             \
-    if (th_s_ != th_e_)                                                                   \
-      fail_msg("%s returned %s (%d), expected %s; last error: '%s'", #status,             \
-               pb_err_name(th_s_), th_s_, pb_err_name(th_e_), pb_last_error());          \
+#define TH_ASSERT_STATUS(status, expected)                                                        \
+  do {                                                                                            \
+    int th_s_ = (status), th_e_ = (expected);                                                     \
+    if (th_s_ != th_e_)                                                                           \
+      fail_msg("%s returned %s (%d), expected %s; last error: '%s'", #status, pb_err_name(th_s_), \
+               th_s_, pb_err_name(th_e_), pb_last_error());                                       \
   } while (0)
 
 #define TH_ASSERT_OK(expr) TH_ASSERT_STATUS((expr), PB_OK)
@@ -77,9 +76,11 @@ bool th_is_file(const char *path);
 /** Writes text to path (truncating); true on success. */
 bool th_write_file(const char *path, const char *text);
 /**
- * Counts the regular files under dir (recursively); when bad is non-NULL,
- * also counts into *bad those whose names do not end in one of the three
- * record suffixes (leftover temporary files).
+ * Counts the record files (names ending in one of the three suffixes) under
+ * dir, recursively. When bad is non-NULL, also counts into *bad the files
+ * that are neither record files nor other *.json files (e.g. temporary files
+ * left by a save), naming each on stderr. Other JSON files (run metadata) are
+ * ignored.
  */
 size_t th_count_files(const char *dir, size_t *bad);
 

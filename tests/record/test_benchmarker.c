@@ -311,7 +311,7 @@ static void test_cuda_sync(void **state) {
 
 static void test_errors_and_version(void **state) {
   (void)state;
-  const int codes[] = {PB_OK,    PB_EINVAL,  PB_ENOMEM,  PB_EIO,      PB_EJSON,
+  const int codes[] = {PB_OK,      PB_EINVAL,  PB_ENOMEM,    PB_EIO,   PB_EJSON,
                        PB_ENOTSUP, PB_ENOITER, PB_EDISABLED, PB_EOWNED};
   const char *names[] = {"PB_OK",      "PB_EINVAL",  "PB_ENOMEM",    "PB_EIO",   "PB_EJSON",
                          "PB_ENOTSUP", "PB_ENOITER", "PB_EDISABLED", "PB_EOWNED"};

@@ -53,9 +53,9 @@ static double mem_num(json_t *record, const char *key) {
 /* Checks one memory record's fields: the original's six keys in their order,
  * plus "heap memory usage", and the value types. */
 static void check_record_shape(json_t *r, long long crono) {
-  static const char *const order[] = {"total memory usage", "cuda memory usage",
-                                      "top_memory_objects", "crono_counter",
-                                      "extra",              "max memory usage"};
+  static const char *const order[] = {
+      "total memory usage", "cuda memory usage", "top_memory_objects", "crono_counter", "extra",
+      "max memory usage"};
   size_t pos = 0;
   for (size_t i = 0; i < json_object_size(r) && pos < 6; i++)
     if (strcmp(th_key_at(r, i), order[pos]) == 0) pos++;
@@ -117,11 +117,16 @@ static void test_per_step_topics(void **state) {
   assert_true(json_is_array(mem));
   assert_int_equal(json_array_size(mem), 2);
 
-  const char *const time_topics[] = {"gstep_memory",         "allocate",
-                                     "allocate_MEMORY_STEP", "compute",
-                                     "compute_MEMORY_STEP",  "maybe_free",
-                                     "maybe_free_MEMORY_STEP", "gstop",
-                                     "gstop_memory",         "GLOBAL",
+  const char *const time_topics[] = {"gstep_memory",
+                                     "allocate",
+                                     "allocate_MEMORY_STEP",
+                                     "compute",
+                                     "compute_MEMORY_STEP",
+                                     "maybe_free",
+                                     "maybe_free_MEMORY_STEP",
+                                     "gstop",
+                                     "gstop_memory",
+                                     "GLOBAL",
                                      NULL};
   const char *const mem_topics[] = {"gstep", "allocate", "compute", "maybe_free", "gstop", NULL};
   for (size_t i = 0; i < 2; i++) {
@@ -143,7 +148,8 @@ static void test_per_step_topics(void **state) {
                    (const char *const[]){"STEP_NUMBER", "START_TIME", "STOP_TIME", NULL});
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "info"), "STEP_NUMBER")),
                      i);
-    assert_true(json_number_value(json_object_get(json_object_get(m, "info"), "STOP_TIME")) > 1.6e9);
+    assert_true(json_number_value(json_object_get(json_object_get(m, "info"), "STOP_TIME")) >
+                1.6e9);
     th_assert_keys(json_object_get(m, "data"), mem_topics);
     for (size_t k = 0; mem_topics[k] != NULL; k++) {
       json_t *list = json_object_get(json_object_get(m, "data"), mem_topics[k]);
@@ -263,8 +269,8 @@ static void test_rss_rise(void **state) {
   double peak = mem_num(after, "max memory usage");
   double rss = mem_num(after, "total memory usage");
   if (peak < rss)
-    fail_msg("peak since the previous record %.0f B is below the RSS %.0f B of the same record", peak,
-             rss);
+    fail_msg("peak since the previous record %.0f B is below the RSS %.0f B of the same record",
+             peak, rss);
   json_decref(mem);
 }
 
@@ -371,7 +377,8 @@ static void test_heap_in_use(void **state) {
   double rise = json_number_value(live) - json_number_value(pre);
   if (rise < 60 * MiB) fail_msg("heap in use rose by %.1f MiB, expected >= 60", rise / MiB);
   double fall = json_number_value(live) - json_number_value(freed);
-  if (fall < 60 * MiB) fail_msg("heap in use fell by %.1f MiB after free, expected >= 60", fall / MiB);
+  if (fall < 60 * MiB)
+    fail_msg("heap in use fell by %.1f MiB after free, expected >= 60", fall / MiB);
   json_decref(mem);
 }
 
@@ -396,17 +403,18 @@ static void test_memory_extra(void **state) {
   json_decref(want);
   json_t *calls = json_object_get(it, "individual_calls");
   want = json_pack("{s:i}", "t", 1);
-  assert_true(json_equal(json_object_get(json_array_get(json_object_get(calls, "x"), 0), "extra"),
-                         want));
+  assert_true(
+      json_equal(json_object_get(json_array_get(json_object_get(calls, "x"), 0), "extra"), want));
   json_decref(want);
   /* y: time extra valid, memory extra invalid */
   want = json_pack("[b]", 1);
-  assert_true(json_equal(json_object_get(json_array_get(json_object_get(calls, "y"), 0), "extra"),
-                         want));
+  assert_true(
+      json_equal(json_object_get(json_array_get(json_object_get(calls, "y"), 0), "extra"), want));
   json_decref(want);
   assert_true(json_is_null(json_object_get(mem_record(m, "y", 0), "extra")));
   /* z: time extra invalid, memory extra valid */
-  assert_true(json_is_null(json_object_get(json_array_get(json_object_get(calls, "z"), 0), "extra")));
+  assert_true(
+      json_is_null(json_object_get(json_array_get(json_object_get(calls, "z"), 0), "extra")));
   json_t *zm = json_object_get(mem_record(m, "z", 0), "extra");
   assert_true(json_is_integer(zm) && json_integer_value(zm) == 7);
   json_decref(data);
@@ -434,7 +442,8 @@ static void test_cuda_and_args(void **state) {
   TH_ASSERT_OK(pb_gstop(f->b));
   TH_ASSERT_OK(pb_save(f->b));
   json_t *mem = th_must_load(f->b, PB_SUFFIX_MEMORY);
-  json_t *cuda = json_object_get(mem_record(json_array_get(mem, 0), "gstep", 0), "cuda memory usage");
+  json_t *cuda =
+      json_object_get(mem_record(json_array_get(mem, 0), "gstep", 0), "cuda memory usage");
   assert_true(json_is_object(cuda));
   const char *keys[] = {"allocated", "reserved", "max_allocated", "max_reserved"};
   for (int i = 0; i < 4; i++) assert_true(json_is_number(json_object_get(cuda, keys[i])));

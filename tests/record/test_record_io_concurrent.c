@@ -140,8 +140,8 @@ static void test_concurrent_saves(void **state) {
     assert_int_equal(th_calls(it, "compute"), 1);
     assert_int_equal(th_calls(it, "gstop"), 1);
     assert_int_equal(th_calls(it, "GLOBAL"), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")),
-                     i);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")), i);
   }
   json_decref(data);
   json_t *summary = th_must_load(s.b, PB_SUFFIX_SUMMARY);

@@ -47,10 +47,10 @@ static void check_run_dir(const char *dir, const char *root) {
     fail_msg("run dir '%s' is not under '%s'", dir, root);
   const char *stamp = dir + lr + 1;
   regex_t re;
-  assert_int_equal(regcomp(&re,
-                           "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\\.[0-9]{6}Z(-[0-9]+)?$",
-                           REG_EXTENDED | REG_NOSUB),
-                   0);
+  assert_int_equal(
+      regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\\.[0-9]{6}Z(-[0-9]+)?$",
+              REG_EXTENDED | REG_NOSUB),
+      0);
   int m = regexec(&re, stamp, 0, NULL, 0);
   regfree(&re);
   if (m != 0) fail_msg("run folder name '%s' does not match YYYY-MM-DDTHH-MM-SS.ffffffZ", stamp);
@@ -333,7 +333,8 @@ static void test_names_sanitised(void **state) {
   char *root = th_strf("%s/root", top);
   pb_registry *r = NULL;
   TH_ASSERT_OK(pb_registry_create(root, &r));
-  const char *names[] = {"a/b", "a_b", "../x", "..", ".", "/abs", "sp ace", "caf\xc3\xa9",
+  const char *names[] = {"a/b",  "a_b",       "../x",          "..",
+                         ".",    "/abs",      "sp ace",        "caf\xc3\xa9",
                          "a\\b", "new\nline", "plain-name_1.0"};
   const size_t n = sizeof names / sizeof names[0];
   pb_bench *b[sizeof names / sizeof names[0]];
@@ -354,7 +355,8 @@ static void test_names_sanitised(void **state) {
   nftw(top, escape_entry, 16, FTW_PHYS);
   assert_int_equal(g_escaped, 0);
   for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < i; k++) assert_string_not_equal(pb_bench_path(b[i]), pb_bench_path(b[k]));
+    for (size_t k = 0; k < i; k++)
+      assert_string_not_equal(pb_bench_path(b[i]), pb_bench_path(b[k]));
   /* a name that needs no change keeps it */
   char *plain = th_strf("%s/plain-name_1.0", d);
   assert_string_equal(pb_bench_path(b[n - 1]), plain);

@@ -34,7 +34,8 @@ static int group_teardown(void **state) {
 /* Sums, over all iterations of a DATA file, the calls of every topic. */
 static size_t count_topic(json_t *data, const char *topic) {
   size_t total = 0;
-  for (size_t i = 0; i < json_array_size(data); i++) total += th_calls(json_array_get(data, i), topic);
+  for (size_t i = 0; i < json_array_size(data); i++)
+    total += th_calls(json_array_get(data, i), topic);
   return total;
 }
 
@@ -179,19 +180,22 @@ static void *check_separate_file(void *p) {
   }
   static const char *const keys[] = {"a", "b", "gstop", "GLOBAL"};
   if (json_array_size(data) != c->n)
-    snprintf(c->error, sizeof c->error, "%zu iterations, expected %zu", json_array_size(data), c->n);
+    snprintf(c->error, sizeof c->error, "%zu iterations, expected %zu", json_array_size(data),
+             c->n);
   for (size_t i = 0; i < json_array_size(data) && c->error[0] == '\0'; i++) {
     json_t *it = json_array_get(data, i);
     json_t *calls = json_object_get(it, "individual_calls");
     if (json_object_size(calls) != 4)
-      snprintf(c->error, sizeof c->error, "iteration %zu has %zu topics", i, json_object_size(calls));
+      snprintf(c->error, sizeof c->error, "iteration %zu has %zu topics", i,
+               json_object_size(calls));
     for (size_t k = 0; k < 4 && c->error[0] == '\0'; k++) {
       const char *key = th_key_at(calls, k);
       if (key == NULL || strcmp(key, keys[k]) != 0 || th_calls(it, keys[k]) != 1)
         snprintf(c->error, sizeof c->error, "iteration %zu: topic %zu is '%s'", i, k,
                  key != NULL ? key : "(none)");
     }
-    json_int_t step = json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER"));
+    json_int_t step =
+        json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER"));
     if (c->error[0] == '\0' && step != (json_int_t)i)
       snprintf(c->error, sizeof c->error, "iteration %zu has STEP_NUMBER %lld", i, (long long)step);
   }

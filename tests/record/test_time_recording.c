@@ -94,7 +94,8 @@ static void test_topic_order_and_crono(void **state) {
   assert_int_equal(crono_at(it, "GLOBAL", 0), 5);
 
   /* call records: time, crono_counter, extra (null); GLOBAL: time, crono_counter */
-  th_assert_keys(call_at(it, "b", 0), (const char *const[]){"time", "crono_counter", "extra", NULL});
+  th_assert_keys(call_at(it, "b", 0),
+                 (const char *const[]){"time", "crono_counter", "extra", NULL});
   assert_true(json_is_null(json_object_get(call_at(it, "a", 0), "extra")));
   th_assert_keys(call_at(it, "gstop", 0),
                  (const char *const[]){"time", "crono_counter", "extra", NULL});
@@ -181,8 +182,8 @@ static void test_info_fields(void **state) {
   assert_int_equal(json_array_size(data), 3);
   for (size_t i = 0; i < 3; i++) {
     json_t *it = json_array_get(data, i);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")),
-                     i);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER")), i);
     double start = info_num(it, "START_TIME");
     TH_ASSERT_BETWEEN(start, w[2 * i] - WALL_TOL, w[2 * i + 1] + WALL_TOL);
     assert_true(start > 1.6e9);
@@ -330,11 +331,18 @@ static void test_start(void **state) {
  * PB_EJSON, the step is still recorded with a null extra. */
 static void test_extras(void **state) {
   fixture *f = *state;
-  static const char *const good[] = {
-      "{\"batch\":3,\"name\":\"x\"}", "[1,2.5,\"s\",null,true]", "42", "-0.125", "\"text\"",
-      "null", "true", "false", " {\"nested\": {\"a\": [ ]}} ", "\"caf\\u00e9 \\\"q\\\"\""};
-  static const char *const bad[] = {"{bad", "1 2", "", "[1,", "{\"a\":}", "nul", "'x'",
-                                    "{\"a\":1}}"};
+  static const char *const good[] = {"{\"batch\":3,\"name\":\"x\"}",
+                                     "[1,2.5,\"s\",null,true]",
+                                     "42",
+                                     "-0.125",
+                                     "\"text\"",
+                                     "null",
+                                     "true",
+                                     "false",
+                                     " {\"nested\": {\"a\": [ ]}} ",
+                                     "\"caf\\u00e9 \\\"q\\\"\""};
+  static const char *const bad[] = {"{bad",     "1 2", "",    "[1,",
+                                    "{\"a\":}", "nul", "'x'", "{\"a\":1}}"};
   const size_t ngood = sizeof good / sizeof good[0], nbad = sizeof bad / sizeof bad[0];
 
   TH_ASSERT_OK(pb_gstep(f->b));

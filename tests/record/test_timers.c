@@ -19,8 +19,9 @@ static void test_clocks(void **state) {
   assert_true(prev > 0);
   for (int i = 0; i < 100000; i++) {
     uint64_t now = pb_now_ns();
-    if (now < prev) fail_msg("pb_now_ns went back: %llu < %llu", (unsigned long long)now,
-                             (unsigned long long)prev);
+    if (now < prev)
+      fail_msg("pb_now_ns went back: %llu < %llu", (unsigned long long)now,
+               (unsigned long long)prev);
     prev = now;
   }
   /* A 10 ms sleep shows as at least 10 ms on the monotonic clock. */

@@ -35,8 +35,8 @@ static void test_parse_valid(void **state) {
 
 static void test_parse_malformed(void **state) {
   (void)state;
-  const char *bad[] = {"2",  "abc", "000000000", "", " 1", "1 ", "0x1", "-1",
-                       "1\n", "12", "0000000a", "111111111111"};
+  const char *bad[] = {"2",   "abc", "000000000", "",   " 1",       "1 ",
+                       "0x1", "-1",  "1\n",       "12", "0000000a", "111111111111"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_parse(bad[i], PB_EINVAL, 0);
 }
 
@@ -97,7 +97,8 @@ static void run_child(const char *value, unsigned want_mask, int want_warnings) 
   assert_int_equal(waitpid(pid, &status, 0), pid);
   assert_true(WIFEXITED(status));
   if (WEXITSTATUS(status) != 0)
-    fail_msg("TICTOC_TOGGLES=%s: child check failed (see stderr)", value != NULL ? value : "(unset)");
+    fail_msg("TICTOC_TOGGLES=%s: child check failed (see stderr)",
+             value != NULL ? value : "(unset)");
 }
 
 static void test_env_unset(void **state) {
