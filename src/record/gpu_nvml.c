@@ -39,6 +39,9 @@
  *   g_sync.mu      looking up the CUDA runtime / driver entry points. The
  *                  found pointers are published through atomics and read
  *                  without the lock on the hot path.
+ * Order, where nested: thread_mu, then g_trk.mu; g_last.mu and g_sync.mu are
+ * leaves. A fork handler takes all four (in that order) around fork(), so the
+ * child inherits none held.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -129,6 +132,10 @@ static void pb__nvml_unavailable(const char *what, const char *detail) {
   g_nvml.available = false;
 }
 
+static void pb__gpu_atfork_prepare(void);
+static void pb__gpu_atfork_parent(void);
+static void pb__gpu_atfork_child(void);
+
 static void pb__nvml_load(void) {
   const char *name = getenv("PB_NVML_LIBRARY");
   if (name && !*name) {
@@ -182,6 +189,8 @@ static void pb__nvml_load(void) {
     goto fail;
   }
   g_nvml.pid = (unsigned int)getpid();
+  /* a child process has its own pid and no sampling thread: see pb__gpu_atfork_child */
+  pthread_atfork(pb__gpu_atfork_prepare, pb__gpu_atfork_parent, pb__gpu_atfork_child);
   g_nvml.available = true;
   g_nvml.reason[0] = '\0';
   return;
@@ -659,4 +668,42 @@ void pb__gpu_sync(void) {
     return;
   }
   pb__sync_primary_contexts(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* fork(): no lock is left held in the child, which gets its own pid         */
+/* ------------------------------------------------------------------------ */
+
+/* Takes every lock, in the documented order, so that none is mid-update at the fork. */
+static void pb__gpu_atfork_prepare(void) {
+  pthread_mutex_lock(&g_trk.thread_mu);
+  pthread_mutex_lock(&g_trk.mu);
+  pthread_mutex_lock(&g_last.mu);
+  pthread_mutex_lock(&g_sync.mu);
+}
+
+static void pb__gpu_atfork_parent(void) {
+  pthread_mutex_unlock(&g_sync.mu);
+  pthread_mutex_unlock(&g_last.mu);
+  pthread_mutex_unlock(&g_trk.mu);
+  pthread_mutex_unlock(&g_trk.thread_mu);
+}
+
+/*
+ * The child has one thread: the sampler is gone (a tracker created in the
+ * child starts a new one; trackers inherited keep working, their peaks from
+ * probes until then), the newest readings were the parent's, and the process
+ * list must be searched for the child's pid.
+ */
+static void pb__gpu_atfork_child(void) {
+  g_nvml.pid = (unsigned int)getpid();
+  g_trk.thread_running = false;
+  g_trk.stop = false;
+  memset(g_last.valid, 0, sizeof g_last.valid);
+  /* the parent's sampler may have been waiting on the condition: start afresh */
+  if (g_trk.cond_ready) pb__trk_cond_init();
+  pthread_mutex_unlock(&g_sync.mu);
+  pthread_mutex_unlock(&g_last.mu);
+  pthread_mutex_unlock(&g_trk.mu);
+  pthread_mutex_unlock(&g_trk.thread_mu);
 }

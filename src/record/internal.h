@@ -205,6 +205,13 @@ struct pb_bench;
 /** Writes the three files of b from a snapshot; see pb_save. */
 int pb__bench_write(struct pb_bench *b);
 
+/* ---- run metadata (runmeta.c) ---- */
+
+/** The run metadata file's name inside a registry's run folder. */
+#define PB__RUN_META "porter_bench_run.json"
+/** Measures the library's overhead and writes the run metadata JSON to path. */
+int pb__write_run_meta(const char *path);
+
 /* ---- file helpers (fileio.c) ---- */
 
 /** mkdir -p of the folder part of path ("a/b/name" creates "a/b"). */

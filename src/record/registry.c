@@ -149,7 +149,7 @@ static pb_bench *find_locked(pb_registry *r, const char *name) {
   return NULL;
 }
 
-static pb_bench *insert_locked(pb_registry *r, const char *name) {
+static pb_bench *insert_locked(pb_registry *r, const char *name, char **meta) {
   if (r->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 8;
     entry *e = realloc(r->entries, cap * sizeof *e);
@@ -157,7 +157,13 @@ static pb_bench *insert_locked(pb_registry *r, const char *name) {
     r->entries = e;
     r->cap = cap;
   }
+  bool was_claimed = r->claimed;
   if (claim_locked(r) != PB_OK) return NULL;
+  if (!was_claimed) { /* written by the caller once the lock is released */
+    size_t mn = strlen(r->run_dir) + sizeof PB__RUN_META + 1;
+    *meta = malloc(mn);
+    if (*meta) snprintf(*meta, mn, "%s/%s", r->run_dir, PB__RUN_META);
+  }
   char *fname = file_name(name);
   char *copy = strdup(name);
   size_t n = strlen(r->run_dir) + (fname ? strlen(fname) : 0) + 2;
@@ -186,10 +192,15 @@ pb_bench *pb_registry_get(pb_registry *r, const char *name) {
     pb__fail(PB_EINVAL, "pb_registry_get: registry or name is NULL or empty");
     return NULL;
   }
+  char *meta = NULL;
   pthread_mutex_lock(&r->mu);
   pb_bench *b = find_locked(r, name);
-  if (!b) b = insert_locked(r, name);
+  if (!b) b = insert_locked(r, name, &meta);
   pthread_mutex_unlock(&r->mu);
+  if (meta) {
+    if (pb__write_run_meta(meta) != PB_OK) pb__warn("cannot write run metadata: %s", pb_last_error());
+    free(meta);
+  }
   return b;
 }
 
