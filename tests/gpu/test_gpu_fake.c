@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +206,52 @@ static void test_reuse_when_unchanged(void **state) {
   pb__gpu_tracker_free(t);
 }
 
+/*
+ * fork() with the sampler running: the child finds its own memory (its own
+ * pid), can create and free trackers (a sampler of its own) without hanging.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define PB_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PB_TEST_TSAN 1
+#endif
+#endif
+
+static void test_fork(void **state) {
+  (void)state;
+#ifdef PB_TEST_TSAN
+  skip(); /* TSan cannot start threads after a multi-threaded fork */
+#endif
+  pb__gpu_tracker *t = pb__gpu_tracker_new();
+  assert_non_null(t);
+  sleep_ms(10);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(20); /* a hang fails the test instead of blocking it */
+    int ok = 1;
+    pb__gpu_sample_t s;
+    ok &= pb__gpu_sample(t, &s) == PB_OK && s.process == FAKE_GIB;
+    pb__gpu_tracker *c = pb__gpu_tracker_new();
+    ok &= c != NULL;
+    ok &= pb__gpu_set_poll_period(0.001) == PB_OK;
+    sleep_ms(10);
+    ok &= c && pb__gpu_sample(c, &s) == PB_OK && s.process == FAKE_GIB;
+    pb__gpu_tracker_free(c);
+    pb__gpu_tracker_free(t);
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  pb__gpu_sample_t s;
+  assert_int_equal(pb__gpu_sample(t, &s), PB_OK); /* the parent goes on as before */
+  assert_int_equal(s.process, FAKE_GIB);
+  pb__gpu_tracker_free(t);
+}
+
 /* Two trackers (two benchmarkers) keep their own peak intervals. */
 static void test_independent_trackers(void **state) {
   (void)state;
@@ -299,6 +346,7 @@ int main(void) {
       cmocka_unit_test_setup(test_peak_is_at_least_current, reset),
       cmocka_unit_test_setup(test_reuse_when_unchanged, reset),
       cmocka_unit_test_setup(test_independent_trackers, reset),
+      cmocka_unit_test_setup(test_fork, reset),
       cmocka_unit_test_setup(test_sampler_stops, reset),
       cmocka_unit_test_setup(test_bad_arguments, reset),
       cmocka_unit_test_setup(test_threads, reset),
