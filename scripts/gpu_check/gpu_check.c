@@ -576,7 +576,8 @@ int main(int argc, char **argv) {
   check_public_sync(tmp, buf, bytes, n);
   check_public_cost(tmp);
 #else
-  add_row("public: API checks", "run", -1, "not built (recording library unavailable)");
+  /* a check that could not run is not a pass */
+  add_row("public: API checks", "run", 0, "not run: the recording library did not build");
 #endif
   CU(cu.free_(buf));
 
