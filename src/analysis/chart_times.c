@@ -27,11 +27,6 @@ static int cmp_outlier_desc(const void *a, const void *b) {
   return (va < vb) - (va > vb);
 }
 
-static int cmp_double(const void *pa, const void *pb) {
-  double a = *(const double *)pa, b = *(const double *)pb;
-  return (a > b) - (a < b);
-}
-
 /* Colour index of a topic: its position among the names of all runs. */
 static size_t name_index(const char **names, size_t *n, const char *name) {
   for (size_t i = 0; i < *n; i++)
@@ -53,7 +48,7 @@ static double outlier_cap(const pb_record *r) {
   }
   for (size_t i = 0; i < n; i++)
     if (!isnan(v[i])) s[m++] = v[i];
-  qsort(s, m, sizeof *s, cmp_double);
+  pb__sort_doubles(s, m);
   double cap = m ? pb_percentile_sorted(s, m, OUTLIER_PERCENTILE) * OUTLIER_MULT : INFINITY;
   free(s);
   return cap > 0 ? cap : INFINITY;

@@ -84,7 +84,8 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m);
 /* Error of a JSON walk: byte offset (SIZE_MAX when unknown) and message. */
 typedef struct pb__jerr {
   size_t offset;
-  int code; /* PB_EDATA or PB_ENOMEM */
+  int code;       /* PB_EDATA or PB_ENOMEM */
+  bool truncated; /* the document ends early (or its brackets do not balance) */
   char msg[384];
 } pb__jerr;
 
@@ -110,6 +111,9 @@ const char *pb__json_kernel(void);
 /* Builds the absolutes matrix and sorts calls and memory records. */
 int pb__rec_finish(pb_record *r);
 void pb__rec_free(pb_record *r);
+
+/* Sorts n doubles (no NANs) in place, ascending. */
+void pb__sort_doubles(double *v, size_t n);
 
 /* Formatting helpers shared by the charts and the CLI-facing API. */
 /* Formats seconds with 3 significant digits and a unit: "12.3 ms". */

@@ -70,7 +70,8 @@ struct walk {
       set_msg(e, "%s (nesting deeper than the parser's limit)", head);
     } else if (e->offset >= len || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
                err == simdjson::TAPE_ERROR) {
-      set_msg(e, "%s (unexpected end of file or unbalanced brackets: %s)", head,
+      e->truncated = true;
+      set_msg(e, "the file is truncated or its brackets do not balance (%s)",
               simdjson::error_message(err));
     } else {
       set_msg(e, "%s (%s)", head, simdjson::error_message(err));
@@ -266,6 +267,7 @@ static int walk_begin(walk &w, od::parser &p, const char *buf, size_t len, pb__j
   w.len = len;
   w.e = e;
   e->code = 0;
+  e->truncated = false;
   e->offset = SIZE_MAX;
   e->msg[0] = 0;
   if (error_code err = p.iterate(buf, len, len + PB__JSON_PADDING).get(w.doc)) {

@@ -332,6 +332,64 @@ static int add_diag(pb_run *run, const char *fmt, ...) {
 
 typedef int (*walker_fn)(pb__json_parser *, const char *, size_t, pb_record *, pb__jerr *);
 
+/*
+ * End of the last complete element of a top-level JSON list: the offset
+ * just after it, or 0 when there is none. Strings are skipped with their
+ * escapes, so brackets inside names do not count.
+ */
+static size_t last_complete_element(const char *buf, size_t len) {
+  size_t depth = 0, end = 0;
+  bool in_str = false, started = false;
+  for (size_t i = 0; i < len; i++) {
+    char ch = buf[i];
+    if (in_str) {
+      if (ch == '\\')
+        i++;
+      else if (ch == '"')
+        in_str = false;
+      continue;
+    }
+    if (ch == '"') {
+      in_str = true;
+    } else if (ch == '[' || ch == '{') {
+      if (depth == 0 && (started || ch != '[')) return 0; /* not a list */
+      started = true;
+      depth++;
+    } else if (ch == ']' || ch == '}') {
+      if (depth == 0) return 0;
+      depth--;
+      if (depth == 1) end = i + 1;
+      if (depth == 0) return 0; /* the list is complete: not truncated */
+    }
+  }
+  return end;
+}
+
+/*
+ * A truncated list file (a crash while writing, or the original's
+ * concurrent-save defect): parses the complete elements before the cut.
+ * Returns the number of iterations kept, or 0.
+ */
+static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_record *r, walker_fn walk,
+                      const pb__rec_mark *before) {
+  size_t cut = last_complete_element(buf, len);
+  if (cut == 0) return 0;
+  char *copy = malloc(cut + 1 + PB__JSON_PADDING);
+  if (!copy) return 0;
+  memcpy(copy, buf, cut);
+  copy[cut] = ']';
+  memset(copy + cut + 1, 0, PB__JSON_PADDING);
+  pb__rec_mark_reset(r, before);
+  pb__jerr e2;
+  size_t kept = 0;
+  if (walk(jp, copy, cut + 1, r, &e2) == 0)
+    kept = walk == pb__json_parse_memory ? r->n_mem_iter - before->n_mem_iter : r->n_iter - before->n_iter;
+  else
+    pb__rec_mark_reset(r, before);
+  free(copy);
+  return kept;
+}
+
 /* Parses one file into r; a failure becomes a diagnostic of the run. */
 static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file, walker_fn walk) {
   file_map fm;
@@ -346,7 +404,12 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
   if (walk == pb__json_parse_data) pb__rec_reserve(r, len, false);
   if (walk == pb__json_parse_memory) pb__rec_reserve(r, len, true);
   pb__jerr e;
+  pb__rec_mark before;
+  pb__rec_mark_get(r, &before);
   rc = walk(jp, buf, len, r, &e);
+  size_t kept = 0;
+  if (rc == PB_EDATA && e.truncated && walk != pb__json_parse_summary)
+    kept = salvage(jp, buf, len, r, walk, &before);
   if (rc) {
     size_t line = 1, col = 1, off = e.offset == SIZE_MAX ? 0 : e.offset;
     if (off > len) off = len;
@@ -358,7 +421,11 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
         col++;
       }
     }
-    add_diag(run, "%s:%zu:%zu: %s", file, line, col, e.msg);
+    if (kept)
+      add_diag(run, "%s:%zu:%zu: %s; kept the %zu complete iteration%s before it", file, line, col, e.msg,
+               kept, kept == 1 ? "" : "s");
+    else
+      add_diag(run, "%s:%zu:%zu: %s", file, line, col, e.msg);
   }
   unmap_file(&fm);
   return rc;

@@ -57,6 +57,77 @@ static int cmp_double(const void *pa, const void *pb) {
   return (a > b) - (a < b);
 }
 
+/* Sift-down of a max-heap, for the heapsort fallback. */
+static void sift(double *v, size_t i, size_t n) {
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) return;
+    if (c + 1 < n && v[c + 1] > v[c]) c++;
+    if (!(v[c] > v[i])) return;
+    double t = v[i];
+    v[i] = v[c];
+    v[c] = t;
+    i = c;
+  }
+}
+
+/* Introsort of doubles without NANs: quicksort with an inline comparison
+ * (qsort's callback costs about three times more), insertion sort for
+ * small ranges, heapsort when the recursion gets too deep (never
+ * quadratic, whatever the input). */
+static void introsort(double *v, size_t n, int depth) {
+  while (n > 24) {
+    if (depth-- == 0) {
+      for (size_t i = n / 2; i-- > 0;) sift(v, i, n);
+      for (size_t i = n - 1; i > 0; i--) {
+        double t = v[0];
+        v[0] = v[i];
+        v[i] = t;
+        sift(v, 0, i);
+      }
+      return;
+    }
+    double a = v[0], b = v[n / 2], c = v[n - 1];
+    double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = 0, j = n - 1;
+    for (;;) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i >= j) break;
+      double t = v[i];
+      v[i] = v[j];
+      v[j] = t;
+      i++;
+      j--;
+    }
+    /* recurse into the smaller part, loop on the larger */
+    size_t left = j + 1;
+    if (left < n - left) {
+      introsort(v, left, depth);
+      v += left;
+      n -= left;
+    } else {
+      introsort(v + left, n - left, depth);
+      n = left;
+    }
+  }
+  for (size_t i = 1; i < n; i++) {
+    double x = v[i];
+    size_t k = i;
+    while (k > 0 && v[k - 1] > x) {
+      v[k] = v[k - 1];
+      k--;
+    }
+    v[k] = x;
+  }
+}
+
+void pb__sort_doubles(double *v, size_t n) {
+  int depth = 2;
+  for (size_t m = n; m > 1; m >>= 1) depth += 2;
+  introsort(v, n, depth);
+}
+
 int pb_stats_compute(const double *values, size_t n, pb_stats *out) {
   if (!out || (!values && n)) return PB_EINVAL;
   pb_stats s = {0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
@@ -86,7 +157,7 @@ int pb_stats_compute(const double *values, size_t n, pb_stats *out) {
 
   /* the filter keeps iteration order too: copy before sorting */
   memcpy(dev, v, m * sizeof *dev);
-  qsort(v, m, sizeof *v, cmp_double);
+  pb__sort_doubles(v, m);
   bool any_nonzero = false;
   for (size_t i = 0; i < m; i++) any_nonzero |= v[i] != 0;
   s.min = any_nonzero ? v[0] : 0;

@@ -28,10 +28,11 @@ static void print_record(const pb_record *r) {
   size_t nt = pb_record_topic_count(r);
   printf("\n%s: %zu iteration%s\n", pb_record_name(r), pb_record_iter_count(r),
          pb_record_iter_count(r) == 1 ? "" : "s");
-  if (nt == 0) {
-    printf("  (no time records)\n");
-    return;
+  if (nt == 0 || pb_record_iter_count(r) == 0) {
+    printf("  (no iterations loaded)\n");
+    nt = 0;
   }
+  if (nt == 0) goto memory;
   static const char *const head[NCOL] = {"topic", "count", "mean", "median", "min", "max",
                                          "q-filtered", "% GLOBAL"};
   long g = pb_record_topic_index(r, "GLOBAL");
@@ -78,6 +79,7 @@ static void print_record(const pb_record *r) {
     }
   }
   free(cells);
+memory:;
   size_t nm;
   const pb_mem_record *m = pb_record_memory(r, &nm);
   if (nm) {

@@ -1,0 +1,435 @@
+/*
+ * test_load.c - loading runs: the original's samples, the demo fixture (our
+ * format, latest-run selection, memory with heap and GPU values, metadata)
+ * and malformed files, each of which must give a clear diagnostic while
+ * the other benchmarkers of the run still load.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "porter_bench_analysis.h"
+
+#ifndef PB_FIXTURES
+#error "PB_FIXTURES must name tests/analysis/fixtures"
+#endif
+
+static void check_no_diags(const pb_run *run) {
+  for (size_t i = 0; i < pb_run_diagnostic_count(run); i++) print_error("%s\n", pb_run_diagnostic(run, i));
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+}
+
+static void test_samples(void **state) {
+  (void)state;
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(PB_FIXTURES "/samples", false, &run, &err), PB_OK);
+  check_no_diags(run);
+  assert_int_equal(pb_run_record_count(run), 2);
+  const pb_record *t = pb_run_record(run, 1);
+  assert_string_equal(pb_record_name(pb_run_record(run, 0)), "memory");
+  assert_string_equal(pb_record_name(t), "training");
+  assert_ptr_equal(pb_run_find(run, "training"), t);
+  assert_null(pb_run_find(run, "nope"));
+
+  assert_int_equal(pb_record_iter_count(t), 2);
+  assert_int_equal(pb_record_topic_count(t), 5);
+  const char *order[] = {"forward", "backward", "update", "gstop", "GLOBAL"};
+  for (size_t i = 0; i < 5; i++) assert_string_equal(pb_record_topic(t, i), order[i]);
+  assert_int_equal(pb_record_topic_index(t, "GLOBAL"), 4);
+  assert_true(pb_record_absolutes(t, 0)[0] == 0.039113389000021925);
+  assert_true(pb_record_absolutes(t, 4)[1] == 0.06048190799998565);
+  const pb_iter_info *info = pb_record_infos(t);
+  assert_int_equal(info[1].step_number, 1);
+  assert_true(info[1].start_time == 1795673620.2418678);
+  size_t nc;
+  const pb_call *c = pb_record_calls(t, &nc);
+  assert_int_equal(nc, 10);
+  assert_int_equal(c[4].iter, 0);
+  assert_int_equal(c[4].crono, 4);
+  assert_int_equal(c[4].topic, 4);
+  assert_true(c[4].time == 0.07365623300000834);
+  assert_int_equal(c[5].iter, 1);
+  assert_int_equal(c[5].crono, 0);
+
+  size_t ns;
+  const pb_saved_summary *s = pb_record_saved_summary(t, &ns);
+  assert_int_equal(ns, 5);
+  assert_string_equal(s[4].topic, "GLOBAL");
+  assert_true(s[4].mean == 0.06809368649999784);
+  assert_true(s[3].quantile_filtered == 3.72881111161405e-05);
+
+  const pb_record *m = pb_run_record(run, 0);
+  assert_int_equal(pb_record_topic_count(m), 10);
+  assert_int_equal(pb_record_memory_count(m), 10);
+  assert_int_equal(pb_record_memory_iter_count(m), 2);
+  assert_int_equal(pb_record_memory_topic_count(m), 5);
+  assert_string_equal(pb_record_memory_topic(m, 1), "allocate");
+  size_t nm;
+  const pb_mem_record *mr = pb_record_memory(m, &nm);
+  assert_true(mr[1].rss == 142016512.0);
+  assert_true(mr[1].peak == 129814528.0);
+  assert_true(mr[0].peak == 0.0);
+  assert_true(isnan(mr[0].heap));
+  assert_true(isnan(mr[0].cuda[PB_CUDA_ALLOCATED]));
+  assert_false(pb_record_has_cuda(m));
+  assert_false(pb_record_has_heap(m));
+  assert_true(pb_chart_applies(PB_CHART_MEMORY, m));
+  assert_false(pb_chart_applies(PB_CHART_CUDA_MEMORY, m));
+  assert_false(pb_chart_applies(PB_CHART_MEMORY, t));
+  pb_run_free(run);
+}
+
+static void test_timestamps(void **state) {
+  (void)state;
+  int64_t a, b;
+  int seq;
+  assert_true(pb_run_parse_timestamp("2026-11-26T07-15-42.123456Z", &a, &seq));
+  assert_int_equal(seq, 0);
+  assert_true(a == 1795677342123456LL);
+  assert_true(pb_run_parse_timestamp("2026-11-26T07-15-42.123456Z-12", &b, &seq));
+  assert_int_equal(seq, 12);
+  assert_true(a == b);
+  assert_true(pb_run_parse_timestamp("06:13-26:11:2026", &a, &seq)); /* local time (TZ=UTC here) */
+  assert_true(a == 1795673580000000LL);
+  assert_true(pb_run_parse_timestamp("6:03-1:2:2026", &a, NULL));
+  assert_false(pb_run_parse_timestamp("not-a-run", NULL, NULL));
+  assert_false(pb_run_parse_timestamp("2026-13-26T07-15-42.123456Z", NULL, NULL));
+  assert_false(pb_run_parse_timestamp("2026-11-26T07-15-42.123456Zx", NULL, NULL));
+  assert_false(pb_run_parse_timestamp("25:13-26:11:2026", NULL, NULL));
+  assert_false(pb_run_parse_timestamp("", NULL, NULL));
+  assert_false(pb_run_parse_timestamp(NULL, NULL, NULL));
+}
+
+static void test_resolve(void **state) {
+  (void)state;
+  char buf[4096];
+  pb_error err;
+  /* the latest of three runs in two formats: "-1" beats the same time without it */
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root", true, buf, sizeof buf, &err), PB_OK);
+  assert_non_null(strstr(buf, "TICTOC_PERFORMANCE/2026-11-26T07-15-42.123456Z-1"));
+  /* a folder of runs */
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE", true, buf, sizeof buf, &err),
+                   PB_OK);
+  assert_non_null(strstr(buf, "07-15-42.123456Z-1"));
+  /* a run folder itself, with or without latest */
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/samples", true, buf, sizeof buf, &err), PB_OK);
+  assert_string_equal(buf, PB_FIXTURES "/samples");
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root", false, buf, sizeof buf, &err), PB_OK);
+  assert_string_equal(buf, PB_FIXTURES "/demo_root");
+  /* errors name the path */
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/missing", true, buf, sizeof buf, &err), PB_ENOTFOUND);
+  assert_non_null(strstr(err.message, "missing"));
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE/not-a-run", true, buf,
+                                  sizeof buf, &err),
+                   PB_ENOTFOUND);
+  assert_non_null(strstr(err.message, "no run found"));
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/samples", true, buf, 4, &err), PB_EINVAL);
+  assert_int_equal(pb_run_resolve(NULL, true, buf, sizeof buf, &err), PB_EINVAL);
+  pb_run *run = (pb_run *)1;
+  assert_int_equal(pb_run_load(PB_FIXTURES "/demo_root", false, &run, &err), PB_ENOTFOUND);
+  assert_null(run);
+}
+
+static void test_demo(void **state) {
+  (void)state;
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(PB_FIXTURES "/demo_root", true, &run, &err), PB_OK);
+  check_no_diags(run);
+  assert_int_equal(pb_run_record_count(run), 1);
+  const pb_record *r = pb_run_record(run, 0);
+  assert_string_equal(pb_record_name(r), "demo");
+  assert_int_equal(pb_record_iter_count(r), 4);
+  long b = pb_record_topic_index(r, "b");
+  assert_int_equal(b, 1);
+  assert_true(isnan(pb_record_absolutes(r, (size_t)b)[2])); /* b absent in iteration 2 */
+  assert_true(pb_record_infos(r)[3].stop_time == 0);       /* unfinished iteration */
+  pb_stats s;
+  assert_int_equal(pb_record_stats(r, 0, &s), PB_OK);
+  assert_int_equal(s.count, 4);
+  assert_true(fabs(s.mean - 0.004) < 1e-15);
+  assert_true(fabs(s.quantile_filtered - 0.002) < 1e-15);
+  assert_int_equal(pb_record_stats(r, (size_t)b, &s), PB_OK);
+  assert_int_equal(s.count, 3);
+  assert_true(fabs(s.mean - 0.0007) < 1e-15);
+  assert_int_equal(pb_record_stats(r, 99, &s), PB_EINVAL);
+  /* calls in call order: iteration 1 is a, b, a, gstop, GLOBAL */
+  size_t nc;
+  const pb_call *c = pb_record_calls(r, &nc);
+  assert_int_equal(nc, 4 + 5 + 3 + 4);
+  const uint32_t want[] = {0, 1, 0, 2, 3};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(c[4 + i].iter, 1);
+    assert_int_equal(c[4 + i].crono, i);
+    assert_int_equal(c[4 + i].topic, want[i]);
+  }
+  assert_true(c[6].time == 0.0005);
+  /* memory: heap, GPU values (an unknown GPU key is ignored) */
+  size_t nm;
+  const pb_mem_record *m = pb_record_memory(r, &nm);
+  assert_int_equal(nm, 12);
+  assert_true(pb_record_has_heap(r));
+  assert_true(pb_record_has_cuda(r));
+  assert_true(m[0].cuda[PB_CUDA_ALLOCATED] == 64.0 * 1048576);
+  assert_true(m[11].cuda[PB_CUDA_MAX_RESERVED] == 400.0 * 1048576);
+  assert_true(m[1].peak == 115.0 * 1048576);
+  assert_true(isnan(m[0].peak));
+  assert_true(m[2].heap == 60.0 * 1048576);
+  for (int k = 0; k < PB_CHART_KIND_COUNT; k++) assert_true(pb_chart_applies((pb_chart_kind)k, r));
+  const char *meta = pb_run_metadata(run);
+  assert_non_null(meta);
+  assert_non_null(strstr(meta, "host: fixture-host\n"));
+  assert_non_null(strstr(meta, "timer_overhead_ns: 23.5\n"));
+  assert_null(strstr(meta, "clock")); /* objects are left out */
+  pb_run_free(run);
+  pb_run_free(NULL);
+}
+
+/* ---- malformed files ----------------------------------------------------- */
+
+static char tmpdir[256];
+
+static int make_tmp(void **state) {
+  (void)state;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/pb_test_load_XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmp(void **state) {
+  (void)state;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text, size_t len) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+  FILE *f = fopen(p, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+static char *read_sample(const char *name, size_t *len) {
+  char p[512];
+  snprintf(p, sizeof p, PB_FIXTURES "/samples/%s", name);
+  FILE *f = fopen(p, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  *len = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc(*len + 1);
+  assert_non_null(buf);
+  assert_int_equal(fread(buf, 1, *len, f), *len);
+  buf[*len] = 0;
+  fclose(f);
+  return buf;
+}
+
+/*
+ * Writes good_STEP_DICT_DATA.json (the training sample) and
+ * bad_<suffix> with text, loads the folder and checks that "good" loaded
+ * fully and that one diagnostic names the bad file and contains expect.
+ * Returns the run for further checks (caller frees).
+ */
+static pb_run *load_with_bad(const char *suffix, const char *text, size_t len, const char *expect) {
+  size_t glen;
+  char *good = read_sample("training_STEP_DICT_DATA.json", &glen);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -f '%s'/*.json", tmpdir);
+  assert_int_equal(system(cmd), 0);
+  write_file("good_STEP_DICT_DATA.json", good, glen);
+  free(good);
+  char name[128];
+  snprintf(name, sizeof name, "bad%s", suffix);
+  write_file(name, text, len);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  const pb_record *g = pb_run_find(run, "good");
+  assert_non_null(g);
+  assert_int_equal(pb_record_iter_count(g), 2);
+  assert_int_equal(pb_run_diagnostic_count(run), 1);
+  const char *d = pb_run_diagnostic(run, 0);
+  if (!strstr(d, expect) || !strstr(d, name)) print_error("diagnostic: %s\nexpected: %s\n", d, expect);
+  assert_non_null(strstr(d, name));
+  assert_non_null(strstr(d, expect));
+  return run;
+}
+
+#define BAD(suffix, lit, expect) load_with_bad(suffix, lit, sizeof(lit) - 1, expect)
+#define DATA "_STEP_DICT_DATA.json"
+
+static void test_truncated(void **state) {
+  (void)state;
+  size_t len;
+  char *text = read_sample("training_STEP_DICT_DATA.json", &len);
+  pb_run *run = load_with_bad(DATA, text, len * 6 / 10, "the file is truncated");
+  /* the first, complete iteration is kept, and the diagnostic says so */
+  assert_int_equal(pb_record_iter_count(pb_run_find(run, "bad")), 1);
+  assert_non_null(strstr(pb_run_diagnostic(run, 0), "kept the 1 complete iteration before it"));
+  pb_run_free(run);
+  free(text);
+}
+
+static void test_wrong_type(void **state) {
+  (void)state;
+  pb_run *run = BAD(DATA, "[\n{\"absolutes\": {\"a\": \"fast\"}}]",
+                    "expected a number of seconds for absolutes[\"a\"], got a string");
+  assert_non_null(strstr(pb_run_diagnostic(run, 0), "bad" DATA ":2:"));
+  assert_int_equal(pb_record_iter_count(pb_run_find(run, "bad")), 0);
+  pb_run_free(run);
+  pb_run_free(BAD(DATA, "[{\"info\": [1, 2]}]", "\"info\" must be an object, got a list"));
+  pb_run_free(BAD(DATA, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": -1}]}}]",
+                  "expected a non-negative integer for \"crono_counter\""));
+  pb_run_free(BAD(DATA, "{}", "expected a list of iterations"));
+  pb_run_free(BAD(DATA, "[7]", "expected an iteration object"));
+}
+
+static void test_missing_keys(void **state) {
+  (void)state;
+  pb_run_free(BAD(DATA, "[{\"individual_calls\": {\"a\": [{\"crono_counter\": 0}]}}]",
+                  "a call of \"a\" lacks \"time\""));
+  pb_run_free(BAD("_MEMORY.json", "[{\"data\": {\"gstep\": [{\"total memory usage\": 5}]}}]",
+                  "lacks \"crono_counter\""));
+}
+
+static void test_empty_and_garbage(void **state) {
+  (void)state;
+  pb_run_free(BAD(DATA, "", "the file is empty"));
+  pb_run_free(BAD(DATA, "   \n", "the file is empty"));
+  pb_run_free(BAD(DATA, "[] trailing", "bad" DATA ":1:"));
+  pb_run_free(BAD(DATA, "[{\"absolutes\": {\"a\": 1}}", "the file is truncated"));
+  pb_run_free(load_with_bad(DATA, "\x00\x01\xff[", 4, "bad" DATA ":1:"));
+  pb_run_free(BAD(DATA, "[{\"absolutes\": {\"a\": 0.5,}}]", "bad" DATA ":1:"));
+}
+
+static void test_huge_numbers(void **state) {
+  (void)state;
+  pb_run_free(BAD(DATA, "[{\"absolutes\": {\"a\": 1e400}}]", "number out of range"));
+  pb_run_free(BAD(DATA, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 99999999999}]}}]",
+                  "crono_counter"));
+  /* a huge but finite value loads */
+  write_file("big" DATA, "[{\"absolutes\": {\"a\": 1e300}}]", 29);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  const pb_record *big = pb_run_find(run, "big");
+  assert_non_null(big);
+  assert_true(pb_record_absolutes(big, 0)[0] == 1e300);
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/big" DATA, tmpdir);
+  unlink(p);
+}
+
+static void test_deep_nesting(void **state) {
+  (void)state;
+  size_t depth = 100000;
+  size_t len = 0;
+  char *text = malloc(2 * depth + 200);
+  assert_non_null(text);
+  /* balanced, inside an "extra" the loader skips: valid JSON, it loads */
+  len += (size_t)sprintf(text, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 0, \"extra\": ");
+  size_t head = len;
+  memset(text + len, '[', depth);
+  len += depth;
+  memset(text + len, ']', depth);
+  len += depth;
+  len += (size_t)sprintf(text + len, "}]}}]");
+  write_file("deep" DATA, text, len);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+  assert_int_equal(pb_record_iter_count(pb_run_find(run, "deep")), 1);
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/deep" DATA, tmpdir);
+  unlink(p);
+  /* where a number is expected: a clear error */
+  pb_run_free(load_with_bad(DATA, "[{\"absolutes\": {\"a\": [[[[[[[[1]]]]]]]]}}]", 41,
+                            "expected a number of seconds for absolutes[\"a\"], got a list"));
+  /* unbalanced: a clear error, no crash */
+  pb_run_free(load_with_bad(DATA, text, head + depth, "the file is truncated"));
+  free(text);
+}
+
+static void test_long_names(void **state) {
+  (void)state;
+  size_t n = 20000;
+  char *text = malloc(n + 100);
+  assert_non_null(text);
+  size_t len = (size_t)sprintf(text, "[{\"absolutes\": {\"");
+  memset(text + len, 'x', n);
+  len += n;
+  len += (size_t)sprintf(text + len, "\": 0.25}}]");
+  write_file("long" DATA, text, len);
+  free(text);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  const pb_record *r = pb_run_find(run, "long");
+  assert_non_null(r);
+  assert_int_equal(strlen(pb_record_topic(r, 0)), n);
+  assert_true(pb_record_absolutes(r, 0)[0] == 0.25);
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/long" DATA, tmpdir);
+  unlink(p);
+}
+
+static void test_bad_memory_keeps_data(void **state) {
+  (void)state;
+  /* bad_MEMORY.json fails; bad's (absent) data and good still load */
+  pb_run *run = BAD("_MEMORY.json", "[{\"data\": {\"gstep\": [{\"total memory usage\": \"lots\", \"crono_counter\": 0}]}}]",
+                    "expected a number of bytes or null for \"total memory usage\", got a string");
+  assert_int_equal(pb_record_memory_count(pb_run_find(run, "bad")), 0);
+  pb_run_free(run);
+  /* a summary file written by Python with NaN is not JSON: a diagnostic, the data still loads */
+  pb_run_free(BAD("_STEP_DICT_SUMMARY.json", "{\"a\": {\"mean\": NaN}}", "bad_STEP_DICT_SUMMARY.json:1:"));
+}
+
+static void test_load_files(void **state) {
+  (void)state;
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/memory_STEP_DICT_DATA.json", &run, &err), PB_OK);
+  assert_int_equal(pb_run_record_count(run), 1);
+  assert_int_equal(pb_record_memory_count(pb_run_record(run, 0)), 10);
+  pb_run_free(run);
+  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/nope_STEP_DICT_DATA.json", &run, &err), PB_ENOTFOUND);
+  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/README", &run, &err), PB_EINVAL);
+}
+
+int main(void) {
+  setenv("TZ", "UTC", 1);
+  unsetenv("PORTER_BENCH_ROOT");
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_samples),
+      cmocka_unit_test(test_timestamps),
+      cmocka_unit_test(test_resolve),
+      cmocka_unit_test(test_demo),
+      cmocka_unit_test(test_load_files),
+      cmocka_unit_test_setup_teardown(test_truncated, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_wrong_type, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_missing_keys, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_empty_and_garbage, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_huge_numbers, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_deep_nesting, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_long_names, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
