@@ -13,7 +13,7 @@
 
 #include "porter_bench_analysis.h"
 
-#define assert_close(a, b) assert_true(fabs((a) - (b)) <= 1e-12 * fmax(1.0, fabs(b)))
+#define assert_close(a, b) assert_true(fabs((double)(a) - (double)(b)) <= 1e-12 * fmax(1.0, fabs((double)(b))))
 
 /* {1, 2, 3, 4, 100}: P25 2, P75 4, IQR 2, bounds [0, 7] -> filtered {1,2,3,4}. */
 static void test_hand_computed(void **state) {
