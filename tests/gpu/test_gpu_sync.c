@@ -82,13 +82,39 @@ static void test_driver_loaded(void **state) {
   assert_int_equal(rt_syncs(), 1);
 }
 
+/* A statically linked runtime exports nothing: only the driver it loaded is found. */
+static void test_driver_only(void **state) {
+  (void)state;
+  assert_false(pb__gpu_sync_available());
+  void *drv = dlopen(g_drv_path, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(drv);
+  *(void **)&drv_set = dlsym(drv, "fake_drv_set");
+  *(void **)&drv_count = dlsym(drv, "fake_drv_count");
+  assert_non_null(drv_set);
+  assert_non_null(drv_count);
+  assert_true(pb__gpu_sync_available());
+  drv_set(1, 1, 1); /* this thread has a context: cuCtxSynchronize */
+  pb__gpu_sync();
+  assert_int_equal(drv_count(CTX_SYNCS), 1);
+  assert_int_equal(drv_count(RETAINS), 0);
+  drv_set(1, 0, 0); /* nothing anywhere: nothing */
+  pb__gpu_sync();
+  assert_int_equal(drv_count(CTX_SYNCS), 1);
+  assert_int_equal(drv_count(BAD_RETAINS), 0);
+}
+
+/* argv: FAKE_CUDART FAKE_CUDA [driver-only] */
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s FAKE_CUDART FAKE_CUDA\n", argv[0]);
+    fprintf(stderr, "usage: %s FAKE_CUDART FAKE_CUDA [driver-only]\n", argv[0]);
     return 2;
   }
   g_rt_path = argv[1];
   g_drv_path = argv[2];
+  if (argc > 3) {
+    const struct CMUnitTest driver_only[] = {cmocka_unit_test(test_driver_only)};
+    return cmocka_run_group_tests(driver_only, NULL, NULL);
+  }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nothing_loaded),
       cmocka_unit_test(test_runtime_without_driver),
