@@ -516,6 +516,16 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
   cairo_restore(cr);
 }
 
+void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *unit) {
+  double per = (double)n / (ax->right - ax->left);
+  if (per <= 2) return;
+  char buf[160];
+  snprintf(buf, sizeof buf, "%zu %s, ~%.0f per pixel column: lines are column means, shading the min\xe2\x80\x93max",
+           n, unit, per);
+  pb__text(cv, ax->right, ax->top - 3, buf, PB__FONT_SMALL, false, PB__RIGHT, PB__BOTTOM, 0,
+           (pb__rgb){0.35, 0.35, 0.35});
+}
+
 const char *pb__time_unit(double max_seconds, double *scale) {
   if (!(max_seconds >= 1)) {
     if (max_seconds >= 1e-3) {
@@ -764,8 +774,8 @@ int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const ch
   for (size_t i = 0; i < n; i++) {
     if (labels && labels[i]) {
       lab[i] = labels[i];
-    } else if (own && (own[i] = malloc(24))) {
-      snprintf(own[i], 24, "run %zu", i + 1);
+    } else if (own && (own[i] = malloc(32))) {
+      snprintf(own[i], 32, "run %zu", i + 1);
       lab[i] = own[i];
     } else {
       lab[i] = "run";

@@ -125,6 +125,13 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
 void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
                       pb__rgb color, double radius, size_t shape);
 
+/*
+ * When n points over the plot width are drawn reduced (more than two per
+ * pixel column), says so above the plot's top right corner: "each line is
+ * the mean of a pixel column (~70 <unit> per column); shading: its min-max".
+ */
+void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *unit);
+
 /* Time unit for a value range: sets *scale (seconds per unit) and returns "s", "ms", "µs", "ns". */
 const char *pb__time_unit(double max_seconds, double *scale);
 

@@ -127,6 +127,7 @@ int pb__chart_crono(pb__chart_ctx *c) {
   pb__draw_axes(cv, ax, scale, ylabel, false,
                 xmax * 16 <= (size_t)(ax->right - ax->left) ? "call (iteration_step)" : "call (ticks at iteration starts)");
   pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
+  pb__dense_note(cv, ax, xmax, "calls");
 
   double *ym = malloc((xmax + 1) * sizeof *ym);
   if (!ym) {

@@ -190,6 +190,7 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
                 xmax * 16 <= (size_t)(ax->right - ax->left) ? "memory record (iteration_step)"
                                                             : "memory record (ticks at iteration starts)");
   pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
+  pb__dense_note(cv, ax, xmax, "records");
   double per_px = (double)xmax / (ax->right - ax->left);
   double rad = per_px > 0.5 ? 2 : 3.5;
   for (size_t k = 0; k < c->n; k++) {

@@ -54,6 +54,13 @@ static double outlier_cap(const pb_record *r) {
   return cap > 0 ? cap : INFINITY;
 }
 
+static size_t nmax_iters(const pb__chart_ctx *c) {
+  size_t m = 0;
+  for (size_t k = 0; k < c->n; k++)
+    if (pb_record_iter_count(c->records[k]) > m) m = pb_record_iter_count(c->records[k]);
+  return m;
+}
+
 int pb__chart_times(pb__chart_ctx *c) {
   pb__canvas *cv = c->cv;
   const char *names[MAX_NAMES];
@@ -137,6 +144,7 @@ int pb__chart_times(pb__chart_ctx *c) {
   ax->ymin = 0;
   ax->ymax = top;
   pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
+  pb__dense_note(cv, ax, nmax_iters(c), "iterations");
 
   /* the cap line */
   if (noutliers && isfinite(capmin)) {
@@ -162,7 +170,7 @@ int pb__chart_times(pb__chart_ctx *c) {
   double *y = malloc((nmax + 1) * sizeof *y), *xs = malloc((nmax + 1) * sizeof *xs),
          *ys = malloc((nmax + 1) * sizeof *ys);
   int rc = (y && xs && ys) ? PB_OK : PB_ENOMEM;
-  size_t topic_no = 0;
+  size_t topic_no = 0, missing_row = 0;
   for (size_t k = 0; rc == PB_OK && k < c->n; k++) {
     const pb_record *r = c->records[k];
     size_t ni = pb_record_iter_count(r), nt = pb_record_topic_count(r);
@@ -188,7 +196,7 @@ int pb__chart_times(pb__chart_ctx *c) {
         cairo_save(cr);
         cairo_set_source_rgb(cr, col.r, col.g, col.b);
         cairo_set_line_width(cr, 1.2);
-        double ry = ax->bottom - 5 - 7.0 * (double)(topic_no % 8);
+        double ry = ax->bottom - 4 - 6.0 * (double)(missing_row++ % 8);
         double px = -1e9;
         for (size_t i = 0; i < nm; i++) {
           double X = floor(pb__ax_x(ax, xs[i])) + 0.5;
