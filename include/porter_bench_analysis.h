@@ -92,20 +92,26 @@ typedef struct pb_call {
 } pb_call;
 
 /** Indices of the GPU values in pb_mem_record.cuda. */
-enum { PB_CUDA_ALLOCATED, PB_CUDA_RESERVED, PB_CUDA_MAX_ALLOCATED, PB_CUDA_MAX_RESERVED, PB_CUDA_N };
+enum {
+  PB_CUDA_ALLOCATED,
+  PB_CUDA_RESERVED,
+  PB_CUDA_MAX_ALLOCATED,
+  PB_CUDA_MAX_RESERVED,
+  PB_CUDA_N
+};
 
 /**
  * One memory record. Sizes are bytes as doubles (exact below 2^53); NAN
  * where the file has null or lacks the key.
  */
 typedef struct pb_mem_record {
-  uint32_t iter;        /**< iteration index */
-  uint32_t topic;       /**< memory topic index: pb_record_memory_topic(r, topic) */
-  uint32_t crono;       /**< crono_counter */
-  uint32_t pad_;        /**< unused */
-  double rss;           /**< "total memory usage" */
-  double peak;          /**< "max memory usage" (peak since the previous record) */
-  double heap;          /**< "heap memory usage" (C library only) */
+  uint32_t iter;          /**< iteration index */
+  uint32_t topic;         /**< memory topic index: pb_record_memory_topic(r, topic) */
+  uint32_t crono;         /**< crono_counter */
+  uint32_t pad_;          /**< unused */
+  double rss;             /**< "total memory usage" */
+  double peak;            /**< "max memory usage" (peak since the previous record) */
+  double heap;            /**< "heap memory usage" (C library only) */
   double cuda[PB_CUDA_N]; /**< "cuda memory usage" values, NAN when null */
 } pb_mem_record;
 
@@ -347,8 +353,8 @@ PB_EXPORT bool pb_chart_applies(pb_chart_kind kind, const pb_record *r);
  * PB_EIO (err names the file).
  */
 PB_EXPORT int pb_chart_write(pb_chart_kind kind, const pb_record *const *records,
-                             const char *const *labels, size_t n, const char *title,
-                             pb_format fmt, const char *file, pb_error *err);
+                             const char *const *labels, size_t n, const char *title, pb_format fmt,
+                             const char *file, pb_error *err);
 
 /** Called by pb_plots_write for each file it wrote. */
 typedef void (*pb_plot_written_fn)(const char *file, void *user_data);

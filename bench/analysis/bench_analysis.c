@@ -29,6 +29,15 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the process (user + system): less sensitive than wall time
+ * to other processes sharing the machine. */
+static double cpu_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 static int cmp(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -36,8 +45,8 @@ static int cmp(const void *a, const void *b) {
 
 static int gen(const char *dir, long iters, int steps, const char *extra) {
   char cmd[16384];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%.4000s' && '%.4000s' '%.4000s' %ld %d %.1000s", dir, PB_GEN_RUN_PATH, dir, iters,
-           steps, extra);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%.4000s' && '%.4000s' '%.4000s' %ld %d %.1000s", dir,
+           PB_GEN_RUN_PATH, dir, iters, steps, extra);
   return system(cmd);
 }
 
@@ -82,9 +91,11 @@ static int charts(const char *dir, const char *out, pb_format fmt) {
   return rc;
 }
 
-static void report(const char *what, double *t, int n) {
+static void report(const char *what, double *t, double *c, int n) {
   qsort(t, (size_t)n, sizeof *t, cmp);
-  printf("%-58s best %8.3f s   median %8.3f s\n", what, t[0], t[n / 2]);
+  qsort(c, (size_t)n, sizeof *c, cmp);
+  printf("%-56s wall best %7.3f s median %7.3f s | cpu best %7.3f s median %7.3f s\n", what, t[0],
+         t[n / 2], c[0], c[n / 2]);
 }
 
 int main(int argc, char **argv) {
@@ -92,11 +103,15 @@ int main(int argc, char **argv) {
   int repeat = 5;
   pb_format fmt = PB_FORMAT_PNG;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc) work = argv[++i];
-    else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) pb_format_parse(argv[++i], &fmt);
+    if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc)
+      work = argv[++i];
+    else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+      repeat = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+      pb_format_parse(argv[++i], &fmt);
     else {
-      fprintf(stderr, "usage: bench_analysis [--workdir DIR] [--repeat N] [--format png|svg|pdf]\n");
+      fprintf(stderr,
+              "usage: bench_analysis [--workdir DIR] [--repeat N] [--format png|svg|pdf]\n");
       return 2;
     }
   }
@@ -107,31 +122,35 @@ int main(int argc, char **argv) {
   snprintf(small, sizeof small, "%.4000s/run_1k_mem", work);
   snprintf(out, sizeof out, "%.4000s/PLOTS", work);
   printf("generating runs in %s ...\n", work);
-  if (gen(big, 100000, 5, "") || gen(small, 1000, 5, "--memory") || gen(bigmem, 100000, 5, "--memory"))
+  if (gen(big, 100000, 5, "") || gen(small, 1000, 5, "--memory") ||
+      gen(bigmem, 100000, 5, "--memory"))
     return 1;
   printf("100,000 x 5 data file: %.1f MB\n", (double)file_size(big) / 1e6);
-  double t[100];
+  double t[100], c[100];
   for (int i = 0; i < repeat; i++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (load_summary(big)) return 1;
     t[i] = now() - t0;
+    c[i] = cpu_now() - c0;
   }
-  report("load + summary, 100,000 iterations x 5 steps", t, repeat);
+  report("load + summary, 100,000 iterations x 5 steps", t, c, repeat);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("%-58s %8.1f MB\n", "peak RSS so far", (double)ru.ru_maxrss / 1024.0);
   for (int i = 0; i < repeat; i++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (charts(small, out, fmt)) return 1;
     t[i] = now() - t0;
+    c[i] = cpu_now() - c0;
   }
-  report("all charts (load included), 1,000 iterations + memory", t, repeat);
+  report("all charts (load included), 1,000 iterations + memory", t, c, repeat);
   int rep = repeat > 3 ? 3 : repeat;
   for (int i = 0; i < rep; i++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (charts(bigmem, out, fmt)) return 1;
     t[i] = now() - t0;
+    c[i] = cpu_now() - c0;
   }
-  report("all charts (load included), 100,000 iterations + memory", t, rep);
+  report("all charts (load included), 100,000 iterations + memory", t, c, rep);
   return 0;
 }

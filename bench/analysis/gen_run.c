@@ -31,7 +31,8 @@ static void fmt_time(char *buf, size_t n, uint64_t ns) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: gen_run DIR ITERATIONS STEPS [--memory] [--cuda] [--indent] [--name N]\n");
+    fprintf(stderr,
+            "usage: gen_run DIR ITERATIONS STEPS [--memory] [--cuda] [--indent] [--name N]\n");
     return 2;
   }
   const char *dir = argv[1];
@@ -39,10 +40,14 @@ int main(int argc, char **argv) {
   bool memory = false, cuda = false, indent = false;
   const char *name = "bench";
   for (int i = 4; i < argc; i++) {
-    if (strcmp(argv[i], "--memory") == 0) memory = true;
-    else if (strcmp(argv[i], "--cuda") == 0) cuda = memory = true;
-    else if (strcmp(argv[i], "--indent") == 0) indent = true;
-    else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) name = argv[++i];
+    if (strcmp(argv[i], "--memory") == 0)
+      memory = true;
+    else if (strcmp(argv[i], "--cuda") == 0)
+      cuda = memory = true;
+    else if (strcmp(argv[i], "--indent") == 0)
+      indent = true;
+    else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+      name = argv[++i];
   }
   if (iters < 1 || steps < 1 || steps > 1000) return 2;
   const char *nl = indent ? "\n" : "", *sp = indent ? " " : "";
@@ -61,7 +66,8 @@ int main(int argc, char **argv) {
     long nsteps = missing ? steps - 1 : steps;
     uint64_t global = 0;
     for (long s = 0; s < nsteps; s++) {
-      ns[s] = (uint64_t)((1.0 + (double)s) * 1e6 * (0.9 + 0.2 * urand()) * (outlier && s == 0 ? 12 : 1));
+      ns[s] = (uint64_t)((1.0 + (double)s) * 1e6 * (0.9 + 0.2 * urand()) *
+                         (outlier && s == 0 ? 12 : 1));
       global += ns[s];
     }
     ns[nsteps] = (uint64_t)(2000 + 500 * urand()); /* gstop */
@@ -77,26 +83,29 @@ int main(int argc, char **argv) {
     fmt_time(t, sizeof t, global);
     fprintf(f, ",\"GLOBAL\":%s%s},%s", sp, t, nl);
     double st = start + (double)it * 0.05;
-    fprintf(f, "\"info\":%s{\"STEP_NUMBER\":%s%ld,\"START_TIME\":%s%.7f,\"STOP_TIME\":%s%.7f},%s", sp, sp,
-            it, sp, st, sp, st + (double)global * 1e-9, nl);
+    fprintf(f, "\"info\":%s{\"STEP_NUMBER\":%s%ld,\"START_TIME\":%s%.7f,\"STOP_TIME\":%s%.7f},%s",
+            sp, sp, it, sp, st, sp, st + (double)global * 1e-9, nl);
     fprintf(f, "\"individual_calls\":%s{", sp);
     long crono = 0;
     for (long s = 0; s < nsteps; s++) {
       fprintf(f, "%s%s\"step%ld\":%s[", s ? "," : "", nl, s, sp);
       if (s == 1) {
         fmt_time(t, sizeof t, ns[s] / 2);
-        fprintf(f, "{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull},", sp, t, sp, crono++, sp);
+        fprintf(f, "{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull},", sp, t, sp, crono++,
+                sp);
         fmt_time(t, sizeof t, ns[s] - ns[s] / 2);
       } else {
         fmt_time(t, sizeof t, ns[s]);
       }
-      fprintf(f, "{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull}]", sp, t, sp, crono++, sp);
+      fprintf(f, "{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull}]", sp, t, sp, crono++,
+              sp);
     }
     fmt_time(t, sizeof t, ns[nsteps]);
-    fprintf(f, ",%s\"gstop\":%s[{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull}]", nl, sp, sp, t,
-            sp, crono++, sp);
+    fprintf(f, ",%s\"gstop\":%s[{\"time\":%s%s,\"crono_counter\":%s%ld,\"extra\":%snull}]", nl, sp,
+            sp, t, sp, crono++, sp);
     fmt_time(t, sizeof t, global);
-    fprintf(f, ",%s\"GLOBAL\":%s[{\"time\":%s%s,\"crono_counter\":%s%ld}]}}", nl, sp, sp, t, sp, crono);
+    fprintf(f, ",%s\"GLOBAL\":%s[{\"time\":%s%s,\"crono_counter\":%s%ld}]}}", nl, sp, sp, t, sp,
+            crono);
   }
   fprintf(f, "%s]\n", nl);
   if (fclose(f) != 0) return 1;
@@ -108,27 +117,37 @@ int main(int argc, char **argv) {
     fputc('[', f);
     for (long it = 0; it < iters; it++) {
       double st = start + (double)it * 0.05;
-      fprintf(f, "%s%s{\"info\":{\"STEP_NUMBER\":%ld,\"START_TIME\":%.7f,\"STOP_TIME\":%.7f},\"data\":{",
-              it ? "," : "", nl, it, st, st + 0.04);
+      fprintf(
+          f,
+          "%s%s{\"info\":{\"STEP_NUMBER\":%ld,\"START_TIME\":%.7f,\"STOP_TIME\":%.7f},\"data\":{",
+          it ? "," : "", nl, it, st, st + 0.04);
       long crono = 0;
       for (long s = -1; s <= steps; s++) {
         char topic[32];
-        if (s < 0) snprintf(topic, sizeof topic, "gstep");
-        else if (s == steps) snprintf(topic, sizeof topic, "gstop");
-        else snprintf(topic, sizeof topic, "step%ld", s);
+        if (s < 0)
+          snprintf(topic, sizeof topic, "gstep");
+        else if (s == steps)
+          snprintf(topic, sizeof topic, "gstop");
+        else
+          snprintf(topic, sizeof topic, "step%ld", s);
         /* a working set allocated in step0 and freed at gstop, slow growth,
          * and a burst every 1000th iteration */
         double rss = 100e6 + (s >= 0 && s < steps ? 40e6 : 0) + (double)(it % 5000) * 2e3 +
                      1e6 * urand() + (it % 1000 == 999 ? 30e6 : 0);
         long heap = (long)(rss * 0.6);
-        fprintf(f, "%s\"%s\":[{\"total memory usage\":%.0f,\"cuda memory usage\":", s >= 0 ? "," : "", topic, rss);
+        fprintf(f,
+                "%s\"%s\":[{\"total memory usage\":%.0f,\"cuda memory usage\":", s >= 0 ? "," : "",
+                topic, rss);
         if (cuda)
-          fprintf(f, "{\"allocated\":%ld,\"reserved\":%ld,\"max_allocated\":%ld,\"max_reserved\":%ld,\"free\":1}",
+          fprintf(f,
+                  "{\"allocated\":%ld,\"reserved\":%ld,\"max_allocated\":%ld,\"max_reserved\":%ld,"
+                  "\"free\":1}",
                   (long)(rss * 2), (long)(rss * 3), (long)(rss * 2.5), (long)(rss * 3.2));
         else
           fputs("null", f);
-        fprintf(f, ",\"top_memory_objects\":[],\"crono_counter\":%ld,\"extra\":null,"
-                   "\"max memory usage\":%.0f,\"heap memory usage\":%ld}]",
+        fprintf(f,
+                ",\"top_memory_objects\":[],\"crono_counter\":%ld,\"extra\":null,"
+                "\"max memory usage\":%.0f,\"heap memory usage\":%ld}]",
                 crono++, rss + 2e6 * urand(), heap);
       }
       fputs("}}", f);

@@ -24,7 +24,9 @@ static int canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w
   cv->w = w;
   cv->h = h;
   switch (fmt) {
-    case PB_FORMAT_PNG: cv->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)w, (int)h); break;
+    case PB_FORMAT_PNG:
+      cv->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)w, (int)h);
+      break;
     case PB_FORMAT_SVG: cv->surface = cairo_svg_surface_create(file, w, h); break;
     case PB_FORMAT_PDF: cv->surface = cairo_pdf_surface_create(file, w, h); break;
   }
@@ -59,8 +61,8 @@ static int write_png(cairo_surface_t *s, const char *file) {
     png_init_io(png, f);
     png_set_compression_level(png, 3);
     png_set_filter(png, 0, PNG_FILTER_UP);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (int y = 0; y < h; y++) {
       const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
@@ -134,10 +136,10 @@ void pb__text(pb__canvas *cv, double x, double y, const char *text, double size,
 
 pb__rgb pb__palette(size_t i) {
   /* Okabe-Ito and Tableau colours, distinguishable on white */
-  static const pb__rgb p[] = {
-      {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173}, {0.839, 0.153, 0.157},
-      {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294}, {0.890, 0.467, 0.761}, {0.737, 0.741, 0.133},
-      {0.090, 0.745, 0.812}, {0.498, 0.498, 0.498}, {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}};
+  static const pb__rgb p[] = {{0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173},
+                              {0.839, 0.153, 0.157}, {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294},
+                              {0.890, 0.467, 0.761}, {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812},
+                              {0.498, 0.498, 0.498}, {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}};
   return p[i % (sizeof p / sizeof p[0])];
 }
 
@@ -158,7 +160,10 @@ void pb__set_dash(cairo_t *cr, size_t k) {
 
 void pb__marker(cairo_t *cr, double x, double y, double r, size_t shape) {
   switch (shape % 4) {
-    case 0: cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * M_PI); break;
+    case 0:
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+      break;
     case 1: cairo_rectangle(cr, x - r, y - r, 2 * r, 2 * r); break;
     case 2:
       cairo_move_to(cr, x, y - r * 1.2);
@@ -356,7 +361,8 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
       pb__text_size(cv, text, PB__FONT_SMALL, false, &w, NULL);
     }
     if (w > colw) colw = w;
-    pb__text(cv, colx + LEGEND_SWATCH, cy, text, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0, BLACK);
+    pb__text(cv, colx + LEGEND_SWATCH, cy, text, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0,
+             BLACK);
     if ((i + 1) % per_col == 0) {
       colx += colw + LEGEND_SWATCH + 16;
       colw = 0;
@@ -491,8 +497,8 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
   cairo_restore(cr);
 }
 
-void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
-                      pb__rgb color, double radius, size_t shape) {
+void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
+                      size_t n, pb__rgb color, double radius, size_t shape) {
   cairo_t *cr = cv->cr;
   cairo_save(cr);
   clip_plot(cr, ax);
@@ -520,7 +526,8 @@ void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *un
   double per = (double)n / (ax->right - ax->left);
   if (per <= 2) return;
   char buf[160];
-  snprintf(buf, sizeof buf, "%zu %s, ~%.0f per pixel column: lines are column means, shading the min\xe2\x80\x93max",
+  snprintf(buf, sizeof buf,
+           "%zu %s, ~%.0f per pixel column: lines are column means, shading the min\xe2\x80\x93max",
            n, unit, per);
   pb__text(cv, ax->right, ax->top - 3, buf, PB__FONT_SMALL, false, PB__RIGHT, PB__BOTTOM, 0,
            (pb__rgb){0.35, 0.35, 0.35});
@@ -613,8 +620,8 @@ size_t pb__find_clusters(const uint32_t *iter, const uint32_t *topic, const doub
   return np;
 }
 
-void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names, char *buf,
-                   size_t n) {
+void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names,
+                   char *buf, size_t n) {
   size_t k = (size_t)snprintf(buf, n, "%u_", p->iter);
   for (uint32_t j = 0; j < p->len && k < n; j++)
     k += (size_t)snprintf(buf + k, n - k, "%s%s", j ? " || " : "", names[topic[p->first + j]]);

@@ -99,7 +99,13 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
 double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height);
 
 /* Legend entries drawn outside the plot area. */
-typedef enum pb__swatch { PB__SW_LINE, PB__SW_MARKER, PB__SW_BOX, PB__SW_UP, PB__SW_RING } pb__swatch;
+typedef enum pb__swatch {
+  PB__SW_LINE,
+  PB__SW_MARKER,
+  PB__SW_BOX,
+  PB__SW_UP,
+  PB__SW_RING
+} pb__swatch;
 typedef struct pb__legend_item {
   const char *text;
   pb__rgb color;
@@ -122,8 +128,8 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
                    double dx, pb__rgb color, double width, size_t dash);
 /* Draws markers at (x[i], y[i]) (NAN y skipped); when they would overlap, the
  * same band-and-mean reduction as pb__draw_line (x must not decrease). */
-void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y, size_t n,
-                      pb__rgb color, double radius, size_t shape);
+void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
+                      size_t n, pb__rgb color, double radius, size_t shape);
 
 /*
  * When n points over the plot width are drawn reduced (more than two per
@@ -166,8 +172,8 @@ size_t pb__find_clusters(const uint32_t *iter, const uint32_t *topic, const doub
                          size_t max_len, double filter, pb__seq_point *out);
 
 /* Label of point p: "<iter>_<a> || <b> x<count>", topic names from names[]. */
-void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names, char *buf,
-                   size_t n);
+void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names,
+                   char *buf, size_t n);
 
 /*
  * Draws the x axis of a call-order chart of n points: every point's label

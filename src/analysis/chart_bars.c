@@ -69,7 +69,8 @@ int pb__chart_bars(pb__chart_ctx *c) {
 
   /* layout: title, name column, two panels; legend of runs when several */
   char title[512];
-  snprintf(title, sizeof title, "%s \xe2\x80\x94 mean and quantile-filtered mean per topic", c->title);
+  snprintf(title, sizeof title, "%s \xe2\x80\x94 mean and quantile-filtered mean per topic",
+           c->title);
   double th;
   pb__text_size(cv, title, PB__FONT_TITLE, true, NULL, &th);
   pb__text(cv, cv->w / 2, 10, title, PB__FONT_TITLE, true, PB__CENTER, PB__TOP, 0, BLACK);
@@ -100,10 +101,11 @@ int pb__chart_bars(pb__chart_ctx *c) {
   char buf[64], xlabel[64];
   snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
   for (int p = 0; p < 2; p++) {
-    pb__axes ax = {left + p * (pw + gap), top, left + p * (pw + gap) + pw, bottom, 0, vmax * 1.22, 0, 1};
+    pb__axes ax = {
+        left + p * (pw + gap), top, left + p * (pw + gap) + pw, bottom, 0, vmax * 1.22, 0, 1};
     cairo_t *cr = cv->cr;
-    pb__text(cv, (ax.left + ax.right) / 2, top - 8, panel_titles[p], PB__FONT_LABEL, true, PB__CENTER,
-             PB__BOTTOM, 0, BLACK);
+    pb__text(cv, (ax.left + ax.right) / 2, top - 8, panel_titles[p], PB__FONT_LABEL, true,
+             PB__CENTER, PB__BOTTOM, 0, BLACK);
     /* x grid and ticks in the chosen unit */
     double step = pb__nice_step(ax.xmax / scale, pw / 90);
     for (double v = 0; v <= ax.xmax / scale + step * 1e-9; v += step) {
@@ -128,12 +130,13 @@ int pb__chart_bars(pb__chart_ctx *c) {
         double v = p == 0 ? s->mean : s->quantile_filtered;
         double by = ry + barh * (double)k;
         if (isnan(v)) {
-          pb__text(cv, ax.left + 4, by + barh / 2, "n/a", PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0,
-                   (pb__rgb){0.4, 0.4, 0.4});
+          pb__text(cv, ax.left + 4, by + barh / 2, "n/a", PB__FONT_SMALL, false, PB__LEFT,
+                   PB__MIDDLE, 0, (pb__rgb){0.4, 0.4, 0.4});
           continue;
         }
-        pb__rgb col = c->n > 1 ? pb__palette(k)
-                               : rows[r].global ? (pb__rgb){0.2, 0.2, 0.2} : pb__palette(r);
+        pb__rgb col = c->n > 1         ? pb__palette(k)
+                      : rows[r].global ? (pb__rgb){0.2, 0.2, 0.2}
+                                       : pb__palette(r);
         double x1 = pb__ax_x(&ax, v);
         cairo_set_source_rgb(cr, col.r, col.g, col.b);
         cairo_rectangle(cr, ax.left, by + 1, x1 - ax.left, barh - 2);
@@ -142,7 +145,8 @@ int pb__chart_bars(pb__chart_ctx *c) {
         double tw;
         pb__text_size(cv, buf, PB__FONT_SMALL, false, &tw, NULL);
         if (x1 + 4 + tw <= ax.right)
-          pb__text(cv, x1 + 4, by + barh / 2, buf, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0, BLACK);
+          pb__text(cv, x1 + 4, by + barh / 2, buf, PB__FONT_SMALL, false, PB__LEFT, PB__MIDDLE, 0,
+                   BLACK);
         else
           pb__text(cv, x1 - 4, by + barh / 2, buf, PB__FONT_SMALL, true, PB__RIGHT, PB__MIDDLE, 0,
                    (pb__rgb){1, 1, 1});

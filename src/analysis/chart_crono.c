@@ -61,7 +61,8 @@ static int series_build(const pb_record *r, crono_series *s) {
     s->topic[i] = calls[i].topic;
     s->value[i] = calls[i].time;
   }
-  s->npts = pb__find_clusters(s->iter, s->topic, s->value, n, CRONO_MAX_PATTERN, CRONO_FILTER, s->pts);
+  s->npts =
+      pb__find_clusters(s->iter, s->topic, s->value, n, CRONO_MAX_PATTERN, CRONO_FILTER, s->pts);
   for (size_t i = 0; i < s->npts; i++) {
     s->x[i] = (double)i;
     s->y[i] = s->value[s->pts[i].last];
@@ -98,7 +99,8 @@ int pb__chart_crono(pb__chart_ctx *c) {
     for (size_t t = 0; t < nt; t++) {
       bool used = false;
       for (size_t i = 0; i < ser[0].npts && !used; i++) used = ser[0].pts[i].topic == t;
-      if (used) items[li++] = (pb__legend_item){names[t], pb__topic_color(names[t], t), PB__SW_MARKER, 0};
+      if (used)
+        items[li++] = (pb__legend_item){names[t], pb__topic_color(names[t], t), PB__SW_MARKER, 0};
     }
   } else {
     for (size_t k = 0; k < c->n; k++)
@@ -125,7 +127,8 @@ int pb__chart_crono(pb__chart_ctx *c) {
   ax->ymin = 0;
   ax->ymax = ymax * 1.05;
   pb__draw_axes(cv, ax, scale, ylabel, false,
-                xmax * 16 <= (size_t)(ax->right - ax->left) ? "call (iteration_step)" : "call (ticks at iteration starts)");
+                xmax * 16 <= (size_t)(ax->right - ax->left) ? "call (iteration_step)"
+                                                            : "call (ticks at iteration starts)");
   pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
   pb__dense_note(cv, ax, xmax, "calls");
 
@@ -139,7 +142,8 @@ int pb__chart_crono(pb__chart_ctx *c) {
     if (c->n == 1) {
       double per_px = (double)s->npts / (ax->right - ax->left);
       /* the grey thread in call order, only where it can be followed */
-      if (per_px <= 0.5) pb__draw_line(cv, ax, s->y, s->npts, 0, 1, (pb__rgb){0.6, 0.6, 0.6}, 1.0, 0);
+      if (per_px <= 0.5)
+        pb__draw_line(cv, ax, s->y, s->npts, 0, 1, (pb__rgb){0.6, 0.6, 0.6}, 1.0, 0);
       double rad = per_px > 0.5 ? 1.6 : per_px > 0.1 ? 2.5 : 4;
       for (size_t t = 0; t < nt; t++) {
         for (size_t i = 0; i < s->npts; i++) ym[i] = s->pts[i].topic == t ? s->y[i] : NAN;

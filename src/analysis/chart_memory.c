@@ -62,7 +62,8 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   s->peak = malloc(sz);
   s->heap = malloc(sz);
   s->pts = malloc((n + 1) * sizeof *s->pts);
-  bool ok = s->iter && s->topic && s->pit && s->value && s->x && s->rss && s->peak && s->heap && s->pts;
+  bool ok =
+      s->iter && s->topic && s->pit && s->value && s->x && s->rss && s->peak && s->heap && s->pts;
   for (int k = 0; k < PB_CUDA_N; k++) ok = ok && (s->cuda[k] = malloc(sz)) != NULL;
   if (!ok) return PB_ENOMEM;
   size_t j = 0;
@@ -90,7 +91,8 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
     }
     s->npts = q;
   } else {
-    s->npts = pb__find_clusters(s->iter, s->topic, s->value, j, MEM_MAX_PATTERN, MEM_FILTER, s->pts);
+    s->npts =
+        pb__find_clusters(s->iter, s->topic, s->value, j, MEM_MAX_PATTERN, MEM_FILTER, s->pts);
     for (size_t p = 0; p < s->npts; p++) {
       const pb__seq_point *pt = &s->pts[p];
       s->rss[p] = m[pt->last].rss / MIB;
@@ -147,10 +149,11 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   for (size_t t = 0; t < nt; t++) names[t] = pb_record_memory_topic(r0, t);
 
   static const char *const cuda_names[PB_CUDA_N] = {"allocated", "reserved", "max allocated",
-                                                     "max reserved"};
+                                                    "max reserved"};
   static const char *const mem_names[3] = {"RSS (resident set)", "peak since the previous record",
                                            "heap in use (malloc)"};
-  static const pb__rgb mem_colors[3] = {{0.122, 0.467, 0.706}, {0.85, 0.33, 0.0}, {0.173, 0.627, 0.173}};
+  static const pb__rgb mem_colors[3] = {
+      {0.122, 0.467, 0.706}, {0.85, 0.33, 0.0}, {0.173, 0.627, 0.173}};
   size_t li = 0;
   for (size_t k = 0; k < c->n; k++) {
     int nser = cuda ? PB_CUDA_N : 3;
@@ -187,8 +190,9 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   ax->ymin = 0;
   ax->ymax = ymax * 1.08;
   pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
-                xmax * 16 <= (size_t)(ax->right - ax->left) ? "memory record (iteration_step)"
-                                                            : "memory record (ticks at iteration starts)");
+                xmax * 16 <= (size_t)(ax->right - ax->left)
+                    ? "memory record (iteration_step)"
+                    : "memory record (ticks at iteration starts)");
   pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
   pb__dense_note(cv, ax, xmax, "records");
   double per_px = (double)xmax / (ax->right - ax->left);

@@ -128,9 +128,11 @@ int pb__chart_times(pb__chart_ctx *c) {
     }
   }
   if (noutliers)
-    items[li++] = (pb__legend_item){"outlier, capped (true value shown)", {0.8, 0.1, 0.1}, PB__SW_UP, 0};
+    items[li++] =
+        (pb__legend_item){"outlier, capped (true value shown)", {0.8, 0.1, 0.1}, PB__SW_UP, 0};
   if (any_missing)
-    items[li++] = (pb__legend_item){"topic absent in the iteration", {0.3, 0.3, 0.3}, PB__SW_RING, 0};
+    items[li++] =
+        (pb__legend_item){"topic absent in the iteration", {0.3, 0.3, 0.3}, PB__SW_RING, 0};
 
   char title[512], ylabel[64];
   snprintf(title, sizeof title, "%s \xe2\x80\x94 time per iteration", c->title);
@@ -214,7 +216,7 @@ int pb__chart_times(pb__chart_ctx *c) {
   if (rc == PB_OK && no) {
     qsort(outs, no, sizeof *outs, cmp_outlier_desc);
     cairo_t *ocr = cv->cr;
-    double (*boxes)[4] = malloc(MAX_OUTLIER_LABELS * sizeof *boxes);
+    double(*boxes)[4] = malloc(MAX_OUTLIER_LABELS * sizeof *boxes);
     size_t nb = 0;
     for (size_t i = 0; i < no; i++) {
       double X = pb__ax_x(ax, outs[i].x);

@@ -98,11 +98,15 @@ typedef struct pb__jerr {
 typedef struct pb__json_parser pb__json_parser;
 pb__json_parser *pb__json_parser_new(void);
 void pb__json_parser_free(pb__json_parser *jp);
-int pb__json_parse_data(pb__json_parser *jp, const char *buf, size_t len, pb_record *r, pb__jerr *e);
-int pb__json_parse_memory(pb__json_parser *jp, const char *buf, size_t len, pb_record *r, pb__jerr *e);
-int pb__json_parse_summary(pb__json_parser *jp, const char *buf, size_t len, pb_record *r, pb__jerr *e);
+int pb__json_parse_data(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                        pb__jerr *e);
+int pb__json_parse_memory(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                          pb__jerr *e);
+int pb__json_parse_summary(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                           pb__jerr *e);
 /* Formats the scalar top-level members of an object as "key: value\n" lines (malloc'd). */
-int pb__json_parse_metadata(pb__json_parser *jp, const char *buf, size_t len, char **out, pb__jerr *e);
+int pb__json_parse_metadata(pb__json_parser *jp, const char *buf, size_t len, char **out,
+                            pb__jerr *e);
 /* Reserves room for the items a file of len bytes may hold (a hint). */
 void pb__rec_reserve(pb_record *r, size_t len, bool memory);
 /* Name of the simdjson kernel the walkers use ("haswell", "fallback"...). */

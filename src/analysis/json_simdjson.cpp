@@ -13,14 +13,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
-#include <new>
 #include <utility>
 
 #include "internal.h"
 
-static_assert(simdjson::SIMDJSON_PADDING <= PB__JSON_PADDING, "buffer padding too small for simdjson");
+static_assert(simdjson::SIMDJSON_PADDING <= PB__JSON_PADDING,
+              "buffer padding too small for simdjson");
 
 namespace {
 
@@ -33,7 +34,6 @@ void set_msg(pb__jerr *e, const char *fmt, ...) {
   vsnprintf(e->msg, sizeof e->msg, fmt, ap);
   va_end(ap);
 }
-
 
 using simdjson::error_code;
 
@@ -63,8 +63,7 @@ struct walk {
     va_end(ap);
     if (err == simdjson::INCORRECT_TYPE || err == simdjson::SUCCESS) {
       set_msg(e, "%s", head);
-    } else if (err == simdjson::NUMBER_ERROR ||
-               err == simdjson::NUMBER_OUT_OF_RANGE) {
+    } else if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
       set_msg(e, "%s (number out of range or malformed)", head);
     } else if (err == simdjson::DEPTH_ERROR) {
       set_msg(e, "%s (nesting deeper than the parser's limit)", head);
@@ -140,7 +139,8 @@ static int walk_info(walk &w, od::value &v, pb_iter_info *info, size_t it) {
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %zu: bad \"info\" member", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %zu: bad \"info\" member", it);
     if (error_code err = f.unescaped_key().get(key))
       return w.fail(err, "iteration %zu: expected a key in \"info\"", it);
     od::value val = f.value();
@@ -169,7 +169,8 @@ static int walk_absolutes(walk &w, od::value &v, pb_record *r, uint32_t it) {
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"absolutes\" member", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad \"absolutes\" member", it);
     if (error_code err = f.unescaped_key().get(key))
       return w.fail(err, "iteration %u: expected a topic name in \"absolutes\"", it);
     const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
@@ -177,7 +178,8 @@ static int walk_absolutes(walk &w, od::value &v, pb_record *r, uint32_t it) {
     double d = 0;
     od::value val = f.value();
     if (error_code err = get_num(val, d))
-      return w.fail(err, "iteration %u: expected a number of seconds for absolutes[\"%.*s\"], got %s",
+      return w.fail(err,
+                    "iteration %u: expected a number of seconds for absolutes[\"%.*s\"], got %s",
                     it, PB_NAME(key), kind_of(val));
     if (pb__rec_add_absolute(r, it, topic, d)) return w.nomem();
   }
@@ -195,21 +197,23 @@ static int walk_call(walk &w, od::value &v, pb_record *r, uint32_t it, uint32_t 
   uint32_t crono = UINT32_MAX;
   for (auto fr : obj) {
     od::field f;
-    std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad call member", it);
-    if (error_code err = f.unescaped_key().get(key))
-      return w.fail(err, "iteration %u: expected a key in a call of \"%.*s\"", it, PB_NAME(name));
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad call member", it);
+    // fixed keys are compared raw: no unescaping on the hot path
+    const od::raw_json_string key = f.key();
     od::value val = f.value();
-    if (key == "time") {
+    if (key.is_equal("time")) {
       if (error_code err = get_num(val, t))
-        return w.fail(err, "iteration %u: expected a number for \"time\" of a call of \"%.*s\", got %s",
-                      it, PB_NAME(name), kind_of(val));
-    } else if (key == "crono_counter") {
-      if (error_code err = get_counter(val, crono))
         return w.fail(err,
-                      "iteration %u: expected a non-negative integer for \"crono_counter\" of a call "
-                      "of \"%.*s\", got %s",
+                      "iteration %u: expected a number for \"time\" of a call of \"%.*s\", got %s",
                       it, PB_NAME(name), kind_of(val));
+    } else if (key.is_equal("crono_counter")) {
+      if (error_code err = get_counter(val, crono))
+        return w.fail(
+            err,
+            "iteration %u: expected a non-negative integer for \"crono_counter\" of a call "
+            "of \"%.*s\", got %s",
+            it, PB_NAME(name), kind_of(val));
     }
   }
   if (std::isnan(t) || crono == UINT32_MAX)
@@ -223,12 +227,14 @@ static int walk_call(walk &w, od::value &v, pb_record *r, uint32_t it, uint32_t 
 static int walk_calls(walk &w, od::value &v, pb_record *r, uint32_t it) {
   od::object obj;
   if (error_code err = v.get_object().get(obj))
-    return w.fail(err, "iteration %u: \"individual_calls\" must be an object of topic -> list, got %s",
+    return w.fail(err,
+                  "iteration %u: \"individual_calls\" must be an object of topic -> list, got %s",
                   it, kind_of(v));
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"individual_calls\" member", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad \"individual_calls\" member", it);
     if (error_code err = f.unescaped_key().get(key))
       return w.fail(err, "iteration %u: expected a topic name in \"individual_calls\"", it);
     const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
@@ -241,7 +247,8 @@ static int walk_calls(walk &w, od::value &v, pb_record *r, uint32_t it) {
     for (auto cr : arr) {
       od::value cv;
       if (error_code err = std::move(cr).get(cv))
-        return w.fail(err, "iteration %u: bad element in individual_calls[\"%.*s\"]", it, PB_NAME(key));
+        return w.fail(err, "iteration %u: bad element in individual_calls[\"%.*s\"]", it,
+                      PB_NAME(key));
       if (int rc = walk_call(w, cv, r, it, topic, key)) return rc;
     }
   }
@@ -334,18 +341,20 @@ static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, 
 // "cuda memory usage": null or {"allocated", "reserved", "max_allocated", "max_reserved", ...}
 static int walk_cuda(walk &w, od::value &v, pb_mem_record *m, uint32_t it) {
   bool is_null = false;
-  if (error_code err = v.is_null().get(is_null)) return w.fail(err, "iteration %u: bad \"cuda memory usage\"", it);
+  if (error_code err = v.is_null().get(is_null))
+    return w.fail(err, "iteration %u: bad \"cuda memory usage\"", it);
   if (is_null) return 0;
   od::object obj;
   if (error_code err = v.get_object().get(obj))
     return w.fail(err, "iteration %u: \"cuda memory usage\" must be null or an object, got %s", it,
                   kind_of(v));
   static const char *const names[PB_CUDA_N] = {"allocated", "reserved", "max_allocated",
-                                                 "max_reserved"};
+                                               "max_reserved"};
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"cuda memory usage\" member", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad \"cuda memory usage\" member", it);
     if (error_code err = f.unescaped_key().get(key))
       return w.fail(err, "iteration %u: expected a key in \"cuda memory usage\"", it);
     for (int k = 0; k < PB_CUDA_N; k++) {
@@ -375,33 +384,35 @@ static int walk_mem_record(walk &w, od::value &v, pb_record *r, uint32_t it, uin
   for (double &c : m.cuda) c = NAN;
   for (auto fr : obj) {
     od::field f;
-    std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad memory record member", it);
-    if (error_code err = f.unescaped_key().get(key))
-      return w.fail(err, "iteration %u: expected a key in a memory record", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad memory record member", it);
+    const od::raw_json_string key = f.key();
     od::value val = f.value();
     double *dst = nullptr;
-    if (key == "total memory usage")
-      dst = &m.rss;
-    else if (key == "max memory usage")
-      dst = &m.peak;
-    else if (key == "heap memory usage")
-      dst = &m.heap;
+    const char *kname = nullptr;
+    if (key.is_equal("total memory usage"))
+      dst = &m.rss, kname = "total memory usage";
+    else if (key.is_equal("max memory usage"))
+      dst = &m.peak, kname = "max memory usage";
+    else if (key.is_equal("heap memory usage"))
+      dst = &m.heap, kname = "heap memory usage";
     if (dst) {
       if (error_code err = get_num_or_null(val, *dst))
-        return w.fail(err, "iteration %u: expected a number of bytes or null for \"%.*s\", got %s", it,
-                      PB_NAME(key), kind_of(val));
-    } else if (key == "crono_counter") {
+        return w.fail(err, "iteration %u: expected a number of bytes or null for \"%s\", got %s",
+                      it, kname, kind_of(val));
+    } else if (key.is_equal("crono_counter")) {
       if (error_code err = get_counter(val, m.crono))
-        return w.fail(err, "iteration %u: expected a non-negative integer for \"crono_counter\", got %s",
+        return w.fail(err,
+                      "iteration %u: expected a non-negative integer for \"crono_counter\", got %s",
                       it, kind_of(val));
-    } else if (key == "cuda memory usage") {
+    } else if (key.is_equal("cuda memory usage")) {
       if (int rc = walk_cuda(w, val, &m, it)) return rc;
     }
   }
   if (m.crono == UINT32_MAX)
-    return w.fail(simdjson::SUCCESS, "iteration %u: a memory record of \"%.*s\" lacks \"crono_counter\"",
-                  it, PB_NAME(name));
+    return w.fail(simdjson::SUCCESS,
+                  "iteration %u: a memory record of \"%.*s\" lacks \"crono_counter\"", it,
+                  PB_NAME(name));
   if (pb__rec_add_mem(r, &m)) return w.nomem();
   return 0;
 }
@@ -414,7 +425,8 @@ static int walk_mem_data(walk &w, od::value &v, pb_record *r, uint32_t it) {
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
-    if (error_code err = std::move(fr).get(f)) return w.fail(err, "iteration %u: bad \"data\" member", it);
+    if (error_code err = std::move(fr).get(f))
+      return w.fail(err, "iteration %u: bad \"data\" member", it);
     if (error_code err = f.unescaped_key().get(key))
       return w.fail(err, "iteration %u: expected a topic name in \"data\"", it);
     const uint32_t topic = pb__rec_mem_topic(r, key.data(), key.size());
@@ -496,13 +508,15 @@ static int parse_summary(od::parser &p, const char *buf, size_t len, pb_record *
     od::value val = f.value();
     od::object st;
     if (error_code err = val.get_object().get(st))
-      return w.fail(err, "summary of \"%.*s\" must be an object, got %s", PB_NAME(key), kind_of(val));
+      return w.fail(err, "summary of \"%.*s\" must be an object, got %s", PB_NAME(key),
+                    kind_of(val));
     double v[4] = {NAN, NAN, NAN, NAN};
     for (auto sr : st) {
       od::field sf;
       std::string_view sk;
       if (error_code err = std::move(sr).get(sf)) return w.fail(err, "bad statistic");
-      if (error_code err = sf.unescaped_key().get(sk)) return w.fail(err, "expected a statistic name");
+      if (error_code err = sf.unescaped_key().get(sk))
+        return w.fail(err, "expected a statistic name");
       for (int k = 0; k < 4; k++) {
         if (sk == names[k]) {
           od::value sv = sf.value();
@@ -538,8 +552,8 @@ static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out
       if (error_code err = val.get_string().get(raw)) return w.fail(err, "bad string");
     } else {
       raw = val.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                              raw.back() == '\t'))
+      while (!raw.empty() &&
+             (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
         raw.remove_suffix(1);
     }
     text.append(key).append(": ").append(raw).append("\n");
@@ -549,7 +563,6 @@ static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out
   memcpy(*out, text.c_str(), text.size() + 1);
   return 0;
 }
-
 
 }  // namespace
 
@@ -572,8 +585,8 @@ extern "C" int pb__json_parse_memory(pb__json_parser *jp, const char *buf, size_
                                      pb__jerr *e) {
   return parse_memory(jp->p, buf, len, r, e);
 }
-extern "C" int pb__json_parse_summary(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
-                                      pb__jerr *e) {
+extern "C" int pb__json_parse_summary(pb__json_parser *jp, const char *buf, size_t len,
+                                      pb_record *r, pb__jerr *e) {
   return parse_summary(jp->p, buf, len, r, e);
 }
 extern "C" int pb__json_parse_metadata(pb__json_parser *jp, const char *buf, size_t len, char **out,

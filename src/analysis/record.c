@@ -54,7 +54,8 @@ uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len) {
     t->lens = lens;
     t->cap = cap;
   }
-  if ((t->n + 1) * 2 > t->nslots && strtab_rehash(t, t->nslots ? t->nslots * 2 : 32)) return UINT32_MAX;
+  if ((t->n + 1) * 2 > t->nslots && strtab_rehash(t, t->nslots ? t->nslots * 2 : 32))
+    return UINT32_MAX;
   char *copy = malloc(len + 1);
   if (!copy) return UINT32_MAX;
   memcpy(copy, s, len);
@@ -117,7 +118,8 @@ int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
 }
 
 int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v) {
-  if (r->n_abs == r->cap_abs && grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + 1, sizeof *r->abs_tmp))
+  if (r->n_abs == r->cap_abs &&
+      grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + 1, sizeof *r->abs_tmp))
     return PB_ENOMEM;
   pb__abs_entry *a = &r->abs_tmp[r->n_abs++];
   a->iter = iter;
@@ -194,32 +196,32 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
 /* Sorts items by (iter, crono). The files list iterations in order, so items
  * already are grouped by iteration; within one they arrive grouped by topic
  * and are sorted by insertion (few items) or qsort (many). */
-#define DEFINE_CRONO_SORT(fn, T)                                                   \
-  static int fn##_cmp(const void *pa, const void *pb) {                            \
-    const T *a = pa, *b = pb;                                                      \
-    if (a->crono != b->crono) return a->crono < b->crono ? -1 : 1;                 \
-    return a->topic < b->topic ? -1 : a->topic > b->topic;                         \
-  }                                                                                \
-  static void fn(T *v, size_t n) {                                                 \
-    size_t start = 0;                                                              \
-    for (size_t i = 1; i <= n; i++) {                                              \
-      if (i < n && v[i].iter == v[start].iter) continue;                           \
-      if (i - start > 32) {                                                        \
-        qsort(v + start, i - start, sizeof *v, fn##_cmp);                          \
-        start = i;                                                                 \
-        continue;                                                                  \
-      }                                                                            \
-      for (size_t a = start + 1; a < i; a++) {                                     \
-        T x = v[a];                                                                \
-        size_t b = a;                                                              \
-        while (b > start && v[b - 1].crono > x.crono) {                            \
-          v[b] = v[b - 1];                                                         \
-          b--;                                                                     \
-        }                                                                          \
-        v[b] = x;                                                                  \
-      }                                                                            \
-      start = i;                                                                   \
-    }                                                                              \
+#define DEFINE_CRONO_SORT(fn, T)                                   \
+  static int fn##_cmp(const void *pa, const void *pb) {            \
+    const T *a = pa, *b = pb;                                      \
+    if (a->crono != b->crono) return a->crono < b->crono ? -1 : 1; \
+    return a->topic < b->topic ? -1 : a->topic > b->topic;         \
+  }                                                                \
+  static void fn(T *v, size_t n) {                                 \
+    size_t start = 0;                                              \
+    for (size_t i = 1; i <= n; i++) {                              \
+      if (i < n && v[i].iter == v[start].iter) continue;           \
+      if (i - start > 32) {                                        \
+        qsort(v + start, i - start, sizeof *v, fn##_cmp);          \
+        start = i;                                                 \
+        continue;                                                  \
+      }                                                            \
+      for (size_t a = start + 1; a < i; a++) {                     \
+        T x = v[a];                                                \
+        size_t b = a;                                              \
+        while (b > start && v[b - 1].crono > x.crono) {            \
+          v[b] = v[b - 1];                                         \
+          b--;                                                     \
+        }                                                          \
+        v[b] = x;                                                  \
+      }                                                            \
+      start = i;                                                   \
+    }                                                              \
   }
 DEFINE_CRONO_SORT(sort_calls, pb_call)
 DEFINE_CRONO_SORT(sort_mem, pb_mem_record)

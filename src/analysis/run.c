@@ -370,8 +370,8 @@ static size_t last_complete_element(const char *buf, size_t len) {
  * concurrent-save defect): parses the complete elements before the cut.
  * Returns the number of iterations kept, or 0.
  */
-static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_record *r, walker_fn walk,
-                      const pb__rec_mark *before) {
+static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_record *r,
+                      walker_fn walk, const pb__rec_mark *before) {
   size_t cut = last_complete_element(buf, len);
   if (cut == 0) return 0;
   char *copy = malloc(cut + 1 + PB__JSON_PADDING);
@@ -383,7 +383,8 @@ static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_recor
   pb__jerr e2;
   size_t kept = 0;
   if (walk(jp, copy, cut + 1, r, &e2) == 0)
-    kept = walk == pb__json_parse_memory ? r->n_mem_iter - before->n_mem_iter : r->n_iter - before->n_iter;
+    kept = walk == pb__json_parse_memory ? r->n_mem_iter - before->n_mem_iter
+                                         : r->n_iter - before->n_iter;
   else
     pb__rec_mark_reset(r, before);
   free(copy);
@@ -391,7 +392,8 @@ static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_recor
 }
 
 /* Parses one file into r; a failure becomes a diagnostic of the run. */
-static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file, walker_fn walk) {
+static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file,
+                    walker_fn walk) {
   file_map fm;
   char why[256];
   int rc = map_file(file, &fm, why, sizeof why);
@@ -422,8 +424,8 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
       }
     }
     if (kept)
-      add_diag(run, "%s:%zu:%zu: %s; kept the %zu complete iteration%s before it", file, line, col, e.msg,
-               kept, kept == 1 ? "" : "s");
+      add_diag(run, "%s:%zu:%zu: %s; kept the %zu complete iteration%s before it", file, line, col,
+               e.msg, kept, kept == 1 ? "" : "s");
     else
       add_diag(run, "%s:%zu:%zu: %s", file, line, col, e.msg);
   }

@@ -48,7 +48,8 @@ static const char *base_name(const char *p) {
 static void print_pair(const pb_record *a, const pb_record *b, const char *la, const char *lb) {
   printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", pb_record_name(a), la,
          pb_record_iter_count(a), lb, pb_record_iter_count(b));
-  printf("  %-24s %12s %12s %9s %9s  %s\n", "topic", "baseline", "new", "change", "p-value", "note");
+  printf("  %-24s %12s %12s %9s %9s  %s\n", "topic", "baseline", "new", "change", "p-value",
+         "note");
   for (size_t t = 0; t < pb_record_topic_count(a); t++) {
     const char *name = pb_record_topic(a, t);
     long tb = pb_record_topic_index(b, name);
@@ -66,7 +67,8 @@ static void print_pair(const pb_record *a, const pb_record *b, const char *la, c
       if (sa.mean > 0) snprintf(ch, sizeof ch, "%+.1f%%", 100.0 * (sb.mean - sa.mean) / sa.mean);
       pb_utest u;
       if (pb_utest_compute(pb_record_absolutes(a, t), pb_record_iter_count(a),
-                           pb_record_absolutes(b, (size_t)tb), pb_record_iter_count(b), &u) == PB_OK) {
+                           pb_record_absolutes(b, (size_t)tb), pb_record_iter_count(b),
+                           &u) == PB_OK) {
         if (!isnan(u.p_value)) snprintf(pv, sizeof pv, "%.4f", u.p_value);
         if (u.too_few)
           note = "too few iterations for the test (< 9)";
@@ -165,7 +167,8 @@ int pb_cli_compare(int argc, char **argv) {
     for (size_t r = 0; recs && labs && r < pb_run_record_count(base); r++) {
       const pb_record *a = pb_run_record(base, r);
       bool want = !topics;
-      for (size_t t = 0; t < ntopics && !want; t++) want = strcmp(topics[t], pb_record_name(a)) == 0;
+      for (size_t t = 0; t < ntopics && !want; t++)
+        want = strcmp(topics[t], pb_record_name(a)) == 0;
       if (!want) continue;
       size_t n = 0;
       recs[n] = a;

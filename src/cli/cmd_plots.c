@@ -47,7 +47,8 @@ static void on_file(const char *file, void *user) {
 static void show(const written *w, const char *dir) {
   const char *d = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
   if (!(d && *d) && !(wl && *wl)) {
-    printf("--show: no display (DISPLAY and WAYLAND_DISPLAY are unset); the charts are in %s/\n", dir);
+    printf("--show: no display (DISPLAY and WAYLAND_DISPLAY are unset); the charts are in %s/\n",
+           dir);
     return;
   }
   for (size_t i = 0; i < w->n; i++) {
@@ -77,7 +78,8 @@ int pb_cli_plots(int argc, char **argv) {
       fputs(HELP, stdout);
       free(topics);
       return PB_EXIT_OK;
-    } else if (strcmp(a, "--path") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--format") == 0) {
+    } else if (strcmp(a, "--path") == 0 || strcmp(a, "--output") == 0 ||
+               strcmp(a, "--format") == 0) {
       if (i + 1 >= argc) {
         fprintf(stderr, "porter-bench plots: %s needs a value\n\n%s", a, HELP);
         free(topics);

@@ -33,8 +33,8 @@ static void print_record(const pb_record *r) {
     nt = 0;
   }
   if (nt == 0) goto memory;
-  static const char *const head[NCOL] = {"topic", "count", "mean", "median", "min", "max",
-                                         "q-filtered", "% GLOBAL"};
+  static const char *const head[NCOL] = {"topic", "count", "mean",       "median",
+                                         "min",   "max",   "q-filtered", "% GLOBAL"};
   long g = pb_record_topic_index(r, "GLOBAL");
   pb_stats gs = {0};
   if (g >= 0) pb_record_stats(r, (size_t)g, &gs);

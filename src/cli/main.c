@@ -46,7 +46,8 @@ int main(int argc, char **argv) {
 
 size_t pb_cli_report_diagnostics(const pb_run *run) {
   size_t n = pb_run_diagnostic_count(run);
-  for (size_t i = 0; i < n; i++) fprintf(stderr, "porter-bench: error: %s\n", pb_run_diagnostic(run, i));
+  for (size_t i = 0; i < n; i++)
+    fprintf(stderr, "porter-bench: error: %s\n", pb_run_diagnostic(run, i));
   return n;
 }
 

@@ -144,14 +144,16 @@ static void test_overlay(void **state) {
   (void)state;
   pb_run *a = load(PB_FIXTURES "/demo_root");
   pb_run *b = load(PB_FIXTURES "/samples");
-  const pb_record *recs[3] = {pb_run_record(a, 0), pb_run_find(b, "training"), pb_run_find(b, "memory")};
+  const pb_record *recs[3] = {pb_run_record(a, 0), pb_run_find(b, "training"),
+                              pb_run_find(b, "memory")};
   const char *labels[3] = {"demo", "training", "memory"};
   for (int k = 0; k < PB_CHART_KIND_COUNT; k++) {
     char file[1024];
     snprintf(file, sizeof file, "%s/overlay_%s.png", tmpdir, pb_chart_name((pb_chart_kind)k));
     pb_error err;
-    assert_int_equal(pb_chart_write((pb_chart_kind)k, recs, labels, 3, "overlay", PB_FORMAT_PNG, file, &err),
-                     PB_OK);
+    assert_int_equal(
+        pb_chart_write((pb_chart_kind)k, recs, labels, 3, "overlay", PB_FORMAT_PNG, file, &err),
+        PB_OK);
     check_png(file, 1600, 400);
   }
   pb_run_free(a);
@@ -172,8 +174,10 @@ static void test_dense(void **state) {
     double a = 0.001 * (1 + (i % 17) / 17.0) * (i % 1000 == 5 ? 50 : 1), b = 0.002;
     fprintf(f,
             "%s{\"absolutes\":{\"a\":%.9f,\"b\":%.9f,\"GLOBAL\":%.9f},\"info\":{\"STEP_NUMBER\":%d,"
-            "\"START_TIME\":1,\"STOP_TIME\":2},\"individual_calls\":{\"a\":[{\"time\":%.9f,\"crono_counter\":0,"
-            "\"extra\":null}],\"b\":[{\"time\":%.9f,\"crono_counter\":1,\"extra\":null}],\"GLOBAL\":[{\"time\":"
+            "\"START_TIME\":1,\"STOP_TIME\":2},\"individual_calls\":{\"a\":[{\"time\":%.9f,\"crono_"
+            "counter\":0,"
+            "\"extra\":null}],\"b\":[{\"time\":%.9f,\"crono_counter\":1,\"extra\":null}],"
+            "\"GLOBAL\":[{\"time\":"
             "%.9f,\"crono_counter\":2}]}}",
             i ? "," : "", a, b, a + b, i, a, b, a + b);
   }
@@ -199,16 +203,19 @@ static void test_errors(void **state) {
   pb_error err;
   char file[1024];
   snprintf(file, sizeof file, "%s/x.png", tmpdir);
-  assert_int_equal(pb_chart_write(PB_CHART_MEMORY, &t, NULL, 1, NULL, PB_FORMAT_PNG, file, &err), PB_ENOTFOUND);
+  assert_int_equal(pb_chart_write(PB_CHART_MEMORY, &t, NULL, 1, NULL, PB_FORMAT_PNG, file, &err),
+                   PB_ENOTFOUND);
   assert_non_null(strstr(err.message, "nothing to draw"));
   assert_int_equal(pb_chart_write(PB_CHART_TIMES, &t, NULL, 1, NULL, PB_FORMAT_PNG,
                                   "/nonexistent-dir/x.png", &err),
                    PB_EIO);
   assert_non_null(strstr(err.message, "/nonexistent-dir/x.png"));
-  assert_int_equal(pb_chart_write(PB_CHART_KIND_COUNT, &t, NULL, 1, NULL, PB_FORMAT_PNG, file, &err),
+  assert_int_equal(
+      pb_chart_write(PB_CHART_KIND_COUNT, &t, NULL, 1, NULL, PB_FORMAT_PNG, file, &err), PB_EINVAL);
+  assert_int_equal(pb_chart_write(PB_CHART_TIMES, NULL, NULL, 1, NULL, PB_FORMAT_PNG, file, &err),
                    PB_EINVAL);
-  assert_int_equal(pb_chart_write(PB_CHART_TIMES, NULL, NULL, 1, NULL, PB_FORMAT_PNG, file, &err), PB_EINVAL);
-  assert_int_equal(pb_plots_write(run, "/proc/no/such", NULL, 0, PB_FORMAT_PNG, NULL, NULL, &err), PB_EIO);
+  assert_int_equal(pb_plots_write(run, "/proc/no/such", NULL, 0, PB_FORMAT_PNG, NULL, NULL, &err),
+                   PB_EIO);
   pb_format fmt;
   assert_int_equal(pb_format_parse("svg", &fmt), PB_OK);
   assert_int_equal(fmt, PB_FORMAT_SVG);

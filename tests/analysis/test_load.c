@@ -24,7 +24,8 @@
 #endif
 
 static void check_no_diags(const pb_run *run) {
-  for (size_t i = 0; i < pb_run_diagnostic_count(run); i++) print_error("%s\n", pb_run_diagnostic(run, i));
+  for (size_t i = 0; i < pb_run_diagnostic_count(run); i++)
+    print_error("%s\n", pb_run_diagnostic(run, i));
   assert_int_equal(pb_run_diagnostic_count(run), 0);
 }
 
@@ -118,8 +119,9 @@ static void test_resolve(void **state) {
   assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root", true, buf, sizeof buf, &err), PB_OK);
   assert_non_null(strstr(buf, "TICTOC_PERFORMANCE/2026-11-26T07-15-42.123456Z-1"));
   /* a folder of runs */
-  assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE", true, buf, sizeof buf, &err),
-                   PB_OK);
+  assert_int_equal(
+      pb_run_resolve(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE", true, buf, sizeof buf, &err),
+      PB_OK);
   assert_non_null(strstr(buf, "07-15-42.123456Z-1"));
   /* a run folder itself, with or without latest */
   assert_int_equal(pb_run_resolve(PB_FIXTURES "/samples", true, buf, sizeof buf, &err), PB_OK);
@@ -127,7 +129,8 @@ static void test_resolve(void **state) {
   assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root", false, buf, sizeof buf, &err), PB_OK);
   assert_string_equal(buf, PB_FIXTURES "/demo_root");
   /* errors name the path */
-  assert_int_equal(pb_run_resolve(PB_FIXTURES "/missing", true, buf, sizeof buf, &err), PB_ENOTFOUND);
+  assert_int_equal(pb_run_resolve(PB_FIXTURES "/missing", true, buf, sizeof buf, &err),
+                   PB_ENOTFOUND);
   assert_non_null(strstr(err.message, "missing"));
   assert_int_equal(pb_run_resolve(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE/not-a-run", true, buf,
                                   sizeof buf, &err),
@@ -153,7 +156,7 @@ static void test_demo(void **state) {
   long b = pb_record_topic_index(r, "b");
   assert_int_equal(b, 1);
   assert_true(isnan(pb_record_absolutes(r, (size_t)b)[2])); /* b absent in iteration 2 */
-  assert_true(pb_record_infos(r)[3].stop_time == 0);       /* unfinished iteration */
+  assert_true(pb_record_infos(r)[3].stop_time == 0);        /* unfinished iteration */
   pb_stats s;
   assert_int_equal(pb_record_stats(r, 0, &s), PB_OK);
   assert_int_equal(s.count, 4);
@@ -262,7 +265,8 @@ static pb_run *load_with_bad(const char *suffix, const char *text, size_t len, c
   assert_int_equal(pb_record_iter_count(g), 2);
   assert_int_equal(pb_run_diagnostic_count(run), 1);
   const char *d = pb_run_diagnostic(run, 0);
-  if (!strstr(d, expect) || !strstr(d, name)) print_error("diagnostic: %s\nexpected: %s\n", d, expect);
+  if (!strstr(d, expect) || !strstr(d, name))
+    print_error("diagnostic: %s\nexpected: %s\n", d, expect);
   assert_non_null(strstr(d, name));
   assert_non_null(strstr(d, expect));
   return run;
@@ -318,8 +322,9 @@ static void test_empty_and_garbage(void **state) {
 static void test_huge_numbers(void **state) {
   (void)state;
   pb_run_free(BAD(DATA, "[{\"absolutes\": {\"a\": 1e400}}]", "number out of range"));
-  pb_run_free(BAD(DATA, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 99999999999}]}}]",
-                  "crono_counter"));
+  pb_run_free(BAD(
+      DATA, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 99999999999}]}}]",
+      "crono_counter"));
   /* a huge but finite value loads */
   write_file("big" DATA, "[{\"absolutes\": {\"a\": 1e300}}]", 29);
   pb_run *run = NULL;
@@ -341,7 +346,8 @@ static void test_deep_nesting(void **state) {
   char *text = malloc(2 * depth + 200);
   assert_non_null(text);
   /* balanced, inside an "extra" the loader skips: valid JSON, it loads */
-  len += (size_t)sprintf(text, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 0, \"extra\": ");
+  len += (size_t)sprintf(
+      text, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 0, \"extra\": ");
   size_t head = len;
   memset(text + len, '[', depth);
   len += depth;
@@ -393,23 +399,28 @@ static void test_long_names(void **state) {
 static void test_bad_memory_keeps_data(void **state) {
   (void)state;
   /* bad_MEMORY.json fails; bad's (absent) data and good still load */
-  pb_run *run = BAD("_MEMORY.json", "[{\"data\": {\"gstep\": [{\"total memory usage\": \"lots\", \"crono_counter\": 0}]}}]",
-                    "expected a number of bytes or null for \"total memory usage\", got a string");
+  pb_run *run =
+      BAD("_MEMORY.json",
+          "[{\"data\": {\"gstep\": [{\"total memory usage\": \"lots\", \"crono_counter\": 0}]}}]",
+          "expected a number of bytes or null for \"total memory usage\", got a string");
   assert_int_equal(pb_record_memory_count(pb_run_find(run, "bad")), 0);
   pb_run_free(run);
   /* a summary file written by Python with NaN is not JSON: a diagnostic, the data still loads */
-  pb_run_free(BAD("_STEP_DICT_SUMMARY.json", "{\"a\": {\"mean\": NaN}}", "bad_STEP_DICT_SUMMARY.json:1:"));
+  pb_run_free(
+      BAD("_STEP_DICT_SUMMARY.json", "{\"a\": {\"mean\": NaN}}", "bad_STEP_DICT_SUMMARY.json:1:"));
 }
 
 static void test_load_files(void **state) {
   (void)state;
   pb_run *run = NULL;
   pb_error err;
-  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/memory_STEP_DICT_DATA.json", &run, &err), PB_OK);
+  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/memory_STEP_DICT_DATA.json", &run, &err),
+                   PB_OK);
   assert_int_equal(pb_run_record_count(run), 1);
   assert_int_equal(pb_record_memory_count(pb_run_record(run, 0)), 10);
   pb_run_free(run);
-  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/nope_STEP_DICT_DATA.json", &run, &err), PB_ENOTFOUND);
+  assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/nope_STEP_DICT_DATA.json", &run, &err),
+                   PB_ENOTFOUND);
   assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/README", &run, &err), PB_EINVAL);
 }
 

@@ -13,7 +13,8 @@
 
 #include "porter_bench_analysis.h"
 
-#define assert_close(a, b) assert_true(fabs((double)(a) - (double)(b)) <= 1e-12 * fmax(1.0, fabs((double)(b))))
+#define assert_close(a, b) \
+  assert_true(fabs((double)(a) - (double)(b)) <= 1e-12 * fmax(1.0, fabs((double)(b))))
 
 /* {1, 2, 3, 4, 100}: P25 2, P75 4, IQR 2, bounds [0, 7] -> filtered {1,2,3,4}. */
 static void test_hand_computed(void **state) {
@@ -27,8 +28,8 @@ static void test_hand_computed(void **state) {
   assert_close(s.max, 100.0);
   assert_close(s.quantile_filtered, 2.5);
   assert_close(s.median, 3.0);
-  assert_close(s.p90, 61.6);   /* index 3.6: 4 + 0.6 * 96 */
-  assert_close(s.p99, 96.16);  /* index 3.96: 4 + 0.96 * 96 */
+  assert_close(s.p90, 61.6);  /* index 3.6: 4 + 0.6 * 96 */
+  assert_close(s.p99, 96.16); /* index 3.96: 4 + 0.96 * 96 */
   assert_close(s.stddev, sqrt(1522.0));
 }
 
@@ -160,9 +161,9 @@ static void test_format_seconds(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hand_computed),  cmocka_unit_test(test_demo_topic),
-      cmocka_unit_test(test_zero_rule),      cmocka_unit_test(test_nan_and_empty),
-      cmocka_unit_test(test_pairwise_sum),   cmocka_unit_test(test_percentile),
+      cmocka_unit_test(test_hand_computed),      cmocka_unit_test(test_demo_topic),
+      cmocka_unit_test(test_zero_rule),          cmocka_unit_test(test_nan_and_empty),
+      cmocka_unit_test(test_pairwise_sum),       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_large_sorted_input), cmocka_unit_test(test_utest),
       cmocka_unit_test(test_format_seconds),
   };
