@@ -2,13 +2,15 @@
  * gen_run.c - writes a synthetic porter_bench run for benchmarks and tests:
  *
  *   gen_run DIR ITERATIONS STEPS [--memory] [--cuda] [--indent] [--name NAME]
+ *           [--seed N] [--factor F]
  *
  * DIR/<NAME>_STEP_DICT_DATA.json (+ _STEP_DICT_SUMMARY.json placeholder and
  * _MEMORY.json with --memory) in the record schema: STEPS user steps per
  * iteration ("step0".., one of them called twice in a row), gstop and GLOBAL;
  * times with 9 decimals (exact ns) as the C library writes them; every 97th
  * iteration is a slow outlier and every 50th lacks the last user step.
- * Deterministic (fixed seed). Compact JSON unless --indent.
+ * Deterministic for a seed; --factor multiplies step1's times. Compact JSON
+ * unless --indent.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,13 +34,15 @@ static void fmt_time(char *buf, size_t n, uint64_t ns) {
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr,
-            "usage: gen_run DIR ITERATIONS STEPS [--memory] [--cuda] [--indent] [--name N]\n");
+            "usage: gen_run DIR ITERATIONS STEPS [--memory] [--cuda] [--indent] [--name N] [--seed "
+            "N] [--factor F]\n");
     return 2;
   }
   const char *dir = argv[1];
   long iters = atol(argv[2]), steps = atol(argv[3]);
   bool memory = false, cuda = false, indent = false;
   const char *name = "bench";
+  double factor = 1.0; /* multiplies step1's times (for compare demos) */
   for (int i = 4; i < argc; i++) {
     if (strcmp(argv[i], "--memory") == 0)
       memory = true;
@@ -48,6 +52,10 @@ int main(int argc, char **argv) {
       indent = true;
     else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
       name = argv[++i];
+    else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+      rng ^= (uint64_t)atoll(argv[++i]) * 0x2545F4914F6CDD1Dull;
+    else if (strcmp(argv[i], "--factor") == 0 && i + 1 < argc)
+      factor = atof(argv[++i]);
   }
   if (iters < 1 || steps < 1 || steps > 1000) return 2;
   const char *nl = indent ? "\n" : "", *sp = indent ? " " : "";
@@ -67,7 +75,7 @@ int main(int argc, char **argv) {
     uint64_t global = 0;
     for (long s = 0; s < nsteps; s++) {
       ns[s] = (uint64_t)((1.0 + (double)s) * 1e6 * (0.9 + 0.2 * urand()) *
-                         (outlier && s == 0 ? 12 : 1));
+                         (outlier && s == 0 ? 12 : 1) * (s == 1 ? factor : 1.0));
       global += ns[s];
     }
     ns[nsteps] = (uint64_t)(2000 + 500 * urand()); /* gstop */

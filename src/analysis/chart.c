@@ -493,6 +493,18 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
       open = true;
     }
     cairo_stroke(cr);
+    if (px_per_pt >= 8) {
+      /* few points: a dot on each, so that isolated ones (between two
+       * missing iterations) show too */
+      cairo_set_dash(cr, NULL, 0, 0);
+      for (size_t i = 0; i < n; i++) {
+        if (isnan(y[i])) continue;
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, pb__ax_x(ax, x0 + dx * (double)i), pb__ax_y(ax, y[i]), width + 1.5, 0,
+                  2 * M_PI);
+      }
+      cairo_fill(cr);
+    }
   }
   cairo_restore(cr);
 }

@@ -141,8 +141,10 @@ int pb__chart_times(pb__chart_ctx *c) {
   pb__layout L;
   pb__layout_plot(cv, title, items, li, lm, 64, &L);
   pb__axes *ax = &L.ax;
-  ax->xmin = xmax > 1 ? 0 : -0.5;
-  ax->xmax = xmax > 1 ? xmax - 1 : 0.5;
+  /* a little room on both sides so that the end points show whole */
+  double pad = xmax > 1 ? fmax(0.2, (xmax - 1) * 0.01) : 0.5;
+  ax->xmin = -pad;
+  ax->xmax = (xmax > 1 ? xmax - 1 : 0) + pad;
   ax->ymin = 0;
   ax->ymax = top;
   pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
