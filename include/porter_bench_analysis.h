@@ -177,11 +177,13 @@ PB_EXPORT bool pb_run_parse_timestamp(const char *name, int64_t *epoch_us, int *
  * Loads the run folder that pb_run_resolve(path, latest) finds: every
  * benchmarker with a data, summary or memory file. A file that cannot be
  * read or parsed does not stop the load: its benchmarker keeps what the
- * other files gave (a benchmarker whose data file fails has no iterations)
- * and the problem is listed in pb_run_diagnostic(). Returns PB_OK and sets
- * *out (free with pb_run_free) even when some files failed; PB_EINVAL,
- * PB_ENOTFOUND, PB_EIO or PB_ENOMEM (with *out NULL) when nothing could be
- * loaded at all.
+ * other files gave plus the iterations of the failing file that were
+ * complete before the error (for a truncated file, every complete
+ * iteration before the cut), and the problem is listed in
+ * pb_run_diagnostic() as "file:line:column: what was expected". Returns
+ * PB_OK and sets *out (free with pb_run_free) even when some files failed;
+ * PB_EINVAL, PB_ENOTFOUND, PB_EIO or PB_ENOMEM (with *out NULL, err filled)
+ * when nothing could be loaded at all. Reentrant: no global state.
  */
 PB_EXPORT int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err);
 

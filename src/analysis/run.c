@@ -214,8 +214,10 @@ int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error 
     set_err(err, PB_EINVAL, "no path given");
     return PB_EINVAL;
   }
-  if (!is_dir(path)) {
-    set_err(err, PB_ENOTFOUND, "%s: not a folder (%s)", path, strerror(errno ? errno : ENOTDIR));
+  struct stat st;
+  int serr = stat(path, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+  if (serr) {
+    set_err(err, PB_ENOTFOUND, "%s: not a folder (%s)", path, strerror(serr));
     return PB_ENOTFOUND;
   }
   const char *found = NULL;

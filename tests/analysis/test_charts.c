@@ -196,6 +196,21 @@ static void test_dense(void **state) {
   pb_run_free(run);
 }
 
+/* The in-process equivalent of the original's bench_dict.generate_plots(). */
+static void test_generate_plots(void **state) {
+  (void)state;
+  char dir[512], file[1024];
+  snprintf(dir, sizeof dir, "%s/gen", tmpdir);
+  pb_error err;
+  assert_int_equal(pb_generate_plots(PB_FIXTURES "/demo_root/TICTOC_PERFORMANCE", dir, &err),
+                   PB_OK);
+  for (int k = 0; k < PB_CHART_KIND_COUNT; k++) {
+    snprintf(file, sizeof file, "%s/demo_%s.png", dir, pb_chart_name((pb_chart_kind)k));
+    assert_true(file_size(file) > 2000);
+  }
+  assert_int_equal(pb_generate_plots(PB_FIXTURES "/no_such_root", dir, &err), PB_ENOTFOUND);
+}
+
 static void test_errors(void **state) {
   (void)state;
   pb_run *run = load(PB_FIXTURES "/samples");
@@ -231,6 +246,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_samples_charts, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_overlay, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_dense, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_generate_plots, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
