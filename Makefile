@@ -20,9 +20,9 @@ CMAKE_ARGS ?=
 BUILD_DIR := build
 ASAN_DIR := build-asan
 TSAN_DIR := build-tsan
-EXAMPLE_BIN := $(BUILD_DIR)/examples/porter_bench_example
-CLI_BIN := $(BUILD_DIR)/src/cli/porter-bench
-BENCH_BIN := $(BUILD_DIR)/bench/porter_bench_bench
+EXAMPLE_BIN = $(abspath $(BUILD_DIR)/examples/porter_bench_example)
+CLI_BIN = $(abspath $(BUILD_DIR)/src/cli/porter-bench)
+BENCH_BIN = $(abspath $(BUILD_DIR)/bench/porter_bench_bench)
 
 # Debian packages for the build, the tests, the lint and the analysis layer.
 DEB_PACKAGES := build-essential cmake pkg-config libcmocka-dev libjansson-dev clang \
@@ -108,15 +108,21 @@ test-tsan:
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(CTEST) -L thread --output-on-failure -j $(JOBS) \
 	  --no-tests=error
 
-example: deps build
-	@echo "./$(EXAMPLE_BIN)"; \
+# Builds only what it runs: the example and, when the analysis layer is on, the CLI.
+example: deps configure
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter_bench_example
+	@if $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -qw 'porter-bench'; then \
+	  echo "$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter-bench"; \
+	  $(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter-bench; \
+	fi
+	@echo "$(EXAMPLE_BIN)"; \
 	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
-	./$(EXAMPLE_BIN) | tee "$$log"; \
+	$(EXAMPLE_BIN) | tee "$$log"; \
 	dir=$$(sed -n 's|^records saved in \(.*\)/$$|\1|p' "$$log"); \
 	case "$$dir" in /*) ;; *) dir="$(CURDIR)/$$dir" ;; esac; \
 	echo "example: records are in $$dir/"
 	@if [ -x $(CLI_BIN) ]; then \
-	  ./$(CLI_BIN) plots --path . --output PLOTS && \
+	  $(CLI_BIN) plots --path . --output PLOTS && \
 	  echo "example: charts are in $(CURDIR)/PLOTS/"; \
 	else \
 	  echo "example: no porter-bench CLI built ($(CLI_BIN)); no charts drawn"; \
@@ -150,7 +156,7 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 bench: build
-	@if [ -x $(BENCH_BIN) ]; then ./$(BENCH_BIN); \
+	@if [ -x $(BENCH_BIN) ]; then $(BENCH_BIN); \
 	else echo "bench: no benchmark built ($(BENCH_BIN))"; fi
 
 stress: build
