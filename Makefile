@@ -42,6 +42,8 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 CONFIGURE = $(CMAKE) -S . -B
+# $(call has_target,NAME): a shell test, true when the configured build has target NAME.
+has_target = $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -w -- '$(1)' >/dev/null
 
 .PHONY: help deps configure build test test-normal test-asan test-tsan example install \
 	lint format tidy bench stress clean distclean
@@ -111,7 +113,7 @@ test-tsan:
 # Builds only what it runs: the example and, when the analysis layer is on, the CLI.
 example: deps configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter_bench_example
-	@if $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -qw 'porter-bench'; then \
+	@if $(call has_target,porter-bench); then \
 	  echo "$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter-bench"; \
 	  $(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter-bench; \
 	fi
@@ -155,9 +157,10 @@ tidy: configure
 format:
 	clang-format -i $(FORMAT_FILES)
 
-bench: build
-	@if [ -x $(BENCH_BIN) ]; then $(BENCH_BIN); \
-	else echo "bench: no benchmark built ($(BENCH_BIN))"; fi
+bench: configure
+	@if $(call has_target,porter_bench_bench); then \
+	  $(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target porter_bench_bench && $(BENCH_BIN); \
+	else echo "bench: no benchmark in this build (bench/CMakeLists.txt, PB_BUILD_BENCH)"; fi
 
 stress: build
 	cd $(BUILD_DIR) && $(CTEST) -L stress --output-on-failure --no-tests=ignore
