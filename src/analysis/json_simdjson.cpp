@@ -531,6 +531,25 @@ static int parse_summary(od::parser &p, const char *buf, size_t len, pb_record *
   return walk_end(w, "summary object");
 }
 
+// The text of a scalar value ("" for lists and objects, which are skipped).
+static int scalar_text(walk &w, od::value &val, std::string &out) {
+  od::json_type t;
+  if (error_code err = val.type().get(t)) return w.fail(err, "bad value");
+  if (t == od::json_type::object || t == od::json_type::array) return 0;
+  std::string_view raw;
+  if (t == od::json_type::string) {
+    if (error_code err = val.get_string().get(raw)) return w.fail(err, "bad string");
+  } else {
+    raw = val.raw_json_token();
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t' ||
+            raw.back() == ',' || raw.back() == '}' || raw.back() == ']'))
+      raw.remove_suffix(1);
+  }
+  out.assign(raw);
+  return 0;
+}
+
 static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out, pb__jerr *e) {
   walk w;
   *out = nullptr;
@@ -543,20 +562,30 @@ static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out
     std::string_view key;
     if (error_code err = std::move(fr).get(f)) return w.fail(err, "bad member");
     if (error_code err = f.unescaped_key().get(key)) return w.fail(err, "expected a key");
+    std::string k(key);
     od::value val = f.value();
     od::json_type t;
     if (error_code err = val.type().get(t)) return w.fail(err, "bad value");
-    if (t == od::json_type::object || t == od::json_type::array) continue;
-    std::string_view raw;
-    if (t == od::json_type::string) {
-      if (error_code err = val.get_string().get(raw)) return w.fail(err, "bad string");
-    } else {
-      raw = val.raw_json_token();
-      while (!raw.empty() &&
-             (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
-        raw.remove_suffix(1);
+    if (t == od::json_type::object) {
+      // one level of nesting, as "key.member: value"
+      od::object sub;
+      if (error_code err = val.get_object().get(sub)) return w.fail(err, "bad object");
+      for (auto sr : sub) {
+        od::field sf;
+        std::string_view sk;
+        if (error_code err = std::move(sr).get(sf)) return w.fail(err, "bad member");
+        if (error_code err = sf.unescaped_key().get(sk)) return w.fail(err, "expected a key");
+        od::value sv = sf.value();
+        std::string line;
+        if (int rc = scalar_text(w, sv, line)) return rc;
+        if (!line.empty())
+          text.append(k).append(".").append(sk).append(": ").append(line).append("\n");
+      }
+      continue;
     }
-    text.append(key).append(": ").append(raw).append("\n");
+    std::string line;
+    if (int rc = scalar_text(w, val, line)) return rc;
+    if (!line.empty()) text.append(k).append(": ").append(line).append("\n");
   }
   *out = static_cast<char *>(malloc(text.size() + 1));
   if (!*out) return w.nomem();

@@ -193,7 +193,7 @@ static void test_demo(void **state) {
   assert_non_null(meta);
   assert_non_null(strstr(meta, "host: fixture-host\n"));
   assert_non_null(strstr(meta, "timer_overhead_ns: 23.5\n"));
-  assert_null(strstr(meta, "clock")); /* objects are left out */
+  assert_non_null(strstr(meta, "clock.id: CLOCK_MONOTONIC\n")); /* one level of nesting */
   pb_run_free(run);
   pb_run_free(NULL);
 }
@@ -424,6 +424,58 @@ static void test_load_files(void **state) {
   assert_int_equal(pb_run_load_files(PB_FIXTURES "/samples/README", &run, &err), PB_EINVAL);
 }
 
+/* Random damage to the samples (deterministic): every load must return a
+ * run, never crash (the sanitizer builds check memory safety too). */
+static void test_mutations(void **state) {
+  (void)state;
+  static const char *const names[] = {"training_STEP_DICT_DATA.json", "memory_STEP_DICT_DATA.json",
+                                      "memory_MEMORY.json", "training_STEP_DICT_SUMMARY.json"};
+  static const char *const targets[] = {"bad_STEP_DICT_DATA.json", "bad_STEP_DICT_DATA.json",
+                                        "bad_MEMORY.json", "bad_STEP_DICT_SUMMARY.json"};
+  static const char alphabet[] = "[]{}\",:0123456789.-eE ntrufalse\\\x00\xff";
+  uint64_t rng = 12345;
+  int bad = 0;
+  for (int f = 0; f < 4; f++) {
+    size_t len;
+    char *orig = read_sample(names[f], &len);
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
+    for (int round = 0; round < 150; round++) {
+      memcpy(buf, orig, len);
+      size_t n = len;
+      int edits = 1 + round % 4;
+      for (int e = 0; e < edits; e++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t pos = (size_t)(rng >> 33) % (n ? n : 1);
+        switch ((rng >> 20) % 3) {
+          case 0: buf[pos] = alphabet[(rng >> 8) % (sizeof alphabet - 1)]; break;
+          case 1: n = pos; break; /* truncate */
+          default:                /* delete a span */
+            memmove(buf + pos, buf + pos + (n - pos) / 3, n - pos - (n - pos) / 3);
+            n -= (n - pos) / 3;
+            break;
+        }
+      }
+      char cmd[512];
+      snprintf(cmd, sizeof cmd, "rm -f '%s'/*.json", tmpdir);
+      assert_int_equal(system(cmd), 0);
+      write_file(targets[f], buf, n);
+      pb_run *run = NULL;
+      pb_error err;
+      int rc = pb_run_load(tmpdir, false, &run, &err);
+      assert_int_equal(rc, PB_OK);
+      assert_non_null(pb_run_find(run, "bad"));
+      bad += pb_run_diagnostic_count(run) > 0;
+      for (size_t i = 0; i < pb_run_diagnostic_count(run); i++)
+        assert_non_null(strstr(pb_run_diagnostic(run, i), targets[f]));
+      pb_run_free(run);
+    }
+    free(buf);
+    free(orig);
+  }
+  assert_true(bad > 400); /* most damage is detected (some edits keep the JSON valid) */
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   unsetenv("PORTER_BENCH_ROOT");
@@ -441,6 +493,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_deep_nesting, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_long_names, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_mutations, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
