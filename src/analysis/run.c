@@ -60,6 +60,7 @@ static char *xstrdup(const char *s) {
 }
 
 static char *join(const char *dir, const char *name) {
+  if (strcmp(dir, ".") == 0) return xstrdup(name); /* "TICTOC_PERFORMANCE/x", not "./TICTOC..." */
   size_t a = strlen(dir), b = strlen(name);
   char *p = malloc(a + b + 2);
   if (!p) return NULL;
