@@ -572,6 +572,11 @@ void pb__fmt_seconds(double s, char *buf, size_t n) {
   double scale;
   const char *unit = pb__time_unit(fabs(s) * 1.0000001, &scale);
   double v = s / scale;
+  if (fabs(v) >= 999.5 && scale < 1) { /* would print "1000 µs": take the next unit */
+    scale *= 1000;
+    unit = scale >= 0.5 ? "s" : scale >= 0.5e-3 ? "ms" : "\xc2\xb5s";
+    v = s / scale;
+  }
   /* three significant digits */
   if (fabs(v) >= 100 || v == 0)
     snprintf(buf, n, "%.0f %s", v, unit);

@@ -4,6 +4,7 @@
  * overlays of several runs; dense series; argument errors.
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +212,44 @@ static void test_generate_plots(void **state) {
   assert_int_equal(pb_generate_plots(PB_FIXTURES "/no_such_root", dir, &err), PB_ENOTFOUND);
 }
 
+/* The thread-safety claim: runs loaded and charts drawn from several threads at once. */
+typedef struct job {
+  int id;
+  int rc;
+} job;
+
+static void *worker(void *arg) {
+  job *j = arg;
+  pb_run *run = NULL;
+  pb_error err;
+  j->rc = pb_run_load(PB_FIXTURES "/demo_root", true, &run, &err);
+  if (j->rc) return NULL;
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/thread%d", tmpdir, j->id);
+  for (int round = 0; round < 3 && j->rc == PB_OK; round++)
+    j->rc = pb_plots_write(run, dir, NULL, 0, (pb_format)(round % 3), NULL, NULL, &err);
+  pb_run_free(run);
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  enum { N = 4 };
+  pthread_t t[N];
+  job jobs[N];
+  for (int i = 0; i < N; i++) {
+    jobs[i] = (job){i, -1};
+    assert_int_equal(pthread_create(&t[i], NULL, worker, &jobs[i]), 0);
+  }
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(jobs[i].rc, PB_OK);
+    char file[1024];
+    snprintf(file, sizeof file, "%s/thread%d/demo_crono.png", tmpdir, i);
+    check_png(file, 1600, 640);
+  }
+}
+
 static void test_errors(void **state) {
   (void)state;
   pb_run *run = load(PB_FIXTURES "/samples");
@@ -247,6 +286,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_overlay, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_dense, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_generate_plots, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_threads, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

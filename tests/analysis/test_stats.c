@@ -155,6 +155,12 @@ static void test_format_seconds(void **state) {
   assert_string_equal(buf, "1.20 s");
   pb_format_seconds(4.2e-8, buf, sizeof buf);
   assert_string_equal(buf, "42.0 ns");
+  pb_format_seconds(0.000999996, buf, sizeof buf); /* rounds up into the next unit */
+  assert_string_equal(buf, "1.00 ms");
+  pb_format_seconds(999.7e-9, buf, sizeof buf);
+  assert_string_equal(buf, "1.00 \xc2\xb5s");
+  pb_format_seconds(0.9996, buf, sizeof buf);
+  assert_string_equal(buf, "1.00 s");
   pb_format_seconds(NAN, buf, sizeof buf);
   assert_string_equal(buf, "-");
 }
