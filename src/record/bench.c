@@ -45,6 +45,7 @@ void pb__bench_free(pb_bench *b) {
   if (!b) return;
   pb__peak_unsubscribe(&b->peak);
   pb__gpu_tracker_free(b->gpu);
+  free(b->parts);
   pb__segvec_free(&b->recs);
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->mrecs);
@@ -117,14 +118,18 @@ static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t e
   return PB_OK;
 }
 
-/* Copies a (checked) extra into the arena; returns its index + 1, or 0. */
-static uint32_t store_extra(pb_bench *b, const char *text) {
+/*
+ * Copies a (checked) extra into the arena; returns its index + 1, or 0. Out
+ * of memory: the extra is dropped (the record keeps a null extra), counted,
+ * and *rc is set to PB_ENOMEM.
+ */
+static uint32_t store_extra(pb_bench *b, const char *text, int *rc) {
   if (!text) return 0;
-  if (b->extras.n >= UINT32_MAX - 1) return 0;
-  char *copy = pb__arena_dup(&b->arena, text, strlen(text));
+  char *copy = b->extras.n < UINT32_MAX - 1 ? pb__arena_dup(&b->arena, text, strlen(text)) : NULL;
   const char **slot = copy ? pb__segvec_push(&b->extras) : NULL;
   if (!slot) {
     b->dropped++;
+    *rc = pb__fail(PB_ENOMEM, "out of memory keeping an extra of '%s': recorded as null", b->path);
     return 0;
   }
   *slot = copy;
@@ -177,7 +182,7 @@ static void close_iter(pb_bench *b, uint64_t now) {
 
 typedef struct probe {
   pb__mem_sample mem;
-  char cuda[1024];
+  char cuda[PB__GPU_JSON_CAP];
   size_t cuda_len;
   bool has_cuda;
 } probe;
@@ -201,10 +206,11 @@ static int push_mrec(pb_bench *b, uint32_t topic, const probe *p, const char *ex
   m->peak = p->mem.peak;
   m->heap = p->mem.heap;
   m->topic = topic;
-  m->extra = store_extra(b, extra);
-  m->cuda = p->has_cuda ? store_extra(b, p->cuda) : 0;
+  int rc = PB_OK;
+  m->extra = store_extra(b, extra, &rc);
+  m->cuda = p->has_cuda ? store_extra(b, p->cuda, &rc) : 0;
   m->crono = b->mem_crono++;
-  return PB_OK;
+  return rc;
 }
 
 /*
@@ -220,6 +226,8 @@ static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const
   pb__spin_unlock(&b->lock);
   return rc ? rc : rc2;
 }
+
+static int autosave(pb_bench *b);
 
 /* ---- the recording calls ---- */
 
@@ -240,10 +248,10 @@ static void op_end(pb_bench *b, bool held) {
 
 /*
  * Closes the open iteration (the shared part of gstop and gstep). Caller
- * holds op_lock if `held`, not b->lock. Sets *autosave when the save-every-N
+ * holds op_lock if `held`, not b->lock. Sets *save_now when the save-every-N
  * rule fires.
  */
-static int gstop_part(pb_bench *b, bool held, bool *autosave) {
+static int gstop_part(pb_bench *b, bool held, bool *save_now) {
   gpu_sync_if(b);
   pb__spin_lock(&b->lock);
   if (!b->open) {
@@ -261,7 +269,7 @@ static int gstop_part(pb_bench *b, bool held, bool *autosave) {
     now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
   }
   close_iter(b, now);
-  *autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+  *save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
   pb__spin_unlock(&b->lock);
   return rc;
 }
@@ -279,20 +287,20 @@ int pb_gstop(pb_bench *b) {
     uint64_t now = pb_now_ns();
     int rc = push_rec(b, b->t_gstop, now, 0);
     close_iter(b, now);
-    bool autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+    bool save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
     pb__spin_unlock(&b->lock);
-    if (autosave) {
-      int src = pb_save(b);
+    if (save_now) {
+      int src = autosave(b);
       if (!rc) rc = src;
     }
     return rc;
   }
   bool held = op_begin(b);
-  bool autosave = false;
-  int rc = gstop_part(b, held, &autosave);
+  bool save_now = false;
+  int rc = gstop_part(b, held, &save_now);
   op_end(b, held);
-  if (autosave) {
-    int src = pb_save(b);
+  if (save_now) {
+    int src = autosave(b);
     if (!rc) rc = src;
   }
   return rc;
@@ -304,16 +312,16 @@ static int gstep_fast(pb_bench *b) {
   pb__spin_lock(&b->lock);
   uint64_t now = pb_now_ns();
   int rc = PB_OK;
-  bool autosave = false;
+  bool save_now = false;
   if (b->open) {
     rc = push_rec(b, b->t_gstop, now, 0);
     close_iter(b, now);
-    autosave = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+    save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
   }
-  int rc2 = autosave ? PB_OK : open_iter(b, now);
+  int rc2 = save_now ? PB_OK : open_iter(b, now);
   pb__spin_unlock(&b->lock);
-  if (autosave) { /* save the closed iteration before the next one opens */
-    int src = pb_save(b);
+  if (save_now) { /* save the closed iteration before the next one opens */
+    int src = autosave(b);
     if (!rc) rc = src;
     pb__spin_lock(&b->lock);
     rc2 = open_iter(b, pb_now_ns());
@@ -327,11 +335,11 @@ int pb_gstep(pb_bench *b) {
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   bool held = op_begin(b);
   if (!held) return gstep_fast(b);
-  bool autosave = false;
-  int rc = gstop_part(b, held, &autosave);
-  if (autosave) { /* save the closed iteration before the next one opens */
+  bool save_now = false;
+  int rc = gstop_part(b, held, &save_now);
+  if (save_now) { /* save the closed iteration before the next one opens */
     op_end(b, held);
-    int src = pb_save(b);
+    int src = autosave(b);
     if (!rc) rc = src;
     held = op_begin(b);
   }
@@ -420,7 +428,10 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
     rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
                : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
   } else {
-    rc = push_rec(b, t, now, store_extra(b, time_extra));
+    int xrc = PB_OK;
+    uint32_t extra = store_extra(b, time_extra, &xrc);
+    rc = push_rec(b, t, now, extra);
+    if (!rc) rc = xrc;
   }
   bool probe_it = held && b->mem_per_step && b->peak.linked && t != PB_TOPIC_INVALID;
   uint32_t ms = probe_it ? memstep_topic(b, t) : PB_TOPIC_INVALID;
@@ -567,7 +578,8 @@ bool pb_cuda_available(void) { return pb__gpu_available(); }
 int pb_enable_cuda_memory_tracking(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
   if (!pb__gpu_available()) {
-    return pb__fail(PB_ENOTSUP, "GPU memory tracking is not available (no NVIDIA driver or GPU)");
+    return pb__fail(PB_ENOTSUP, "GPU memory tracking is not available: %s",
+                    pb__gpu_unavailable_reason());
   }
   int rc = PB_OK;
   pthread_mutex_lock(&b->op_lock);
@@ -619,11 +631,56 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
 
 /* ---- saving: combine concurrent requests, write outside every lock ---- */
 
-int pb_save(pb_bench *b) {
-  if (!b) return pb__fail(PB_EINVAL, "pb_save: benchmarker is NULL");
+/*
+ * Auto-saves cost O(run) in all, not O(run^2): an auto-save writes only the
+ * iterations closed since the last one, as part files beside the full ones,
+ * and rewrites the full files only once the parts hold more than twice what
+ * the full files do (and at every explicit pb_save). Below PB__PART_MIN_RECS
+ * time records every auto-save rewrites the full files, as the original. Every file is complete
+ * at every instant; readers take the full file, then the parts in order, an
+ * iteration in a part replacing the one of the same STEP_NUMBER.
+ */
+enum { PB__PART_MIN_RECS = 8192 };
+
+static bool want_full_locked(pb_bench *b) {
+  if (b->want_full || b->main_upto == 0) return true;
+  pb__spin_lock(&b->lock);
+  size_t closed = b->gstops, recs = b->recs.n;
+  pb__spin_unlock(&b->lock);
+  /* Small runs rewrite everything: cheap, and the full files stay whole. */
+  return recs < PB__PART_MIN_RECS || closed - b->main_upto > 2 * b->main_upto;
+}
+
+/* After a save: record what is on disk; returns the part files to remove (caller frees). */
+static size_t *note_saved_locked(pb_bench *b, bool full, size_t from, size_t covered,
+                                 size_t *nremove) {
+  size_t *remove = NULL;
+  *nremove = 0;
+  if (full) {
+    remove = b->parts;
+    *nremove = b->nparts;
+    b->parts = NULL;
+    b->nparts = b->cap_parts = 0;
+    b->main_upto = covered;
+  } else if (covered > from) {
+    if (b->nparts == b->cap_parts) {
+      size_t cap = b->cap_parts ? b->cap_parts * 2 : 16;
+      size_t *p = realloc(b->parts, cap * sizeof *p);
+      if (!p) return NULL; /* the part stays on disk, and is rewritten later */
+      b->parts = p;
+      b->cap_parts = cap;
+    }
+    b->parts[b->nparts++] = from;
+  }
+  if (covered > b->disk_upto) b->disk_upto = covered;
+  return remove;
+}
+
+static int save_request(pb_bench *b, bool explicit_full) {
   if (!flag(b, PB__F_ON)) return PB_OK;
   pthread_mutex_lock(&b->save_mu);
   uint64_t ticket = ++b->save_requested;
+  b->want_full |= explicit_full;
   while (b->save_done < ticket && b->saving) pthread_cond_wait(&b->save_cv, &b->save_mu);
   if (b->save_done >= ticket) { /* another thread's save covered this request */
     int rc = b->save_rc;
@@ -633,20 +690,37 @@ int pb_save(pb_bench *b) {
   }
   b->saving = true;
   uint64_t covers = b->save_requested;
+  bool full = want_full_locked(b);
+  b->want_full = false;
+  size_t from = full ? PB__FULL : b->disk_upto;
   pthread_mutex_unlock(&b->save_mu);
 
-  int rc = pb__bench_write(b);
+  size_t covered = 0;
+  int rc = pb__bench_write(b, from, &covered);
 
   pb__spin_lock(&b->lock);
   if (rc) b->save_errors++;
   else b->saves++;
   pb__spin_unlock(&b->lock);
   pthread_mutex_lock(&b->save_mu);
+  size_t nremove = 0, *remove = NULL;
+  if (rc == PB_OK) remove = note_saved_locked(b, full, from, covered, &nremove);
+  else b->want_full |= full; /* retry the full files next time */
   b->saving = false;
   b->save_done = covers;
   b->save_rc = rc;
   snprintf(b->save_msg, sizeof b->save_msg, "%s", rc ? pb_last_error() : "");
   pthread_cond_broadcast(&b->save_cv);
   pthread_mutex_unlock(&b->save_mu);
+  for (size_t i = 0; i < nremove; i++) pb__bench_remove_part(b, remove[i]);
+  free(remove);
   return rc;
 }
+
+int pb_save(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_save: benchmarker is NULL");
+  return save_request(b, true);
+}
+
+/* The save-every-N rule's save: parts, with a full rewrite now and then. */
+static int autosave(pb_bench *b) { return save_request(b, false); }

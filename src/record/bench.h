@@ -76,6 +76,11 @@ struct pb_bench {
   uint64_t save_requested; /* tickets handed out */
   uint64_t save_done;      /* every ticket <= this has been served */
   bool saving;             /* a thread is writing */
+  bool want_full;          /* an explicit pb_save is waiting: write full files */
+  size_t main_upto;        /* closed iterations in the last full files */
+  size_t disk_upto;        /* closed iterations on disk (full files + parts) */
+  size_t *parts;           /* first iteration of each part file written since */
+  size_t nparts, cap_parts;
   int save_rc;             /* status of the last finished save */
   char save_msg[512];      /* its error message */
 

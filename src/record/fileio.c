@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,12 @@ int pb__out_open(pb__out *o, const char *path) {
   o->cap = OUT_BUF;
   unsigned id = atomic_fetch_add(&tmp_counter, 1);
   snprintf(o->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), id);
+  /* Writing past RLIMIT_FSIZE raises SIGXFSZ, which kills the host program
+   * by default: stop short of the limit and report EFBIG instead. */
+  struct rlimit rl;
+  o->limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                 ? (uint64_t)rl.rlim_cur
+                 : UINT64_MAX;
   o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (o->fd < 0) {
     int e = errno;
@@ -87,6 +94,7 @@ int pb__out_open(pb__out *o, const char *path) {
 
 void pb__out_write_direct(pb__out *o, const void *p, size_t n) {
   const char *c = p;
+  if (!o->err && n > o->limit - o->total) o->err = EFBIG;
   while (n > 0 && !o->err) {
     ssize_t w = write(o->fd, c, n);
     if (w < 0) {

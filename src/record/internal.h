@@ -202,8 +202,17 @@ int64_t pb__mem_heap(void);
 
 /* ---- saving (save.c) ---- */
 struct pb_bench;
-/** Writes the three files of b from a snapshot; see pb_save. */
-int pb__bench_write(struct pb_bench *b);
+/** part_from value asking for the three full files. */
+#define PB__FULL SIZE_MAX
+/**
+ * Writes b's files from a snapshot: the three full files (part_from ==
+ * PB__FULL), or the DATA and MEMORY parts holding the closed iterations from
+ * part_from on ("<path>_STEP_DICT_DATA.part-<from>.json"). Sets *covered to
+ * the number of closed iterations the snapshot held.
+ */
+int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered);
+/** Removes the part files starting at part_from (after a full save covers them). */
+void pb__bench_remove_part(struct pb_bench *b, size_t part_from);
 
 /* ---- run metadata (runmeta.c) ---- */
 
@@ -229,6 +238,7 @@ typedef struct pb__out {
   char *path;     /* target path */
   char *tmp;      /* temporary path */
   uint64_t total; /* bytes written in all */
+  uint64_t limit; /* RLIMIT_FSIZE at open (UINT64_MAX: none) */
 } pb__out;
 
 int pb__out_open(pb__out *o, const char *path);

@@ -31,7 +31,40 @@ static bool digits(cur *c) {
   return c->p > start;
 }
 
+/*
+ * The decimal magnitude of the number [start, end) (grammar already checked):
+ * 1234.5e2 -> 5, 0.01 -> -2, 0 -> 0. The exponent saturates.
+ */
+static long magnitude(const unsigned char *p, const unsigned char *end) {
+  if (*p == '-') p++;
+  long intdigits = 0, first = -1, pos = 0; /* first: position of the first non-zero digit */
+  for (; p < end && *p >= '0' && *p <= '9'; p++, pos++) {
+    if (first < 0 && *p != '0') first = pos;
+    intdigits++;
+  }
+  if (p < end && *p == '.') p++;
+  for (; p < end && *p >= '0' && *p <= '9'; p++, pos++) {
+    if (first < 0 && *p != '0') first = pos;
+  }
+  if (first < 0) return 0;
+  long exp = 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    bool neg = *p == '-';
+    if (*p == '+' || *p == '-') p++;
+    for (; p < end; p++) exp = exp < 100000 ? exp * 10 + (*p - '0') : exp;
+    if (neg) exp = -exp;
+  }
+  return intdigits - first - 1 + exp;
+}
+
+/*
+ * A number, as RFC 8259 writes it, that a reader can hold in a double: a
+ * magnitude of 10^308 or more overflows to infinity, which strict parsers
+ * (jansson) refuse, so it is refused here (underflow reads as 0 and is kept).
+ */
 static bool number(cur *c) {
+  const unsigned char *start = c->p;
   if (c->p < c->end && *c->p == '-') c->p++;
   if (c->p >= c->end) return false;
   if (*c->p == '0') {
@@ -48,7 +81,7 @@ static bool number(cur *c) {
     if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
     if (!digits(c)) return false;
   }
-  return true;
+  return magnitude(start, c->p) < 308;
 }
 
 static int hex4(cur *c) {

@@ -19,6 +19,7 @@
 
 typedef struct entry {
   char *name;
+  char *fname; /* its file name in the run folder (unique in the registry) */
   pb_bench *bench;
 } entry;
 
@@ -80,6 +81,7 @@ void pb_registry_destroy(pb_registry *r) {
   for (size_t i = 0; i < r->n; i++) {
     pb__bench_free(r->entries[i].bench);
     free(r->entries[i].name);
+    free(r->entries[i].fname);
   }
   free(r->entries);
   free(r->root);
@@ -149,6 +151,31 @@ static pb_bench *find_locked(pb_registry *r, const char *name) {
   return NULL;
 }
 
+static bool fname_taken_locked(const pb_registry *r, const char *fname) {
+  for (size_t i = 0; i < r->n; i++) {
+    if (strcmp(r->entries[i].fname, fname) == 0) return true;
+  }
+  return false;
+}
+
+/*
+ * A file name no other name of the registry has: a name that is already
+ * safe may equal another's sanitised form ("a_b-3a8e75c1" and "a/b"), so a
+ * taken file name gets "-2", "-3", ... until it is free.
+ */
+static char *unique_fname_locked(const pb_registry *r, const char *name) {
+  char *fname = file_name(name);
+  if (!fname || !fname_taken_locked(r, fname)) return fname;
+  size_t n = strlen(fname) + 24;
+  char *alt = malloc(n);
+  for (unsigned k = 2; alt; k++) {
+    snprintf(alt, n, "%s-%u", fname, k);
+    if (!fname_taken_locked(r, alt)) break;
+  }
+  free(fname);
+  return alt;
+}
+
 static pb_bench *insert_locked(pb_registry *r, const char *name, char **meta) {
   if (r->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 8;
@@ -164,7 +191,7 @@ static pb_bench *insert_locked(pb_registry *r, const char *name, char **meta) {
     *meta = malloc(mn);
     if (*meta) snprintf(*meta, mn, "%s/%s", r->run_dir, PB__RUN_META);
   }
-  char *fname = file_name(name);
+  char *fname = unique_fname_locked(r, name);
   char *copy = strdup(name);
   size_t n = strlen(r->run_dir) + (fname ? strlen(fname) : 0) + 2;
   char *path = malloc(n);
@@ -173,15 +200,16 @@ static pb_bench *insert_locked(pb_registry *r, const char *name, char **meta) {
     snprintf(path, n, "%s/%s", r->run_dir, fname);
     pb__bench_create_owned(path, &b);
   }
-  free(fname);
   free(path);
   if (!b) {
     free(copy);
+    free(fname);
     pb__fail(PB_ENOMEM, "out of memory creating benchmarker '%s'", name);
     return NULL;
   }
   if (!r->enabled) pb_disable(b);
   r->entries[r->n].name = copy;
+  r->entries[r->n].fname = fname;
   r->entries[r->n].bench = b;
   r->n++;
   return b;

@@ -11,8 +11,10 @@
  * topic to {"mean", "min", "max", "quantile_filtered"} with GLOBAL last;
  * MEMORY is a list of {"info", "data"} per iteration with memory records.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -53,23 +55,75 @@ static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
   return pb__segvec_at(&s->topics, id);
 }
 
-/* Writes a topic's name as a JSON string, escaped once per save. */
+/* Writes a topic's name as a JSON string (made once per save by quote_topics). */
 static void write_topic(pb__out *o, const snap *s, uint32_t id) {
-  if (!s->quoted[id]) {
-    const pb__topic_info *ti = topic_at(s, id);
-    pb__out tmp = {.fd = -1, .buf = NULL, .cap = 0};
-    size_t cap = (size_t)ti->len * 6 + 3; /* worst case: every byte escaped as \uXXXX */
-    tmp.buf = malloc(cap);
-    if (!tmp.buf) {
-      pb__json_string(o, ti->name, ti->len);
-      return;
-    }
-    tmp.cap = cap;
-    pb__json_string(&tmp, ti->name, ti->len);
-    s->quoted[id] = tmp.buf;
-    s->quoted_len[id] = tmp.len;
-  }
   pb__out_write(o, s->quoted[id], s->quoted_len[id]);
+}
+
+/* Quotes (escapes) a topic's name, with an optional suffix inside the quotes. */
+static char *quote(const pb__topic_info *ti, const char *suffix, size_t *len) {
+  size_t cap = (size_t)ti->len * 6 + strlen(suffix) + 3; /* worst case: all \uXXXX */
+  pb__out tmp = {.fd = -1, .buf = malloc(cap), .cap = cap};
+  if (!tmp.buf) return NULL;
+  pb__json_string(&tmp, ti->name, ti->len);
+  if (*suffix) { /* insert before the closing quote */
+    tmp.len--;
+    pb__out_write(&tmp, suffix, strlen(suffix));
+    pb__out_char(&tmp, '"');
+  }
+  *len = tmp.len;
+  return tmp.buf;
+}
+
+static int cmp_quoted(const void *a, const void *b, void *arg) {
+  const snap *s = arg;
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  size_t lx = s->quoted_len[x], ly = s->quoted_len[y];
+  int c = memcmp(s->quoted[x], s->quoted[y], lx < ly ? lx : ly);
+  if (c) return c;
+  if (lx != ly) return lx < ly ? -1 : 1;
+  return (x > y) - (x < y);
+}
+
+/*
+ * Every topic's JSON string, unique within the files: two names that differ
+ * only in invalid UTF-8 (each bad byte becomes U+FFFD), or a user topic
+ * called "GLOBAL", would otherwise give duplicate keys. The later topic gets
+ * "~<id>" appended; "GLOBAL" is reserved for the iteration's own time.
+ */
+static int quote_topics(snap *s) {
+  size_t n = s->topics.n;
+  uint32_t *order = malloc((n + 1) * sizeof *order);
+  if (!order) return PB_ENOMEM;
+  for (uint32_t id = 0; id < n; id++) {
+    s->quoted[id] = quote(topic_at(s, id), "", &s->quoted_len[id]);
+    if (!s->quoted[id]) {
+      free(order);
+      return PB_ENOMEM;
+    }
+    order[id] = id;
+  }
+  qsort_r(order, n, sizeof *order, cmp_quoted, s);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t id = order[i];
+    bool dup = i > 0 && s->quoted_len[id] == s->quoted_len[order[i - 1]] &&
+               memcmp(s->quoted[id], s->quoted[order[i - 1]], s->quoted_len[id]) == 0;
+    bool reserved = s->quoted_len[id] == 8 && memcmp(s->quoted[id], "\"GLOBAL\"", 8) == 0;
+    if (!dup && !reserved) continue;
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "~%u", id);
+    size_t len;
+    char *alt = quote(topic_at(s, id), suffix, &len);
+    if (!alt) {
+      free(order);
+      return PB_ENOMEM;
+    }
+    free(s->quoted[id]);
+    s->quoted[id] = alt;
+    s->quoted_len[id] = len;
+  }
+  free(order);
+  return PB_OK;
 }
 
 static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
@@ -169,11 +223,11 @@ static void write_info(pb__out *o, size_t step, const pb__iter *it) {
   pb__out_char(o, '}');
 }
 
-static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i) {
+static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first) {
   const pb__iter *it = iter_at(s, i);
   bool closed = it->stop_wall_ns != 0;
   uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
-  pb__out_lit(o, i ? ",\n{\"absolutes\":{" : "{\"absolutes\":{");
+  pb__out_lit(o, first ? "{\"absolutes\":{" : ",\n{\"absolutes\":{");
   for (uint32_t p = 0; p < nt; p++) {
     uint64_t sum = 0;
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
@@ -217,13 +271,14 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i) {
   pb__out_lit(o, "}}");
 }
 
-static int write_data(const char *path, const snap *s, scratch *x) {
+/* Writes iterations [from, to) as a DATA file. */
+static int write_data(const char *path, const snap *s, scratch *x, size_t from, size_t to) {
   pb__out o;
   int rc = pb__out_open(&o, path);
   if (rc) return rc;
   memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
-  for (size_t i = 0; i < s->iters.n; i++) write_data_iter(&o, s, x, i);
+  for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from);
   pb__out_lit(&o, "]\n");
   return pb__out_commit(&o);
 }
@@ -249,15 +304,26 @@ static void write_mrec(pb__out *o, const snap *s, const pb__mrec *m) {
   pb__out_char(o, '}');
 }
 
-static int write_memory(const char *path, const snap *s, scratch *x) {
+static uint64_t mrec_iter(const snap *s, size_t k) {
+  return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->iter;
+}
+
+/* Writes the memory records of iterations [from, to) (sorted by iteration) as a MEMORY file. */
+static int write_memory(const char *path, const snap *s, scratch *x, size_t from, size_t to) {
   pb__out o;
   int rc = pb__out_open(&o, path);
   if (rc) return rc;
   memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
-  size_t k = 0, written = 0;
-  while (k < s->mrecs.n) {
-    uint64_t iter = ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->iter;
+  size_t lo = 0, hi = s->mrecs.n; /* first record of iteration >= from */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (mrec_iter(s, mid) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  size_t k = lo, written = 0;
+  while (k < s->mrecs.n && mrec_iter(s, k) < to) {
+    uint64_t iter = mrec_iter(s, k);
     size_t n = 1;
     while (k + n < s->mrecs.n && ((const pb__mrec *)pb__segvec_at(&s->mrecs, k + n))->iter == iter) n++;
     if (scratch_reserve(x, n) != PB_OK) {
@@ -453,52 +519,84 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
   return pb__out_commit(&o);
 }
 
-int pb__bench_write(pb_bench *b) {
-  snap s;
-  take_snapshot(b, &s);
-  s.quoted = calloc(s.topics.n ? s.topics.n : 1, sizeof *s.quoted);
-  s.quoted_len = calloc(s.topics.n ? s.topics.n : 1, sizeof *s.quoted_len);
-  if (!s.quoted || !s.quoted_len) {
-    free(s.quoted);
-    free(s.quoted_len);
-    return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
+static void free_quoted(snap *s) {
+  if (s->quoted) {
+    for (size_t t = 0; t < s->topics.n; t++) free(s->quoted[t]);
   }
-  size_t len = strlen(b->path);
-  char *path = malloc(len + 32);
-  scratch x;
-  int rc = path ? scratch_init(&x, s.topics.n) : PB_ENOMEM;
+  free(s->quoted);
+  free(s->quoted_len);
+}
+
+static int prepare(pb_bench *b, snap *s, scratch *x) {
+  s->quoted = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted);
+  s->quoted_len = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted_len);
+  int rc = s->quoted && s->quoted_len ? quote_topics(s) : PB_ENOMEM;
+  if (rc == PB_OK) rc = scratch_init(x, s->topics.n);
   if (rc == PB_OK) {
     size_t most = 0;
-    for (size_t i = 0; i < s.iters.n; i++) {
-      if (iter_at(&s, i)->nrec > most) most = iter_at(&s, i)->nrec;
+    for (size_t i = 0; i < s->iters.n; i++) {
+      if (iter_at(s, i)->nrec > most) most = iter_at(s, i)->nrec;
     }
-    rc = scratch_reserve(&x, most);
+    rc = scratch_reserve(x, most);
+    if (rc) scratch_free(x);
   }
   if (rc) {
-    if (path) scratch_free(&x);
-    free(path);
-    free(s.quoted);
-    free(s.quoted_len);
+    free_quoted(s);
     return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   }
+  return PB_OK;
+}
+
+/* "<path><suffix>" or, for a part, "<path><suffix minus .json>.part-<from>.json". */
+static char *file_path(const char *base, const char *suffix, size_t part_from) {
+  size_t n = strlen(base) + strlen(suffix) + 40;
+  char *p = malloc(n);
+  if (!p) return NULL;
+  if (part_from == PB__FULL) {
+    snprintf(p, n, "%s%s", base, suffix);
+  } else {
+    int stem = (int)(strlen(suffix) - 5); /* without ".json" */
+    snprintf(p, n, "%s%.*s.part-%010zu.json", base, stem, suffix, part_from);
+  }
+  return p;
+}
+
+int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
+  snap s;
+  scratch x;
+  take_snapshot(b, &s);
+  size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
+  *covered = closed;
+  if (part_from != PB__FULL && part_from >= closed) return PB_OK; /* nothing new */
+  int rc = prepare(b, &s, &x);
+  if (rc) return rc;
   rc = pb__mkdir_parent(b->path);
-  if (!rc) {
-    memcpy(path, b->path, len);
-    strcpy(path + len, PB_SUFFIX_SUMMARY);
-    rc = write_summary(path, &s, &x);
-  }
-  if (!rc) {
-    strcpy(path + len, PB_SUFFIX_DATA);
-    rc = write_data(path, &s, &x);
-  }
-  if (!rc) {
-    strcpy(path + len, PB_SUFFIX_MEMORY);
-    rc = write_memory(path, &s, &x);
+  bool full = part_from == PB__FULL;
+  size_t from = full ? 0 : part_from, to = full ? s.iters.n : closed;
+  const char *suffixes[3] = {PB_SUFFIX_SUMMARY, PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
+  for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
+    char *path = file_path(b->path, suffixes[f], part_from);
+    if (!path) {
+      rc = pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
+    } else if (f == 0) {
+      rc = write_summary(path, &s, &x);
+    } else if (f == 1) {
+      rc = write_data(path, &s, &x, from, to);
+    } else if (full || s.mrecs.n) {
+      rc = write_memory(path, &s, &x, from, to);
+    }
+    free(path);
   }
   scratch_free(&x);
-  free(path);
-  for (size_t t = 0; t < s.topics.n; t++) free(s.quoted[t]);
-  free(s.quoted);
-  free(s.quoted_len);
+  free_quoted(&s);
   return rc;
+}
+
+void pb__bench_remove_part(pb_bench *b, size_t part_from) {
+  const char *suffixes[2] = {PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
+  for (int f = 0; f < 2; f++) {
+    char *path = file_path(b->path, suffixes[f], part_from);
+    if (path) unlink(path);
+    free(path);
+  }
 }
