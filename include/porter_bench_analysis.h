@@ -91,12 +91,18 @@ typedef struct pb_call {
   double time;    /**< seconds */
 } pb_call;
 
-/** Indices of the GPU values in pb_mem_record.cuda. */
+/**
+ * Indices of the GPU values in pb_mem_record.cuda: the original's four keys,
+ * then porter_bench's "device_used" and "device_total" (memory in use by
+ * every process on the devices where this one holds memory, and their size).
+ */
 enum {
   PB_CUDA_ALLOCATED,
   PB_CUDA_RESERVED,
   PB_CUDA_MAX_ALLOCATED,
   PB_CUDA_MAX_RESERVED,
+  PB_CUDA_DEVICE_USED,
+  PB_CUDA_DEVICE_TOTAL,
   PB_CUDA_N
 };
 

@@ -147,10 +147,14 @@ int main(int argc, char **argv) {
                 "%s\"%s\":[{\"total memory usage\":%.0f,\"cuda memory usage\":", s >= 0 ? "," : "",
                 topic, rss);
         if (cuda)
+          /* as porter_bench (C) writes them: reserved = allocated,
+           * max_reserved = max_allocated, then its own keys */
           fprintf(f,
                   "{\"allocated\":%ld,\"reserved\":%ld,\"max_allocated\":%ld,\"max_reserved\":%ld,"
-                  "\"free\":1}",
-                  (long)(rss * 2), (long)(rss * 3), (long)(rss * 2.5), (long)(rss * 3.2));
+                  "\"device_used\":%ld,\"device_total\":150754820096,\"devices\":[{\"index\":0,"
+                  "\"process\":%ld,\"used\":%ld,\"total\":150754820096}]}",
+                  (long)(rss * 2), (long)(rss * 2), (long)(rss * 2.5), (long)(rss * 2.5),
+                  (long)(rss * 3), (long)(rss * 2), (long)(rss * 3));
         else
           fputs("null", f);
         fprintf(f,

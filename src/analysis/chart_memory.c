@@ -70,7 +70,7 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   for (size_t i = 0; i < n; i++) {
     if (cuda) {
       bool any = false;
-      for (int k = 0; k < PB_CUDA_N; k++) any |= !isnan(m[i].cuda[k]);
+      for (int k = 0; k <= PB_CUDA_MAX_RESERVED; k++) any |= !isnan(m[i].cuda[k]);
       if (!any) continue;
     }
     s->iter[j] = m[i].iter;
@@ -83,7 +83,7 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
     size_t q = 0;
     for (size_t i = 0; i < n; i++) {
       bool any = false;
-      for (int k = 0; k < PB_CUDA_N; k++) any |= !isnan(m[i].cuda[k]);
+      for (int k = 0; k <= PB_CUDA_MAX_RESERVED; k++) any |= !isnan(m[i].cuda[k]);
       if (!any) continue;
       s->pts[q] = (pb__seq_point){m[i].iter, (uint32_t)q, 1, 1, m[i].topic, (uint32_t)q};
       for (int k = 0; k < PB_CUDA_N; k++) s->cuda[k][q] = m[i].cuda[k] / MIB;
@@ -110,6 +110,45 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   return PB_OK;
 }
 
+/* True when series a and b of every record hold the same values. */
+static bool same_series(const mem_series *ser, size_t n, int a, int b) {
+  for (size_t k = 0; k < n; k++)
+    for (size_t i = 0; i < ser[k].npts; i++) {
+      double x = ser[k].cuda[a][i], y = ser[k].cuda[b][i];
+      if (!(x == y || (isnan(x) && isnan(y)))) return false;
+    }
+  return true;
+}
+
+/*
+ * Which GPU series to draw, and their names. porter_bench (C) writes
+ * reserved = allocated and max_reserved = max_allocated: equal series are
+ * drawn once, named for both. device_total is left out (it would flatten
+ * the rest), device_used is drawn when recorded.
+ */
+static void cuda_plan(const mem_series *ser, size_t n, bool draw[PB_CUDA_N],
+                      const char *names[PB_CUDA_N]) {
+  static const char *const base[PB_CUDA_N] = {
+      "allocated",   "reserved", "max allocated", "max reserved", "device used (all processes)",
+      "device total"};
+  for (int q = 0; q < PB_CUDA_N; q++) {
+    names[q] = base[q];
+    draw[q] = false;
+    for (size_t k = 0; k < n && !draw[q]; k++)
+      for (size_t i = 0; i < ser[k].npts && !draw[q]; i++) draw[q] = !isnan(ser[k].cuda[q][i]);
+  }
+  draw[PB_CUDA_DEVICE_TOTAL] = false;
+  if (draw[PB_CUDA_RESERVED] && same_series(ser, n, PB_CUDA_ALLOCATED, PB_CUDA_RESERVED)) {
+    draw[PB_CUDA_RESERVED] = false;
+    names[PB_CUDA_ALLOCATED] = "allocated = reserved";
+  }
+  if (draw[PB_CUDA_MAX_RESERVED] &&
+      same_series(ser, n, PB_CUDA_MAX_ALLOCATED, PB_CUDA_MAX_RESERVED)) {
+    draw[PB_CUDA_MAX_RESERVED] = false;
+    names[PB_CUDA_MAX_ALLOCATED] = "max allocated = max reserved";
+  }
+}
+
 static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   pb__canvas *cv = c->cv;
   mem_series *ser = calloc(c->n, sizeof *ser);
@@ -118,14 +157,16 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   double ymax = 0;
   size_t xmax = 0, longest = 0;
   bool has_peak = false, has_heap = false;
+  bool cdraw[PB_CUDA_N];
+  const char *cnames[PB_CUDA_N];
+  for (size_t k = 0; k < c->n && rc == PB_OK; k++) rc = series_build(c->records[k], cuda, &ser[k]);
+  if (rc == PB_OK && cuda) cuda_plan(ser, c->n, cdraw, cnames);
   for (size_t k = 0; k < c->n && rc == PB_OK; k++) {
-    rc = series_build(c->records[k], cuda, &ser[k]);
-    if (rc) break;
     mem_series *s = &ser[k];
     for (size_t i = 0; i < s->npts; i++) {
       if (cuda) {
         for (int q = 0; q < PB_CUDA_N; q++)
-          if (s->cuda[q][i] > ymax) ymax = s->cuda[q][i];
+          if (cdraw[q] && s->cuda[q][i] > ymax) ymax = s->cuda[q][i];
       } else {
         if (s->rss[i] > ymax) ymax = s->rss[i];
         if (s->peak[i] > ymax) ymax = s->peak[i];
@@ -142,14 +183,12 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   const pb_record *r0 = c->records[longest];
   size_t nt = pb_record_memory_topic_count(r0);
   const char **names = calloc(nt + 1, sizeof *names);
-  pb__legend_item *items = calloc(4 * c->n + 1, sizeof *items);
-  char **texts = calloc(4 * c->n + 1, sizeof *texts);
+  pb__legend_item *items = calloc(PB_CUDA_N * c->n + 1, sizeof *items);
+  char **texts = calloc(PB_CUDA_N * c->n + 1, sizeof *texts);
   if (!names || !items || !texts) rc = PB_ENOMEM;
   if (rc) goto done;
   for (size_t t = 0; t < nt; t++) names[t] = pb_record_memory_topic(r0, t);
 
-  static const char *const cuda_names[PB_CUDA_N] = {"allocated", "reserved", "max allocated",
-                                                    "max reserved"};
   static const char *const mem_names[3] = {"RSS (resident set)", "peak since the previous record",
                                            "heap in use (malloc)"};
   static const pb__rgb mem_colors[3] = {
@@ -159,7 +198,8 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
     int nser = cuda ? PB_CUDA_N : 3;
     for (int q = 0; q < nser; q++) {
       if (!cuda && ((q == 1 && !has_peak) || (q == 2 && !has_heap))) continue;
-      const char *base = cuda ? cuda_names[q] : mem_names[q];
+      if (cuda && !cdraw[q]) continue;
+      const char *base = cuda ? cnames[q] : mem_names[q];
       size_t len = strlen(base) + strlen(c->labels[k]) + 4;
       texts[li] = malloc(len);
       if (!texts[li]) continue;
@@ -201,7 +241,8 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
     mem_series *s = &ser[k];
     if (cuda) {
       for (int q = 0; q < PB_CUDA_N; q++)
-        pb__draw_line(cv, ax, s->cuda[q], s->npts, 0, 1, pb__palette((size_t)q), 1.8, k);
+        if (cdraw[q])
+          pb__draw_line(cv, ax, s->cuda[q], s->npts, 0, 1, pb__palette((size_t)q), 1.8, k);
     } else {
       /* peaks first, RSS on top: a peak is never below the RSS it follows */
       if (has_peak) pb__draw_markers(cv, ax, s->x, s->peak, s->npts, mem_colors[1], rad, k);
@@ -219,7 +260,7 @@ done:
   free(ser);
   free(names);
   if (texts)
-    for (size_t i = 0; i < 4 * c->n + 1; i++) free(texts[i]);
+    for (size_t i = 0; i < PB_CUDA_N * c->n + 1; i++) free(texts[i]);
   free(texts);
   free(items);
   return rc;

@@ -348,8 +348,8 @@ static int walk_cuda(walk &w, od::value &v, pb_mem_record *m, uint32_t it) {
   if (error_code err = v.get_object().get(obj))
     return w.fail(err, "iteration %u: \"cuda memory usage\" must be null or an object, got %s", it,
                   kind_of(v));
-  static const char *const names[PB_CUDA_N] = {"allocated", "reserved", "max_allocated",
-                                               "max_reserved"};
+  static const char *const names[PB_CUDA_N] = {"allocated",    "reserved",    "max_allocated",
+                                               "max_reserved", "device_used", "device_total"};
   for (auto fr : obj) {
     od::field f;
     std::string_view key;

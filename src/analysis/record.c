@@ -248,7 +248,7 @@ int pb__rec_finish(pb_record *r) {
   r->has_heap = r->has_cuda = false;
   for (size_t k = 0; k < r->n_mem; k++) {
     if (!isnan(r->mem[k].heap)) r->has_heap = true;
-    for (int c = 0; c < PB_CUDA_N; c++)
+    for (int c = 0; c <= PB_CUDA_MAX_RESERVED; c++)
       if (!isnan(r->mem[k].cuda[c])) r->has_cuda = true;
   }
   /* give back the slack of the big arrays */

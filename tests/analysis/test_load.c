@@ -185,6 +185,8 @@ static void test_demo(void **state) {
   assert_true(pb_record_has_cuda(r));
   assert_true(m[0].cuda[PB_CUDA_ALLOCATED] == 64.0 * 1048576);
   assert_true(m[11].cuda[PB_CUDA_MAX_RESERVED] == 400.0 * 1048576);
+  assert_true(m[11].cuda[PB_CUDA_DEVICE_USED] == 514.0 * 1048576); /* "devices" (a list) skipped */
+  assert_true(m[0].cuda[PB_CUDA_DEVICE_TOTAL] == 140000.0 * 1048576);
   assert_true(m[1].peak == 115.0 * 1048576);
   assert_true(isnan(m[0].peak));
   assert_true(m[2].heap == 60.0 * 1048576);
