@@ -74,6 +74,25 @@ uint32_t pb__rec_mem_topic(pb_record *r, const char *s, size_t len);
 int pb__rec_add_mem(pb_record *r, const pb_mem_record *m);
 int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double v[4]);
 
+/* step_number of an iteration whose info has none (set to its index by
+ * pb__rec_finish). */
+#define PB__STEP_UNSET INT64_MIN
+
+/* Appends the parsed (unfinished) data of part to r: iterations renumbered
+ * after r's, topics re-interned. Returns 0 or PB_ENOMEM. */
+int pb__rec_append(pb_record *r, const pb_record *part);
+
+/* Threads for parsing one file: $PB_ANALYSIS_THREADS (1 = one thread) or
+ * the online CPUs, at most 8. */
+int pb__analysis_threads(void);
+/*
+ * Parses a data (memory false) or memory file of len bytes in parallel
+ * chunks into r (parallel.c). Returns 0 when done; -1 when the file is too
+ * small, has no recognisable layout or a chunk failed (r unchanged: parse
+ * it on one thread); PB_ENOMEM.
+ */
+int pb__parse_parallel(const char *buf, size_t len, pb_record *r, bool memory);
+
 /* Marks to roll a record back to its last complete iteration. */
 typedef struct pb__rec_mark {
   size_t n_iter, n_abs, n_calls, n_mem, n_mem_iter;

@@ -110,7 +110,7 @@ int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
   if (r->n_iter >= UINT32_MAX - 1) return PB_ENOMEM;
   if (grow((void **)&r->infos, &r->cap_iter, r->n_iter + 1, sizeof *r->infos)) return PB_ENOMEM;
   pb_iter_info *info = &r->infos[r->n_iter];
-  info->step_number = (int64_t)r->n_iter;
+  info->step_number = PB__STEP_UNSET; /* the index, unless the file says */
   info->start_time = 0;
   info->stop_time = 0;
   *iter = (uint32_t)r->n_iter++;
@@ -173,6 +173,60 @@ int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double 
   s->max = v[2];
   s->quantile_filtered = v[3];
   return 0;
+}
+
+int pb__rec_append(pb_record *r, const pb_record *part) {
+  /* time data: iterations, then absolutes and calls with shifted
+   * iteration numbers and topics re-interned in r (in the part's order,
+   * so that the first-appearance order over the parts in file order is
+   * the file's) */
+  uint32_t *map = malloc(((size_t)part->topics.n + 1) * sizeof *map);
+  uint32_t *mmap_ = malloc(((size_t)part->mem_topics.n + 1) * sizeof *mmap_);
+  int rc = (map && mmap_) ? PB_OK : PB_ENOMEM;
+  for (uint32_t t = 0; rc == PB_OK && t < part->topics.n; t++)
+    if ((map[t] = pb__strtab_intern(&r->topics, part->topics.names[t], part->topics.lens[t])) ==
+        UINT32_MAX)
+      rc = PB_ENOMEM;
+  for (uint32_t t = 0; rc == PB_OK && t < part->mem_topics.n; t++)
+    if ((mmap_[t] = pb__strtab_intern(&r->mem_topics, part->mem_topics.names[t],
+                                      part->mem_topics.lens[t])) == UINT32_MAX)
+      rc = PB_ENOMEM;
+  if (rc == PB_OK &&
+      (grow((void **)&r->infos, &r->cap_iter, r->n_iter + part->n_iter, sizeof *r->infos) ||
+       grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + part->n_abs, sizeof *r->abs_tmp) ||
+       grow((void **)&r->calls, &r->cap_calls, r->n_calls + part->n_calls, sizeof *r->calls) ||
+       grow((void **)&r->mem, &r->cap_mem, r->n_mem + part->n_mem, sizeof *r->mem)))
+    rc = PB_ENOMEM;
+  if (rc == PB_OK) {
+    uint32_t off = (uint32_t)r->n_iter, moff = (uint32_t)r->n_mem_iter;
+    memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
+    for (size_t i = 0; i < part->n_abs; i++) {
+      pb__abs_entry a = part->abs_tmp[i];
+      a.iter += off;
+      a.topic = map[a.topic];
+      r->abs_tmp[r->n_abs + i] = a;
+    }
+    for (size_t i = 0; i < part->n_calls; i++) {
+      pb_call c = part->calls[i];
+      c.iter += off;
+      c.topic = map[c.topic];
+      r->calls[r->n_calls + i] = c;
+    }
+    for (size_t i = 0; i < part->n_mem; i++) {
+      pb_mem_record m = part->mem[i];
+      m.iter += moff;
+      m.topic = mmap_[m.topic];
+      r->mem[r->n_mem + i] = m;
+    }
+    r->n_iter += part->n_iter;
+    r->n_abs += part->n_abs;
+    r->n_calls += part->n_calls;
+    r->n_mem += part->n_mem;
+    r->n_mem_iter += part->n_mem_iter;
+  }
+  free(map);
+  free(mmap_);
+  return rc;
 }
 
 void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m) {
@@ -243,6 +297,8 @@ int pb__rec_finish(pb_record *r) {
   free(r->abs_tmp);
   r->abs_tmp = NULL;
   r->n_abs = r->cap_abs = 0;
+  for (size_t i = 0; i < ni; i++)
+    if (r->infos[i].step_number == PB__STEP_UNSET) r->infos[i].step_number = (int64_t)i;
   sort_calls(r->calls, r->n_calls);
   sort_mem(r->mem, r->n_mem);
   r->has_heap = r->has_cuda = false;

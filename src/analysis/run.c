@@ -408,6 +408,15 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
   size_t len = fm.len;
   if (walk == pb__json_parse_data) pb__rec_reserve(r, len, false);
   if (walk == pb__json_parse_memory) pb__rec_reserve(r, len, true);
+  if (walk != pb__json_parse_summary) {
+    /* big files: several threads; anything unusual: one thread (below) */
+    rc = pb__parse_parallel(buf, len, r, walk == pb__json_parse_memory);
+    if (rc == PB_ENOMEM) add_diag(run, "%s: out of memory", file);
+    if (rc != -1) {
+      unmap_file(&fm);
+      return rc;
+    }
+  }
   pb__jerr e;
   pb__rec_mark before;
   pb__rec_mark_get(r, &before);

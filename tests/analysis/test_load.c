@@ -478,6 +478,100 @@ static void test_mutations(void **state) {
   assert_true(bad > 400); /* most damage is detected (some edits keep the JSON valid) */
 }
 
+/* Writes a run big enough to be parsed in parallel chunks (> 8 MiB): data
+ * and memory files; with decoys, some extras hold the text that marks an
+ * iteration's start, which must not change the result either. */
+static void write_big_run(const char *dir, bool decoys) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/big_STEP_DICT_DATA.json", dir);
+  FILE *f = fopen(p, "w");
+  assert_non_null(f);
+  fputc('[', f);
+  for (int i = 0; i < 40000; i++) {
+    double a = 0.001 + 1e-9 * i, b = 0.002 + 1e-9 * (i % 977);
+    const char *topic = i % 5000 == 4999 ? "late_topic" : "b"; /* a topic that first appears late */
+    const char *extra = decoys && i % 1000 == 3 ? "{\"x\": [1, {\"absolutes\": 2}]}" : "null";
+    fprintf(
+        f,
+        "%s\n {\"absolutes\": {\"a\": %.9f, \"%s\": %.9f, \"GLOBAL\": %.9f}, \"info\": "
+        "{\"STEP_NUMBER\": %d, \"START_TIME\": %d.5, \"STOP_TIME\": %d.75}, \"individual_calls\": "
+        "{\"a\": [{\"time\": %.9f, \"crono_counter\": 0, \"extra\": %s}], \"%s\": [{\"time\": "
+        "%.9f, \"crono_counter\": 1, \"extra\": null}], \"GLOBAL\": [{\"time\": %.9f, "
+        "\"crono_counter\": 2}]}}",
+        i ? "," : "", a, topic, b, a + b, i, i, i, a, extra, topic, b, a + b);
+  }
+  fputs("]\n", f);
+  assert_int_equal(fclose(f), 0);
+  snprintf(p, sizeof p, "%s/big_MEMORY.json", dir);
+  f = fopen(p, "w");
+  assert_non_null(f);
+  fputc('[', f);
+  for (int i = 0; i < 20000; i++) {
+    fprintf(f,
+            "%s{\"info\": {\"STEP_NUMBER\": %d, \"START_TIME\": 1, \"STOP_TIME\": 2}, \"data\": {",
+            i ? "," : "", i);
+    for (int k = 0; k < 3; k++)
+      fprintf(f,
+              "%s\"%s\": [{\"total memory usage\": %d, \"cuda memory usage\": null, "
+              "\"top_memory_objects\": [], \"crono_counter\": %d, \"extra\": %s, \"max memory "
+              "usage\": null, \"heap memory usage\": %d}]",
+              k ? ", " : "",
+              k == 0   ? "gstep"
+              : k == 1 ? "work"
+                       : "gstop",
+              1000000 + i * 10 + k, k, decoys && i % 999 == 5 ? "{\"info\": 1}" : "null",
+              500000 + i);
+    fputs("}}", f);
+  }
+  fputs("]", f);
+  assert_int_equal(fclose(f), 0);
+}
+
+static void assert_same_records(const pb_record *x, const pb_record *y) {
+  assert_int_equal(pb_record_iter_count(x), pb_record_iter_count(y));
+  assert_int_equal(pb_record_topic_count(x), pb_record_topic_count(y));
+  size_t ni = pb_record_iter_count(x);
+  for (size_t t = 0; t < pb_record_topic_count(x); t++) {
+    assert_string_equal(pb_record_topic(x, t), pb_record_topic(y, t));
+    assert_memory_equal(pb_record_absolutes(x, t), pb_record_absolutes(y, t), ni * sizeof(double));
+  }
+  assert_memory_equal(pb_record_infos(x), pb_record_infos(y), ni * sizeof(pb_iter_info));
+  size_t nx, ny;
+  const pb_call *cx = pb_record_calls(x, &nx), *cy = pb_record_calls(y, &ny);
+  assert_int_equal(nx, ny);
+  assert_memory_equal(cx, cy, nx * sizeof *cx);
+  const pb_mem_record *mx = pb_record_memory(x, &nx), *my = pb_record_memory(y, &ny);
+  assert_int_equal(nx, ny);
+  assert_memory_equal(mx, my, nx * sizeof *mx);
+  assert_int_equal(pb_record_memory_topic_count(x), pb_record_memory_topic_count(y));
+  assert_int_equal(pb_record_memory_iter_count(x), pb_record_memory_iter_count(y));
+}
+
+/* Parsing a big file on several threads gives exactly what one thread gives. */
+static void test_parallel_equals_sequential(void **state) {
+  (void)state;
+  for (int decoys = 0; decoys < 2; decoys++) {
+    write_big_run(tmpdir, decoys);
+    pb_run *one = NULL, *many = NULL;
+    pb_error err;
+    setenv("PB_ANALYSIS_THREADS", "1", 1);
+    assert_int_equal(pb_run_load(tmpdir, false, &one, &err), PB_OK);
+    setenv("PB_ANALYSIS_THREADS", "4", 1);
+    assert_int_equal(pb_run_load(tmpdir, false, &many, &err), PB_OK);
+    unsetenv("PB_ANALYSIS_THREADS");
+    assert_int_equal(pb_run_diagnostic_count(one), 0);
+    assert_int_equal(pb_run_diagnostic_count(many), 0);
+    const pb_record *x = pb_run_find(one, "big"), *y = pb_run_find(many, "big");
+    assert_int_equal(pb_record_iter_count(x), 40000);
+    assert_int_equal(pb_record_memory_count(x), 60000);
+    assert_int_equal(pb_record_topic_index(x, "late_topic"), 3);
+    assert_int_equal(pb_record_infos(x)[39999].step_number, 39999);
+    assert_same_records(x, y);
+    pb_run_free(one);
+    pb_run_free(many);
+  }
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   unsetenv("PORTER_BENCH_ROOT");
@@ -496,6 +590,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_long_names, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_mutations, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_parallel_equals_sequential, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
