@@ -199,7 +199,7 @@ int pb__rec_append(pb_record *r, const pb_record *part) {
     rc = PB_ENOMEM;
   if (rc == PB_OK) {
     uint32_t off = (uint32_t)r->n_iter, moff = (uint32_t)r->n_mem_iter;
-    memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
+    if (part->n_iter) memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
     for (size_t i = 0; i < part->n_abs; i++) {
       pb__abs_entry a = part->abs_tmp[i];
       a.iter += off;
