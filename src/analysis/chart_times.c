@@ -54,59 +54,53 @@ static double outlier_cap(const pb_record *r) {
   return cap > 0 ? cap : INFINITY;
 }
 
-static size_t nmax_iters(const pb__chart_ctx *c) {
-  size_t m = 0;
-  for (size_t k = 0; k < c->n; k++)
-    if (pb_record_iter_count(c->records[k]) > m) m = pb_record_iter_count(c->records[k]);
-  return m;
-}
+/* What the chart needs to know before laying out. */
+typedef struct times_scan {
+  const char *names[MAX_NAMES]; /* topic names of all runs: the colour order */
+  size_t nnames;
+  double *caps;  /* outlier cap per run */
+  double capmin; /* the lowest cap */
+  double ymax;   /* largest value drawn (capped) */
+  size_t xmax;   /* most iterations */
+  size_t nitems; /* topic lines over all runs */
+  size_t noutliers;
+  bool any_missing;
+} times_scan;
 
-int pb__chart_times(pb__chart_ctx *c) {
-  pb__canvas *cv = c->cv;
-  const char *names[MAX_NAMES];
-  size_t nnames = 0;
-  double ymax = 0, xmax = 0, capmin = INFINITY;
-  size_t nitems = 0, noutliers = 0;
-  bool any_missing = false;
-  double *caps = malloc(c->n * sizeof *caps);
-  if (!caps) return PB_ENOMEM;
+static int scan(const pb__chart_ctx *c, times_scan *s) {
+  memset(s, 0, sizeof *s);
+  s->capmin = INFINITY;
+  s->caps = malloc(c->n * sizeof *s->caps);
+  if (!s->caps) return PB_ENOMEM;
   for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
-    caps[k] = outlier_cap(r);
-    if (caps[k] < capmin) capmin = caps[k];
+    s->caps[k] = outlier_cap(r);
+    if (s->caps[k] < s->capmin) s->capmin = s->caps[k];
     size_t ni = pb_record_iter_count(r);
-    if (ni > xmax) xmax = (double)ni;
+    if (ni > s->xmax) s->xmax = ni;
     for (size_t t = 0; t < pb_record_topic_count(r); t++) {
-      name_index(names, &nnames, pb_record_topic(r, t));
-      nitems++;
+      name_index(s->names, &s->nnames, pb_record_topic(r, t));
+      s->nitems++;
       const double *v = pb_record_absolutes(r, t);
       for (size_t i = 0; v && i < ni; i++) {
         if (isnan(v[i])) {
-          any_missing = true;
-          continue;
+          s->any_missing = true;
+        } else if (v[i] > s->caps[k]) {
+          s->noutliers++;
+          if (s->caps[k] > s->ymax) s->ymax = s->caps[k];
+        } else if (v[i] > s->ymax) {
+          s->ymax = v[i];
         }
-        double y = v[i] > caps[k] ? caps[k] : v[i];
-        if (v[i] > caps[k]) noutliers++;
-        if (y > ymax) ymax = y;
       }
     }
   }
-  double scale;
-  const char *unit = pb__time_unit(ymax, &scale);
-  if (!(ymax > 0)) ymax = 1e-6;
-  double top = ymax * (noutliers ? 1.14 : 1.05);
+  return PB_OK;
+}
 
-  /* legend: topics (per run), then the marker meanings */
-  pb__legend_item *items = calloc(nitems + 4, sizeof *items);
-  char **texts = calloc(nitems + 4, sizeof *texts);
-  outlier *outs = malloc((noutliers + 1) * sizeof *outs);
-  if (!items || !texts || !outs) {
-    free(items);
-    free(texts);
-    free(outs);
-    free(caps);
-    return PB_ENOMEM;
-  }
+/* Legend: a line per topic and run, then the marks' meanings. texts[]
+ * receives the strings it allocates (caller frees); capbuf holds the cap's. */
+static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item *items,
+                          char **texts, char *capbuf, size_t ncap) {
   size_t li = 0;
   for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
@@ -114,155 +108,175 @@ int pb__chart_times(pb__chart_ctx *c) {
       const char *tn = pb_record_topic(r, t);
       size_t len = strlen(tn) + strlen(c->labels[k]) + 4;
       texts[li] = malloc(len);
-      if (texts[li]) {
-        if (c->n > 1)
-          snprintf(texts[li], len, "%s: %s", c->labels[k], tn);
-        else
-          snprintf(texts[li], len, "%s", tn);
-      }
-      items[li].text = texts[li] ? texts[li] : tn;
-      items[li].color = pb__topic_color(tn, name_index(names, &nnames, tn));
-      items[li].kind = PB__SW_LINE;
-      items[li].style = k;
+      if (texts[li])
+        snprintf(texts[li], len, "%s%s%s", c->n > 1 ? c->labels[k] : "", c->n > 1 ? ": " : "", tn);
+      items[li] = (pb__legend_item){texts[li] ? texts[li] : tn,
+                                    pb__topic_color(tn, name_index(s->names, &s->nnames, tn)),
+                                    PB__SW_LINE, k};
       li++;
     }
   }
-  char capbuf[128], capv[32];
-  pb__fmt_seconds(capmin, capv, sizeof capv);
-  snprintf(capbuf, sizeof capbuf, "cap%s = 4 \xc3\x97 P75 of GLOBAL = %s",
-           c->n > 1 ? " (lowest)" : "", capv);
-  if (noutliers)
+  char capv[32];
+  pb__fmt_seconds(s->capmin, capv, sizeof capv);
+  snprintf(capbuf, ncap, "cap%s = 4 \xc3\x97 P75 of GLOBAL = %s", c->n > 1 ? " (lowest)" : "",
+           capv);
+  if (s->noutliers)
     items[li++] =
         (pb__legend_item){"outlier (label: its true value)", {0.3, 0.3, 0.3}, PB__SW_UP, 0};
-  if (noutliers && isfinite(capmin))
+  if (s->noutliers && isfinite(s->capmin))
     items[li++] = (pb__legend_item){capbuf, {0.8, 0.1, 0.1}, PB__SW_LINE, 1};
-  if (any_missing)
+  if (s->any_missing)
     items[li++] =
         (pb__legend_item){"topic absent in the iteration", {0.3, 0.3, 0.3}, PB__SW_RING, 0};
+  return li;
+}
 
-  char title[512], ylabel[64];
-  snprintf(title, sizeof title, "%s \xe2\x80\x94 time per iteration", c->title);
-  snprintf(ylabel, sizeof ylabel, "time per iteration (%s)", unit);
-  double lm = pb__ytick_width(cv, 0, top, scale, cv->h - 120) + 48;
-  pb__layout L;
-  pb__layout_plot(cv, title, items, li, lm, 64, &L);
-  pb__axes *ax = &L.ax;
-  /* a little room on both sides so that the end points show whole */
-  double pad = xmax > 1 ? fmax(0.2, (xmax - 1) * 0.01) : 0.5;
-  ax->xmin = -pad;
-  ax->xmax = (xmax > 1 ? xmax - 1 : 0) + pad;
-  ax->ymin = 0;
-  ax->ymax = top;
-  pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
-  pb__dense_note(cv, ax, nmax_iters(c), "iterations");
+/* The dashed line at the (lowest) cap. */
+static void draw_cap(pb__canvas *cv, const pb__axes *ax, double cap) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);
+  cairo_set_line_width(cr, 1);
+  pb__set_dash(cr, 1);
+  double y = floor(pb__ax_y(ax, cap)) + 0.5;
+  cairo_move_to(cr, ax->left, y);
+  cairo_line_to(cr, ax->right, y);
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
 
-  /* the cap line */
-  if (noutliers && isfinite(capmin)) {
-    cairo_t *cr = cv->cr;
-    cairo_save(cr);
-    cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);
-    cairo_set_line_width(cr, 1);
-    pb__set_dash(cr, 1);
-    double y = floor(pb__ax_y(ax, capmin)) + 0.5;
-    cairo_move_to(cr, ax->left, y);
-    cairo_line_to(cr, ax->right, y);
-    cairo_stroke(cr);
-    cairo_restore(cr);
+/* Small rings at the foot of the chart where a topic is absent (row: one
+ * per topic with absences, so that coinciding ones stay apart). */
+static void draw_missing(pb__canvas *cv, const pb__axes *ax, const double *v, size_t n, pb__rgb col,
+                         size_t row) {
+  cairo_t *cr = cv->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, col.r, col.g, col.b);
+  cairo_set_line_width(cr, 1.2);
+  double ry = ax->bottom - 4 - 6.0 * (double)(row % 8), px = -1e9;
+  for (size_t i = 0; i < n; i++) {
+    if (!isnan(v[i])) continue;
+    double X = floor(pb__ax_x(ax, (double)i)) + 0.5;
+    if (X - px < 4) continue; /* one ring per 4 pixels is enough */
+    px = X;
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, X, ry, 2.5, 0, 2 * M_PI);
   }
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
 
-  size_t no = 0;
-  size_t nmax = (size_t)xmax;
-  double *y = malloc((nmax + 1) * sizeof *y), *xs = malloc((nmax + 1) * sizeof *xs),
-         *ys = malloc((nmax + 1) * sizeof *ys);
-  int rc = (y && xs && ys) ? PB_OK : PB_ENOMEM;
-  size_t topic_no = 0, missing_row = 0;
-  for (size_t k = 0; rc == PB_OK && k < c->n; k++) {
+/* Triangles on the cap; labels with the true value, largest first, where
+ * they collide with no label already placed. */
+static void draw_outliers(pb__canvas *cv, const pb__axes *ax, outlier *outs, size_t no) {
+  qsort(outs, no, sizeof *outs, cmp_outlier_desc);
+  cairo_t *cr = cv->cr;
+  double(*boxes)[4] = malloc(MAX_OUTLIER_LABELS * sizeof *boxes);
+  size_t nb = 0;
+  for (size_t i = 0; i < no; i++) {
+    double X = pb__ax_x(ax, outs[i].x), Y = pb__ax_y(ax, outs[i].cap);
+    cairo_set_source_rgb(cr, outs[i].color.r, outs[i].color.g, outs[i].color.b);
+    pb__marker(cr, X, Y - 5, 5, 2);
+    cairo_fill(cr);
+    if (!boxes || nb >= MAX_OUTLIER_LABELS) continue;
+    char buf[32];
+    pb__fmt_seconds(outs[i].value, buf, sizeof buf);
+    double tw, th;
+    pb__text_size(cv, buf, PB__FONT_SMALL, false, &tw, &th);
+    double bx0 = X - tw / 2 - 2, bx1 = X + tw / 2 + 2, by1 = Y - 11, by0 = by1 - th;
+    if (bx0 < ax->left) { /* keep the label inside the plot */
+      bx1 += ax->left - bx0;
+      bx0 = ax->left;
+    }
+    if (bx1 > ax->right) {
+      bx0 -= bx1 - ax->right;
+      bx1 = ax->right;
+    }
+    bool clash = by0 < ax->top - 2;
+    for (size_t b = 0; b < nb && !clash; b++)
+      clash = !(bx1 < boxes[b][0] || bx0 > boxes[b][2] || by1 < boxes[b][1] || by0 > boxes[b][3]);
+    if (clash) continue;
+    boxes[nb][0] = bx0;
+    boxes[nb][1] = by0;
+    boxes[nb][2] = bx1;
+    boxes[nb][3] = by1;
+    nb++;
+    pb__text(cv, (bx0 + bx1) / 2, by1, buf, PB__FONT_SMALL, false, PB__CENTER, PB__BOTTOM, 0,
+             (pb__rgb){0.6, 0.05, 0.05});
+  }
+  free(boxes);
+}
+
+/* Each topic's line (values capped), its absences; collects the outliers. */
+static int draw_topics(const pb__chart_ctx *c, times_scan *s, const pb__axes *ax, outlier *outs,
+                       size_t *no) {
+  double *y = malloc((s->xmax + 1) * sizeof *y);
+  if (!y) return PB_ENOMEM;
+  size_t row = 0;
+  for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
-    size_t ni = pb_record_iter_count(r), nt = pb_record_topic_count(r);
-    for (size_t t = 0; t < nt; t++, topic_no++) {
+    size_t ni = pb_record_iter_count(r);
+    for (size_t t = 0; t < pb_record_topic_count(r); t++) {
       const char *tn = pb_record_topic(r, t);
-      pb__rgb col = pb__topic_color(tn, name_index(names, &nnames, tn));
+      pb__rgb col = pb__topic_color(tn, name_index(s->names, &s->nnames, tn));
       const double *v = pb_record_absolutes(r, t);
       if (!v) continue;
-      size_t nm = 0;
+      bool missing = false;
       for (size_t i = 0; i < ni; i++) {
-        y[i] = v[i] > caps[k] ? caps[k] : v[i];
-        if (v[i] > caps[k] && no < noutliers) outs[no++] = (outlier){(double)i, v[i], caps[k], col};
-        if (isnan(v[i])) {
-          xs[nm] = (double)i;
-          ys[nm++] = 0;
-        }
+        y[i] = v[i] > s->caps[k] ? s->caps[k] : v[i];
+        if (v[i] > s->caps[k] && *no < s->noutliers)
+          outs[(*no)++] = (outlier){(double)i, v[i], s->caps[k], col};
+        missing |= isnan(v[i]);
       }
-      bool global = strcmp(tn, "GLOBAL") == 0;
-      pb__draw_line(cv, ax, y, ni, 0, 1, col, global ? 2.0 : 1.5, k);
-      if (nm) {
-        /* small rings just above the axis, one row per topic */
-        cairo_t *cr = cv->cr;
-        cairo_save(cr);
-        cairo_set_source_rgb(cr, col.r, col.g, col.b);
-        cairo_set_line_width(cr, 1.2);
-        double ry = ax->bottom - 4 - 6.0 * (double)(missing_row++ % 8);
-        double px = -1e9;
-        for (size_t i = 0; i < nm; i++) {
-          double X = floor(pb__ax_x(ax, xs[i])) + 0.5;
-          if (X - px < 4) continue;
-          px = X;
-          cairo_new_sub_path(cr);
-          cairo_arc(cr, X, ry, 2.5, 0, 2 * M_PI);
-        }
-        cairo_stroke(cr);
-        cairo_restore(cr);
-      }
+      pb__draw_line(c->cv, ax, y, ni, 0, 1, col, strcmp(tn, "GLOBAL") == 0 ? 2.0 : 1.5, k);
+      if (missing) draw_missing(c->cv, ax, v, ni, col, row++);
     }
   }
-  /* outliers: triangles on the cap, labels with the true value where they fit */
-  if (rc == PB_OK && no) {
-    qsort(outs, no, sizeof *outs, cmp_outlier_desc);
-    cairo_t *ocr = cv->cr;
-    double(*boxes)[4] = malloc(MAX_OUTLIER_LABELS * sizeof *boxes);
-    size_t nb = 0;
-    for (size_t i = 0; i < no; i++) {
-      double X = pb__ax_x(ax, outs[i].x);
-      double Y = pb__ax_y(ax, outs[i].cap);
-      cairo_set_source_rgb(ocr, outs[i].color.r, outs[i].color.g, outs[i].color.b);
-      pb__marker(ocr, X, Y - 5, 5, 2);
-      cairo_fill(ocr);
-      if (!boxes || nb >= MAX_OUTLIER_LABELS) continue;
-      char buf[32];
-      pb__fmt_seconds(outs[i].value, buf, sizeof buf);
-      double tw, th;
-      pb__text_size(cv, buf, PB__FONT_SMALL, false, &tw, &th);
-      double bx0 = X - tw / 2 - 2, bx1 = X + tw / 2 + 2, by1 = Y - 11, by0 = by1 - th;
-      if (bx0 < ax->left) {
-        bx1 += ax->left - bx0;
-        bx0 = ax->left;
-      }
-      if (bx1 > ax->right) {
-        bx0 -= bx1 - ax->right;
-        bx1 = ax->right;
-      }
-      bool clash = by0 < ax->top - 2;
-      for (size_t b = 0; b < nb && !clash; b++)
-        clash = !(bx1 < boxes[b][0] || bx0 > boxes[b][2] || by1 < boxes[b][1] || by0 > boxes[b][3]);
-      if (clash) continue;
-      boxes[nb][0] = bx0;
-      boxes[nb][1] = by0;
-      boxes[nb][2] = bx1;
-      boxes[nb][3] = by1;
-      nb++;
-      pb__text(cv, (bx0 + bx1) / 2, by1, buf, PB__FONT_SMALL, false, PB__CENTER, PB__BOTTOM, 0,
-               (pb__rgb){0.6, 0.05, 0.05});
-    }
-    free(boxes);
-  }
-  pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
   free(y);
-  free(xs);
-  free(ys);
-  for (size_t i = 0; i < nitems + 4; i++) free(texts[i]);
+  return PB_OK;
+}
+
+int pb__chart_times(pb__chart_ctx *c) {
+  pb__canvas *cv = c->cv;
+  times_scan s;
+  if (scan(c, &s)) return PB_ENOMEM;
+  double scale;
+  const char *unit = pb__time_unit(s.ymax, &scale);
+  double ymax = s.ymax > 0 ? s.ymax : 1e-6;
+  double top = ymax * (s.noutliers ? 1.14 : 1.05); /* room for the outlier labels */
+
+  pb__legend_item *items = calloc(s.nitems + 4, sizeof *items);
+  char **texts = calloc(s.nitems + 4, sizeof *texts);
+  outlier *outs = malloc((s.noutliers + 1) * sizeof *outs);
+  int rc = (items && texts && outs) ? PB_OK : PB_ENOMEM;
+  if (rc == PB_OK) {
+    char capbuf[128], title[512], ylabel[64];
+    size_t li = make_legend(c, &s, items, texts, capbuf, sizeof capbuf);
+    snprintf(title, sizeof title, "%s \xe2\x80\x94 time per iteration", c->title);
+    snprintf(ylabel, sizeof ylabel, "time per iteration (%s)", unit);
+    double lm = pb__ytick_width(cv, 0, top, scale, cv->h - 120) + 48;
+    pb__layout L;
+    pb__layout_plot(cv, title, items, li, lm, 64, &L);
+    pb__axes *ax = &L.ax;
+    /* a little room on both sides so that the end points show whole */
+    double xm = (double)s.xmax, pad = xm > 1 ? fmax(0.2, (xm - 1) * 0.01) : 0.5;
+    ax->xmin = -pad;
+    ax->xmax = (xm > 1 ? xm - 1 : 0) + pad;
+    ax->ymin = 0;
+    ax->ymax = top;
+    pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
+    pb__dense_note(cv, ax, s.xmax, "iterations");
+    if (s.noutliers && isfinite(s.capmin)) draw_cap(cv, ax, s.capmin);
+    size_t no = 0;
+    rc = draw_topics(c, &s, ax, outs, &no);
+    if (rc == PB_OK && no) draw_outliers(cv, ax, outs, no);
+    pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
+  }
+  if (texts)
+    for (size_t i = 0; i < s.nitems + 4; i++) free(texts[i]);
   free(texts);
   free(items);
   free(outs);
-  free(caps);
+  free(s.caps);
   return rc;
 }
