@@ -12,7 +12,21 @@
 
 #include "cli.h"
 
-static void mkdir_p_one(const char *d) { (void)mkdir(d, 0777); }
+/* mkdir -p; 0 when the folder exists afterwards. */
+static int mkdir_p(const char *dir) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", dir);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p == '/') {
+      *p = 0;
+      (void)mkdir(buf, 0777);
+      *p = '/';
+    }
+  }
+  (void)mkdir(buf, 0777);
+  struct stat st;
+  return (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
+}
 
 static const char HELP[] =
     "usage: porter-bench compare RUN_A RUN_B [RUN ...] [--output DIR] [--format png|svg|pdf]\n"
@@ -88,140 +102,147 @@ static void print_pair(const pb_record *a, const pb_record *b, const char *la, c
   }
 }
 
-int pb_cli_compare(int argc, char **argv) {
-  const char *out = "COMPARE";
-  pb_format fmt = PB_FORMAT_PNG;
-  bool latest = true, charts = true;
-  const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-  const char **topics = NULL;
-  size_t npaths = 0, ntopics = 0;
-  int rc = PB_EXIT_OK;
-  if (!paths) return PB_EXIT_DATA;
+typedef struct compare_opts {
+  const char *out;
+  pb_format fmt;
+  bool latest, charts;
+  const char **paths, **topics; /* point into argv */
+  size_t npaths, ntopics;
+} compare_opts;
+
+/* Parses the arguments; returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, compare_opts *o) {
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(HELP, stdout);
-      free(paths);
       return PB_EXIT_OK;
     } else if (strcmp(a, "--output") == 0 || strcmp(a, "--format") == 0) {
       if (i + 1 >= argc) {
         fprintf(stderr, "porter-bench compare: %s needs a value\n\n%s", a, HELP);
-        rc = PB_EXIT_USAGE;
-        break;
+        return PB_EXIT_USAGE;
       }
       const char *v = argv[++i];
       if (a[2] == 'o') {
-        out = v;
-      } else if (pb_format_parse(v, &fmt) != PB_OK) {
+        o->out = v;
+      } else if (pb_format_parse(v, &o->fmt) != PB_OK) {
         fprintf(stderr, "porter-bench compare: --format must be png, svg or pdf, not '%s'\n", v);
-        rc = PB_EXIT_USAGE;
-        break;
+        return PB_EXIT_USAGE;
       }
     } else if (strcmp(a, "--topics") == 0) {
-      topics = calloc((size_t)argc, sizeof *topics);
-      if (!topics) break;
-      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) topics[ntopics++] = argv[++i];
+      o->ntopics = 0;
+      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+        o->topics[o->ntopics++] = argv[++i];
     } else if (strcmp(a, "--no-latest") == 0) {
-      latest = false;
+      o->latest = false;
     } else if (strcmp(a, "--no-charts") == 0) {
-      charts = false;
+      o->charts = false;
     } else if (a[0] == '-' && a[1] != 0) {
       fprintf(stderr, "porter-bench compare: unknown option '%s'\n\n%s", a, HELP);
-      rc = PB_EXIT_USAGE;
-      break;
+      return PB_EXIT_USAGE;
     } else {
-      paths[npaths++] = a;
+      o->paths[o->npaths++] = a;
     }
   }
-  if (rc == PB_EXIT_OK && npaths < 2) {
+  if (o->npaths < 2) {
     fprintf(stderr, "porter-bench compare: give at least two runs\n\n%s", HELP);
-    rc = PB_EXIT_USAGE;
+    return PB_EXIT_USAGE;
   }
-  pb_run **runs = rc ? NULL : calloc(npaths, sizeof *runs);
-  char **labels = rc ? NULL : calloc(npaths, sizeof *labels);
-  if (!rc && (!runs || !labels)) rc = PB_EXIT_DATA;
-  for (size_t i = 0; rc == PB_EXIT_OK && i < npaths; i++) {
+  return -1;
+}
+
+/* Loads the runs and names them by their folders ("name (2)" for a repeat). */
+static int load_runs(const compare_opts *o, pb_run **runs, char **labels) {
+  for (size_t i = 0; i < o->npaths; i++) {
     pb_error err;
-    int st = pb_run_load(paths[i], latest, &runs[i], &err);
+    int st = pb_run_load(o->paths[i], o->latest, &runs[i], &err);
     if (st) {
       fprintf(stderr, "porter-bench compare: %s\n", err.message);
-      rc = pb_cli_load_exit(st);
-      break;
+      return pb_cli_load_exit(st);
     }
     const char *b = base_name(pb_run_path(runs[i]));
-    size_t len = strlen(b) + 16;
-    labels[i] = malloc(len);
-    if (!labels[i]) {
-      rc = PB_EXIT_DATA;
-      break;
-    }
+    size_t len = strlen(b) + 24;
+    if (!(labels[i] = malloc(len))) return PB_EXIT_DATA;
     snprintf(labels[i], len, "%s", b);
     for (size_t j = 0; j < i; j++)
       if (strcmp(labels[j], labels[i]) == 0) snprintf(labels[i], len, "%s (%zu)", b, i + 1);
     printf("run %zu: %s\n", i + 1, pb_run_path(runs[i]));
   }
-  if (rc == PB_EXIT_OK) {
-    const pb_run *base = runs[0];
-    const pb_record **recs = calloc(npaths, sizeof *recs);
-    const char **labs = calloc(npaths, sizeof *labs);
-    for (size_t r = 0; recs && labs && r < pb_run_record_count(base); r++) {
-      const pb_record *a = pb_run_record(base, r);
-      bool want = !topics;
-      for (size_t t = 0; t < ntopics && !want; t++)
-        want = strcmp(topics[t], pb_record_name(a)) == 0;
-      if (!want) continue;
-      size_t n = 0;
-      recs[n] = a;
-      labs[n++] = labels[0];
-      for (size_t k = 1; k < npaths; k++) {
-        const pb_record *b = pb_run_find(runs[k], pb_record_name(a));
-        if (!b) continue;
-        print_pair(a, b, labels[0], labels[k]);
-        recs[n] = b;
-        labs[n++] = labels[k];
-      }
-      if (n < 2 || !charts) continue;
-      for (int kind = 0; kind < PB_CHART_KIND_COUNT; kind++) {
-        bool any = false;
-        for (size_t i = 0; i < n; i++) any |= pb_chart_applies((pb_chart_kind)kind, recs[i]);
-        if (!any) continue;
-        char file[4096];
-        snprintf(file, sizeof file, "%s/%s_%s.%s", out, pb_record_name(a),
-                 pb_chart_name((pb_chart_kind)kind), pb_format_ext(fmt));
-        if (kind == 0) {
-          /* mkdir -p the output folder */
-          char cmd_dir[4096];
-          snprintf(cmd_dir, sizeof cmd_dir, "%s", out);
-          for (char *p = cmd_dir + 1; *p; p++) {
-            if (*p == '/') {
-              *p = 0;
-              mkdir_p_one(cmd_dir);
-              *p = '/';
-            }
-          }
-          mkdir_p_one(cmd_dir);
-        }
-        pb_error err;
-        if (pb_chart_write((pb_chart_kind)kind, recs, labs, n, NULL, fmt, file, &err) == PB_OK)
-          printf("  Saved: %s\n", file);
-        else {
-          fprintf(stderr, "porter-bench compare: %s\n", err.message);
-          rc = PB_EXIT_DATA;
-        }
-      }
+  return PB_EXIT_OK;
+}
+
+/* The overlay charts of one benchmarker found in n runs. */
+static int write_charts(const compare_opts *o, const pb_record **recs, const char **labs,
+                        size_t n) {
+  int rc = PB_EXIT_OK;
+  for (int kind = 0; kind < PB_CHART_KIND_COUNT; kind++) {
+    bool any = false;
+    for (size_t i = 0; i < n; i++) any |= pb_chart_applies((pb_chart_kind)kind, recs[i]);
+    if (!any) continue;
+    char file[4096];
+    snprintf(file, sizeof file, "%s/%s_%s.%s", o->out, pb_record_name(recs[0]),
+             pb_chart_name((pb_chart_kind)kind), pb_format_ext(o->fmt));
+    pb_error err;
+    if (pb_chart_write((pb_chart_kind)kind, recs, labs, n, NULL, o->fmt, file, &err) == PB_OK) {
+      printf("  Saved: %s\n", file);
+    } else {
+      fprintf(stderr, "porter-bench compare: %s\n", err.message);
+      rc = PB_EXIT_DATA;
     }
-    free(recs);
-    free(labs);
   }
+  return rc;
+}
+
+/* Tables and charts of every benchmarker of the baseline. */
+static int compare_all(const compare_opts *o, pb_run **runs, char **labels) {
+  const pb_record **recs = calloc(o->npaths, sizeof *recs);
+  const char **labs = calloc(o->npaths, sizeof *labs);
+  int rc = (recs && labs) ? PB_EXIT_OK : PB_EXIT_DATA;
+  if (rc == PB_EXIT_OK && o->charts && mkdir_p(o->out) != 0) {
+    fprintf(stderr, "porter-bench compare: %s: cannot create the folder\n", o->out);
+    rc = PB_EXIT_DATA;
+  }
+  for (size_t r = 0; rc == PB_EXIT_OK && r < pb_run_record_count(runs[0]); r++) {
+    const pb_record *a = pb_run_record(runs[0], r);
+    bool want = o->ntopics == 0;
+    for (size_t t = 0; t < o->ntopics && !want; t++)
+      want = strcmp(o->topics[t], pb_record_name(a)) == 0;
+    if (!want) continue;
+    size_t n = 0;
+    recs[n] = a;
+    labs[n++] = labels[0];
+    for (size_t k = 1; k < o->npaths; k++) {
+      const pb_record *b = pb_run_find(runs[k], pb_record_name(a));
+      if (!b) continue;
+      print_pair(a, b, labels[0], labels[k]);
+      recs[n] = b;
+      labs[n++] = labels[k];
+    }
+    if (n >= 2 && o->charts && write_charts(o, recs, labs, n) != PB_EXIT_OK) rc = PB_EXIT_DATA;
+  }
+  free(recs);
+  free(labs);
+  return rc;
+}
+
+int pb_cli_compare(int argc, char **argv) {
+  compare_opts o = {"COMPARE", PB_FORMAT_PNG, true, true, NULL, NULL, 0, 0};
+  o.paths = calloc((size_t)argc + 1, sizeof *o.paths);
+  o.topics = calloc((size_t)argc + 1, sizeof *o.topics);
+  pb_run **runs = calloc((size_t)argc + 1, sizeof *runs);
+  char **labels = calloc((size_t)argc + 1, sizeof *labels);
+  int rc = (o.paths && o.topics && runs && labels) ? parse_args(argc, argv, &o) : PB_EXIT_DATA;
+  if (rc == -1) rc = load_runs(&o, runs, labels);
+  if (rc == PB_EXIT_OK) rc = compare_all(&o, runs, labels);
   fflush(stdout);
-  for (size_t i = 0; runs && i < npaths; i++) {
+  for (size_t i = 0; runs && i < o.npaths; i++) {
     if (runs[i] && pb_cli_report_diagnostics(runs[i])) rc = PB_EXIT_DATA;
     pb_run_free(runs[i]);
     if (labels) free(labels[i]);
   }
   free(runs);
   free(labels);
-  free(topics);
-  free(paths);
+  free(o.topics);
+  free(o.paths);
   return rc;
 }
