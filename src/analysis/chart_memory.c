@@ -120,32 +120,97 @@ static bool same_series(const mem_series *ser, size_t n, int a, int b) {
   return true;
 }
 
+/* One series of the chart: what it is called and how it is drawn. */
+typedef struct kind {
+  int index; /* MEM_* or a PB_CUDA_* */
+  const char *name;
+  pb__rgb color;
+  bool markers; /* markers instead of a line */
+  double width;
+} kind;
+
+enum { MEM_RSS, MEM_PEAK, MEM_HEAP };
+
+static const double *values(const mem_series *s, bool cuda, int index) {
+  if (cuda) return s->cuda[index];
+  return index == MEM_RSS ? s->rss : index == MEM_PEAK ? s->peak : s->heap;
+}
+
+static bool any_value(const mem_series *ser, size_t n, bool cuda, int index) {
+  for (size_t k = 0; k < n; k++)
+    for (size_t i = 0; i < ser[k].npts; i++)
+      if (!isnan(values(&ser[k], cuda, index)[i])) return true;
+  return false;
+}
+
 /*
- * Which GPU series to draw, and their names. porter_bench (C) writes
- * reserved = allocated and max_reserved = max_allocated: equal series are
- * drawn once, named for both. device_total is left out (it would flatten
- * the rest), device_used is drawn when recorded.
+ * The series to draw, in legend order. Memory: RSS, the peak since the
+ * previous record (markers) and the heap, when recorded. GPU: porter_bench
+ * (C) writes reserved = allocated and max_reserved = max_allocated; equal
+ * series are drawn once, named for both. device_total is left out (it
+ * would flatten the rest), device_used is drawn when recorded.
  */
-static void cuda_plan(const mem_series *ser, size_t n, bool draw[PB_CUDA_N],
-                      const char *names[PB_CUDA_N]) {
-  static const char *const base[PB_CUDA_N] = {
+static size_t plan(const mem_series *ser, size_t n, bool cuda, kind *out) {
+  size_t nk = 0;
+  if (!cuda) {
+    out[nk++] = (kind){MEM_RSS, "RSS (resident set)", {0.122, 0.467, 0.706}, false, 2.0};
+    if (any_value(ser, n, false, MEM_PEAK))
+      out[nk++] = (kind){MEM_PEAK, "peak since the previous record", {0.85, 0.33, 0.0}, true, 0};
+    if (any_value(ser, n, false, MEM_HEAP))
+      out[nk++] = (kind){MEM_HEAP, "heap in use (malloc)", {0.173, 0.627, 0.173}, false, 1.6};
+    return nk;
+  }
+  static const char *const names[PB_CUDA_N] = {
       "allocated",   "reserved", "max allocated", "max reserved", "device used (all processes)",
       "device total"};
-  for (int q = 0; q < PB_CUDA_N; q++) {
-    names[q] = base[q];
-    draw[q] = false;
-    for (size_t k = 0; k < n && !draw[q]; k++)
-      for (size_t i = 0; i < ser[k].npts && !draw[q]; i++) draw[q] = !isnan(ser[k].cuda[q][i]);
+  bool merge_res = same_series(ser, n, PB_CUDA_ALLOCATED, PB_CUDA_RESERVED);
+  bool merge_max = same_series(ser, n, PB_CUDA_MAX_ALLOCATED, PB_CUDA_MAX_RESERVED);
+  for (int q = 0; q < PB_CUDA_DEVICE_TOTAL; q++) {
+    if (!any_value(ser, n, true, q)) continue;
+    if ((q == PB_CUDA_RESERVED && merge_res) || (q == PB_CUDA_MAX_RESERVED && merge_max)) continue;
+    const char *name = names[q];
+    if (q == PB_CUDA_ALLOCATED && merge_res && any_value(ser, n, true, PB_CUDA_RESERVED))
+      name = "allocated = reserved";
+    if (q == PB_CUDA_MAX_ALLOCATED && merge_max && any_value(ser, n, true, PB_CUDA_MAX_RESERVED))
+      name = "max allocated = max reserved";
+    out[nk++] = (kind){q, name, pb__palette((size_t)q), false, 1.8};
   }
-  draw[PB_CUDA_DEVICE_TOTAL] = false;
-  if (draw[PB_CUDA_RESERVED] && same_series(ser, n, PB_CUDA_ALLOCATED, PB_CUDA_RESERVED)) {
-    draw[PB_CUDA_RESERVED] = false;
-    names[PB_CUDA_ALLOCATED] = "allocated = reserved";
+  return nk;
+}
+
+/* Legend: every series of every run (named "run: series" with several). */
+static size_t make_legend(const pb__chart_ctx *c, const kind *kinds, size_t nk,
+                          pb__legend_item *items, char **texts) {
+  size_t li = 0;
+  for (size_t k = 0; k < c->n; k++) {
+    for (size_t q = 0; q < nk; q++) {
+      size_t len = strlen(kinds[q].name) + strlen(c->labels[k]) + 4;
+      if (!(texts[li] = malloc(len))) continue;
+      snprintf(texts[li], len, "%s%s%s", c->n > 1 ? c->labels[k] : "", c->n > 1 ? ": " : "",
+               kinds[q].name);
+      items[li] = (pb__legend_item){texts[li], kinds[q].color,
+                                    kinds[q].markers ? PB__SW_MARKER : PB__SW_LINE, k};
+      li++;
+    }
   }
-  if (draw[PB_CUDA_MAX_RESERVED] &&
-      same_series(ser, n, PB_CUDA_MAX_ALLOCATED, PB_CUDA_MAX_RESERVED)) {
-    draw[PB_CUDA_MAX_RESERVED] = false;
-    names[PB_CUDA_MAX_ALLOCATED] = "max allocated = max reserved";
+  return li;
+}
+
+static void draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *ser, size_t n,
+                        bool cuda, const kind *kinds, size_t nk, double per_px) {
+  double rad = per_px > 0.5 ? 2 : 3.5;
+  for (size_t k = 0; k < n; k++) {
+    const mem_series *s = &ser[k];
+    /* last in the legend first, so the first (RSS, allocated) is on top */
+    for (size_t q = nk; q-- > 0;) {
+      const double *v = values(s, cuda, kinds[q].index);
+      if (kinds[q].markers)
+        pb__draw_markers(cv, ax, s->x, v, s->npts, kinds[q].color, rad, k);
+      else
+        pb__draw_line(cv, ax, v, s->npts, 0, 1, kinds[q].color, kinds[q].width, k);
+    }
+    if (!cuda && per_px < 0.2) /* few points: dots show where each record is */
+      pb__draw_markers(cv, ax, s->x, s->rss, s->npts, kinds[0].color, 2.2, 0);
   }
 }
 
@@ -154,108 +219,57 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   mem_series *ser = calloc(c->n, sizeof *ser);
   if (!ser) return PB_ENOMEM;
   int rc = PB_OK;
-  double ymax = 0;
   size_t xmax = 0, longest = 0;
-  bool has_peak = false, has_heap = false;
-  bool cdraw[PB_CUDA_N];
-  const char *cnames[PB_CUDA_N];
-  for (size_t k = 0; k < c->n && rc == PB_OK; k++) rc = series_build(c->records[k], cuda, &ser[k]);
-  if (rc == PB_OK && cuda) cuda_plan(ser, c->n, cdraw, cnames);
   for (size_t k = 0; k < c->n && rc == PB_OK; k++) {
-    mem_series *s = &ser[k];
-    for (size_t i = 0; i < s->npts; i++) {
-      if (cuda) {
-        for (int q = 0; q < PB_CUDA_N; q++)
-          if (cdraw[q] && s->cuda[q][i] > ymax) ymax = s->cuda[q][i];
-      } else {
-        if (s->rss[i] > ymax) ymax = s->rss[i];
-        if (s->peak[i] > ymax) ymax = s->peak[i];
-        if (s->heap[i] > ymax) ymax = s->heap[i];
-        has_peak |= !isnan(s->peak[i]);
-        has_heap |= !isnan(s->heap[i]);
-      }
-    }
-    if (s->npts > xmax) {
-      xmax = s->npts;
+    rc = series_build(c->records[k], cuda, &ser[k]);
+    if (ser[k].npts > xmax) {
+      xmax = ser[k].npts;
       longest = k;
     }
   }
+  kind kinds[PB_CUDA_N];
+  size_t nk = rc == PB_OK ? plan(ser, c->n, cuda, kinds) : 0;
+  double ymax = 0;
+  for (size_t k = 0; k < c->n; k++)
+    for (size_t q = 0; q < nk; q++)
+      for (size_t i = 0; i < ser[k].npts; i++) {
+        double v = values(&ser[k], cuda, kinds[q].index)[i];
+        if (v > ymax) ymax = v;
+      }
+  if (!(ymax > 0)) ymax = 1;
   const pb_record *r0 = c->records[longest];
   size_t nt = pb_record_memory_topic_count(r0);
   const char **names = calloc(nt + 1, sizeof *names);
   pb__legend_item *items = calloc(PB_CUDA_N * c->n + 1, sizeof *items);
   char **texts = calloc(PB_CUDA_N * c->n + 1, sizeof *texts);
   if (!names || !items || !texts) rc = PB_ENOMEM;
-  if (rc) goto done;
-  for (size_t t = 0; t < nt; t++) names[t] = pb_record_memory_topic(r0, t);
-
-  static const char *const mem_names[3] = {"RSS (resident set)", "peak since the previous record",
-                                           "heap in use (malloc)"};
-  static const pb__rgb mem_colors[3] = {
-      {0.122, 0.467, 0.706}, {0.85, 0.33, 0.0}, {0.173, 0.627, 0.173}};
-  size_t li = 0;
-  for (size_t k = 0; k < c->n; k++) {
-    int nser = cuda ? PB_CUDA_N : 3;
-    for (int q = 0; q < nser; q++) {
-      if (!cuda && ((q == 1 && !has_peak) || (q == 2 && !has_heap))) continue;
-      if (cuda && !cdraw[q]) continue;
-      const char *base = cuda ? cnames[q] : mem_names[q];
-      size_t len = strlen(base) + strlen(c->labels[k]) + 4;
-      texts[li] = malloc(len);
-      if (!texts[li]) continue;
-      if (c->n > 1)
-        snprintf(texts[li], len, "%s: %s", c->labels[k], base);
-      else
-        snprintf(texts[li], len, "%s", base);
-      pb__rgb col = cuda ? pb__palette((size_t)q) : mem_colors[q];
-      items[li] = (pb__legend_item){texts[li], col, (!cuda && q == 1) ? PB__SW_MARKER : PB__SW_LINE,
-                                    (!cuda && q == 1) ? k : k};
-      li++;
-    }
+  if (rc == PB_OK) {
+    for (size_t t = 0; t < nt; t++) names[t] = pb_record_memory_topic(r0, t);
+    size_t li = make_legend(c, kinds, nk, items, texts);
+    char title[512];
+    snprintf(title, sizeof title, "%s \xe2\x80\x94 %s", c->title,
+             cuda ? "GPU memory per record" : "memory per record");
+    seq_labels sl = {ser[longest].pts, ser[longest].topic, names};
+    /* lay out twice: the x labels' height decides the bottom margin */
+    pb__layout L;
+    double lm = pb__ytick_width(cv, 0, ymax * 1.08, 1, cv->h - 160) + 48;
+    pb__layout_plot(cv, NULL, items, li, lm, 100, &L);
+    double need = pb__seq_axis(cv, &L.ax, xmax, ser[longest].pit, label_point, &sl, false);
+    pb__layout_plot(cv, title, items, li, lm, (need > 260 ? 260 : need) + 40, &L);
+    pb__axes *ax = &L.ax;
+    ax->xmin = xmax > 1 ? -0.5 : -1;
+    ax->xmax = xmax > 1 ? (double)xmax - 0.5 : 1;
+    ax->ymin = 0;
+    ax->ymax = ymax * 1.08;
+    pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
+                  xmax * 16 <= (size_t)(ax->right - ax->left)
+                      ? "memory record (iteration_step)"
+                      : "memory record (ticks at iteration starts)");
+    pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
+    pb__dense_note(cv, ax, xmax, "records");
+    draw_series(cv, ax, ser, c->n, cuda, kinds, nk, (double)xmax / (ax->right - ax->left));
+    pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
   }
-  if (!(ymax > 0)) ymax = 1;
-  char title[512];
-  snprintf(title, sizeof title, "%s \xe2\x80\x94 %s", c->title,
-           cuda ? "GPU memory per record" : "memory per record");
-  seq_labels sl = {ser[longest].pts, ser[longest].topic, names};
-  pb__layout L;
-  double lm = pb__ytick_width(cv, 0, ymax * 1.08, 1, cv->h - 160) + 48;
-  pb__layout_plot(cv, NULL, items, li, lm, 100, &L);
-  double need = pb__seq_axis(cv, &L.ax, xmax, ser[longest].pit, label_point, &sl, false);
-  if (need > 260) need = 260;
-  pb__layout_plot(cv, title, items, li, lm, need + 40, &L);
-  pb__axes *ax = &L.ax;
-  ax->xmin = xmax > 1 ? -0.5 : -1;
-  ax->xmax = xmax > 1 ? (double)xmax - 0.5 : 1;
-  ax->ymin = 0;
-  ax->ymax = ymax * 1.08;
-  pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
-                xmax * 16 <= (size_t)(ax->right - ax->left)
-                    ? "memory record (iteration_step)"
-                    : "memory record (ticks at iteration starts)");
-  pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
-  pb__dense_note(cv, ax, xmax, "records");
-  double per_px = (double)xmax / (ax->right - ax->left);
-  double rad = per_px > 0.5 ? 2 : 3.5;
-  for (size_t k = 0; k < c->n; k++) {
-    mem_series *s = &ser[k];
-    if (cuda) {
-      for (int q = 0; q < PB_CUDA_N; q++)
-        if (cdraw[q])
-          pb__draw_line(cv, ax, s->cuda[q], s->npts, 0, 1, pb__palette((size_t)q), 1.8, k);
-    } else {
-      /* peaks first, RSS on top: a peak is never below the RSS it follows */
-      if (has_peak) pb__draw_markers(cv, ax, s->x, s->peak, s->npts, mem_colors[1], rad, k);
-      if (has_heap) pb__draw_line(cv, ax, s->heap, s->npts, 0, 1, mem_colors[2], 1.6, k);
-      pb__draw_line(cv, ax, s->rss, s->npts, 0, 1, mem_colors[0], 2.0, k);
-      if (per_px < 0.2) {
-        /* few points: dots on the RSS line show where each record is */
-        pb__draw_markers(cv, ax, s->x, s->rss, s->npts, mem_colors[0], 2.2, 0);
-      }
-    }
-  }
-  pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
-done:
   for (size_t k = 0; k < c->n; k++) series_free(&ser[k]);
   free(ser);
   free(names);
