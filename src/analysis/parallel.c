@@ -13,8 +13,10 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -51,6 +53,13 @@ static void *parse_chunk(void *arg) {
     buf[0] = '[';
     memcpy(buf + 1, j->text, j->len);
     buf[j->len + 1] = ']';
+    /* the mapped file's pages of this chunk are not needed any more: let
+     * them go from the resident set (a later read, by the one-thread
+     * fallback, maps them again from the page cache) */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)j->text + page - 1) / page * page;
+    uintptr_t hi = ((uintptr_t)j->text + j->len) / page * page;
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
     memset(buf + j->len + 2, 0, PB__JSON_PADDING);
     pb__rec_reserve(&j->rec, j->len, j->memory);
     pb__jerr e;
