@@ -772,7 +772,10 @@ static double bars_height(const pb_record *const *records, size_t n) {
 
 int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                    size_t n, const char *title, pb_format fmt, const char *file, pb_error *err) {
-  if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || !file || !pb_format_ext(fmt)) {
+  bool null_record = false;
+  for (size_t i = 0; records && i < n; i++) null_record |= records[i] == NULL;
+  if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || null_record || !file ||
+      !pb_format_ext(fmt)) {
     if (err) {
       err->code = PB_EINVAL;
       err->line = err->column = 0;

@@ -268,6 +268,10 @@ static void test_errors(void **state) {
       pb_chart_write(PB_CHART_KIND_COUNT, &t, NULL, 1, NULL, PB_FORMAT_PNG, file, &err), PB_EINVAL);
   assert_int_equal(pb_chart_write(PB_CHART_TIMES, NULL, NULL, 1, NULL, PB_FORMAT_PNG, file, &err),
                    PB_EINVAL);
+  const pb_record *with_null[2] = {t, NULL};
+  assert_int_equal(
+      pb_chart_write(PB_CHART_TIMES, with_null, NULL, 2, NULL, PB_FORMAT_PNG, file, &err),
+      PB_EINVAL);
   assert_int_equal(pb_plots_write(run, "/proc/no/such", NULL, 0, PB_FORMAT_PNG, NULL, NULL, &err),
                    PB_EIO);
   pb_format fmt;
