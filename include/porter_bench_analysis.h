@@ -359,9 +359,11 @@ PB_EXPORT bool pb_chart_applies(pb_chart_kind kind, const pb_record *r);
 /**
  * Draws chart kind of n records (one per run, n >= 1; several overlay the
  * runs, each in its own style, labels naming them in the legend) into file
- * in format fmt (PB_EINVAL when a record is NULL). labels may be NULL (runs are then "run 1", "run
- * 2"...), title may be NULL (the record's name). Returns PB_OK, PB_EINVAL, PB_ENOTFOUND (nothing to
- * draw for any record), PB_ENOMEM or PB_ECHART / PB_EIO (err names the file).
+ * in format fmt. labels may be NULL (runs are then "run 1", "run 2"...),
+ * title may be NULL (the first record's name). Returns PB_OK, PB_EINVAL
+ * (a NULL argument or record, a bad kind or format), PB_ENOTFOUND (nothing
+ * to draw for any record), PB_ENOMEM or PB_ECHART / PB_EIO (err names the
+ * file). Thread-safe for different files.
  */
 PB_EXPORT int pb_chart_write(pb_chart_kind kind, const pb_record *const *records,
                              const char *const *labels, size_t n, const char *title, pb_format fmt,
