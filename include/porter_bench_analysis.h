@@ -376,9 +376,11 @@ typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
  * The original's generate_plots for a loaded run: for every benchmarker
  * (or only those named in topics, ntopics of them; NULL for all) writes
  * "<dir>/<name>_times.<ext>", "_bars", "_crono", and "_memory" /
- * "_cuda_memory" where pb_chart_applies. Creates dir. Calls on_file (may be
- * NULL) after each file. Returns PB_OK or the first error (err filled);
- * the other charts are still attempted.
+ * "_cuda_memory" where pb_chart_applies. Creates dir. The charts are drawn
+ * on up to PB_ANALYSIS_THREADS threads (see pb_run_load); on_file (may be
+ * NULL) is then called from the calling thread for each file written, in
+ * order. Returns PB_OK or the first error (err filled); the other charts
+ * are still written.
  */
 PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics,
                              size_t ntopics, pb_format fmt, pb_plot_written_fn on_file,
