@@ -491,6 +491,42 @@ static void test_out_of_range_numbers(void **state) {
   free(scratch);
 }
 
+/*
+ * The largest doubles are valid numbers that every reader holds: they must be
+ * accepted; only magnitudes that overflow a double are refused.
+ */
+static void test_extreme_doubles(void **state) {
+  (void)state;
+  char *scratch = rel_mkdtemp("dbl");
+  char *prefix = rel_strf("%s/d", scratch);
+  pb_bench *b = NULL;
+  REL_ASSERT_OK(pb_bench_create(prefix, &b));
+  REL_ASSERT_OK(pb_gstep(b));
+  static const char *const ok[] = {"1e308", "-1.7976931348623157e308", "1.7976931348623157E+308",
+                                   "[1.5e308,{\"a\":-1e308}]", "4.9e-324", "1e-400",
+                                   "0.000000000000000000000000000000000000001e309"};
+  size_t refused = 0;
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    int rc = pb_step_ex(b, "x", ok[i], NULL);
+    if (rc != PB_OK) {
+      printf("# REL-F10: extra '%s' refused: %s\n", ok[i], pb_err_name(rc));
+      refused++;
+    }
+  }
+  REL_ASSERT_STATUS(pb_step_ex(b, "x", "1.8e308", NULL), PB_EJSON);
+  REL_ASSERT_STATUS(pb_step_ex(b, "x", "-1e309", NULL), PB_EJSON);
+  REL_ASSERT_OK(pb_gstop(b));
+  REL_ASSERT_OK(pb_save(b));
+  char *path = rel_strf("%s%s", prefix, PB_SUFFIX_DATA);
+  json_decref(load_flags(path, LOAD_FLAGS));
+  free(path);
+  pb_bench_destroy(b);
+  free(prefix);
+  rel_rmtree(scratch);
+  free(scratch);
+  if (refused) fail_msg("REL-F10: %zu extras holding valid doubles were refused", refused);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry_names_stay_inside),
@@ -502,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_extras),
       cmocka_unit_test(test_big_extras),
       cmocka_unit_test(test_out_of_range_numbers),
+      cmocka_unit_test(test_extreme_doubles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
