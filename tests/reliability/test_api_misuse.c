@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rel_util.h"
 
@@ -218,12 +220,91 @@ static void test_registry_misuse(void **state) {
   free(dir);
 }
 
-int main(void) {
+/* ---- environment: one warning, safe defaults ---- */
+
+static int g_env_warnings;
+
+static void env_warning(const char *message, void *user_data) {
+  (void)message;
+  (void)user_data;
+  g_env_warnings++;
+}
+
+/* --toggles VALUE: this program re-executed with a fresh process state. */
+static int toggles_main(const char *value) {
+  setenv(PB_ENV_TOGGLES, value, 1);
+  pb_set_warning_handler(env_warning, NULL);
+  unsigned mask = pb_toggles();
+  for (unsigned i = 0; i < 10; i++) (void)pb_toggle(i);
+  mask |= pb_toggles();
+  return g_env_warnings * 16 + (int)(mask & 15);
+}
+
+/* Runs toggles_main in a new process (toggles are parsed once per process): warnings * 16 + mask. */
+static int toggles_in_child(const char *value) {
+  fflush(stdout);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char *argv[] = {"test_api_misuse", "--toggles", (char *)value, NULL};
+    execv("/proc/self/exe", argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void test_malformed_toggles(void **state) {
+  (void)state;
+  static const char *const bad[] = {"abc", "2", "101010101", "", " 1", "1 ", "0x1", "-1",
+                                    "1\n", "\xff\xfe", "11111111111111111111111111111111"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    int r = toggles_in_child(bad[i]);
+    if (bad[i][0] == '\0' && r == 0) continue; /* empty: treated as unset, no warning */
+    if (r != 16) fail_msg("TICTOC_TOGGLES='%s': %d warnings, mask %d (want 1 warning, mask 0)", bad[i], r / 16, r % 16);
+  }
+  assert_int_equal(toggles_in_child("0101"), 5); /* well-formed: no warning, bits 0 and 2 */
+}
+
+static void test_hostile_root_variable(void **state) {
+  (void)state;
+  char *dir = rel_mkdtemp("envroot");
+  char *file = rel_strf("%s/file", dir);
+  assert_true(rel_write_file(file, "x"));
+  setenv(PB_ENV_ROOT, file, 1); /* a file where the root folder should be */
+  pb_registry *r = NULL;
+  REL_ASSERT_OK(pb_registry_create(NULL, &r));
+  pb_bench *b = pb_registry_get(r, "x");
+  if (b) {
+    REL_ASSERT_OK(pb_gstep(b));
+    REL_ASSERT_STATUS(pb_save(b), PB_EIO);
+  } else {
+    assert_true(strstr(pb_last_error(), file) != NULL);
+  }
+  pb_registry_destroy(r);
+  setenv(PB_ENV_ROOT, "", 1); /* empty: the default root */
+  REL_ASSERT_OK(pb_registry_create(NULL, &r));
+  char run[4096];
+  assert_true(pb_registry_run_dir(r, run, sizeof run) > 0);
+  assert_true(strncmp(run, PB_DEFAULT_ROOT "/", strlen(PB_DEFAULT_ROOT) + 1) == 0);
+  pb_registry_destroy(r); /* no benchmarker: nothing created */
+  unsetenv(PB_ENV_ROOT);
+  rel_rmtree(dir);
+  free(dir);
+  free(file);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--toggles") == 0) return toggles_main(argv[2]);
   pb_set_warning_handler(NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_everywhere),
       cmocka_unit_test(test_null_arguments_with_a_real_benchmarker),
       cmocka_unit_test(test_registry_misuse),
+      cmocka_unit_test(test_malformed_toggles),
+      cmocka_unit_test(test_hostile_root_variable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
