@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -43,6 +44,7 @@ static int bench_init(pb_bench *b, const char *path) {
 
 void pb__bench_free(pb_bench *b) {
   if (!b) return;
+  pb__fork_track_bench(b, false);
   pb__peak_unsubscribe(&b->peak);
   pb__gpu_tracker_free(b->gpu);
   free(b->parts);
@@ -70,6 +72,8 @@ static int create(const char *path, bool owned, pb_bench **out) {
     return pb__fail(PB_ENOMEM, "out of memory creating benchmarker '%s'", path);
   }
   b->owned = owned;
+  b->pid = (long)getpid();
+  pb__fork_track_bench(b, true);
   *out = b;
   return PB_OK;
 }
@@ -454,8 +458,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
  * (one load tells). One lock section: a clock read, a topic look-up that
  * usually hits the pointer cache, a 16-byte append.
  */
-static inline __attribute__((always_inline)) int step_fast(pb_bench *b, uint32_t id,
-                                                         const char *topic) {
+static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const char *topic) {
   pb__spin_lock(&b->lock);
   if (__builtin_expect(!b->have_iter, 0)) {
     pb__spin_unlock(&b->lock);
@@ -486,11 +489,16 @@ static inline __attribute__((always_inline)) int step_fast(pb_bench *b, uint32_t
   return rc;
 }
 
+static __attribute__((noinline, cold)) int step_einval(const char *fn) {
+  return pb__fail(PB_EINVAL, "%s: benchmarker or topic is NULL", fn);
+}
+
+/* No prologue before the flag test: a disabled step is a load and a return. */
 int pb_step(pb_bench *b, const char *topic) {
-  if (!b || !topic) return pb__fail(PB_EINVAL, "pb_step: benchmarker or topic is NULL");
-  if (atomic_load_explicit(&b->flags, memory_order_relaxed) == PB__F_ON) {
-    return step_fast(b, 0, topic);
-  }
+  if (!b || !topic) return step_einval("pb_step");
+  unsigned f = atomic_load_explicit(&b->flags, memory_order_relaxed);
+  if (f == PB__F_ON) return step_fast(b, 0, topic);
+  if (!(f & PB__F_ON)) return PB_EDISABLED;
   return step_common(b, 0, topic, NULL, NULL);
 }
 
@@ -500,10 +508,10 @@ int pb_step_ex(pb_bench *b, const char *topic, const char *time_extra, const cha
 }
 
 int pb_step_id(pb_bench *b, pb_topic topic) {
-  if (!b) return pb__fail(PB_EINVAL, "pb_step_id: benchmarker is NULL");
-  if (atomic_load_explicit(&b->flags, memory_order_relaxed) == PB__F_ON) {
-    return step_fast(b, topic, NULL);
-  }
+  if (!b) return step_einval("pb_step_id");
+  unsigned f = atomic_load_explicit(&b->flags, memory_order_relaxed);
+  if (f == PB__F_ON) return step_fast(b, topic, NULL);
+  if (!(f & PB__F_ON)) return PB_EDISABLED;
   return step_common(b, topic, NULL, NULL, NULL);
 }
 

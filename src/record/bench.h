@@ -86,6 +86,7 @@ struct pb_bench {
 
   /* immutable after creation */
   char *path;
+  long pid; /* the process that created it: a forked child saves elsewhere */
   bool owned; /* belongs to a registry */
 };
 

@@ -214,6 +214,17 @@ int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered);
 /** Removes the part files starting at part_from (after a full save covers them). */
 void pb__bench_remove_part(struct pb_bench *b, size_t part_from);
 
+/* ---- fork safety (fork.c) ---- */
+
+/** Lists (on) or forgets (off) a benchmarker for the fork handlers. */
+void pb__fork_track_bench(struct pb_bench *b, bool on);
+/** Lists (on) or forgets (off) a registry for the fork handlers. */
+void pb__fork_track_registry(pb_registry *r, bool on);
+/** Locks (lock true) or unlocks a registry's mutex around fork(). */
+void pb__registry_lock(pb_registry *r, bool lock);
+/** The memory probe's fork hook: 0 before fork, 1 in the parent after, 2 in the child. */
+void pb__memprobe_atfork(int stage);
+
 /* ---- run metadata (runmeta.c) ---- */
 
 /** The run metadata file's name inside a registry's run folder. */

@@ -67,8 +67,13 @@ static int64_t statm_rss_locked(void) {
   return strtoll(p + 1, NULL, 10) * g.page;
 }
 
+/* ru_maxrss, KiB. RUSAGE_THREAD reports the same (process-wide) peak at half
+ * the cost of RUSAGE_SELF, which also sums every thread's times. */
 static int64_t maxrss_kb(void) {
   struct rusage ru;
+#ifdef RUSAGE_THREAD
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) return ru.ru_maxrss;
+#endif
   if (getrusage(RUSAGE_SELF, &ru) != 0) return PB__NONE;
   return ru.ru_maxrss;
 }
@@ -147,6 +152,22 @@ int pb_set_peak_poll_period(double seconds) {
   return PB_OK;
 }
 
+/* Starts the polling thread. Caller holds g.mu. */
+static int start_poll_locked(void) {
+  pthread_t th;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = PB_OK;
+  if (pthread_create(&th, &attr, poll_main, NULL) == 0) {
+    g.poll_running = true;
+  } else {
+    rc = pb__fail(PB_ENOMEM, "cannot start the peak polling thread");
+  }
+  pthread_attr_destroy(&attr);
+  return rc;
+}
+
 int pb__peak_subscribe(pb__peak_sub *s) {
   int rc = PB_OK;
   pthread_mutex_lock(&g.mu);
@@ -162,18 +183,7 @@ int pb__peak_subscribe(pb__peak_sub *s) {
     if (g.subs) g.subs->prev = s;
     g.subs = s;
     s->linked = true;
-    if (g.mode == MODE_POLL && !g.poll_running) {
-      pthread_t th;
-      pthread_attr_t attr;
-      pthread_attr_init(&attr);
-      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-      if (pthread_create(&th, &attr, poll_main, NULL) == 0) {
-        g.poll_running = true;
-      } else {
-        rc = pb__fail(PB_ENOMEM, "cannot start the peak polling thread");
-      }
-      pthread_attr_destroy(&attr);
-    }
+    if (g.mode == MODE_POLL && !g.poll_running) rc = start_poll_locked();
   }
   pthread_mutex_unlock(&g.mu);
   return rc;
@@ -218,15 +228,35 @@ void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out) {
   out->rss = statm_rss_locked();
   out->peak = PB__NONE;
   if (s && s->linked) {
+    if (g.mode == MODE_POLL && !g.poll_running) start_poll_locked(); /* e.g. in a forked child */
     if (g.mode == MODE_EXACT) {
-      fold_locked(read_hwm_locked());
-      reset_hwm_locked();
+      int64_t hwm = read_hwm_locked();
+      fold_locked(hwm);
+      /* Resetting sets the counter to RSS: nothing to do when it is there already. */
+      if (hwm != out->rss) reset_hwm_locked();
     } else {
       fold_locked(out->rss);
     }
     /* The kernel's counters are per-CPU approximations; a peak is never below now. */
     out->peak = s->acc > out->rss ? s->acc : out->rss;
     s->acc = 0;
+  }
+  pthread_mutex_unlock(&g.mu);
+}
+
+void pb__memprobe_atfork(int stage) {
+  if (stage == 0) {
+    pthread_mutex_lock(&g.mu);
+    return;
+  }
+  if (stage == 2) {
+    g.poll_running = false; /* the polling thread stayed in the parent */
+    /* The /proc/self files were opened as the parent's: open the child's anew. */
+    if (g.statm_fd >= 0) close(g.statm_fd);
+    if (g.status_fd >= 0) close(g.status_fd);
+    if (g.clear_fd >= 0) close(g.clear_fd);
+    g.statm_fd = g.status_fd = g.clear_fd = -1;
+    g.mode = MODE_UNSET;
   }
   pthread_mutex_unlock(&g.mu);
 }

@@ -72,12 +72,14 @@ int pb_registry_create(const char *root, pb_registry **out) {
   }
   pthread_mutex_init(&r->mu, NULL);
   r->enabled = true;
+  pb__fork_track_registry(r, true);
   *out = r;
   return PB_OK;
 }
 
 void pb_registry_destroy(pb_registry *r) {
   if (!r) return;
+  pb__fork_track_registry(r, false);
   for (size_t i = 0; i < r->n; i++) {
     pb__bench_free(r->entries[i].bench);
     free(r->entries[i].name);
@@ -88,6 +90,11 @@ void pb_registry_destroy(pb_registry *r) {
   free(r->run_dir);
   pthread_mutex_destroy(&r->mu);
   free(r);
+}
+
+void pb__registry_lock(pb_registry *r, bool lock) {
+  if (lock) pthread_mutex_lock(&r->mu);
+  else pthread_mutex_unlock(&r->mu);
 }
 
 /*

@@ -139,7 +139,10 @@ static int scratch_init(scratch *x, size_t ntopics) {
   memset(x, 0, sizeof *x);
   x->stamp = calloc(ntopics ? ntopics : 1, sizeof *x->stamp);
   x->local = calloc(ntopics ? ntopics : 1, sizeof *x->local);
-  return x->stamp && x->local ? PB_OK : PB_ENOMEM;
+  if (x->stamp && x->local) return PB_OK;
+  free(x->stamp);
+  free(x->local);
+  return PB_ENOMEM;
 }
 
 static int scratch_reserve(scratch *x, size_t n) {
@@ -561,6 +564,20 @@ static char *file_path(const char *base, const char *suffix, size_t part_from) {
   return p;
 }
 
+/*
+ * The path prefix to write to: b->path, or "<path>.fork-<pid>" in a forked
+ * child, so that a child never replaces the files of its parent. Caller frees.
+ */
+static char *file_base(const pb_bench *b) {
+  long pid = (long)getpid();
+  size_t n = strlen(b->path) + 32;
+  char *base = malloc(n);
+  if (!base) return NULL;
+  if (pid == b->pid) snprintf(base, n, "%s", b->path);
+  else snprintf(base, n, "%s.fork-%ld", b->path, pid);
+  return base;
+}
+
 int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
   snap s;
   scratch x;
@@ -570,12 +587,13 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
   if (part_from != PB__FULL && part_from >= closed) return PB_OK; /* nothing new */
   int rc = prepare(b, &s, &x);
   if (rc) return rc;
-  rc = pb__mkdir_parent(b->path);
+  char *base = file_base(b);
+  rc = base ? pb__mkdir_parent(base) : pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   bool full = part_from == PB__FULL;
   size_t from = full ? 0 : part_from, to = full ? s.iters.n : closed;
   const char *suffixes[3] = {PB_SUFFIX_SUMMARY, PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
-    char *path = file_path(b->path, suffixes[f], part_from);
+    char *path = file_path(base, suffixes[f], part_from);
     if (!path) {
       rc = pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
     } else if (f == 0) {
@@ -587,6 +605,7 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
     }
     free(path);
   }
+  free(base);
   scratch_free(&x);
   free_quoted(&s);
   return rc;
@@ -594,9 +613,11 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
 
 void pb__bench_remove_part(pb_bench *b, size_t part_from) {
   const char *suffixes[2] = {PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
-  for (int f = 0; f < 2; f++) {
-    char *path = file_path(b->path, suffixes[f], part_from);
+  char *base = file_base(b);
+  for (int f = 0; base && f < 2; f++) {
+    char *path = file_path(base, suffixes[f], part_from);
     if (path) unlink(path);
     free(path);
   }
+  free(base);
 }
