@@ -24,11 +24,11 @@
 
 #include <jansson.h>
 
-#define FUZZ_DEFECT(...)                        \
-  do {                                          \
+#define FUZZ_DEFECT(...)                          \
+  do {                                            \
     fprintf(stderr, "FUZZ-DEFECT: " __VA_ARGS__); \
-    fputc('\n', stderr);                        \
-    abort();                                    \
+    fputc('\n', stderr);                          \
+    abort();                                      \
   } while (0)
 
 /* jansson flags for record files: big integers and \u0000 are legal JSON. */
@@ -60,13 +60,17 @@ static inline const char *fuzz_scratch(void) {
 static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
   (void)st;
   (void)ftw;
-  if (flag == FTW_DP) rmdir(path);
-  else unlink(path);
+  if (flag == FTW_DP)
+    rmdir(path);
+  else
+    unlink(path);
   return 0;
 }
 
 /* Empties a folder tree (the folder itself is removed too). */
-static inline void fuzz_rmtree(const char *path) { nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static inline void fuzz_rmtree(const char *path) {
+  nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static inline void fuzz_write(const char *path, const uint8_t *data, size_t n) {
   FILE *f = fopen(path, "wb");

@@ -26,8 +26,10 @@ static int nesting(const char *s) {
   bool in_str = false;
   for (; *s; s++) {
     if (in_str) {
-      if (*s == '\\' && s[1]) s++;
-      else if (*s == '"') in_str = false;
+      if (*s == '\\' && s[1])
+        s++;
+      else if (*s == '"')
+        in_str = false;
     } else if (*s == '"') {
       in_str = true;
     } else if (*s == '[' || *s == '{') {
@@ -62,9 +64,12 @@ static size_t g_known_f10;
 static json_t *extra_of(json_t *file_root, bool memory) {
   json_t *it = json_array_get(file_root, 0);
   json_t *list;
-  if (memory) list = json_object_get(json_object_get(it, "data"), "t");
-  else list = json_object_get(json_object_get(it, "individual_calls"), "t");
-  if (json_array_size(list) != 1) FUZZ_DEFECT("the step 't' is missing from the %s file", memory ? "MEMORY" : "DATA");
+  if (memory)
+    list = json_object_get(json_object_get(it, "data"), "t");
+  else
+    list = json_object_get(json_object_get(it, "individual_calls"), "t");
+  if (json_array_size(list) != 1)
+    FUZZ_DEFECT("the step 't' is missing from the %s file", memory ? "MEMORY" : "DATA");
   return json_object_get(json_array_get(list, 0), "extra");
 }
 
@@ -118,7 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       bool is_mem = i == 2;
       if (!is_mem || memory) {
         json_t *got = extra_of(root, is_mem);
-        if (rc == PB_OK && want && !json_equal(got, want)) FUZZ_DEFECT("the extra reads back differently");
+        if (rc == PB_OK && want && !json_equal(got, want))
+          FUZZ_DEFECT("the extra reads back differently");
         if (rc == PB_EJSON && !json_is_null(got)) FUZZ_DEFECT("a refused extra is not null");
       }
     }

@@ -48,14 +48,16 @@ static void walk_record(const pb_record *r) {
   const pb_call *calls = pb_record_calls(r, &nc);
   for (size_t i = 0; i < nc; i++) {
     if (calls[i].topic >= nt) FUZZ_DEFECT("call %zu: topic %u of %zu", i, calls[i].topic, nt);
-    if (calls[i].iter >= iters) FUZZ_DEFECT("call %zu: iteration %u of %zu", i, calls[i].iter, iters);
+    if (calls[i].iter >= iters)
+      FUZZ_DEFECT("call %zu: iteration %u of %zu", i, calls[i].iter, iters);
   }
   size_t nm = 0;
   const pb_mem_record *mem = pb_record_memory(r, &nm);
   size_t nmt = pb_record_memory_topic_count(r);
   if (nm != pb_record_memory_count(r)) FUZZ_DEFECT("memory counts differ");
   for (size_t i = 0; i < nm; i++) {
-    if (mem[i].topic >= nmt) FUZZ_DEFECT("memory record %zu: topic %u of %zu", i, mem[i].topic, nmt);
+    if (mem[i].topic >= nmt)
+      FUZZ_DEFECT("memory record %zu: topic %u of %zu", i, mem[i].topic, nmt);
   }
   for (size_t t = 0; t < nmt; t++) {
     if (!pb_record_memory_topic(r, t)) FUZZ_DEFECT("memory topic %zu has no name", t);
@@ -113,7 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pb_run_free(run);
   } else if (run) {
     FUZZ_DEFECT("error %d with a run", rc);
-  } else if (err.message[sizeof err.message - 1] != '\0' && strnlen(err.message, sizeof err.message) == sizeof err.message) {
+  } else if (err.message[sizeof err.message - 1] != '\0' &&
+             strnlen(err.message, sizeof err.message) == sizeof err.message) {
     FUZZ_DEFECT("error message not terminated");
   }
   run = NULL;

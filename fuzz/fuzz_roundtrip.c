@@ -24,6 +24,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Files found under the registry root by count_file, and those outside the run folder. */
+static const char *g_run_dir;
+static size_t g_files, g_outside;
+
+static int count_file(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (flag != FTW_F && flag != FTW_SL) return 0;
+  g_files++;
+  size_t n = strlen(g_run_dir);
+  if (strncmp(path, g_run_dir, n) != 0 || path[n] != '/' || strchr(path + n + 1, '/')) {
+    g_outside++;
+  } else if (!strstr(path, "_STEP_DICT_") && !strstr(path, "_MEMORY.json") &&
+             !strstr(path, "porter_bench_run.json")) {
+    g_outside++; /* an unexpected file in the run folder */
+  }
+  return 0;
+}
+
 typedef struct reader {
   const uint8_t *p;
   size_t n;
@@ -76,9 +95,12 @@ static void gen_string(buf *b, reader *r) {
   for (size_t i = 0; i < len; i++) {
     uint8_t c = next(r);
     char tmp[8];
-    if (c == '"' || c == '\\') snprintf(tmp, sizeof tmp, "\\%c", c);
-    else if (c < 0x20 || c >= 0x7f) snprintf(tmp, sizeof tmp, "\\u%04x", c);
-    else snprintf(tmp, sizeof tmp, "%c", c);
+    if (c == '"' || c == '\\')
+      snprintf(tmp, sizeof tmp, "\\%c", c);
+    else if (c < 0x20 || c >= 0x7f)
+      snprintf(tmp, sizeof tmp, "\\u%04x", c);
+    else
+      snprintf(tmp, sizeof tmp, "%c", c);
     puts_(b, tmp);
   }
   puts_(b, "\"");
@@ -148,14 +170,20 @@ static char *expected_key(const char *s) {
     unsigned char c = *p;
     int len = 0;
     uint32_t cp = 0;
-    if (c < 0x80) len = 1, cp = c;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    if (c < 0x80)
+      len = 1, cp = c;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      len = 4, cp = c & 0x07;
     bool ok = len > 0 && end - p >= len;
     for (int i = 1; ok && i < len; i++) {
-      if ((p[i] & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (p[i] & 0x3F);
+      if ((p[i] & 0xC0) != 0x80)
+        ok = false;
+      else
+        cp = (cp << 6) | (p[i] & 0x3F);
     }
     if (ok && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
                (cp >= 0xD800 && cp <= 0xDFFF))) {
@@ -243,7 +271,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (pb_gstep(b) != PB_OK) FUZZ_DEFECT("pb_gstep");
     for (int j = 0; j < nsteps[i]; j++) {
       int rc = pb_step_ex(b, topics[steps[i][j].topic], steps[i][j].extra, NULL);
-      if (rc != PB_OK) FUZZ_DEFECT("pb_step_ex(%s) returned %s", steps[i][j].extra, pb_err_name(rc));
+      if (rc != PB_OK)
+        FUZZ_DEFECT("pb_step_ex(%s) returned %s", steps[i][j].extra, pb_err_name(rc));
     }
   }
   if (pb_gstop(b) != PB_OK) FUZZ_DEFECT("pb_gstop");
@@ -258,12 +287,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_DEFECT("benchmarker '%s' saves to '%s', outside '%s'", name, path, run);
   }
 
+  g_run_dir = run;
+  g_files = g_outside = 0;
+  nftw(root, count_file, 16, FTW_PHYS);
+  if (g_outside)
+    FUZZ_DEFECT("%zu unexpected files under '%s' (run folder '%s')", g_outside, root, run);
+  if (g_files < 3) FUZZ_DEFECT("only %zu files written", g_files);
+
   char file[512];
   json_error_t err;
   snprintf(file, sizeof file, "%s%s", path, PB_SUFFIX_DATA);
   json_t *d = json_load_file(file, FUZZ_JSON_FLAGS, &err);
   if (!d) FUZZ_DEFECT("%s does not parse: %s", file, err.text);
-  if ((int)json_array_size(d) != niters) FUZZ_DEFECT("%zu iterations, %d recorded", json_array_size(d), niters);
+  if ((int)json_array_size(d) != niters)
+    FUZZ_DEFECT("%zu iterations, %d recorded", json_array_size(d), niters);
   for (int i = 0; i < niters && !collide; i++) {
     json_t *it = json_array_get(d, (size_t)i);
     json_t *sn = json_object_get(json_object_get(it, "info"), "STEP_NUMBER");
@@ -274,7 +311,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int order[MAX_STEPS], norder = 0;
     for (int j = 0; j < nsteps[i]; j++) {
       bool seen = false;
-      for (int k = 0; k < norder; k++) seen |= keys[order[k]] == keys[steps[i][j].topic] || !strcmp(keys[order[k]], keys[steps[i][j].topic]);
+      for (int k = 0; k < norder; k++)
+        seen |= keys[order[k]] == keys[steps[i][j].topic] ||
+                !strcmp(keys[order[k]], keys[steps[i][j].topic]);
       if (!seen) order[norder++] = steps[i][j].topic;
     }
     if (json_object_size(calls) != (size_t)norder + 2) {
@@ -297,8 +336,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *call = json_array_get(list, c++);
         if (!call) FUZZ_DEFECT("iteration %d: a call is missing", i);
         if ((long long)json_number_value(json_object_get(call, "crono_counter")) != j) {
-          FUZZ_DEFECT("iteration %d: crono_counter %lld, expected %d", i,
-                      (long long)(long long)json_number_value(json_object_get(call, "crono_counter")), j);
+          FUZZ_DEFECT(
+              "iteration %d: crono_counter %lld, expected %d", i,
+              (long long)(long long)json_number_value(json_object_get(call, "crono_counter")), j);
         }
         double t = json_number_value(json_object_get(call, "time"));
         if (!(t >= 0)) FUZZ_DEFECT("time %g", t);
@@ -306,14 +346,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *extra = json_object_get(call, "extra");
         if (steps[i][j].extra) {
           json_t *want = json_loads(steps[i][j].extra, FUZZ_JSON_FLAGS, &err);
-          if (!want) FUZZ_DEFECT("generator made invalid JSON '%s': %s", steps[i][j].extra, err.text);
-          if (!json_equal(want, extra)) FUZZ_DEFECT("extra '%s' reads back differently", steps[i][j].extra);
+          if (!want)
+            FUZZ_DEFECT("generator made invalid JSON '%s': %s", steps[i][j].extra, err.text);
+          if (!json_equal(want, extra))
+            FUZZ_DEFECT("extra '%s' reads back differently", steps[i][j].extra);
           json_decref(want);
         } else if (!json_is_null(extra)) {
           FUZZ_DEFECT("no extra recorded, but the file has one");
         }
       }
-      if (c != json_array_size(list)) FUZZ_DEFECT("iteration %d: %zu calls in the file, %zu made", i, json_array_size(list), c);
+      if (c != json_array_size(list))
+        FUZZ_DEFECT("iteration %d: %zu calls in the file, %zu made", i, json_array_size(list), c);
       double a = json_number_value(json_object_get(abs, keys[order[k]]));
       if (fabs(a - sum) > 1e-9 * (1 + c)) FUZZ_DEFECT("absolutes %.17g != sum %.17g", a, sum);
     }
@@ -337,7 +380,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!json_object_get(s, keys[t])) FUZZ_DEFECT("SUMMARY lacks a topic");
       }
     }
-    if (json_object_size(s) != used + 2) FUZZ_DEFECT("SUMMARY has %zu topics, expected %zu", json_object_size(s), used + 2);
+    if (json_object_size(s) != used + 2)
+      FUZZ_DEFECT("SUMMARY has %zu topics, expected %zu", json_object_size(s), used + 2);
   }
   json_decref(s);
   snprintf(file, sizeof file, "%s%s", path, PB_SUFFIX_MEMORY);

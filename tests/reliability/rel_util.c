@@ -55,8 +55,10 @@ char *rel_mkdtemp(const char *tag) {
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
   (void)st;
   (void)ftw;
-  if (flag == FTW_DP) rmdir(path);
-  else unlink(path);
+  if (flag == FTW_DP)
+    rmdir(path);
+  else
+    unlink(path);
   return 0;
 }
 
@@ -162,10 +164,10 @@ json_t *rel_must_load(const char *prefix, const char *suffix) {
   return j;
 }
 
-#define WHY(...)                         \
-  do {                                   \
-    snprintf(why, n, __VA_ARGS__);       \
-    return -1;                           \
+#define WHY(...)                   \
+  do {                             \
+    snprintf(why, n, __VA_ARGS__); \
+    return -1;                     \
   } while (0)
 
 static long info_step(json_t *it) {
@@ -193,7 +195,8 @@ long rel_check_data_prefix(json_t *data, const char *const *topics, const char *
     bool open = stop == 0;
     if (!(start > 0)) WHY("iteration %zu: START_TIME %g", i, start);
     if (open && !(allow_open && i + 1 == k)) WHY("iteration %zu is open (STOP_TIME 0)", i);
-    if (!open && !(stop >= start)) WHY("iteration %zu: STOP_TIME %g < START_TIME %g", i, stop, start);
+    if (!open && !(stop >= start))
+      WHY("iteration %zu: STOP_TIME %g < START_TIME %g", i, stop, start);
     json_t *abs = json_object_get(it, "absolutes");
     json_t *calls = json_object_get(it, "individual_calls");
     if (!json_is_object(abs) || !json_is_object(calls)) WHY("iteration %zu: no absolutes/calls", i);
@@ -211,7 +214,8 @@ long rel_check_data_prefix(json_t *data, const char *const *topics, const char *
     json_t *list;
     json_object_foreach(calls, key, list) {
       const char *expect = pos < nt ? topics[pos] : "GLOBAL";
-      if (strcmp(key, expect) != 0) WHY("iteration %zu: topic %zu is '%s', expected '%s'", i, pos, key, expect);
+      if (strcmp(key, expect) != 0)
+        WHY("iteration %zu: topic %zu is '%s', expected '%s'", i, pos, key, expect);
       if (!json_is_array(list) || json_array_size(list) != 1) {
         WHY("iteration %zu: topic '%s' has %zu calls", i, key, json_array_size(list));
       }
@@ -253,7 +257,8 @@ long rel_check_memory_prefix(json_t *mem, char *why, size_t n) {
     const char *key;
     json_t *list;
     json_object_foreach(data, key, list) {
-      if (!json_is_array(list) || json_array_size(list) == 0) WHY("memory entry %zu: '%s' empty", i, key);
+      if (!json_is_array(list) || json_array_size(list) == 0)
+        WHY("memory entry %zu: '%s' empty", i, key);
       size_t j;
       json_t *rec;
       json_array_foreach(list, j, rec) {

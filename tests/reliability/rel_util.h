@@ -9,11 +9,11 @@
 #ifndef PB_REL_UTIL_H
 #define PB_REL_UTIL_H
 
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h> /* cmocka.h needs these three first */
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -24,12 +24,12 @@
 #define REL_SKIP 77
 
 /** Fails with the status names unless status == expected. */
-#define REL_ASSERT_STATUS(status, expected)                                                 \
-  do {                                                                                     \
-    int rel_s_ = (status), rel_e_ = (expected);                                            \
-    if (rel_s_ != rel_e_)                                                                  \
-      fail_msg("%s returned %s (%d), expected %s; last error: '%s'", #status,              \
-               pb_err_name(rel_s_), rel_s_, pb_err_name(rel_e_), pb_last_error());        \
+#define REL_ASSERT_STATUS(status, expected)                                                        \
+  do {                                                                                             \
+    int rel_s_ = (status), rel_e_ = (expected);                                                    \
+    if (rel_s_ != rel_e_)                                                                          \
+      fail_msg("%s returned %s (%d), expected %s; last error: '%s'", #status, pb_err_name(rel_s_), \
+               rel_s_, pb_err_name(rel_e_), pb_last_error());                                      \
   } while (0)
 #define REL_ASSERT_OK(expr) REL_ASSERT_STATUS((expr), PB_OK)
 

@@ -96,9 +96,12 @@ typedef struct outcome {
 /* Checks one recording call's status against the drop counter of b. */
 static void check_call(pb_bench *b, int rc, uint64_t dropped_before, outcome *o, const char *what) {
   o->calls++;
-  if (rc == PB_ENOMEM) o->enomem++;
-  else if (rc == PB_ENOITER) o->noiter++; /* the first gstep failed: no iteration yet */
-  else if (rc != PB_OK) fail_msg("%s returned %s (fail at %ld)", what, pb_err_name(rc), g_fail_at);
+  if (rc == PB_ENOMEM)
+    o->enomem++;
+  else if (rc == PB_ENOITER)
+    o->noiter++; /* the first gstep failed: no iteration yet */
+  else if (rc != PB_OK)
+    fail_msg("%s returned %s (fail at %ld)", what, pb_err_name(rc), g_fail_at);
   pb_bench_stats st;
   atomic_store(&g_armed, false);
   REL_ASSERT_OK(pb_bench_get_stats(b, &st));
@@ -121,10 +124,10 @@ static uint64_t dropped_of(pb_bench *b) {
   return st.dropped;
 }
 
-#define CALL(b, expr, what)                    \
-  do {                                         \
-    uint64_t d0_ = dropped_of(b);              \
-    check_call((b), (expr), d0_, o, (what));   \
+#define CALL(b, expr, what)                  \
+  do {                                       \
+    uint64_t d0_ = dropped_of(b);            \
+    check_call((b), (expr), d0_, o, (what)); \
   } while (0)
 
 static void check_save_rc(int rc, outcome *o, const char *what) {
@@ -236,11 +239,12 @@ static void sweep(bool from) {
   outcome all = {0};
   long failed_before = atomic_load(&g_failed);
   for (long k = 1; k <= total; k++) run_once(k, from, &all);
-  printf("# mode %s: %ld allocations in the workload, %ld runs, %ld allocations failed; "
-         "%ld recording calls, %ld returned PB_ENOMEM, %ld PB_ENOITER, %ld dropped a record; "
-         "%ld saves gave PB_EIO (out of memory)\n",
-         from ? "from-N" : "N-th", total, total, atomic_load(&g_failed) - failed_before, all.calls,
-         all.enomem, all.noiter, all.dropped_calls, all.eio);
+  printf(
+      "# mode %s: %ld allocations in the workload, %ld runs, %ld allocations failed; "
+      "%ld recording calls, %ld returned PB_ENOMEM, %ld PB_ENOITER, %ld dropped a record; "
+      "%ld saves gave PB_EIO (out of memory)\n",
+      from ? "from-N" : "N-th", total, total, atomic_load(&g_failed) - failed_before, all.calls,
+      all.enomem, all.noiter, all.dropped_calls, all.eio);
   printf("# warnings given meanwhile: %ld\n", atomic_exchange(&g_warnings, 0));
   if (all.silent_drops) {
     fail_msg("REL-F7: %ld recording calls dropped a record silently, e.g. %s", all.silent_drops,

@@ -240,7 +240,8 @@ static int toggles_main(const char *value) {
   return g_env_warnings * 16 + (int)(mask & 15);
 }
 
-/* Runs toggles_main in a new process (toggles are parsed once per process): warnings * 16 + mask. */
+/* Runs toggles_main in a new process (toggles are parsed once per process): warnings * 16 + mask.
+ */
 static int toggles_in_child(const char *value) {
   fflush(stdout);
   pid_t pid = fork();
@@ -258,12 +259,23 @@ static int toggles_in_child(const char *value) {
 
 static void test_malformed_toggles(void **state) {
   (void)state;
-  static const char *const bad[] = {"abc", "2", "101010101", "", " 1", "1 ", "0x1", "-1",
-                                    "1\n", "\xff\xfe", "11111111111111111111111111111111"};
+  static const char *const bad[] = {"abc",
+                                    "2",
+                                    "101010101",
+                                    "",
+                                    " 1",
+                                    "1 ",
+                                    "0x1",
+                                    "-1",
+                                    "1\n",
+                                    "\xff\xfe",
+                                    "11111111111111111111111111111111"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     int r = toggles_in_child(bad[i]);
     if (bad[i][0] == '\0' && r == 0) continue; /* empty: treated as unset, no warning */
-    if (r != 16) fail_msg("TICTOC_TOGGLES='%s': %d warnings, mask %d (want 1 warning, mask 0)", bad[i], r / 16, r % 16);
+    if (r != 16)
+      fail_msg("TICTOC_TOGGLES='%s': %d warnings, mask %d (want 1 warning, mask 0)", bad[i], r / 16,
+               r % 16);
   }
   assert_int_equal(toggles_in_child("0101"), 5); /* well-formed: no warning, bits 0 and 2 */
 }

@@ -51,8 +51,8 @@ typedef struct totals {
 
 static void check_folder(const char *dir, bool memory, totals *t) {
   static const char *const plain[] = {"a", "b", "c", "gstop", NULL};
-  static const char *const withmem[] = {"gstep_memory", "a", "b", "c", "gstop", "gstop_memory",
-                                        NULL};
+  static const char *const withmem[] = {"gstep_memory", "a", "b", "c", "gstop",
+                                        "gstop_memory", NULL};
   rel_tree tree = rel_walk(dir);
   long data_iters = -1, mem_iters = -1;
   bool any = false;
@@ -76,8 +76,8 @@ static void check_folder(const char *dir, bool memory, totals *t) {
       char why[256] = "";
       if (strstr(name, PB_SUFFIX_DATA)) {
         t->data_files++;
-        data_iters = rel_check_data_prefix(j, memory ? withmem : plain, "b", false, why,
-                                           sizeof why);
+        data_iters =
+            rel_check_data_prefix(j, memory ? withmem : plain, "b", false, why, sizeof why);
         if (data_iters < 1) fail_msg("%s is not a complete prefix of the run: %s", path, why);
       } else if (strstr(name, PB_SUFFIX_MEMORY)) {
         t->memory_files++;
@@ -143,13 +143,15 @@ static void test_sigkill_during_autosave(void **state) {
   }
   rel_rmtree(root);
   free(root);
-  printf("# kills: %ld, with record files: %ld; files parsed: %ld DATA, %ld SUMMARY, %ld MEMORY; "
-         "corrupt: %ld\n",
-         t.kills, t.with_files, t.data_files, t.summary_files, t.memory_files, t.corrupt);
-  printf("# iterations on disk: max %ld, mean %.1f; MEMORY one behind DATA: %ld; "
-         "temporary files left by a cut save: %ld\n",
-         t.max_iters, t.with_files ? (double)t.iters_sum / (double)t.with_files : 0.0,
-         t.lagging_memory, t.tmp_left);
+  printf(
+      "# kills: %ld, with record files: %ld; files parsed: %ld DATA, %ld SUMMARY, %ld MEMORY; "
+      "corrupt: %ld\n",
+      t.kills, t.with_files, t.data_files, t.summary_files, t.memory_files, t.corrupt);
+  printf(
+      "# iterations on disk: max %ld, mean %.1f; MEMORY one behind DATA: %ld; "
+      "temporary files left by a cut save: %ld\n",
+      t.max_iters, t.with_files ? (double)t.iters_sum / (double)t.with_files : 0.0,
+      t.lagging_memory, t.tmp_left);
   assert_int_equal(t.corrupt, 0);
 }
 

@@ -345,8 +345,9 @@ static void test_file_size_limit_default_signal(void **state) {
   rel_tree_free(&t);
   rel_rmtree(dir);
   if (killed) {
-    fail_msg("REL-F6: pb_save over RLIMIT_FSIZE killed the process with SIGXFSZ instead of "
-             "returning PB_EIO");
+    fail_msg(
+        "REL-F6: pb_save over RLIMIT_FSIZE killed the process with SIGXFSZ instead of "
+        "returning PB_EIO");
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("child status 0x%x", status);
   free(dir), free(prefix);

@@ -102,9 +102,10 @@ static void run_fork_case(bool child_saves) {
   printf("# after the child's %s: the parent's DATA file holds %zu iterations, %zu child calls\n",
          child_saves ? "save" : "exit", iters, child_calls);
   if (child_calls || iters != 40) {
-    fail_msg("REL-F8: a forked child's pb_save replaced the parent's records: %s holds %zu "
-             "iterations (parent: 40) and %zu calls of the child",
-             prefix, iters, child_calls);
+    fail_msg(
+        "REL-F8: a forked child's pb_save replaced the parent's records: %s holds %zu "
+        "iterations (parent: 40) and %zu calls of the child",
+        prefix, iters, child_calls);
   }
   REL_ASSERT_OK(pb_bench_destroy(b));
   rel_rmtree(dir);
@@ -184,26 +185,28 @@ static void test_fork_while_threads_record_and_save(void **state) {
     if (WIFEXITED(status) && WEXITSTATUS(status) >= 90 && WEXITSTATUS(status) <= 93) {
       hangs++;
       hung_in[WEXITSTATUS(status) - 90]++;
-    }
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) crashes++;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      crashes++;
   }
   atomic_store(&g_stop, true);
   pthread_join(rec, NULL);
   pthread_join(sav, NULL);
   REL_ASSERT_OK(pb_save(g_b));
   all_files_parse(dir);
-  printf("# %ld forks while two threads recorded and saved: %ld children hung (> 2 s), %ld "
-         "crashed\n",
-         forks, hangs, crashes);
+  printf(
+      "# %ld forks while two threads recorded and saved: %ld children hung (> 2 s), %ld "
+      "crashed\n",
+      forks, hangs, crashes);
   REL_ASSERT_OK(pb_bench_destroy(g_b));
   rel_rmtree(dir);
   free(dir);
   free(prefix);
   assert_int_equal(crashes, 0);
   if (hangs) {
-    fail_msg("REL-F9: %ld of %ld children forked while other threads were in porter_bench hung: "
-             "%ld in pb_step, %ld in pb_gstep, %ld in pb_save",
-             hangs, forks, hung_in[1], hung_in[2], hung_in[3]);
+    fail_msg(
+        "REL-F9: %ld of %ld children forked while other threads were in porter_bench hung: "
+        "%ld in pb_step, %ld in pb_gstep, %ld in pb_save",
+        hangs, forks, hung_in[1], hung_in[2], hung_in[3]);
   }
 }
 

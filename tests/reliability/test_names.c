@@ -23,7 +23,8 @@ enum { LOAD_FLAGS = JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL }
 static json_t *load_flags(const char *path, size_t flags) {
   json_error_t err;
   json_t *j = json_load_file(path, flags, &err);
-  if (!j) fail_msg("%s does not parse: line %d column %d: %s", path, err.line, err.column, err.text);
+  if (!j)
+    fail_msg("%s does not parse: line %d column %d: %s", path, err.line, err.column, err.text);
   return j;
 }
 
@@ -36,13 +37,45 @@ static char *repeat(char c, size_t n) {
 }
 
 /* The hostile names. Index 0.. are fixed; a few long ones are built at run time. */
-static const char *const fixed_names[] = {
-    "../../x", "../x", "..", ".", "/abs", "/", "//", "a/b", "a/../../b", "a\\b",
-    "./hidden", ".hidden", "a\"b", "quote\"s'", "back\\slash\\", "ctl\x01\x02\x1f",
-    "new\nline", "tab\there", "del\x7f", "bad\xff\xfe utf8", "\xc0\xaf", "\xed\xa0\x80",
-    "ok-name_1.2", "caf\xc3\xa9", "emoji\xf0\x9f\x98\x80", "sp ace", "star*?<>|:",
-    "~user", "$HOME", "%s%n%x", "a_b", "a_b-00000000", "nul-free", "GLOBAL",
-    "gstop", "PERF_STEP_DICT_DATA.json", "x.tmp.1.2", "a.", "-dash"};
+static const char *const fixed_names[] = {"../../x",
+                                          "../x",
+                                          "..",
+                                          ".",
+                                          "/abs",
+                                          "/",
+                                          "//",
+                                          "a/b",
+                                          "a/../../b",
+                                          "a\\b",
+                                          "./hidden",
+                                          ".hidden",
+                                          "a\"b",
+                                          "quote\"s'",
+                                          "back\\slash\\",
+                                          "ctl\x01\x02\x1f",
+                                          "new\nline",
+                                          "tab\there",
+                                          "del\x7f",
+                                          "bad\xff\xfe utf8",
+                                          "\xc0\xaf",
+                                          "\xed\xa0\x80",
+                                          "ok-name_1.2",
+                                          "caf\xc3\xa9",
+                                          "emoji\xf0\x9f\x98\x80",
+                                          "sp ace",
+                                          "star*?<>|:",
+                                          "~user",
+                                          "$HOME",
+                                          "%s%n%x",
+                                          "a_b",
+                                          "a_b-00000000",
+                                          "nul-free",
+                                          "GLOBAL",
+                                          "gstop",
+                                          "PERF_STEP_DICT_DATA.json",
+                                          "x.tmp.1.2",
+                                          "a.",
+                                          "-dash"};
 
 typedef struct named {
   char *name;
@@ -60,10 +93,10 @@ static void test_registry_names_stay_inside(void **state) {
   named *v = calloc(nn, sizeof *v);
   assert_non_null(v);
   for (size_t i = 0; i < nfixed; i++) v[i].name = strdup(fixed_names[i]);
-  v[nfixed] = (named){repeat('a', 10 * 1024), NULL};          /* 10 KB */
-  v[nfixed + 1] = (named){repeat('/', 10 * 1024), NULL};      /* 10 KB of slashes */
-  v[nfixed + 2] = (named){repeat('a', 200), NULL};            /* > 128: cut + hash */
-  v[nfixed + 3] = (named){repeat('a', 201), NULL};            /* same first 128 bytes */
+  v[nfixed] = (named){repeat('a', 10 * 1024), NULL};     /* 10 KB */
+  v[nfixed + 1] = (named){repeat('/', 10 * 1024), NULL}; /* 10 KB of slashes */
+  v[nfixed + 2] = (named){repeat('a', 200), NULL};       /* > 128: cut + hash */
+  v[nfixed + 3] = (named){repeat('a', 201), NULL};       /* same first 128 bytes */
   for (size_t i = 0; i < nn; i++) {
     v[i].b = pb_registry_get(r, v[i].name);
     if (!v[i].b) fail_msg("pb_registry_get(name %zu) failed: %s", i, pb_last_error());
@@ -88,7 +121,8 @@ static void test_registry_names_stay_inside(void **state) {
       fail_msg("name %zu ('%.40s') saves to '%s', not directly in '%s'", i, v[i].name, p, run);
     }
     const char *base = p + runlen + 1;
-    if (base[0] == '.' || base[0] == '\0') fail_msg("name %zu: hidden/empty file name '%s'", i, base);
+    if (base[0] == '.' || base[0] == '\0')
+      fail_msg("name %zu: hidden/empty file name '%s'", i, base);
     for (size_t j = 0; j < i; j++) {
       if (strcmp(p, pb_bench_path(v[j].b)) == 0) {
         fail_msg("names %zu ('%.40s') and %zu ('%.40s') share the file '%s'", j, v[j].name, i,
@@ -224,9 +258,10 @@ static void test_hash_collision_names(void **state) {
   assert_non_null(bb);
   assert_ptr_not_equal(ba, bb);
   if (strcmp(pb_bench_path(ba), pb_bench_path(bb)) == 0) {
-    fail_msg("REL-F2: two different names ('c' + 8 bytes, same FNV-1a hash %08x) share the "
-             "file '%s'",
-             fnv1a(a, 9), pb_bench_path(ba));
+    fail_msg(
+        "REL-F2: two different names ('c' + 8 bytes, same FNV-1a hash %08x) share the "
+        "file '%s'",
+        fnv1a(a, 9), pb_bench_path(ba));
   }
   pb_registry_destroy(r);
   rel_rmtree(scratch);
@@ -243,14 +278,20 @@ static char *expected_key(const char *s) {
     unsigned char c = *p;
     int len = 0;
     uint32_t cp = 0;
-    if (c < 0x80) len = 1, cp = c;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    if (c < 0x80)
+      len = 1, cp = c;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      len = 4, cp = c & 0x07;
     bool ok = len > 0 && end - p >= len;
     for (int i = 1; ok && i < len; i++) {
-      if ((p[i] & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (p[i] & 0x3F);
+      if ((p[i] & 0xC0) != 0x80)
+        ok = false;
+      else
+        cp = (cp << 6) | (p[i] & 0x3F);
     }
     if (ok && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
                (cp >= 0xD800 && cp <= 0xDFFF))) {
@@ -297,7 +338,8 @@ static void test_hostile_topics(void **state) {
   for (size_t i = 0; i < used; i++) {
     char *key = expected_key(topics[i]);
     json_t *list = json_object_get(calls, key);
-    if (json_array_size(list) != 1) fail_msg("topic %zu ('%.40s') not read back as its key", i, topics[i]);
+    if (json_array_size(list) != 1)
+      fail_msg("topic %zu ('%.40s') not read back as its key", i, topics[i]);
     free(key);
   }
   json_decref(data);
@@ -362,11 +404,40 @@ static char *nested(size_t depth) {
 
 static void test_invalid_extras(void **state) {
   (void)state;
-  static const char *const bad[] = {
-      "", " ", "{", "}", "[1,]", "{\"a\":}", "{'a':1}", "nul", "tru", "01", "1.", ".5", "+1",
-      "1e", "\"abc", "\"a\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\x01\"", "[1] [2]",
-      "NaN", "Infinity", "-", "{\"a\" 1}", "[\"\xff\"]", "\"\xc0\xaf\"", "/* c */ 1",
-      "{\"a\":1,}", "1 2", "\"\\u12\"", "[[[[[[[[[[", "]]]]", "{\"a\":1}}", "\x7f"};
+  static const char *const bad[] = {"",
+                                    " ",
+                                    "{",
+                                    "}",
+                                    "[1,]",
+                                    "{\"a\":}",
+                                    "{'a':1}",
+                                    "nul",
+                                    "tru",
+                                    "01",
+                                    "1.",
+                                    ".5",
+                                    "+1",
+                                    "1e",
+                                    "\"abc",
+                                    "\"a\\x\"",
+                                    "\"\\ud800\"",
+                                    "\"\\udc00x\"",
+                                    "\"a\x01\"",
+                                    "[1] [2]",
+                                    "NaN",
+                                    "Infinity",
+                                    "-",
+                                    "{\"a\" 1}",
+                                    "[\"\xff\"]",
+                                    "\"\xc0\xaf\"",
+                                    "/* c */ 1",
+                                    "{\"a\":1,}",
+                                    "1 2",
+                                    "\"\\u12\"",
+                                    "[[[[[[[[[[",
+                                    "]]]]",
+                                    "{\"a\":1}}",
+                                    "\x7f"};
   size_t nbad = sizeof bad / sizeof *bad;
   char *scratch = rel_mkdtemp("extras");
   char *prefix = rel_strf("%s/e", scratch);
@@ -379,14 +450,16 @@ static void test_invalid_extras(void **state) {
     const char *text = i < nbad ? bad[i] : deep;
     REL_ASSERT_STATUS(pb_step_ex(b, "bad", text, NULL), PB_EJSON);
     REL_ASSERT_STATUS(pb_step_ex(b, "badmem", NULL, text), PB_EJSON);
-    if (!strstr(pb_last_error(), "badmem")) fail_msg("message does not name the step: '%s'", pb_last_error());
+    if (!strstr(pb_last_error(), "badmem"))
+      fail_msg("message does not name the step: '%s'", pb_last_error());
   }
   REL_ASSERT_OK(pb_gstop(b));
   REL_ASSERT_OK(pb_save(b));
   json_t *data = rel_must_load(prefix, PB_SUFFIX_DATA);
   assert_int_equal(rel_count_calls(data, "bad"), nbad + 1);
   assert_int_equal(rel_count_calls(data, "badmem"), nbad + 1);
-  json_t *list = json_object_get(json_object_get(json_array_get(data, 0), "individual_calls"), "bad");
+  json_t *list =
+      json_object_get(json_object_get(json_array_get(data, 0), "individual_calls"), "bad");
   size_t i;
   json_t *call;
   json_array_foreach(list, i, call) assert_true(json_is_null(json_object_get(call, "extra")));
@@ -448,9 +521,21 @@ static void test_big_extras(void **state) {
   }
   arr[2 * 200000] = ']';
   arr[2 * 200000 + 1] = '\0';
-  const char *texts[] = {d500, d512, d513, d1000, longstr, arr, "1e308", "-1e-400", "0.0000001",
-                         "\"\\u0000\"", "\"\\ud83d\\ude00\"", "{\"\":{\"\":[]}}", "  7  "};
-  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) try_extra(b, prefix, texts[i], &accepted);
+  const char *texts[] = {d500,
+                         d512,
+                         d513,
+                         d1000,
+                         longstr,
+                         arr,
+                         "1e308",
+                         "-1e-400",
+                         "0.0000001",
+                         "\"\\u0000\"",
+                         "\"\\ud83d\\ude00\"",
+                         "{\"\":{\"\":[]}}",
+                         "  7  "};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    try_extra(b, prefix, texts[i], &accepted);
   printf("# %zu of %zu big/deep extras accepted, the others returned PB_EJSON\n", accepted,
          sizeof texts / sizeof *texts);
   pb_bench_destroy(b);
@@ -502,8 +587,12 @@ static void test_extreme_doubles(void **state) {
   pb_bench *b = NULL;
   REL_ASSERT_OK(pb_bench_create(prefix, &b));
   REL_ASSERT_OK(pb_gstep(b));
-  static const char *const ok[] = {"1e308", "-1.7976931348623157e308", "1.7976931348623157E+308",
-                                   "[1.5e308,{\"a\":-1e308}]", "4.9e-324", "1e-400",
+  static const char *const ok[] = {"1e308",
+                                   "-1.7976931348623157e308",
+                                   "1.7976931348623157E+308",
+                                   "[1.5e308,{\"a\":-1e308}]",
+                                   "4.9e-324",
+                                   "1e-400",
                                    "0.000000000000000000000000000000000000001e309"};
   size_t refused = 0;
   for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {

@@ -45,7 +45,8 @@ typedef struct worker {
 static worker g_w[THREADS];
 
 static void note_error(worker *w, const char *what, int rc) {
-  if (!w->errors++) snprintf(w->err, sizeof w->err, "%s: %s (%s)", what, pb_err_name(rc), pb_last_error());
+  if (!w->errors++)
+    snprintf(w->err, sizeof w->err, "%s: %s (%s)", what, pb_err_name(rc), pb_last_error());
 }
 
 static void *worker_main(void *arg) {
@@ -69,17 +70,23 @@ static void *worker_main(void *arg) {
 
     pb_bench *shared = pb_registry_get(g_reg, "shared");
     rc = pb_step(shared, sname);
-    if (rc == PB_OK) w->ok_shared_steps++;
-    else note_error(w, "shared step", rc);
+    if (rc == PB_OK)
+      w->ok_shared_steps++;
+    else
+      note_error(w, "shared step", rc);
     if (i % 16 == 15) {
       rc = pb_gstep(shared);
-      if (rc == PB_OK) w->ok_shared_gsteps++;
-      else note_error(w, "shared gstep", rc);
+      if (rc == PB_OK)
+        w->ok_shared_gsteps++;
+      else
+        note_error(w, "shared gstep", rc);
     }
 
     rc = pb_step(pb_registry_get(g_reg, "flip"), "f");
-    if (rc == PB_OK) w->ok_flip++;
-    else if (rc != PB_EDISABLED) note_error(w, "flip step", rc);
+    if (rc == PB_OK)
+      w->ok_flip++;
+    else if (rc != PB_EDISABLED)
+      note_error(w, "flip step", rc);
   }
   if (pb_gstop(own) != PB_OK || pb_gstop(mine) != PB_OK) note_error(w, "final gstop", -1);
   return NULL;
@@ -120,7 +127,8 @@ static void on_alarm(int sig) {
 static void expect_calls(const char *prefix, const char *topic, long want) {
   json_t *data = rel_must_load(prefix, PB_SUFFIX_DATA);
   long got = (long)rel_count_calls(data, topic);
-  if (got != want) fail_msg("%s: %ld calls of '%s' in the file, %ld made", prefix, got, topic, want);
+  if (got != want)
+    fail_msg("%s: %ld calls of '%s' in the file, %ld made", prefix, got, topic, want);
   json_decref(data);
 }
 
@@ -188,17 +196,19 @@ static void test_threads_mixed(void **state) {
     char sname[16];
     snprintf(sname, sizeof sname, "s%d", t);
     long got = (long)rel_count_calls(sd, sname);
-    if (got != g_iters) fail_msg("shared: %ld calls of '%s' in the file, %ld made", got, sname, g_iters);
+    if (got != g_iters)
+      fail_msg("shared: %ld calls of '%s' in the file, %ld made", got, sname, g_iters);
   }
   json_decref(sd);
   json_t *sm = rel_must_load(pb_bench_path(shared), PB_SUFFIX_MEMORY);
   assert_int_equal(json_array_size(sm), 1 + shared_gsteps);
   json_decref(sm);
   expect_calls(pb_bench_path(flip), "f", flips_ok);
-  printf("# %d threads x %ld iterations: %ld shared gsteps, %ld flips, %ld flip steps recorded, "
-         "%ld concurrent save rounds (%ld failed); every call found in the files\n",
-         THREADS, g_iters, shared_gsteps, atomic_load(&g_flips), flips_ok, atomic_load(&g_saves),
-         atomic_load(&g_save_errors));
+  printf(
+      "# %d threads x %ld iterations: %ld shared gsteps, %ld flips, %ld flip steps recorded, "
+      "%ld concurrent save rounds (%ld failed); every call found in the files\n",
+      THREADS, g_iters, shared_gsteps, atomic_load(&g_flips), flips_ok, atomic_load(&g_saves),
+      atomic_load(&g_save_errors));
   assert_int_equal(atomic_load(&g_save_errors), 0);
   for (int t = 0; t < THREADS; t++) REL_ASSERT_OK(pb_bench_destroy(g_own[t]));
   pb_registry_destroy(g_reg);
