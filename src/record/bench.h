@@ -40,7 +40,8 @@ struct pb_bench {
   pb__iter *cur;      /* the last iteration, NULL before the first */
   bool open;          /* the last iteration is open */
   uint64_t step_t0;   /* monotonic ns of the previous step or the start */
-  uint64_t global_t0; /* monotonic ns of the iteration's start */
+  uint64_t global_t0; /* monotonic ns of the iteration's start (after a gstep probe) */
+  uint64_t open_mono; /* monotonic ns at which the iteration opened (START_TIME) */
   uint32_t mem_crono; /* memory records in the current iteration */
   uint64_t gstops;    /* iterations closed */
   int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */

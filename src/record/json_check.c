@@ -58,6 +58,23 @@ static long magnitude(const unsigned char *p, const unsigned char *end) {
   return intdigits - first - 1 + exp;
 }
 
+/* For a magnitude of 308: true when the significant digits read below the
+ * point where a double overflows (DBL_MAX plus half an ulp). */
+static bool below_max(const unsigned char *p, const unsigned char *end) {
+  static const char limit[] = "1797693134862315807937289714053";
+  size_t k = 0;
+  bool started = false;
+  for (; p < end && *p != 'e' && *p != 'E'; p++) {
+    if (*p < '0' || *p > '9') continue;
+    if (!started && *p == '0') continue;
+    started = true;
+    if (k == sizeof limit - 1) return false; /* more digits than the limit: at or above it */
+    if (*p != limit[k]) return *p < limit[k];
+    k++;
+  }
+  return true;
+}
+
 /*
  * A number, as RFC 8259 writes it, that a reader can hold in a double: a
  * magnitude of 10^308 or more overflows to infinity, which strict parsers
@@ -81,7 +98,8 @@ static bool number(cur *c) {
     if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
     if (!digits(c)) return false;
   }
-  return magnitude(start, c->p) < 308;
+  long mag = magnitude(start, c->p);
+  return mag < 308 || (mag == 308 && below_max(start, c->p));
 }
 
 static int hex4(cur *c) {
