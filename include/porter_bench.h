@@ -64,14 +64,14 @@ PB_EXPORT const char *pb_version(void);
 /** Status codes. PB_OK is 0; every error is negative. */
 typedef enum pb_status {
   PB_OK = 0,
-  PB_EINVAL = -1,     /**< an argument is NULL, empty or out of range */
-  PB_ENOMEM = -2,     /**< an allocation failed; the record was dropped and counted */
-  PB_EIO = -3,        /**< a file could not be written, renamed or read */
-  PB_EJSON = -4,      /**< an extra's text is not one valid JSON value */
-  PB_ENOTSUP = -5,    /**< not supported here (e.g. GPU tracking without a GPU) */
-  PB_ENOITER = -6,    /**< no iteration has been opened yet; the call recorded nothing */
-  PB_EDISABLED = -7,  /**< the benchmarker is disabled; the call recorded nothing */
-  PB_EOWNED = -8      /**< the object belongs to a registry and cannot be destroyed */
+  PB_EINVAL = -1,    /**< an argument is NULL, empty or out of range */
+  PB_ENOMEM = -2,    /**< an allocation failed; the record was dropped and counted */
+  PB_EIO = -3,       /**< a file could not be written, renamed or read */
+  PB_EJSON = -4,     /**< an extra's text is not one valid JSON value */
+  PB_ENOTSUP = -5,   /**< not supported here (e.g. GPU tracking without a GPU) */
+  PB_ENOITER = -6,   /**< no iteration has been opened yet; the call recorded nothing */
+  PB_EDISABLED = -7, /**< the benchmarker is disabled; the call recorded nothing */
+  PB_EOWNED = -8     /**< the object belongs to a registry and cannot be destroyed */
 } pb_status;
 
 /** Returns a static, human-readable description of a status code. */
@@ -307,14 +307,14 @@ PB_EXPORT int pb_save(pb_bench *b);
 
 /** Counters of one benchmarker, for tests and diagnostics. */
 typedef struct pb_bench_stats {
-  uint64_t iterations;      /**< iterations opened */
-  uint64_t steps;           /**< time records held (user steps, gstop, *_memory) */
-  uint64_t memory_records;  /**< memory records held */
-  uint64_t topics;          /**< distinct topics interned */
-  uint64_t dropped;         /**< records dropped for lack of memory */
-  uint64_t saves;           /**< saves that wrote files */
-  uint64_t save_errors;     /**< saves that failed */
-  uint64_t bytes_held;      /**< bytes of memory holding the records */
+  uint64_t iterations;     /**< iterations opened */
+  uint64_t steps;          /**< time records held (user steps, gstop, *_memory) */
+  uint64_t memory_records; /**< memory records held */
+  uint64_t topics;         /**< distinct topics interned */
+  uint64_t dropped;        /**< records dropped for lack of memory */
+  uint64_t saves;          /**< saves that wrote files */
+  uint64_t save_errors;    /**< saves that failed */
+  uint64_t bytes_held;     /**< bytes of memory holding the records */
 } pb_bench_stats;
 
 /** Fills *out with b's counters. Returns PB_OK or PB_EINVAL. */

@@ -101,8 +101,10 @@ static bool flag(const pb_bench *b, unsigned f) {
 }
 
 static void set_flag(pb_bench *b, unsigned f, bool on) {
-  if (on) atomic_fetch_or(&b->flags, f);
-  else atomic_fetch_and(&b->flags, ~f);
+  if (on)
+    atomic_fetch_or(&b->flags, f);
+  else
+    atomic_fetch_and(&b->flags, ~f);
 }
 
 static pb__iter *last_iter(pb_bench *b) { return b->cur; }
@@ -208,8 +210,8 @@ typedef struct probe {
 /* Probes memory (and GPU memory). Caller holds b->op_lock, not b->lock. */
 static void take_probe(pb_bench *b, probe *p) {
   pb__mem_probe(&b->peak, &p->mem);
-  p->has_cuda = b->cuda_on && b->gpu &&
-                pb__gpu_probe(b->gpu, p->cuda, sizeof p->cuda, &p->cuda_len) == PB_OK;
+  p->has_cuda =
+      b->cuda_on && b->gpu && pb__gpu_probe(b->gpu, p->cuda, sizeof p->cuda, &p->cuda_len) == PB_OK;
 }
 
 /* Appends a memory record to the last iteration. Caller holds b->lock. */
@@ -425,8 +427,9 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
     time_extra = NULL;
   }
   if (memory_extra && !pb__json_valid(memory_extra, strlen(memory_extra))) {
-    json_rc = pb__fail(PB_EJSON, "memory_extra of step '%s' is not one JSON value: recorded as null",
-                       topic ? topic : "(id)");
+    json_rc =
+        pb__fail(PB_EJSON, "memory_extra of step '%s' is not one JSON value: recorded as null",
+                 topic ? topic : "(id)");
     memory_extra = NULL;
   }
   bool held = op_begin(b);
@@ -556,9 +559,7 @@ void pb_disable(pb_bench *b) {
   if (b) set_flag(b, PB__F_ON, false);
 }
 
-bool pb_is_enabled(const pb_bench *b) {
-  return b && flag(b, PB__F_ON);
-}
+bool pb_is_enabled(const pb_bench *b) { return b && flag(b, PB__F_ON); }
 
 void pb_set_save_on_gstop(pb_bench *b, unsigned n) {
   if (!b) return;
@@ -721,13 +722,17 @@ static int save_request(pb_bench *b, bool explicit_full) {
   int rc = pb__bench_write(b, from, &covered);
 
   pb__spin_lock(&b->lock);
-  if (rc) b->save_errors++;
-  else b->saves++;
+  if (rc)
+    b->save_errors++;
+  else
+    b->saves++;
   pb__spin_unlock(&b->lock);
   pthread_mutex_lock(&b->save_mu);
   size_t nremove = 0, *remove = NULL;
-  if (rc == PB_OK) remove = note_saved_locked(b, full, from, covered, &nremove);
-  else b->want_full |= full; /* retry the full files next time */
+  if (rc == PB_OK)
+    remove = note_saved_locked(b, full, from, covered, &nremove);
+  else
+    b->want_full |= full; /* retry the full files next time */
   b->saving = false;
   b->save_done = covers;
   b->save_rc = rc;

@@ -82,12 +82,12 @@ struct pb_bench {
   size_t disk_upto;        /* closed iterations on disk (full files + parts) */
   size_t *parts;           /* first iteration of each part file written since */
   size_t nparts, cap_parts;
-  int save_rc;             /* status of the last finished save */
-  char save_msg[512];      /* its error message */
+  int save_rc;        /* status of the last finished save */
+  char save_msg[512]; /* its error message */
 
   /* immutable after creation */
   char *path;
-  long pid; /* the process that created it: a forked child saves elsewhere */
+  long pid;   /* the process that created it: a forked child saves elsewhere */
   bool owned; /* belongs to a registry */
 };
 

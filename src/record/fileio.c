@@ -24,7 +24,7 @@ int pb__mkdir_p(const char *dir) {
   if (!tmp) return pb__fail(PB_ENOMEM, "out of memory creating folder '%s'", dir);
   memcpy(tmp, dir, len + 1);
   int rc = PB_OK;
-  for (char *p = tmp + 1; ; p++) {
+  for (char *p = tmp + 1;; p++) {
     if (*p != '/' && *p != '\0') continue;
     char saved = *p;
     *p = '\0';
@@ -116,8 +116,10 @@ void pb__out_flush(pb__out *o) {
 int pb__out_commit(pb__out *o) {
   pb__out_flush(o);
   int rc = PB_OK;
-  if (!o->err && close(o->fd) != 0) o->err = errno;
-  else if (o->err) close(o->fd);
+  if (!o->err && close(o->fd) != 0)
+    o->err = errno;
+  else if (o->err)
+    close(o->fd);
   if (!o->err && rename(o->tmp, o->path) != 0) o->err = errno;
   if (o->err) {
     unlink(o->tmp);

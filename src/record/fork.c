@@ -87,11 +87,15 @@ static void drop(node **list, void *obj) {
 }
 
 void pb__fork_track_bench(pb_bench *b, bool on) {
-  if (on) add(&benches, b);
-  else drop(&benches, b);
+  if (on)
+    add(&benches, b);
+  else
+    drop(&benches, b);
 }
 
 void pb__fork_track_registry(pb_registry *r, bool on) {
-  if (on) add(&registries, r);
-  else drop(&registries, r);
+  if (on)
+    add(&registries, r);
+  else
+    drop(&registries, r);
 }

@@ -98,20 +98,20 @@ char *pb__arena_dup(pb__arena *a, const char *s, size_t len);
 
 /* ---- topics (store.c): interned names of one benchmarker ---- */
 typedef struct pb__topic_info {
-  const char *name;  /* NUL-terminated, in the arena */
-  uint32_t len;      /* strlen(name) */
-  uint32_t memstep;  /* id of "<name>_MEMORY_STEP", or PB_TOPIC_INVALID */
+  const char *name; /* NUL-terminated, in the arena */
+  uint32_t len;     /* strlen(name) */
+  uint32_t memstep; /* id of "<name>_MEMORY_STEP", or PB_TOPIC_INVALID */
 } pb__topic_info;
 
 typedef struct pb__topics {
-  pb__segvec infos;  /* pb__topic_info by id (stable) */
-  uint32_t *slots;   /* open-addressing table of id + 1 (0 = empty) */
-  uint32_t nslots;   /* power of two */
+  pb__segvec infos; /* pb__topic_info by id (stable) */
+  uint32_t *slots;  /* open-addressing table of id + 1 (0 = empty) */
+  uint32_t nslots;  /* power of two */
   struct {
     const char *ptr;  /* a caller's string seen before */
     const char *name; /* the interned name it had */
     uint32_t id;
-  } cache[64];        /* pointer cache in front of the hash table */
+  } cache[64]; /* pointer cache in front of the hash table */
 } pb__topics;
 
 void pb__topics_init(pb__topics *t);
@@ -271,7 +271,9 @@ static inline void pb__out_write(pb__out *o, const void *p, size_t n) {
   __builtin_memcpy(o->buf + o->len, p, n);
   o->len += n;
 }
-static inline void pb__out_lit(pb__out *o, const char *s) { pb__out_write(o, s, __builtin_strlen(s)); }
+static inline void pb__out_lit(pb__out *o, const char *s) {
+  pb__out_write(o, s, __builtin_strlen(s));
+}
 static inline void pb__out_char(pb__out *o, char c) {
   if (o->len == o->cap) pb__out_flush(o);
   o->buf[o->len++] = c;

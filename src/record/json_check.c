@@ -108,10 +108,14 @@ static int hex4(cur *c) {
     if (c->p >= c->end) return -1;
     unsigned char h = *c->p;
     v <<= 4;
-    if (h >= '0' && h <= '9') v |= h - '0';
-    else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
-    else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
-    else return -1;
+    if (h >= '0' && h <= '9')
+      v |= h - '0';
+    else if (h >= 'a' && h <= 'f')
+      v |= h - 'a' + 10;
+    else if (h >= 'A' && h <= 'F')
+      v |= h - 'A' + 10;
+    else
+      return -1;
   }
   return v;
 }
@@ -119,7 +123,9 @@ static int hex4(cur *c) {
 static bool escape(cur *c) {
   if (c->p >= c->end) return false;
   unsigned char e = *c->p++;
-  if (e != 'u') return e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't';
+  if (e != 'u')
+    return e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+           e == 't';
   int u = hex4(c);
   if (u < 0) return false;
   if (u >= 0xDC00 && u <= 0xDFFF) return false; /* lone low surrogate */

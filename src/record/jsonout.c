@@ -17,10 +17,14 @@ int pb__utf8_seq(const unsigned char *p, const unsigned char *end) {
   unsigned char b = p[0];
   int n;
   uint32_t cp;
-  if (b >= 0xC2 && b <= 0xDF) n = 2, cp = b & 0x1Fu;
-  else if (b >= 0xE0 && b <= 0xEF) n = 3, cp = b & 0x0Fu;
-  else if (b >= 0xF0 && b <= 0xF4) n = 4, cp = b & 0x07u;
-  else return 0;
+  if (b >= 0xC2 && b <= 0xDF)
+    n = 2, cp = b & 0x1Fu;
+  else if (b >= 0xE0 && b <= 0xEF)
+    n = 3, cp = b & 0x0Fu;
+  else if (b >= 0xF0 && b <= 0xF4)
+    n = 4, cp = b & 0x07u;
+  else
+    return 0;
   if (end - p < n) return 0;
   for (int i = 1; i < n; i++) {
     if ((p[i] & 0xC0) != 0x80) return 0;

@@ -33,18 +33,27 @@ enum mode { MODE_UNSET, MODE_EXACT, MODE_POLL };
 
 static struct {
   pthread_mutex_t mu;
-  pthread_cond_t cv;         /* wakes the poll thread to exit */
+  pthread_cond_t cv; /* wakes the poll thread to exit */
   enum mode mode;
-  int statm_fd;              /* /proc/self/statm, or -1 */
-  int status_fd;             /* /proc/self/status, or -1 */
-  int clear_fd;              /* /proc/self/clear_refs, or -1 */
-  int64_t floor_kb;          /* ru_maxrss at or below this needs /proc/self/status */
-  long page;                 /* page size */
-  pb__peak_sub *subs;        /* subscribers */
-  bool poll_running;         /* the poll thread exists */
+  int statm_fd;       /* /proc/self/statm, or -1 */
+  int status_fd;      /* /proc/self/status, or -1 */
+  int clear_fd;       /* /proc/self/clear_refs, or -1 */
+  int64_t floor_kb;   /* ru_maxrss at or below this needs /proc/self/status */
+  long page;          /* page size */
+  pb__peak_sub *subs; /* subscribers */
+  bool poll_running;  /* the poll thread exists */
   uint64_t poll_period_ns;
-} g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, MODE_UNSET, -1, -1, -1, 0, 4096,
-       NULL, false, 100000000u};
+} g = {PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       MODE_UNSET,
+       -1,
+       -1,
+       -1,
+       0,
+       4096,
+       NULL,
+       false,
+       100000000u};
 
 static int64_t read_field_kb(int fd, const char *key) {
   char buf[4096];
@@ -93,9 +102,7 @@ static int64_t read_hwm_locked(void) {
   return hwm * 1024;
 }
 
-static bool reset_hwm_locked(void) {
-  return g.clear_fd >= 0 && pwrite(g.clear_fd, "5", 1, 0) == 1;
-}
+static bool reset_hwm_locked(void) { return g.clear_fd >= 0 && pwrite(g.clear_fd, "5", 1, 0) == 1; }
 
 static void init_locked(void) {
   if (g.mode != MODE_UNSET) return;
@@ -192,8 +199,10 @@ int pb__peak_subscribe(pb__peak_sub *s) {
 void pb__peak_unsubscribe(pb__peak_sub *s) {
   pthread_mutex_lock(&g.mu);
   if (s->linked) {
-    if (s->prev) s->prev->next = s->next;
-    else g.subs = s->next;
+    if (s->prev)
+      s->prev->next = s->next;
+    else
+      g.subs = s->next;
     if (s->next) s->next->prev = s->prev;
     s->linked = false;
     s->prev = s->next = NULL;

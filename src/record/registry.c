@@ -27,9 +27,9 @@ struct pb_registry {
   pthread_mutex_t mu;
   entry *entries;
   size_t n, cap;
-  char *root;     /* the root folder */
-  char *run_dir;  /* "<root>/<timestamp>[-N]" */
-  bool claimed;   /* run_dir has been created by this registry */
+  char *root;    /* the root folder */
+  char *run_dir; /* "<root>/<timestamp>[-N]" */
+  bool claimed;  /* run_dir has been created by this registry */
   bool enabled;
 };
 
@@ -93,8 +93,10 @@ void pb_registry_destroy(pb_registry *r) {
 }
 
 void pb__registry_lock(pb_registry *r, bool lock) {
-  if (lock) pthread_mutex_lock(&r->mu);
-  else pthread_mutex_unlock(&r->mu);
+  if (lock)
+    pthread_mutex_lock(&r->mu);
+  else
+    pthread_mutex_unlock(&r->mu);
 }
 
 /*
@@ -146,8 +148,10 @@ static char *file_name(const char *name) {
     out[i] = ok ? c : '_';
     changed |= !ok;
   }
-  if (changed) snprintf(out + keep, 10, "-%08x", h);
-  else out[keep] = '\0';
+  if (changed)
+    snprintf(out + keep, 10, "-%08x", h);
+  else
+    out[keep] = '\0';
   return out;
 }
 
@@ -233,14 +237,16 @@ pb_bench *pb_registry_get(pb_registry *r, const char *name) {
   if (!b) b = insert_locked(r, name, &meta);
   pthread_mutex_unlock(&r->mu);
   if (meta) {
-    if (pb__write_run_meta(meta) != PB_OK) pb__warn("cannot write run metadata: %s", pb_last_error());
+    if (pb__write_run_meta(meta) != PB_OK)
+      pb__warn("cannot write run metadata: %s", pb_last_error());
     free(meta);
   }
   return b;
 }
 
 int pb_registry_set_default_path(pb_registry *r, const char *root) {
-  if (!r || !root || !*root) return pb__fail(PB_EINVAL, "pb_registry_set_default_path: bad argument");
+  if (!r || !root || !*root)
+    return pb__fail(PB_EINVAL, "pb_registry_set_default_path: bad argument");
   char *new_root = strdup(root);
   char *dir = new_root ? join_run_dir(root) : NULL;
   if (!dir) {
@@ -264,7 +270,8 @@ int pb_registry_run_dir(pb_registry *r, char *buf, size_t n) {
   int rc = len < n ? (int)len : PB_EINVAL;
   if (len < n) memcpy(buf, r->run_dir, len + 1);
   pthread_mutex_unlock(&r->mu);
-  if (rc < 0) return pb__fail(PB_EINVAL, "pb_registry_run_dir: buffer of %zu bytes is too small", n);
+  if (rc < 0)
+    return pb__fail(PB_EINVAL, "pb_registry_run_dir: buffer of %zu bytes is too small", n);
   return rc;
 }
 
@@ -284,8 +291,10 @@ static void set_all(pb_registry *r, bool on) {
   size_t n;
   pb_bench **list = snapshot(r, &n, true, on);
   for (size_t i = 0; i < n; i++) {
-    if (on) pb_enable(list[i]);
-    else pb_disable(list[i]);
+    if (on)
+      pb_enable(list[i]);
+    else
+      pb_disable(list[i]);
   }
   free(list);
 }

@@ -27,13 +27,13 @@ typedef struct snap {
 
 /* Per-save scratch: topic -> position among an iteration's topics. */
 typedef struct scratch {
-  uint64_t *stamp;  /* per topic: iteration index + 1 where last seen */
-  uint32_t *local;  /* per topic: its position in `order` */
-  uint32_t *order;  /* topics of the iteration in first-use order */
-  uint64_t *sum;    /* per position: sum of ns */
-  uint32_t *start;  /* per position: start of its calls in `calls` */
-  uint64_t *calls;  /* record indices grouped by position */
-  size_t cap;       /* capacity of order/sum/start/calls */
+  uint64_t *stamp; /* per topic: iteration index + 1 where last seen */
+  uint32_t *local; /* per topic: its position in `order` */
+  uint32_t *order; /* topics of the iteration in first-use order */
+  uint64_t *sum;   /* per position: sum of ns */
+  uint32_t *start; /* per position: start of its calls in `calls` */
+  uint64_t *calls; /* record indices grouped by position */
+  size_t cap;      /* capacity of order/sum/start/calls */
 } scratch;
 
 static void take_snapshot(pb_bench *b, snap *s) {
@@ -221,8 +221,10 @@ static void write_info(pb__out *o, size_t step, const pb__iter *it) {
   pb__out_lit(o, ",\"START_TIME\":");
   pb__json_seconds_signed(o, it->start_wall_ns);
   pb__out_lit(o, ",\"STOP_TIME\":");
-  if (it->stop_wall_ns) pb__json_seconds_signed(o, it->stop_wall_ns);
-  else pb__out_char(o, '0');
+  if (it->stop_wall_ns)
+    pb__json_seconds_signed(o, it->stop_wall_ns);
+  else
+    pb__out_char(o, '0');
   pb__out_char(o, '}');
 }
 
@@ -287,8 +289,10 @@ static int write_data(const char *path, const snap *s, scratch *x, size_t from, 
 }
 
 static void write_opt_int(pb__out *o, int64_t v) {
-  if (v == PB__NONE) pb__out_lit(o, "null");
-  else pb__json_int(o, v);
+  if (v == PB__NONE)
+    pb__out_lit(o, "null");
+  else
+    pb__json_int(o, v);
 }
 
 static void write_mrec(pb__out *o, const snap *s, const pb__mrec *m) {
@@ -321,14 +325,17 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
   size_t lo = 0, hi = s->mrecs.n; /* first record of iteration >= from */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (mrec_iter(s, mid) < from) lo = mid + 1;
-    else hi = mid;
+    if (mrec_iter(s, mid) < from)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   size_t k = lo, written = 0;
   while (k < s->mrecs.n && mrec_iter(s, k) < to) {
     uint64_t iter = mrec_iter(s, k);
     size_t n = 1;
-    while (k + n < s->mrecs.n && ((const pb__mrec *)pb__segvec_at(&s->mrecs, k + n))->iter == iter) n++;
+    while (k + n < s->mrecs.n && ((const pb__mrec *)pb__segvec_at(&s->mrecs, k + n))->iter == iter)
+      n++;
     if (scratch_reserve(x, n) != PB_OK) {
       o.err = o.err ? o.err : 12; /* ENOMEM: the file is not committed */
       break;
@@ -375,9 +382,12 @@ static uint64_t select_kth(uint64_t *v, size_t n, size_t k) {
         j--;
       }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return v[k];
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return v[k];
   }
   return v[k];
 }
@@ -423,8 +433,10 @@ static void write_stats(pb__out *o, uint64_t *v, size_t n) {
   pb__out_lit(o, ",\"max\":");
   pb__json_seconds(o, mx);
   pb__out_lit(o, ",\"quantile_filtered\":");
-  if (fn) pb__json_double(o, (double)fsum / (double)fn / 1e9);
-  else pb__out_lit(o, "null");
+  if (fn)
+    pb__json_double(o, (double)fsum / (double)fn / 1e9);
+  else
+    pb__out_lit(o, "null");
   pb__out_char(o, '}');
 }
 
@@ -436,7 +448,7 @@ static void write_stats(pb__out *o, uint64_t *v, size_t n) {
  */
 static int write_summary(const char *path, const snap *s, scratch *x) {
   size_t nt = s->topics.n;
-  uint64_t *count = calloc(nt ? nt : 1, sizeof *count);    /* iterations per topic */
+  uint64_t *count = calloc(nt ? nt : 1, sizeof *count); /* iterations per topic */
   uint32_t *first_use = malloc((nt ? nt : 1) * sizeof *first_use);
   if (!count || !first_use) {
     free(count);
@@ -461,7 +473,8 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
   uint64_t *vals = malloc(budget * sizeof *vals);
   uint64_t *off = malloc((nt ? nt : 1) * sizeof *off); /* per topic: fill position */
   pb__out o;
-  int rc = vals && off ? pb__out_open(&o, path) : pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
+  int rc = vals && off ? pb__out_open(&o, path)
+                       : pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
   if (rc) {
     free(count), free(first_use), free(vals), free(off);
     return rc;
@@ -573,8 +586,10 @@ static char *file_base(const pb_bench *b) {
   size_t n = strlen(b->path) + 32;
   char *base = malloc(n);
   if (!base) return NULL;
-  if (pid == b->pid) snprintf(base, n, "%s", b->path);
-  else snprintf(base, n, "%s.fork-%ld", b->path, pid);
+  if (pid == b->pid)
+    snprintf(base, n, "%s", b->path);
+  else
+    snprintf(base, n, "%s.fork-%ld", b->path, pid);
   return base;
 }
 

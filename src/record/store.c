@@ -59,41 +59,50 @@ void *pb__segvec_grow(pb__segvec *v) {
 
 enum { ARENA_CHUNK = 64 * 1024 };
 
+/* A block of the arena; blocks are chained for freeing. */
+typedef struct arena_block {
+  struct arena_block *next;
+  char data[];
+} arena_block;
+
 void pb__arena_init(pb__arena *a) { memset(a, 0, sizeof *a); }
 
 void pb__arena_free(pb__arena *a) {
-  void *c = a->chunks;
-  while (c) {
-    void *next = *(void **)c;
-    free(c);
-    c = next;
+  arena_block *blk = a->chunks;
+  while (blk) {
+    arena_block *next = blk->next;
+    free(blk);
+    blk = next;
   }
   pb__arena_init(a);
 }
 
+static char *new_block(pb__arena *a, size_t cap) {
+  arena_block *blk = malloc(sizeof *blk + cap);
+  if (!blk) return NULL;
+  blk->next = a->chunks;
+  a->chunks = blk;
+  a->bytes += sizeof *blk + cap;
+  return blk->data;
+}
+
 char *pb__arena_dup(pb__arena *a, const char *s, size_t len) {
-  if (len + 1 > a->cap - a->used || !a->chunk) {
-    size_t cap = len + 1 > ARENA_CHUNK / 2 ? len + 1 : ARENA_CHUNK;
-    char *block = malloc(sizeof(void *) + cap);
-    if (!block) return NULL;
-    *(void **)block = a->chunks;
-    a->chunks = block;
-    a->bytes += sizeof(void *) + cap;
-    if (len + 1 > ARENA_CHUNK / 2 && a->chunk) {
-      /* A big string gets its own block; keep filling the current chunk. */
-      char *dst = block + sizeof(void *);
-      memcpy(dst, s, len);
-      dst[len] = '\0';
-      return dst;
+  char *dst;
+  if (len + 1 > ARENA_CHUNK / 2) { /* a big string gets a block of its own */
+    dst = new_block(a, len + 1);
+  } else {
+    if (!a->chunk || len + 1 > a->cap - a->used) {
+      a->chunk = new_block(a, ARENA_CHUNK);
+      if (!a->chunk) return NULL;
+      a->cap = ARENA_CHUNK;
+      a->used = 0;
     }
-    a->chunk = block + sizeof(void *);
-    a->cap = cap;
-    a->used = 0;
+    dst = a->chunk + a->used;
+    a->used += len + 1;
   }
-  char *dst = a->chunk + a->used;
+  if (!dst) return NULL;
   memcpy(dst, s, len);
   dst[len] = '\0';
-  a->used += len + 1;
   return dst;
 }
 
