@@ -31,6 +31,7 @@
 enum { THREADS = 8 };
 
 static long g_iters = 5000;
+static long g_save_every = 312; /* each worker saves "shared" 16 times */
 static pb_registry *g_reg;
 static pb_bench *g_own[THREADS];
 static atomic_bool g_done;
@@ -38,7 +39,7 @@ static atomic_long g_saves, g_save_errors, g_flips;
 
 typedef struct worker {
   int t;
-  long ok_shared_steps, ok_shared_gsteps, ok_flip, errors;
+  long ok_shared_steps, ok_shared_gsteps, ok_flip, ok_saves, errors;
   char err[200];
 } worker;
 
@@ -80,6 +81,14 @@ static void *worker_main(void *arg) {
         w->ok_shared_gsteps++;
       else
         note_error(w, "shared gstep", rc);
+    }
+
+    if (i % g_save_every == g_save_every - 1) { /* saves of one benchmarker from 8 threads */
+      rc = pb_save(shared);
+      if (rc == PB_OK)
+        w->ok_saves++;
+      else
+        note_error(w, "shared save", rc);
     }
 
     rc = pb_step(pb_registry_get(g_reg, "flip"), "f");
@@ -162,12 +171,13 @@ static void test_threads_mixed(void **state) {
   pthread_join(flipper, NULL);
   pthread_join(saver, NULL);
 
-  long shared_gsteps = 0, flips_ok = 0;
+  long shared_gsteps = 0, flips_ok = 0, worker_saves = 0;
   for (int t = 0; t < THREADS; t++) {
     if (g_w[t].errors) fail_msg("thread %d: %ld errors, first: %s", t, g_w[t].errors, g_w[t].err);
     assert_int_equal(g_w[t].ok_shared_steps, g_iters);
     shared_gsteps += g_w[t].ok_shared_gsteps;
     flips_ok += g_w[t].ok_flip;
+    worker_saves += g_w[t].ok_saves;
   }
   REL_ASSERT_OK(pb_gstop(shared));
   REL_ASSERT_OK(pb_registry_save(g_reg));
@@ -206,9 +216,10 @@ static void test_threads_mixed(void **state) {
   expect_calls(pb_bench_path(flip), "f", flips_ok);
   printf(
       "# %d threads x %ld iterations: %ld shared gsteps, %ld flips, %ld flip steps recorded, "
-      "%ld concurrent save rounds (%ld failed); every call found in the files\n",
+      "%ld save rounds of the saver thread (%ld failed), %ld saves of \"shared\" by the workers; "
+      "every call found in the files\n",
       THREADS, g_iters, shared_gsteps, atomic_load(&g_flips), flips_ok, atomic_load(&g_saves),
-      atomic_load(&g_save_errors));
+      atomic_load(&g_save_errors), worker_saves);
   assert_int_equal(atomic_load(&g_save_errors), 0);
   for (int t = 0; t < THREADS; t++) REL_ASSERT_OK(pb_bench_destroy(g_own[t]));
   pb_registry_destroy(g_reg);
@@ -221,6 +232,7 @@ int main(int argc, char **argv) {
   g_iters = rel_count("THREAD_ITERS", 5000, true);
   if (argc > 1) g_iters = strtol(argv[1], NULL, 10);
   if (g_iters < 16) g_iters = 16;
+  g_save_every = g_iters / 16;
   signal(SIGALRM, on_alarm);
   alarm(g_iters > 20000 ? 3000 : 500); /* below ctest's TIMEOUT would be too tight under TSan */
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_mixed)};
