@@ -445,6 +445,10 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
   return rc;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_record(const void *a, const void *b) {
   return strcmp((*(pb_record *const *)a)->name, (*(pb_record *const *)b)->name);
 }
@@ -470,8 +474,51 @@ static pb_record *record_for(pb_run *run, const char *s, size_t stem) {
   return r;
 }
 
+/*
+ * An auto-save part of the recording library: "<name>_STEP_DICT_DATA.part-"
+ * or "<name>_MEMORY.part-", ten digits (its first iteration), ".json".
+ * Returns 1 (data) or 2 (memory) and the name's length in *stem, else 0.
+ */
+static int part_kind(const char *fname, size_t *stem) {
+  static const char *const marks[2] = {"_STEP_DICT_DATA.part-", "_MEMORY.part-"};
+  size_t n = strlen(fname);
+  for (int k = 0; k < 2; k++) {
+    size_t m = strlen(marks[k]);
+    if (n != 0 && n >= m + 15 && strcmp(fname + n - 5, ".json") == 0 &&
+        strncmp(fname + n - 15 - m, marks[k], m) == 0) {
+      const char *digits = fname + n - 15;
+      bool ok = true;
+      for (int i = 0; i < 10; i++) ok &= digits[i] >= '0' && digits[i] <= '9';
+      if (!ok || n - 15 - m == 0) continue;
+      *stem = n - 15 - m;
+      return k + 1;
+    }
+  }
+  return 0;
+}
+
+static int add_part(pb_record *r, int kind, char *path) {
+  char ***list = kind == 1 ? &r->data_parts : &r->memory_parts;
+  size_t *n = kind == 1 ? &r->n_data_parts : &r->n_memory_parts;
+  char **v = realloc(*list, (*n + 1) * sizeof *v);
+  if (!v) {
+    free(path);
+    return PB_ENOMEM;
+  }
+  v[(*n)++] = path;
+  *list = v;
+  return PB_OK;
+}
+
 static int attach(pb_run *run, const char *dir, const char *fname) {
   static const char *const suffixes[3] = {PB_SUFFIX_DATA, PB_SUFFIX_SUMMARY, PB_SUFFIX_MEMORY};
+  size_t pstem;
+  int kind = part_kind(fname, &pstem);
+  if (kind) {
+    pb_record *r = record_for(run, fname, pstem);
+    char *path = r ? join(dir, fname) : NULL;
+    return path ? add_part(r, kind, path) : PB_ENOMEM;
+  }
   for (int k = 0; k < 3; k++) {
     size_t stem;
     if (!ends_with(fname, suffixes[k], &stem)) continue;
@@ -492,8 +539,15 @@ static int load_records(pb_run *run) {
   int rc = PB_OK;
   for (size_t i = 0; i < run->n_records && rc == PB_OK; i++) {
     pb_record *r = run->records[i];
+    /* Parts continue the full files, in order (their names sort by first iteration). */
+    qsort(r->data_parts, r->n_data_parts, sizeof *r->data_parts, cmp_str);
+    qsort(r->memory_parts, r->n_memory_parts, sizeof *r->memory_parts, cmp_str);
     if (r->data_file) load_one(run, jp, r, r->data_file, pb__json_parse_data);
+    for (size_t k = 0; k < r->n_data_parts; k++)
+      load_one(run, jp, r, r->data_parts[k], pb__json_parse_data);
     if (r->memory_file) load_one(run, jp, r, r->memory_file, pb__json_parse_memory);
+    for (size_t k = 0; k < r->n_memory_parts; k++)
+      load_one(run, jp, r, r->memory_parts[k], pb__json_parse_memory);
     if (r->summary_file) load_one(run, jp, r, r->summary_file, pb__json_parse_summary);
     if (pb__rec_finish(r)) rc = PB_ENOMEM;
   }

@@ -666,7 +666,8 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
 enum { PB__PART_MIN_RECS = 8192 };
 
 static bool want_full_locked(pb_bench *b) {
-  if (b->want_full || b->main_upto == 0) return true;
+  /* Parts continue the full files: those must not end with an open iteration. */
+  if (b->want_full || b->main_upto == 0 || b->main_open) return true;
   pb__spin_lock(&b->lock);
   size_t closed = b->gstops, recs = b->recs.n;
   pb__spin_unlock(&b->lock);
@@ -676,7 +677,7 @@ static bool want_full_locked(pb_bench *b) {
 
 /* After a save: record what is on disk; returns the part files to remove (caller frees). */
 static size_t *note_saved_locked(pb_bench *b, bool full, size_t from, size_t covered,
-                                 size_t *nremove) {
+                                 bool with_open, size_t *nremove) {
   size_t *remove = NULL;
   *nremove = 0;
   if (full) {
@@ -685,6 +686,7 @@ static size_t *note_saved_locked(pb_bench *b, bool full, size_t from, size_t cov
     b->parts = NULL;
     b->nparts = b->cap_parts = 0;
     b->main_upto = covered;
+    b->main_open = with_open;
   } else if (covered > from) {
     if (b->nparts == b->cap_parts) {
       size_t cap = b->cap_parts ? b->cap_parts * 2 : 16;
@@ -719,7 +721,8 @@ static int save_request(pb_bench *b, bool explicit_full) {
   pthread_mutex_unlock(&b->save_mu);
 
   size_t covered = 0;
-  int rc = pb__bench_write(b, from, &covered);
+  bool with_open = false;
+  int rc = pb__bench_write(b, from, &covered, &with_open);
 
   pb__spin_lock(&b->lock);
   if (rc)
@@ -730,7 +733,7 @@ static int save_request(pb_bench *b, bool explicit_full) {
   pthread_mutex_lock(&b->save_mu);
   size_t nremove = 0, *remove = NULL;
   if (rc == PB_OK)
-    remove = note_saved_locked(b, full, from, covered, &nremove);
+    remove = note_saved_locked(b, full, from, covered, with_open, &nremove);
   else
     b->want_full |= full; /* retry the full files next time */
   b->saving = false;

@@ -79,6 +79,7 @@ struct pb_bench {
   bool saving;             /* a thread is writing */
   bool want_full;          /* an explicit pb_save is waiting: write full files */
   size_t main_upto;        /* closed iterations in the last full files */
+  bool main_open;          /* those files also hold an open iteration */
   size_t disk_upto;        /* closed iterations on disk (full files + parts) */
   size_t *parts;           /* first iteration of each part file written since */
   size_t nparts, cap_parts;

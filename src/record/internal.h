@@ -208,9 +208,10 @@ struct pb_bench;
  * Writes b's files from a snapshot: the three full files (part_from ==
  * PB__FULL), or the DATA and MEMORY parts holding the closed iterations from
  * part_from on ("<path>_STEP_DICT_DATA.part-<from>.json"). Sets *covered to
- * the number of closed iterations the snapshot held.
+ * the number of closed iterations the snapshot held, and *with_open to
+ * whether full files included an open iteration.
  */
-int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered);
+int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered, bool *with_open);
 /** Removes the part files starting at part_from (after a full save covers them). */
 void pb__bench_remove_part(struct pb_bench *b, size_t part_from);
 

@@ -593,12 +593,13 @@ static char *file_base(const pb_bench *b) {
   return base;
 }
 
-int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered) {
+int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_open) {
   snap s;
   scratch x;
   take_snapshot(b, &s);
   size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
   *covered = closed;
+  *with_open = part_from == PB__FULL && closed < s.iters.n;
   if (part_from != PB__FULL && part_from >= closed) return PB_OK; /* nothing new */
   int rc = prepare(b, &s, &x);
   if (rc) return rc;
