@@ -29,6 +29,7 @@ enum fig {
   F_GSG,
   F_ITER5,
   F_RTDIS,
+  F_RTDIS_MACRO,
   F_CTDIS,
   F_STEP_MEMGS,
   F_STEPMEM,
@@ -100,6 +101,15 @@ static void time_step(const pbb_config *cfg, double *out, int k, size_t n, bool 
   } else {
     SUB_BATCHES(out, k, n, pb_step(b, "step"));
   }
+  pb_bench_destroy(b);
+}
+
+/* PB_STEP on a disabled benchmarker: the macro's inline check. */
+static void time_step_macro_disabled(const pbb_config *cfg, double *out, int k, size_t n) {
+  pb_bench *b = new_bench(cfg, "micro");
+  pb_gstep(b);
+  pb_disable(b);
+  SUB_BATCHES(out, k, n, PB_STEP(b, "step"));
   pb_bench_destroy(b);
 }
 
@@ -238,6 +248,7 @@ static void run_round(const pbb_config *cfg, const sizes *z, int k, double **s) 
   time_gsg(cfg, s[F_GSG], k, z->gsg);
   time_iter5(cfg, s[F_ITER5], k, z->iter5);
   time_step(cfg, s[F_RTDIS], k, z->rtdis, false, true);
+  time_step_macro_disabled(cfg, s[F_RTDIS_MACRO], k, z->rtdis);
   time_ctdis(s[F_CTDIS], k, z->ctdis);
   time_step_mem(cfg, s[F_STEP_MEMGS], k, z->step, false);
   time_step_mem(cfg, s[F_STEPMEM], k, z->mem, true);
@@ -285,7 +296,11 @@ static void report(const sizes *z, double **col, int n) {
               n);
   pbb_note(r, "sub-batches of %zu iterations, 5 distinct literal topics", z->iter5);
   r = pbb_add("step_runtime_disabled_ns", "2. pb_step after pb_disable", "ns", col[F_RTDIS], n);
+  pbb_note(r, "the function: a call, one load, a return");
+  r = pbb_add("step_runtime_disabled_macro_ns", "2. PB_STEP after pb_disable", "ns",
+              col[F_RTDIS_MACRO], n);
   pbb_target(r, PBB_LE, 2, "<= 2 ns");
+  pbb_note(r, "the recording macro checks the flags word inline: one load, no call");
   r = pbb_add("step_compile_disabled_ns", "2. PB_STEP with -DPB_DISABLE", "ns", col[F_CTDIS], n);
   pbb_target(r, PBB_EQ0, 0.25, "0 (no code)");
   unsigned ev = pbb_disabled_evaluations();

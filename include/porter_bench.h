@@ -423,17 +423,26 @@ PB_EXPORT int pb_parse_toggles(const char *text, unsigned *mask);
 #define PB_START(b) ((void)0)
 #define PB_SAVE(b) ((void)0)
 #else
-/** Records a step (see pb_step); the status is discarded. */
-#define PB_STEP(b, topic) ((void)pb_step((b), (topic)))
+/**
+ * Internal: whether b is enabled, read inline with one relaxed load. The
+ * first member of every benchmarker is its flags word (bit 0: enabled): this
+ * layout is part of the ABI so that a runtime-disabled PB_* macro costs a
+ * load and a branch, not a call. Use pb_is_enabled() in your own code.
+ */
+static inline int pb__enabled_inline(const pb_bench *b) {
+  return b && (__atomic_load_n((const unsigned *)(const void *)b, __ATOMIC_RELAXED) & 1u);
+}
+/** Records a step (see pb_step) when b is enabled; the status is discarded. */
+#define PB_STEP(b, topic) ((void)(pb__enabled_inline(b) && pb_step((b), (topic))))
 /** Records a step with extras (see pb_step_ex). */
 #define PB_STEP_EX(b, topic, time_extra, memory_extra) \
-  ((void)pb_step_ex((b), (topic), (time_extra), (memory_extra)))
+  ((void)(pb__enabled_inline(b) && pb_step_ex((b), (topic), (time_extra), (memory_extra))))
 /** Closes the iteration and opens the next (see pb_gstep). */
-#define PB_GSTEP(b) ((void)pb_gstep((b)))
+#define PB_GSTEP(b) ((void)(pb__enabled_inline(b) && pb_gstep((b))))
 /** Closes the iteration (see pb_gstop). */
-#define PB_GSTOP(b) ((void)pb_gstop((b)))
+#define PB_GSTOP(b) ((void)(pb__enabled_inline(b) && pb_gstop((b))))
 /** Opens an iteration (see pb_start). */
-#define PB_START(b) ((void)pb_start((b)))
+#define PB_START(b) ((void)(pb__enabled_inline(b) && pb_start((b))))
 /** Saves the records (see pb_save). */
 #define PB_SAVE(b) ((void)pb_save((b)))
 #endif

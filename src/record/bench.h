@@ -30,7 +30,8 @@ enum {
 
 struct pb_bench {
   /* PB__F_* bits, read with one relaxed load on the hot path: a step takes
-   * the fast path only when the word is exactly PB__F_ON. */
+   * the fast path only when the word is exactly PB__F_ON. Must stay the
+   * first member: the PB_* macros of porter_bench.h read it inline. */
   atomic_uint flags;
   pb__spin lock;
   pthread_mutex_t op_lock;

@@ -286,6 +286,15 @@ static inline void pb__out_char(pb__out *o, char c) {
 void pb__json_string(pb__out *o, const char *s, size_t len);
 /** Writes ns / 1e9 as an exact decimal ("0.000001234", "2.0"). */
 void pb__json_seconds(pb__out *o, uint64_t ns);
+/** pb__json_seconds into q (room for 32 bytes); returns the end. */
+char *pb__json_seconds_at(char *q, uint64_t ns);
+/** An unsigned integer into q (room for 20 bytes); returns the end. */
+char *pb__json_uint_at(char *q, uint64_t v);
+/** Room for n bytes (n <= the buffer's size) at the buffer's end, to be written in place. */
+static inline char *pb__out_room(pb__out *o, size_t n) {
+  if (o->len + n > o->cap) pb__out_flush(o);
+  return o->buf + o->len;
+}
 /** Writes a signed ns count / 1e9 as an exact decimal. */
 void pb__json_seconds_signed(pb__out *o, int64_t ns);
 /** Writes an integer. */

@@ -98,24 +98,31 @@ static char *reserve(pb__out *o, size_t n) {
   return o->buf + o->len;
 }
 
-void pb__json_seconds(pb__out *o, uint64_t ns) {
+char *pb__json_seconds_at(char *q, uint64_t ns) {
   uint64_t whole = ns / 1000000000u;
-  uint32_t frac = (uint32_t)(ns % 1000000000u);
-  int nd = 9; /* fraction digits, trailing zeros dropped, at least one kept */
-  if (frac == 0) {
-    nd = 1;
+  uint32_t frac = (uint32_t)(ns - whole * 1000000000u);
+  if (whole < 10) {
+    *q++ = (char)('0' + whole);
   } else {
-    while (frac % 10 == 0) {
-      frac /= 10;
-      nd--;
-    }
+    int nw = ndigits(whole);
+    put_digits(q + nw, whole, nw);
+    q += nw;
   }
-  int nw = ndigits(whole);
+  *q++ = '.';
+  uint32_t lo = frac % 100000000u, a = lo / 10000u, b = lo % 10000u;
+  *q++ = (char)('0' + frac / 100000000u);
+  memcpy(q, pairs + 2 * (a / 100u), 2);
+  memcpy(q + 2, pairs + 2 * (a % 100u), 2);
+  memcpy(q + 4, pairs + 2 * (b / 100u), 2);
+  memcpy(q + 6, pairs + 2 * (b % 100u), 2);
+  q += 8;
+  while (q[-1] == '0' && q[-2] != '.') q--; /* trailing zeros dropped, one digit kept */
+  return q;
+}
+
+void pb__json_seconds(pb__out *o, uint64_t ns) {
   char *p = reserve(o, 32);
-  put_digits(p + nw, whole, nw);
-  p[nw] = '.';
-  put_digits(p + nw + 1 + nd, frac, nd);
-  o->len += (size_t)(nw + 1 + nd);
+  o->len += (size_t)(pb__json_seconds_at(p, ns) - p);
 }
 
 void pb__json_seconds_signed(pb__out *o, int64_t ns) {
@@ -125,6 +132,12 @@ void pb__json_seconds_signed(pb__out *o, int64_t ns) {
   } else {
     pb__json_seconds(o, (uint64_t)ns);
   }
+}
+
+char *pb__json_uint_at(char *q, uint64_t v) {
+  int n = ndigits(v);
+  put_digits(q + n, v, n);
+  return q + n;
 }
 
 void pb__json_int(pb__out *o, int64_t v) {

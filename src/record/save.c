@@ -228,6 +228,27 @@ static void write_info(pb__out *o, size_t step, const pb__iter *it) {
   pb__out_char(o, '}');
 }
 
+/* One call: {"time":..,"crono_counter":..,"extra":..}, built in place. */
+static void write_call(pb__out *o, const snap *s, const pb__rec *r, uint64_t crono, bool comma) {
+  static const char head[] = ",{\"time\":", mid[] = ",\"crono_counter\":";
+  static const char tail[] = ",\"extra\":null}";
+  char *p = pb__out_room(o, 96), *q = p;
+  memcpy(q, head + !comma, sizeof head - 1 - !comma);
+  q += sizeof head - 1 - !comma;
+  q = pb__json_seconds_at(q, r->ns);
+  memcpy(q, mid, sizeof mid - 1);
+  q = pb__json_uint_at(q + sizeof mid - 1, crono);
+  if (!r->extra) {
+    memcpy(q, tail, sizeof tail - 1);
+    o->len += (size_t)(q + sizeof tail - 1 - p);
+    return;
+  }
+  memcpy(q, tail, 9); /* ,"extra": */
+  o->len += (size_t)(q + 9 - p);
+  write_extra(o, s, r->extra);
+  pb__out_char(o, '}');
+}
+
 static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first) {
   const pb__iter *it = iter_at(s, i);
   bool closed = it->stop_wall_ns != 0;
@@ -256,13 +277,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
     pb__out_lit(o, ":[");
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
       const pb__rec *r = pb__segvec_at(&s->recs, x->calls[c]);
-      pb__out_lit(o, c == x->start[p] ? "{\"time\":" : ",{\"time\":");
-      pb__json_seconds(o, r->ns);
-      pb__out_lit(o, ",\"crono_counter\":");
-      pb__json_int(o, (int64_t)(x->calls[c] - it->first));
-      pb__out_lit(o, ",\"extra\":");
-      write_extra(o, s, r->extra);
-      pb__out_char(o, '}');
+      write_call(o, s, r, x->calls[c] - it->first, c > x->start[p]);
     }
     pb__out_char(o, ']');
   }
@@ -543,14 +558,14 @@ static void free_quoted(snap *s) {
   free(s->quoted_len);
 }
 
-static int prepare(pb_bench *b, snap *s, scratch *x) {
+static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
   s->quoted = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted);
   s->quoted_len = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted_len);
   int rc = s->quoted && s->quoted_len ? quote_topics(s) : PB_ENOMEM;
   if (rc == PB_OK) rc = scratch_init(x, s->topics.n);
   if (rc == PB_OK) {
-    size_t most = 0;
-    for (size_t i = 0; i < s->iters.n; i++) {
+    size_t most = 0; /* the most records of one written iteration */
+    for (size_t i = from; i < to; i++) {
       if (iter_at(s, i)->nrec > most) most = iter_at(s, i)->nrec;
     }
     rc = scratch_reserve(x, most);
@@ -601,12 +616,12 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_o
   *covered = closed;
   *with_open = part_from == PB__FULL && closed < s.iters.n;
   if (part_from != PB__FULL && part_from >= closed) return PB_OK; /* nothing new */
-  int rc = prepare(b, &s, &x);
+  bool full = part_from == PB__FULL;
+  size_t from = full ? 0 : part_from, to = full ? s.iters.n : closed;
+  int rc = prepare(b, &s, &x, from, to);
   if (rc) return rc;
   char *base = file_base(b);
   rc = base ? pb__mkdir_parent(base) : pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
-  bool full = part_from == PB__FULL;
-  size_t from = full ? 0 : part_from, to = full ? s.iters.n : closed;
   const char *suffixes[3] = {PB_SUFFIX_SUMMARY, PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
     char *path = file_path(base, suffixes[f], part_from);
