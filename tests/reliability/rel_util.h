@@ -68,8 +68,14 @@ typedef struct rel_tree {
 rel_tree rel_walk(const char *root);
 void rel_tree_free(rel_tree *t);
 
-/** True when name ends with one of the three record suffixes. */
+/**
+ * True when name ends with one of the three record suffixes, or is an
+ * auto-save part ("<prefix>_STEP_DICT_DATA.part-<first iteration>.json",
+ * "<prefix>_MEMORY.part-<first iteration>.json").
+ */
 bool rel_is_record_name(const char *name);
+/** True when name is an auto-save part file (see rel_is_record_name). */
+bool rel_is_part_name(const char *name);
 /** True when name contains ".tmp." (a temporary file of a save). */
 bool rel_is_tmp_name(const char *name);
 

@@ -7,14 +7,22 @@
  * PB_REL_SEED fixes the random seed (printed at the start).
  *
  * The child's iteration i holds the steps "a", "b" (extra {"i": i}) and "c",
- * then "gstop"; with memory tracking on (every other kill) also the probes'
- * "gstep_memory" and "gstop_memory" steps and a MEMORY file. The save writes
- * SUMMARY, DATA, then MEMORY, each replaced atomically, so a kill between two
- * of them may leave files of two consecutive snapshots: MEMORY may lag DATA
- * by one iteration. Temporary files of a save cut short are counted (they
- * are not record files) and reported.
+ * then "gstop". Kills rotate over three modes: plain; memory tracking on (the
+ * probes' "gstep_memory" and "gstop_memory" steps and a MEMORY file); long
+ * iterations (200 steps "a"), which pass the 8192 records from which an
+ * auto-save writes only the new iterations as part files
+ * ("<prefix>_STEP_DICT_DATA.part-<first>.json", same for MEMORY) beside the
+ * full files, rewritten in full now and then. Files are merged as a reader
+ * does: the full file, then the parts in name order, an entry replacing the
+ * one of the same STEP_NUMBER; the result must be iterations 0..k-1, complete.
+ *
+ * A save writes SUMMARY, DATA, then MEMORY, each replaced atomically, so a
+ * kill between two of them may leave files of two consecutive snapshots:
+ * MEMORY may lag DATA by one iteration. Temporary files of a save cut short
+ * are counted (they are not record files) and reported.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,17 +35,22 @@
 
 static long g_kills = 30;
 
+/* What the child records per iteration. */
+typedef enum mode { PLAIN, MEMORY, PARTS } mode;
+
+enum { PARTS_STEPS = 200 }; /* steps "a" per iteration in PARTS mode: 8192 records in ~40 */
+
 /* The child: records forever, auto-saving at every gstop. Never returns. */
-static void child_run(const char *prefix, bool memory) {
+static void child_run(const char *prefix, mode m) {
   pb_bench *b = NULL;
   if (pb_bench_create(prefix, &b) != PB_OK) _exit(10);
   pb_set_save_on_gstop(b, 1);
-  if (memory && pb_enable_memory_tracking(b, false) != PB_OK) _exit(11);
+  if (m == MEMORY && pb_enable_memory_tracking(b, false) != PB_OK) _exit(11);
   char extra[48];
   for (long i = 0;; i++) {
     int rc = pb_gstep(b);
     if (rc != PB_OK) _exit(12); /* a failed auto-save: the parent reports it */
-    pb_step(b, "a");
+    for (int k = 0; k < (m == PARTS ? PARTS_STEPS : 1); k++) pb_step(b, "a");
     snprintf(extra, sizeof extra, "{\"i\":%ld}", i);
     pb_step_ex(b, "b", extra, NULL);
     pb_step(b, "c");
@@ -45,67 +58,207 @@ static void child_run(const char *prefix, bool memory) {
 }
 
 typedef struct totals {
-  long kills, with_files, data_files, summary_files, memory_files, tmp_left, corrupt;
-  long lagging_memory, max_iters, iters_sum, early_exits;
+  long kills, with_files, data_files, summary_files, memory_files, part_files, tmp_left, corrupt;
+  long lagging_memory, max_iters, iters_sum, early_exits, kills_with_parts, overlaps;
 } totals;
 
-static void check_folder(const char *dir, bool memory, totals *t) {
-  static const char *const plain[] = {"a", "b", "c", "gstop", NULL};
-  static const char *const withmem[] = {"gstep_memory", "a", "b", "c", "gstop",
-                                        "gstop_memory", NULL};
+#define BAD(...)                   \
+  do {                             \
+    snprintf(why, n, __VA_ARGS__); \
+    return false;                  \
+  } while (0)
+
+/* Checks one iteration of the child's run (see child_run). */
+static bool check_iteration(json_t *it, size_t i, mode m, char *why, size_t n) {
+  json_t *info = json_object_get(it, "info");
+  json_t *sn = json_object_get(info, "STEP_NUMBER");
+  if (!json_is_integer(sn) || json_integer_value(sn) != (json_int_t)i)
+    BAD("iteration %zu: STEP_NUMBER", i);
+  json_t *stop = json_object_get(info, "STOP_TIME");
+  if (!json_is_number(stop) || json_number_value(stop) <= 0) BAD("iteration %zu is not closed", i);
+  json_t *calls = json_object_get(it, "individual_calls");
+  json_t *abs = json_object_get(it, "absolutes");
+  static const char *const plain[] = {"a", "b", "c", "gstop", "GLOBAL", NULL};
+  static const char *const mem[] = {"gstep_memory", "a",      "b", "c", "gstop",
+                                    "gstop_memory", "GLOBAL", NULL};
+  const char *const *keys = m == MEMORY ? mem : plain;
+  size_t pos = 0, total = 0, global_cc = 0;
+  const char *key;
+  json_t *list;
+  unsigned char seen[PARTS_STEPS + 16] = {0};
+  json_object_foreach(calls, key, list) {
+    if (!keys[pos] || strcmp(key, keys[pos]) != 0)
+      BAD("iteration %zu: topic %zu is '%s'", i, pos, key);
+    size_t want = m == PARTS && !strcmp(key, "a") ? PARTS_STEPS : 1;
+    if (json_array_size(list) != want)
+      BAD("iteration %zu: '%s' has %zu calls, not %zu", i, key, json_array_size(list), want);
+    double sum = 0;
+    size_t j;
+    json_t *call;
+    json_array_foreach(list, j, call) {
+      json_t *t = json_object_get(call, "time"), *cc = json_object_get(call, "crono_counter");
+      if (!json_is_number(t) || json_number_value(t) < 0 || !json_is_integer(cc))
+        BAD("iteration %zu: '%s' call %zu", i, key, j);
+      sum += json_number_value(t);
+      size_t c = (size_t)json_integer_value(cc);
+      if (!strcmp(key, "GLOBAL")) {
+        global_cc = c;
+        continue;
+      }
+      if (c >= sizeof seen || seen[c]++)
+        BAD("iteration %zu: crono_counter %zu repeated or too big", i, c);
+      total++;
+      if (!strcmp(key, "b")) {
+        json_t *iv = json_object_get(json_object_get(call, "extra"), "i");
+        if (!json_is_integer(iv) || json_integer_value(iv) != (json_int_t)i)
+          BAD("iteration %zu: extra of 'b'", i);
+      }
+    }
+    json_t *a = json_object_get(abs, key);
+    if (!json_is_number(a) || fabs(json_number_value(a) - sum) > 1e-9 * (double)(want + 1)) {
+      BAD("iteration %zu: absolutes['%s'] is not the sum of its calls", i, key);
+    }
+    pos++;
+  }
+  if (keys[pos]) BAD("iteration %zu: topic '%s' missing", i, keys[pos]);
+  for (size_t c = 0; c < total; c++) {
+    if (!seen[c]) BAD("iteration %zu: crono_counter %zu missing", i, c);
+  }
+  if (global_cc != total)
+    BAD("iteration %zu: GLOBAL crono_counter %zu, %zu calls", i, global_cc, total);
+  return true;
+}
+
+/* Reader's rule: the full list, then the parts in order, an entry replacing the one of its
+ * STEP_NUMBER. */
+static bool merge_part(json_t *merged, json_t *part, char *why, size_t n, long *overlaps) {
+  if (!json_is_array(part)) BAD("a part is not a list");
+  size_t i;
+  json_t *it;
+  json_array_foreach(part, i, it) {
+    json_t *sn = json_object_get(json_object_get(it, "info"), "STEP_NUMBER");
+    if (!json_is_integer(sn) || json_integer_value(sn) < 0)
+      BAD("a part's entry has no STEP_NUMBER");
+    size_t k = (size_t)json_integer_value(sn);
+    if (k < json_array_size(merged)) {
+      json_array_set(merged, k, it);
+      (*overlaps)++;
+    } else if (k == json_array_size(merged)) {
+      json_array_append(merged, it);
+    } else {
+      BAD("a part starts at iteration %zu, after a gap (%zu iterations before it)", k,
+          json_array_size(merged));
+    }
+  }
+  return true;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static json_t *must_parse(const char *path, totals *t) {
+  json_error_t err;
+  json_t *j = rel_load(path, &err);
+  if (!j) {
+    t->corrupt++;
+    fail_msg("CORRUPT record file %s: line %d column %d: %s", path, err.line, err.column, err.text);
+  }
+  return j;
+}
+
+static void check_folder(const char *dir, mode m, totals *t) {
   rel_tree tree = rel_walk(dir);
-  long data_iters = -1, mem_iters = -1;
-  bool any = false;
+  char *data = NULL, *summary = NULL, *memory = NULL;
+  char **dparts = calloc(tree.n + 1, sizeof *dparts), **mparts = calloc(tree.n + 1, sizeof *mparts);
+  size_t nd = 0, nm = 0;
+  assert_non_null(dparts);
+  assert_non_null(mparts);
   for (size_t i = 0; i < tree.n; i++) {
     const char *name = tree.e[i].rel;
     if (tree.e[i].is_dir) continue;
     char *path = rel_strf("%s/%s", dir, name);
     if (rel_is_tmp_name(name)) {
       t->tmp_left++;
-    } else if (!rel_is_record_name(name)) {
-      fail_msg("unexpected file '%s' left by the child", path);
+      free(path);
+    } else if (rel_is_part_name(name)) {
+      if (strstr(name, "_STEP_DICT_DATA.part-"))
+        dparts[nd++] = path;
+      else
+        mparts[nm++] = path;
+    } else if (rel_is_record_name(name)) {
+      if (strstr(name, PB_SUFFIX_DATA))
+        data = path;
+      else if (strstr(name, PB_SUFFIX_SUMMARY))
+        summary = path;
+      else
+        memory = path;
     } else {
-      any = true;
-      json_error_t err;
-      json_t *j = rel_load(path, &err);
-      if (!j) {
-        t->corrupt++;
-        fail_msg("CORRUPT record file %s: line %d column %d: %s", path, err.line, err.column,
-                 err.text);
-      }
-      char why[256] = "";
-      if (strstr(name, PB_SUFFIX_DATA)) {
-        t->data_files++;
-        data_iters =
-            rel_check_data_prefix(j, memory ? withmem : plain, "b", false, why, sizeof why);
-        if (data_iters < 1) fail_msg("%s is not a complete prefix of the run: %s", path, why);
-      } else if (strstr(name, PB_SUFFIX_MEMORY)) {
-        t->memory_files++;
-        mem_iters = rel_check_memory_prefix(j, why, sizeof why);
-        if (mem_iters < 0) fail_msg("%s: %s", path, why);
-        if (!memory && mem_iters != 0) fail_msg("%s: memory records without tracking", path);
-      } else {
-        t->summary_files++;
-        if (!rel_check_summary(j, why, sizeof why)) fail_msg("%s: %s", path, why);
-        if (!json_object_get(j, "GLOBAL")) fail_msg("%s: no GLOBAL", path);
-      }
-      json_decref(j);
+      fail_msg("unexpected file '%s' left by the child", path);
     }
-    free(path);
   }
   rel_tree_free(&tree);
-  if (any) t->with_files++;
-  if (data_iters > 0) {
+  qsort(dparts, nd, sizeof *dparts, cmp_str);
+  qsort(mparts, nm, sizeof *mparts, cmp_str);
+  char why[256] = "";
+  if (data || summary || memory || nd || nm) t->with_files++;
+  if (nd || nm) t->kills_with_parts++;
+  t->part_files += (long)(nd + nm);
+  if ((nd || nm) && !data) fail_msg("%s: parts without a full DATA file", dir);
+
+  long data_iters = -1, mem_iters = -1;
+  if (summary) {
+    t->summary_files++;
+    json_t *j = must_parse(summary, t);
+    if (!rel_check_summary(j, why, sizeof why) || !json_object_get(j, "GLOBAL"))
+      fail_msg("%s: %s", summary, why);
+    json_decref(j);
+  }
+  if (data) {
+    t->data_files++;
+    json_t *merged = must_parse(data, t);
+    if (!json_is_array(merged)) fail_msg("%s is not a list", data);
+    for (size_t k = 0; k < nd; k++) {
+      json_t *part = must_parse(dparts[k], t);
+      if (!merge_part(merged, part, why, sizeof why, &t->overlaps))
+        fail_msg("%s: %s", dparts[k], why);
+      json_decref(part);
+    }
+    data_iters = (long)json_array_size(merged);
+    if (data_iters < 1) fail_msg("%s: no iteration", data);
+    for (size_t i = 0; i < (size_t)data_iters; i++) {
+      if (!check_iteration(json_array_get(merged, i), i, m, why, sizeof why)) {
+        fail_msg("%s (+ %zu parts) is not a complete prefix of the run: %s", data, nd, why);
+      }
+    }
+    json_decref(merged);
     t->iters_sum += data_iters;
     if (data_iters > t->max_iters) t->max_iters = data_iters;
   }
-  if (memory && data_iters > 0 && mem_iters >= 0) {
+  if (memory) {
+    t->memory_files++;
+    json_t *merged = must_parse(memory, t);
+    for (size_t k = 0; k < nm; k++) {
+      json_t *part = must_parse(mparts[k], t);
+      if (!merge_part(merged, part, why, sizeof why, &t->overlaps))
+        fail_msg("%s: %s", mparts[k], why);
+      json_decref(part);
+    }
+    mem_iters = rel_check_memory_prefix(merged, why, sizeof why);
+    if (mem_iters < 0) fail_msg("%s (+ %zu parts): %s", memory, nm, why);
+    if (m != MEMORY && mem_iters != 0) fail_msg("%s: memory records without tracking", memory);
+    json_decref(merged);
+  }
+  if (m == MEMORY && data_iters > 0 && mem_iters >= 0) {
     /* MEMORY is written after DATA: it holds the same iterations or one fewer. */
     if (mem_iters != data_iters && mem_iters != data_iters - 1) {
       fail_msg("%s: MEMORY has %ld iterations, DATA %ld", dir, mem_iters, data_iters);
     }
     if (mem_iters != data_iters) t->lagging_memory++;
   }
+  for (size_t k = 0; k < nd; k++) free(dparts[k]);
+  for (size_t k = 0; k < nm; k++) free(mparts[k]);
+  free(dparts), free(mparts), free(data), free(summary), free(memory);
 }
 
 static void test_sigkill_during_autosave(void **state) {
@@ -116,14 +269,16 @@ static void test_sigkill_during_autosave(void **state) {
   totals t = {0};
   char *root = rel_mkdtemp("crash");
   for (long k = 0; k < g_kills; k++) {
-    bool memory = k % 2 == 1;
+    mode m = (mode)(k % 3); /* plain, memory tracking, long iterations (auto-save parts) */
     char *dir = rel_strf("%s/k%ld", root, k);
     char *prefix = rel_strf("%s/run/bench", dir);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) child_run(prefix, memory);
-    /* Mostly 0-150 ms; one kill in eight within the first millisecond (first saves). */
-    long us = (rand() % 8 == 0) ? rand() % 1000 : rand() % 150000;
+    if (pid == 0) child_run(prefix, m);
+    /* Mostly 0-150 ms (0-600 ms for the parts mode, past several full rewrites); one kill
+       in eight within the first millisecond (first saves). */
+    long span = m == PARTS ? 600000 : 150000;
+    long us = (rand() % 8 == 0) ? rand() % 1000 : rand() % span;
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
@@ -136,7 +291,7 @@ static void test_sigkill_during_autosave(void **state) {
                status);
     }
     t.kills++;
-    check_folder(dir, memory, &t);
+    check_folder(dir, m, &t);
     rel_rmtree(dir);
     free(prefix);
     free(dir);
@@ -152,6 +307,10 @@ static void test_sigkill_during_autosave(void **state) {
       "temporary files left by a cut save: %ld\n",
       t.max_iters, t.with_files ? (double)t.iters_sum / (double)t.with_files : 0.0,
       t.lagging_memory, t.tmp_left);
+  printf(
+      "# auto-save parts: %ld kills left parts, %ld part files merged, %ld entries replaced "
+      "by a later part\n",
+      t.kills_with_parts, t.part_files, t.overlaps);
   assert_int_equal(t.corrupt, 0);
 }
 

@@ -5,7 +5,8 @@
  * iteration present in the final files.
  *
  * Usage: test_thread_stress [iterations per thread]
- *   default 5000 (1250 under a sanitizer); `make stress` runs 100000.
+ *   default 5000 (1250 under a sanitizer, unless PB_TEST_SCALE is set: 5000 x
+ *   scale); PB_REL_THREAD_ITERS overrides; `make stress` runs 100000.
  *
  * Per worker thread t and iteration i:
  *   - own benchmarker (pb_bench_create): gstep, step "a", step_id "b";
@@ -230,6 +231,10 @@ static void test_threads_mixed(void **state) {
 
 int main(int argc, char **argv) {
   g_iters = rel_count("THREAD_ITERS", 5000, true);
+  const char *scale = getenv("PB_TEST_SCALE"); /* as tests/record: `make test` sets 1 under TSan */
+  if (scale && *scale && !getenv("PB_REL_THREAD_ITERS") && atof(scale) > 0) {
+    g_iters = (long)(5000 * atof(scale));
+  }
   if (argc > 1) g_iters = strtol(argv[1], NULL, 10);
   if (g_iters < 16) g_iters = 16;
   g_save_every = g_iters / 16;
