@@ -167,6 +167,41 @@ static json_t *must_parse(const char *path, totals *t) {
   return j;
 }
 
+/*
+ * Merges an auto-save journal (one JSON array of iterations per line) into
+ * merged. Every line that ends with a newline must parse; an unterminated
+ * last line is a write the kill cut short, which readers skip.
+ */
+static bool merge_journal(json_t *merged, const char *path, totals *t, char *why, size_t n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) BAD("cannot open the journal");
+  static char line[1 << 22];
+  bool ok = true;
+  while (ok && fgets(line, sizeof line, f)) {
+    size_t len = strlen(line);
+    if (line[len - 1] != '\n') break; /* torn last line */
+    json_error_t err;
+    json_t *part = json_loadb(line, len, 0, &err);
+    if (!part) {
+      t->corrupt++;
+      fail_msg("CORRUPT journal line in %s: %s", path, err.text);
+    }
+    ok = merge_part(merged, part, why, n, &t->overlaps);
+    json_decref(part);
+  }
+  fclose(f);
+  return ok;
+}
+
+/* Merges a part file or a journal into merged. */
+static bool merge_any(json_t *merged, const char *path, totals *t, char *why, size_t n) {
+  if (strstr(path, ".journal")) return merge_journal(merged, path, t, why, n);
+  json_t *part = must_parse(path, t);
+  bool ok = merge_part(merged, part, why, n, &t->overlaps);
+  json_decref(part);
+  return ok;
+}
+
 static void check_folder(const char *dir, mode m, totals *t) {
   rel_tree tree = rel_walk(dir);
   char *data = NULL, *summary = NULL, *memory = NULL;
@@ -181,6 +216,11 @@ static void check_folder(const char *dir, mode m, totals *t) {
     if (rel_is_tmp_name(name)) {
       t->tmp_left++;
       free(path);
+    } else if (strstr(name, "_STEP_DICT_DATA.journal") || strstr(name, "_MEMORY.journal")) {
+      if (strstr(name, "_STEP_DICT_DATA.journal"))
+        dparts[nd++] = path;
+      else
+        mparts[nm++] = path;
     } else if (rel_is_part_name(name)) {
       if (strstr(name, "_STEP_DICT_DATA.part-"))
         dparts[nd++] = path;
@@ -219,10 +259,7 @@ static void check_folder(const char *dir, mode m, totals *t) {
     json_t *merged = must_parse(data, t);
     if (!json_is_array(merged)) fail_msg("%s is not a list", data);
     for (size_t k = 0; k < nd; k++) {
-      json_t *part = must_parse(dparts[k], t);
-      if (!merge_part(merged, part, why, sizeof why, &t->overlaps))
-        fail_msg("%s: %s", dparts[k], why);
-      json_decref(part);
+      if (!merge_any(merged, dparts[k], t, why, sizeof why)) fail_msg("%s: %s", dparts[k], why);
     }
     data_iters = (long)json_array_size(merged);
     if (data_iters < 1) fail_msg("%s: no iteration", data);
@@ -239,10 +276,7 @@ static void check_folder(const char *dir, mode m, totals *t) {
     t->memory_files++;
     json_t *merged = must_parse(memory, t);
     for (size_t k = 0; k < nm; k++) {
-      json_t *part = must_parse(mparts[k], t);
-      if (!merge_part(merged, part, why, sizeof why, &t->overlaps))
-        fail_msg("%s: %s", mparts[k], why);
-      json_decref(part);
+      if (!merge_any(merged, mparts[k], t, why, sizeof why)) fail_msg("%s: %s", mparts[k], why);
     }
     mem_iters = rel_check_memory_prefix(merged, why, sizeof why);
     if (mem_iters < 0) fail_msg("%s (+ %zu parts): %s", memory, nm, why);

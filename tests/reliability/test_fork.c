@@ -107,6 +107,21 @@ static void run_fork_case(bool child_saves) {
         "iterations (parent: 40) and %zu calls of the child",
         prefix, iters, child_calls);
   }
+  /* Where the child's records went, if it saved (since REL-F8: "<path>.fork-<pid>"). */
+  char *child_prefix = rel_strf("%s.fork-%ld", prefix, (long)pid);
+  char *child_data = rel_strf("%s%s", child_prefix, PB_SUFFIX_DATA);
+  if (child_saves && rel_exists(child_data)) {
+    json_t *cd = rel_must_load(child_prefix, PB_SUFFIX_DATA);
+    printf("# the child's save went to %s: %zu iterations, %zu child calls\n", child_data,
+           json_array_size(cd), rel_count_calls(cd, "child"));
+    assert_int_equal(json_array_size(cd), 25); /* the parent's 20 before the fork + 5 */
+    assert_int_equal(rel_count_calls(cd, "child"), 5);
+    json_decref(cd);
+  } else if (!child_saves && rel_exists(child_data)) {
+    fail_msg("a child that did not save left %s", child_data);
+  }
+  free(child_data);
+  free(child_prefix);
   REL_ASSERT_OK(pb_bench_destroy(b));
   rel_rmtree(dir);
   free(dir);
