@@ -62,9 +62,8 @@ struct pb_record {
   size_t n_saved, cap_saved;
   /* paths of the files found */
   char *data_file, *summary_file, *memory_file;
-  /* auto-save parts ("<name>_STEP_DICT_DATA.part-<first>.json"...), loaded after the files */
-  char **data_parts, **memory_parts;
-  size_t n_data_parts, n_memory_parts;
+  /* auto-save journals ("<name>_STEP_DICT_DATA.journal"...), read after the files */
+  char *data_journal, *memory_journal;
 };
 
 /* Builder calls used by the JSON walker. All return 0 or PB_ENOMEM. */

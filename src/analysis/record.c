@@ -347,10 +347,8 @@ void pb__rec_free(pb_record *r) {
   free(r->data_file);
   free(r->summary_file);
   free(r->memory_file);
-  for (size_t i = 0; i < r->n_data_parts; i++) free(r->data_parts[i]);
-  for (size_t i = 0; i < r->n_memory_parts; i++) free(r->memory_parts[i]);
-  free(r->data_parts);
-  free(r->memory_parts);
+  free(r->data_journal);
+  free(r->memory_journal);
 }
 
 /* ---- accessors ----------------------------------------------------------- */

@@ -445,8 +445,47 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+/*
+ * Reads an auto-save journal of the recording library: one JSON array of
+ * iterations per line, continuing the full file. A line that does not end
+ * with a newline (a write under way, or a crash in one) is skipped with a
+ * note. Data lines whose first STEP_NUMBER the full file already holds
+ * (a crash between a full save and the journal's removal) are dropped; their
+ * count is passed in *dup so that as many memory lines are dropped too.
+ */
+static void load_journal(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file,
+                         walker_fn walk, size_t *dup) {
+  file_map fm;
+  char why[256];
+  if (map_file(file, &fm, why, sizeof why) != PB_OK) {
+    add_diag(run, "%s: %s", file, why);
+    return;
+  }
+  bool data = walk == pb__json_parse_data;
+  int64_t held = data && r->n_iter ? r->infos[r->n_iter - 1].step_number + 1 : 0;
+  size_t line = 0, skip = data ? 0 : *dup;
+  for (const char *p = fm.buf, *end = fm.buf + fm.len; p < end; line++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) {
+      add_diag(run, "%s:%zu: unfinished last line skipped", file, line + 1);
+      break;
+    }
+    pb__rec_mark before;
+    pb__rec_mark_get(r, &before);
+    pb__jerr e;
+    if (walk(jp, p, (size_t)(nl - p), r, &e)) {
+      pb__rec_mark_reset(r, &before);
+      add_diag(run, "%s:%zu: %s", file, line + 1, e.msg);
+    } else if (data && r->n_iter > before.n_iter && r->infos[before.n_iter].step_number < held) {
+      pb__rec_mark_reset(r, &before);
+      (*dup)++;
+    } else if (!data && skip) {
+      pb__rec_mark_reset(r, &before);
+      skip--;
+    }
+    p = nl + 1;
+  }
+  unmap_file(&fm);
 }
 
 static int cmp_record(const void *a, const void *b) {
@@ -474,50 +513,18 @@ static pb_record *record_for(pb_run *run, const char *s, size_t stem) {
   return r;
 }
 
-/*
- * An auto-save part of the recording library: "<name>_STEP_DICT_DATA.part-"
- * or "<name>_MEMORY.part-", ten digits (its first iteration), ".json".
- * Returns 1 (data) or 2 (memory) and the name's length in *stem, else 0.
- */
-static int part_kind(const char *fname, size_t *stem) {
-  static const char *const marks[2] = {"_STEP_DICT_DATA.part-", "_MEMORY.part-"};
-  size_t n = strlen(fname);
-  for (int k = 0; k < 2; k++) {
-    size_t m = strlen(marks[k]);
-    if (n != 0 && n >= m + 15 && strcmp(fname + n - 5, ".json") == 0 &&
-        strncmp(fname + n - 15 - m, marks[k], m) == 0) {
-      const char *digits = fname + n - 15;
-      bool ok = true;
-      for (int i = 0; i < 10; i++) ok &= digits[i] >= '0' && digits[i] <= '9';
-      if (!ok || n - 15 - m == 0) continue;
-      *stem = n - 15 - m;
-      return k + 1;
-    }
-  }
-  return 0;
-}
-
-static int add_part(pb_record *r, int kind, char *path) {
-  char ***list = kind == 1 ? &r->data_parts : &r->memory_parts;
-  size_t *n = kind == 1 ? &r->n_data_parts : &r->n_memory_parts;
-  char **v = realloc(*list, (*n + 1) * sizeof *v);
-  if (!v) {
-    free(path);
-    return PB_ENOMEM;
-  }
-  v[(*n)++] = path;
-  *list = v;
-  return PB_OK;
-}
-
 static int attach(pb_run *run, const char *dir, const char *fname) {
   static const char *const suffixes[3] = {PB_SUFFIX_DATA, PB_SUFFIX_SUMMARY, PB_SUFFIX_MEMORY};
-  size_t pstem;
-  int kind = part_kind(fname, &pstem);
-  if (kind) {
-    pb_record *r = record_for(run, fname, pstem);
-    char *path = r ? join(dir, fname) : NULL;
-    return path ? add_part(r, kind, path) : PB_ENOMEM;
+  static const char *const journals[2] = {"_STEP_DICT_DATA.journal", "_MEMORY.journal"};
+  for (int k = 0; k < 2; k++) {
+    size_t stem;
+    if (!ends_with(fname, journals[k], &stem)) continue;
+    pb_record *r = record_for(run, fname, stem);
+    if (!r) return PB_ENOMEM;
+    char **slot = k == 0 ? &r->data_journal : &r->memory_journal;
+    free(*slot);
+    *slot = join(dir, fname);
+    return *slot ? PB_OK : PB_ENOMEM;
   }
   for (int k = 0; k < 3; k++) {
     size_t stem;
@@ -539,15 +546,11 @@ static int load_records(pb_run *run) {
   int rc = PB_OK;
   for (size_t i = 0; i < run->n_records && rc == PB_OK; i++) {
     pb_record *r = run->records[i];
-    /* Parts continue the full files, in order (their names sort by first iteration). */
-    qsort(r->data_parts, r->n_data_parts, sizeof *r->data_parts, cmp_str);
-    qsort(r->memory_parts, r->n_memory_parts, sizeof *r->memory_parts, cmp_str);
     if (r->data_file) load_one(run, jp, r, r->data_file, pb__json_parse_data);
-    for (size_t k = 0; k < r->n_data_parts; k++)
-      load_one(run, jp, r, r->data_parts[k], pb__json_parse_data);
+    size_t dup = 0; /* journal lines that repeat what the full file holds */
+    if (r->data_journal) load_journal(run, jp, r, r->data_journal, pb__json_parse_data, &dup);
     if (r->memory_file) load_one(run, jp, r, r->memory_file, pb__json_parse_memory);
-    for (size_t k = 0; k < r->n_memory_parts; k++)
-      load_one(run, jp, r, r->memory_parts[k], pb__json_parse_memory);
+    if (r->memory_journal) load_journal(run, jp, r, r->memory_journal, pb__json_parse_memory, &dup);
     if (r->summary_file) load_one(run, jp, r, r->summary_file, pb__json_parse_summary);
     if (pb__rec_finish(r)) rc = PB_ENOMEM;
   }

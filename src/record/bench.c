@@ -47,7 +47,6 @@ void pb__bench_free(pb_bench *b) {
   pb__fork_track_bench(b, false);
   pb__peak_unsubscribe(&b->peak);
   pb__gpu_tracker_free(b->gpu);
-  free(b->parts);
   pb__segvec_free(&b->recs);
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->mrecs);
@@ -655,50 +654,40 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
 /* ---- saving: combine concurrent requests, write outside every lock ---- */
 
 /*
- * Auto-saves cost O(run) in all, not O(run^2): an auto-save writes only the
- * iterations closed since the last one, as part files beside the full ones,
- * and rewrites the full files only once the parts hold more than twice what
- * the full files do (and at every explicit pb_save). Below PB__PART_MIN_RECS
- * time records every auto-save rewrites the full files, as the original. Every file is complete
- * at every instant; readers take the full file, then the parts in order, an
- * iteration in a part replacing the one of the same STEP_NUMBER.
+ * Auto-saves cost O(run) in all, not O(run^2): an auto-save appends the
+ * iterations closed since the last one to a journal beside the full files
+ * (one line each time), and rewrites the full files only once the journal
+ * holds more than four times what they do (and at every explicit pb_save),
+ * then removes the journal. Full files are replaced atomically; a journal
+ * line is complete once it ends with a newline. Readers take the full file,
+ * then the journal's lines in order. Below PB__PART_MIN_RECS time records
+ * every auto-save rewrites the full files, as the original.
  */
 enum { PB__PART_MIN_RECS = 8192 };
 
 static bool want_full_locked(pb_bench *b) {
-  /* Parts continue the full files: those must not end with an open iteration. */
+  /* The journal continues the full files: those must not end with an open iteration. */
   if (b->want_full || b->main_upto == 0 || b->main_open) return true;
   pb__spin_lock(&b->lock);
   size_t closed = b->gstops, recs = b->recs.n;
   pb__spin_unlock(&b->lock);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
-  return recs < PB__PART_MIN_RECS || closed - b->main_upto > 2 * b->main_upto;
+  return recs < PB__PART_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;
 }
 
-/* After a save: record what is on disk; returns the part files to remove (caller frees). */
-static size_t *note_saved_locked(pb_bench *b, bool full, size_t from, size_t covered,
-                                 bool with_open, size_t *nremove) {
-  size_t *remove = NULL;
-  *nremove = 0;
+/* After a save: records what is on disk; returns whether to remove the journal. */
+static bool note_saved_locked(pb_bench *b, bool full, size_t covered, bool with_open) {
+  bool clear = false;
   if (full) {
-    remove = b->parts;
-    *nremove = b->nparts;
-    b->parts = NULL;
-    b->nparts = b->cap_parts = 0;
+    clear = b->journaled;
+    b->journaled = false;
     b->main_upto = covered;
     b->main_open = with_open;
-  } else if (covered > from) {
-    if (b->nparts == b->cap_parts) {
-      size_t cap = b->cap_parts ? b->cap_parts * 2 : 16;
-      size_t *p = realloc(b->parts, cap * sizeof *p);
-      if (!p) return NULL; /* the part stays on disk, and is rewritten later */
-      b->parts = p;
-      b->cap_parts = cap;
-    }
-    b->parts[b->nparts++] = from;
+  } else if (covered > b->disk_upto) {
+    b->journaled = true;
   }
   if (covered > b->disk_upto) b->disk_upto = covered;
-  return remove;
+  return clear;
 }
 
 static int save_request(pb_bench *b, bool explicit_full) {
@@ -731,19 +720,15 @@ static int save_request(pb_bench *b, bool explicit_full) {
     b->saves++;
   pb__spin_unlock(&b->lock);
   pthread_mutex_lock(&b->save_mu);
-  size_t nremove = 0, *remove = NULL;
-  if (rc == PB_OK)
-    remove = note_saved_locked(b, full, from, covered, with_open, &nremove);
-  else
-    b->want_full |= full; /* retry the full files next time */
+  bool clear = rc == PB_OK && note_saved_locked(b, full, covered, with_open);
+  if (rc) b->want_full |= full; /* retry the full files next time */
   b->saving = false;
   b->save_done = covers;
   b->save_rc = rc;
   snprintf(b->save_msg, sizeof b->save_msg, "%s", rc ? pb_last_error() : "");
   pthread_cond_broadcast(&b->save_cv);
   pthread_mutex_unlock(&b->save_mu);
-  for (size_t i = 0; i < nremove; i++) pb__bench_remove_part(b, remove[i]);
-  free(remove);
+  if (clear) pb__bench_clear_journal(b);
   return rc;
 }
 
@@ -752,5 +737,5 @@ int pb_save(pb_bench *b) {
   return save_request(b, true);
 }
 
-/* The save-every-N rule's save: parts, with a full rewrite now and then. */
+/* The save-every-N rule's save: a journal line, with a full rewrite now and then. */
 static int autosave(pb_bench *b) { return save_request(b, false); }

@@ -81,11 +81,10 @@ struct pb_bench {
   bool want_full;          /* an explicit pb_save is waiting: write full files */
   size_t main_upto;        /* closed iterations in the last full files */
   bool main_open;          /* those files also hold an open iteration */
-  size_t disk_upto;        /* closed iterations on disk (full files + parts) */
-  size_t *parts;           /* first iteration of each part file written since */
-  size_t nparts, cap_parts;
-  int save_rc;        /* status of the last finished save */
-  char save_msg[512]; /* its error message */
+  size_t disk_upto;        /* closed iterations on disk (full files + journal) */
+  bool journaled;          /* the journal has lines since the full files */
+  int save_rc;             /* status of the last finished save */
+  char save_msg[512];      /* its error message */
 
   /* immutable after creation */
   char *path;

@@ -73,6 +73,7 @@ int pb__out_open(pb__out *o, const char *path) {
     return pb__fail(PB_ENOMEM, "out of memory writing '%s'", path);
   }
   o->cap = OUT_BUF;
+  o->append_at = -1;
   unsigned id = atomic_fetch_add(&tmp_counter, 1);
   snprintf(o->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), id);
   /* Writing past RLIMIT_FSIZE raises SIGXFSZ, which kills the host program
@@ -90,6 +91,49 @@ int pb__out_open(pb__out *o, const char *path) {
     return pb__fail(PB_EIO, "cannot create '%s': %s", path, strerror(e));
   }
   return PB_OK;
+}
+
+int pb__out_open_append(pb__out *o, const char *path) {
+  memset(o, 0, sizeof *o);
+  o->path = strdup(path);
+  o->buf = malloc(OUT_BUF);
+  if (!o->path || !o->buf) {
+    free(o->path);
+    free(o->buf);
+    return pb__fail(PB_ENOMEM, "out of memory writing '%s'", path);
+  }
+  o->cap = OUT_BUF;
+  struct rlimit rl;
+  o->limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                 ? (uint64_t)rl.rlim_cur
+                 : UINT64_MAX;
+  o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  off_t end = o->fd >= 0 ? lseek(o->fd, 0, SEEK_END) : -1;
+  if (end < 0) {
+    int e = errno;
+    if (o->fd >= 0) close(o->fd);
+    free(o->path);
+    free(o->buf);
+    return pb__fail(PB_EIO, "cannot append to '%s': %s", path, strerror(e));
+  }
+  o->append_at = end;
+  o->total = (uint64_t)end; /* counts against RLIMIT_FSIZE */
+  return PB_OK;
+}
+
+/* Appending: closes; on error cuts the file back so no torn line stays. */
+static int commit_append(pb__out *o) {
+  if (o->err) {
+    if (ftruncate(o->fd, o->append_at) != 0) { /* best effort: readers skip a torn line */
+    }
+  }
+  if (close(o->fd) != 0 && !o->err) o->err = errno;
+  int rc =
+      o->err ? pb__fail(PB_EIO, "cannot append to '%s': %s", o->path, strerror(o->err)) : PB_OK;
+  free(o->path);
+  free(o->buf);
+  o->buf = o->path = NULL;
+  return rc;
 }
 
 void pb__out_write_direct(pb__out *o, const void *p, size_t n) {
@@ -115,6 +159,7 @@ void pb__out_flush(pb__out *o) {
 
 int pb__out_commit(pb__out *o) {
   pb__out_flush(o);
+  if (o->append_at >= 0) return commit_append(o);
   int rc = PB_OK;
   if (!o->err && close(o->fd) != 0)
     o->err = errno;

@@ -46,7 +46,7 @@ static void release(bool child) {
         b->save_done = b->save_requested;
       }
       b->main_upto = b->disk_upto = 0; /* the child's files start with full ones */
-      b->nparts = 0;
+      b->journaled = false;
     }
     pb__spin_unlock(&b->lock);
     pthread_mutex_unlock(&b->save_mu);

@@ -206,14 +206,15 @@ struct pb_bench;
 #define PB__FULL SIZE_MAX
 /**
  * Writes b's files from a snapshot: the three full files (part_from ==
- * PB__FULL), or the DATA and MEMORY parts holding the closed iterations from
- * part_from on ("<path>_STEP_DICT_DATA.part-<from>.json"). Sets *covered to
- * the number of closed iterations the snapshot held, and *with_open to
- * whether full files included an open iteration.
+ * PB__FULL), or one line appended to the DATA and MEMORY journals
+ * ("<path>_STEP_DICT_DATA.journal": one JSON array of iterations per line)
+ * holding the closed iterations from part_from on. Sets *covered to the
+ * number of closed iterations the snapshot held, and *with_open to whether
+ * full files included an open iteration.
  */
 int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered, bool *with_open);
-/** Removes the part files starting at part_from (after a full save covers them). */
-void pb__bench_remove_part(struct pb_bench *b, size_t part_from);
+/** Removes the journals (once full files hold what they held). */
+void pb__bench_clear_journal(struct pb_bench *b);
 
 /* ---- fork safety (fork.c) ---- */
 
@@ -243,17 +244,20 @@ int pb__mkdir_p(const char *dir);
 /** A buffered writer to a temporary file, renamed over the target on commit. */
 typedef struct pb__out {
   int fd;
-  int err;        /* errno of the first failure, 0 if none */
-  char *buf;      /* buffer */
-  size_t len;     /* bytes buffered */
-  size_t cap;     /* buffer capacity */
-  char *path;     /* target path */
-  char *tmp;      /* temporary path */
-  uint64_t total; /* bytes written in all */
-  uint64_t limit; /* RLIMIT_FSIZE at open (UINT64_MAX: none) */
+  int err;           /* errno of the first failure, 0 if none */
+  char *buf;         /* buffer */
+  size_t len;        /* bytes buffered */
+  size_t cap;        /* buffer capacity */
+  char *path;        /* target path */
+  char *tmp;         /* temporary path */
+  uint64_t total;    /* bytes written in all */
+  uint64_t limit;    /* RLIMIT_FSIZE at open (UINT64_MAX: none) */
+  int64_t append_at; /* appending: the file's size at open; -1: temporary + rename */
 } pb__out;
 
 int pb__out_open(pb__out *o, const char *path);
+/** Opens path for appending one block; on failure the file is cut back to its old end. */
+int pb__out_open_append(pb__out *o, const char *path);
 void pb__out_flush(pb__out *o);
 /** Closes, renames over the target (or removes the temporary on error). */
 int pb__out_commit(pb__out *o);

@@ -249,11 +249,16 @@ static void write_call(pb__out *o, const snap *s, const pb__rec *r, uint64_t cro
   pb__out_char(o, '}');
 }
 
-static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first) {
+/* Separator between two iterations: a newline in full files, none in a journal line. */
+static const char *iter_sep(bool journal) { return journal ? ",{" : ",\n{"; }
+
+static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first,
+                            bool journal) {
   const pb__iter *it = iter_at(s, i);
   bool closed = it->stop_wall_ns != 0;
   uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
-  pb__out_lit(o, first ? "{\"absolutes\":{" : ",\n{\"absolutes\":{");
+  pb__out_lit(o, first ? "{" : iter_sep(journal));
+  pb__out_lit(o, "\"absolutes\":{");
   for (uint32_t p = 0; p < nt; p++) {
     uint64_t sum = 0;
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
@@ -291,14 +296,20 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
   pb__out_lit(o, "}}");
 }
 
-/* Writes iterations [from, to) as a DATA file. */
-static int write_data(const char *path, const snap *s, scratch *x, size_t from, size_t to) {
+/* Opens a full file (temporary + rename) or a journal (appended to). */
+static int open_out(pb__out *o, const char *path, bool journal) {
+  return journal ? pb__out_open_append(o, path) : pb__out_open(o, path);
+}
+
+/* Writes iterations [from, to) as a DATA file, or as one line of its journal. */
+static int write_data(const char *path, const snap *s, scratch *x, size_t from, size_t to,
+                      bool journal) {
   pb__out o;
-  int rc = pb__out_open(&o, path);
+  int rc = open_out(&o, path, journal);
   if (rc) return rc;
   memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
-  for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from);
+  for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from, journal);
   pb__out_lit(&o, "]\n");
   return pb__out_commit(&o);
 }
@@ -330,10 +341,12 @@ static uint64_t mrec_iter(const snap *s, size_t k) {
   return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->iter;
 }
 
-/* Writes the memory records of iterations [from, to) (sorted by iteration) as a MEMORY file. */
-static int write_memory(const char *path, const snap *s, scratch *x, size_t from, size_t to) {
+/* Writes the memory records of iterations [from, to) (sorted by iteration) as a MEMORY
+ * file, or as one line of its journal. */
+static int write_memory(const char *path, const snap *s, scratch *x, size_t from, size_t to,
+                        bool journal) {
   pb__out o;
-  int rc = pb__out_open(&o, path);
+  int rc = open_out(&o, path, journal);
   if (rc) return rc;
   memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
@@ -356,7 +369,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
       break;
     }
     uint32_t nt = group(s, x, (size_t)iter, k, n, mrec_topic);
-    pb__out_lit(&o, written++ ? ",\n{" : "{");
+    pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
     write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
     pb__out_lit(&o, ",\"data\":{");
     for (uint32_t p = 0; p < nt; p++) {
@@ -578,20 +591,6 @@ static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
   return PB_OK;
 }
 
-/* "<path><suffix>" or, for a part, "<path><suffix minus .json>.part-<from>.json". */
-static char *file_path(const char *base, const char *suffix, size_t part_from) {
-  size_t n = strlen(base) + strlen(suffix) + 40;
-  char *p = malloc(n);
-  if (!p) return NULL;
-  if (part_from == PB__FULL) {
-    snprintf(p, n, "%s%s", base, suffix);
-  } else {
-    int stem = (int)(strlen(suffix) - 5); /* without ".json" */
-    snprintf(p, n, "%s%.*s.part-%010zu.json", base, stem, suffix, part_from);
-  }
-  return p;
-}
-
 /*
  * The path prefix to write to: b->path, or "<path>.fork-<pid>" in a forked
  * child, so that a child never replaces the files of its parent. Caller frees.
@@ -606,6 +605,18 @@ static char *file_base(const pb_bench *b) {
   else
     snprintf(base, n, "%s.fork-%ld", b->path, pid);
   return base;
+}
+
+/* "<base><suffix>", or for a journal "<base><suffix without .json>.journal". */
+static char *file_path(const char *base, const char *suffix, bool journal) {
+  size_t n = strlen(base) + strlen(suffix) + 16;
+  char *p = malloc(n);
+  if (!p) return NULL;
+  if (!journal)
+    snprintf(p, n, "%s%s", base, suffix);
+  else
+    snprintf(p, n, "%s%.*s.journal", base, (int)(strlen(suffix) - 5), suffix);
+  return p;
 }
 
 int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_open) {
@@ -624,15 +635,15 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_o
   rc = base ? pb__mkdir_parent(base) : pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   const char *suffixes[3] = {PB_SUFFIX_SUMMARY, PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
-    char *path = file_path(base, suffixes[f], part_from);
+    char *path = file_path(base, suffixes[f], !full);
     if (!path) {
       rc = pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
     } else if (f == 0) {
       rc = write_summary(path, &s, &x);
     } else if (f == 1) {
-      rc = write_data(path, &s, &x, from, to);
-    } else if (full || s.mrecs.n) {
-      rc = write_memory(path, &s, &x, from, to);
+      rc = write_data(path, &s, &x, from, to, !full);
+    } else if (full || s.mrecs.n) { /* a memory line for every data line, once tracked */
+      rc = write_memory(path, &s, &x, from, to, !full);
     }
     free(path);
   }
@@ -642,11 +653,11 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_o
   return rc;
 }
 
-void pb__bench_remove_part(pb_bench *b, size_t part_from) {
+void pb__bench_clear_journal(pb_bench *b) {
   const char *suffixes[2] = {PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
   char *base = file_base(b);
   for (int f = 0; base && f < 2; f++) {
-    char *path = file_path(base, suffixes[f], part_from);
+    char *path = file_path(base, suffixes[f], true);
     if (path) unlink(path);
     free(path);
   }

@@ -29,20 +29,23 @@ static void check_no_diags(const pb_run *run) {
   assert_int_equal(pb_run_diagnostic_count(run), 0);
 }
 
-/* Auto-save parts continue the full file, in the order of their first iteration. */
-static void test_autosave_parts(void **state) {
+/* An auto-save journal continues the full file: repeated lines dropped, a torn last line skipped.
+ */
+static void test_autosave_journal(void **state) {
   (void)state;
   pb_run *run = NULL;
   pb_error err;
-  assert_int_equal(pb_run_load(PB_FIXTURES "/parts_run", false, &run, &err), PB_OK);
-  check_no_diags(run);
-  assert_int_equal(pb_run_record_count(run), 1); /* parts are not benchmarkers */
+  assert_int_equal(pb_run_load(PB_FIXTURES "/journal_run", false, &run, &err), PB_OK);
+  assert_int_equal(pb_run_diagnostic_count(run), 1); /* the torn last line */
+  assert_non_null(strstr(pb_run_diagnostic(run, 0), "unfinished last line"));
+  assert_int_equal(pb_run_record_count(run), 1); /* a journal is no benchmarker */
   const pb_record *x = pb_run_record(run, 0);
   assert_string_equal(pb_record_name(x), "x");
   assert_int_equal(pb_record_iter_count(x), 5);
   const pb_iter_info *info = pb_record_infos(x);
   for (int64_t i = 0; i < 5; i++) assert_int_equal(info[i].step_number, i);
   size_t a = (size_t)pb_record_topic_index(x, "a");
+  assert_true(pb_record_absolutes(x, a)[1] == 0.003);
   assert_true(pb_record_absolutes(x, a)[4] == 0.009);
   pb_run_free(run);
 }
@@ -595,7 +598,7 @@ int main(void) {
   unsetenv("PORTER_BENCH_ROOT");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_samples),
-      cmocka_unit_test(test_autosave_parts),
+      cmocka_unit_test(test_autosave_journal),
       cmocka_unit_test(test_timestamps),
       cmocka_unit_test(test_resolve),
       cmocka_unit_test(test_demo),
