@@ -186,7 +186,11 @@ static void test_reuse_when_unchanged(void **state) {
   pb__gpu_tracker *t = pb__gpu_tracker_new();
   assert_non_null(t);
   assert_int_equal(pb__gpu_set_poll_period(3600.0), PB_OK); /* one sample, then asleep */
-  sleep_ms(15); /* that sample is now too old to reuse */
+  unsigned long settled;
+  do { /* wait until 15 ms pass without a query: the sampler sleeps, its sample too old to reuse */
+    settled = queries();
+    sleep_ms(15);
+  } while (queries() != settled);
   unsigned long q = queries();
   pb__gpu_sample_t s;
   assert_int_equal(pb__gpu_sample(t, &s), PB_OK);
