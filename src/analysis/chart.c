@@ -212,7 +212,9 @@ double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, 
   double step = pb__nice_step((ymax - ymin) / yscale, height / 40);
   double wmax = 0;
   char buf[64];
-  for (double v = ceil(ymin / yscale / step) * step; v <= ymax / yscale + step * 1e-9; v += step) {
+  int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
+  for (double v = ceil(ymin / yscale / step) * step;
+       v <= ymax / yscale + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
     double w;
     pb__fmt_tick(v, step, buf, sizeof buf);
     pb__text_size(cv, buf, PB__FONT_TICK, false, &w, NULL);
@@ -231,8 +233,9 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
   double h = ax->bottom - ax->top, w = ax->right - ax->left;
   double ystep = pb__nice_step((ax->ymax - ax->ymin) / yscale, h / 40);
   double wmax = 0;
-  for (double v = ceil(ax->ymin / yscale / ystep) * ystep; v <= ax->ymax / yscale + ystep * 1e-9;
-       v += ystep) {
+  int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
+  for (double v = ceil(ax->ymin / yscale / ystep) * ystep;
+       v <= ax->ymax / yscale + ystep * 1e-9 && nt++ < PB__MAX_TICKS; v += ystep) {
     double y = pb__ax_y(ax, v * yscale);
     cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
     cairo_set_line_width(cr, 1);
@@ -260,7 +263,9 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
       step = s2;
     }
     if (step < 1 && ax->xmax - ax->xmin >= 1) step = 1;
-    for (double v = ceil(ax->xmin / step) * step; v <= ax->xmax + step * 1e-9; v += step) {
+    nt = 0;
+    for (double v = ceil(ax->xmin / step) * step;
+         v <= ax->xmax + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
       double x = pb__ax_x(ax, v);
       cairo_set_source_rgb(cr, 0.93, 0.93, 0.93);
       cairo_move_to(cr, floor(x) + 0.5, ax->top);

@@ -10,6 +10,9 @@
 #ifndef PB_ANALYSIS_CHART_H
 #define PB_ANALYSIS_CHART_H
 
+/* The most ticks an axis draws: bounds every tick loop, whatever the data. */
+#define PB__MAX_TICKS 200
+
 #include <cairo.h>
 #include <pango/pangocairo.h>
 

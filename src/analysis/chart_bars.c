@@ -108,7 +108,8 @@ int pb__chart_bars(pb__chart_ctx *c) {
              PB__CENTER, PB__BOTTOM, 0, BLACK);
     /* x grid and ticks in the chosen unit */
     double step = pb__nice_step(ax.xmax / scale, pw / 90);
-    for (double v = 0; v <= ax.xmax / scale + step * 1e-9; v += step) {
+    int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
+    for (double v = 0; v <= ax.xmax / scale + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
       double x = floor(pb__ax_x(&ax, v * scale)) + 0.5;
       cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
       cairo_set_line_width(cr, 1);
