@@ -142,14 +142,12 @@ static bool ends_with(const char *s, const char *suffix) {
 
 bool rel_is_record_name(const char *name) {
   return ends_with(name, PB_SUFFIX_DATA) || ends_with(name, PB_SUFFIX_SUMMARY) ||
-         ends_with(name, PB_SUFFIX_MEMORY) || rel_is_part_name(name);
+         ends_with(name, PB_SUFFIX_MEMORY) || rel_is_journal_name(name);
 }
 
-bool rel_is_part_name(const char *name) {
-  const char *p = strstr(name, ".part-");
-  if (!p || !ends_with(name, ".json") || rel_is_tmp_name(name)) return false;
-  return (p - name >= 15 && !strncmp(p - 15, "_STEP_DICT_DATA", 15)) ||
-         (p - name >= 7 && !strncmp(p - 7, "_MEMORY", 7));
+bool rel_is_journal_name(const char *name) {
+  return !rel_is_tmp_name(name) &&
+         (ends_with(name, "_STEP_DICT_DATA.journal") || ends_with(name, "_MEMORY.journal"));
 }
 
 bool rel_is_tmp_name(const char *name) { return strstr(name, ".tmp.") != NULL; }

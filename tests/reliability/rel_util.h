@@ -70,12 +70,12 @@ void rel_tree_free(rel_tree *t);
 
 /**
  * True when name ends with one of the three record suffixes, or is an
- * auto-save part ("<prefix>_STEP_DICT_DATA.part-<first iteration>.json",
- * "<prefix>_MEMORY.part-<first iteration>.json").
+ * auto-save journal ("<prefix>_STEP_DICT_DATA.journal", "<prefix>_MEMORY.journal":
+ * one JSON array of iterations per line, see docs/RECORDING.md).
  */
 bool rel_is_record_name(const char *name);
-/** True when name is an auto-save part file (see rel_is_record_name). */
-bool rel_is_part_name(const char *name);
+/** True when name is an auto-save journal (see rel_is_record_name). */
+bool rel_is_journal_name(const char *name);
 /** True when name contains ".tmp." (a temporary file of a save). */
 bool rel_is_tmp_name(const char *name);
 

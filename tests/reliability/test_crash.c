@@ -10,11 +10,14 @@
  * then "gstop". Kills rotate over three modes: plain; memory tracking on (the
  * probes' "gstep_memory" and "gstop_memory" steps and a MEMORY file); long
  * iterations (200 steps "a"), which pass the 8192 records from which an
- * auto-save writes only the new iterations as part files
- * ("<prefix>_STEP_DICT_DATA.part-<first>.json", same for MEMORY) beside the
- * full files, rewritten in full now and then. Files are merged as a reader
- * does: the full file, then the parts in name order, an entry replacing the
- * one of the same STEP_NUMBER; the result must be iterations 0..k-1, complete.
+ * auto-save appends the iterations closed since the last save as one JSON
+ * line to a journal ("<prefix>_STEP_DICT_DATA.journal", same for MEMORY)
+ * beside the full files, rewritten in full now and then. Files are merged as
+ * a reader does (docs/RECORDING.md): the full file, then the journal's
+ * complete lines in order, an entry replacing the one of the same
+ * STEP_NUMBER; only the last line may be unterminated (a torn append: skipped
+ * and counted); every complete line must parse. The result must be
+ * iterations 0..k-1, complete.
  *
  * A save writes SUMMARY, DATA, then MEMORY, each replaced atomically, so a
  * kill between two of them may leave files of two consecutive snapshots:
@@ -36,9 +39,9 @@
 static long g_kills = 30;
 
 /* What the child records per iteration. */
-typedef enum mode { PLAIN, MEMORY, PARTS } mode;
+typedef enum mode { PLAIN, MEMORY, LONG } mode;
 
-enum { PARTS_STEPS = 200 }; /* steps "a" per iteration in PARTS mode: 8192 records in ~40 */
+enum { LONG_STEPS = 200 }; /* steps "a" per iteration in LONG mode: 8192 records in ~40 */
 
 /* The child: records forever, auto-saving at every gstop. Never returns. */
 static void child_run(const char *prefix, mode m) {
@@ -50,7 +53,7 @@ static void child_run(const char *prefix, mode m) {
   for (long i = 0;; i++) {
     int rc = pb_gstep(b);
     if (rc != PB_OK) _exit(12); /* a failed auto-save: the parent reports it */
-    for (int k = 0; k < (m == PARTS ? PARTS_STEPS : 1); k++) pb_step(b, "a");
+    for (int k = 0; k < (m == LONG ? LONG_STEPS : 1); k++) pb_step(b, "a");
     snprintf(extra, sizeof extra, "{\"i\":%ld}", i);
     pb_step_ex(b, "b", extra, NULL);
     pb_step(b, "c");
@@ -58,8 +61,8 @@ static void child_run(const char *prefix, mode m) {
 }
 
 typedef struct totals {
-  long kills, with_files, data_files, summary_files, memory_files, part_files, tmp_left, corrupt;
-  long lagging_memory, max_iters, iters_sum, early_exits, kills_with_parts, overlaps;
+  long kills, with_files, data_files, summary_files, memory_files, journal_lines, tmp_left, corrupt;
+  long lagging_memory, max_iters, iters_sum, early_exits, kills_with_journal, overlaps, torn;
 } totals;
 
 #define BAD(...)                   \
@@ -85,11 +88,11 @@ static bool check_iteration(json_t *it, size_t i, mode m, char *why, size_t n) {
   size_t pos = 0, total = 0, global_cc = 0;
   const char *key;
   json_t *list;
-  unsigned char seen[PARTS_STEPS + 16] = {0};
+  unsigned char seen[LONG_STEPS + 16] = {0};
   json_object_foreach(calls, key, list) {
     if (!keys[pos] || strcmp(key, keys[pos]) != 0)
       BAD("iteration %zu: topic %zu is '%s'", i, pos, key);
-    size_t want = m == PARTS && !strcmp(key, "a") ? PARTS_STEPS : 1;
+    size_t want = m == LONG && !strcmp(key, "a") ? LONG_STEPS : 1;
     if (json_array_size(list) != want)
       BAD("iteration %zu: '%s' has %zu calls, not %zu", i, key, json_array_size(list), want);
     double sum = 0;
@@ -129,16 +132,16 @@ static bool check_iteration(json_t *it, size_t i, mode m, char *why, size_t n) {
   return true;
 }
 
-/* Reader's rule: the full list, then the parts in order, an entry replacing the one of its
- * STEP_NUMBER. */
+/* Reader's rule: the full list, then the journal's lines in order, an entry replacing the one of
+ * its STEP_NUMBER. */
 static bool merge_part(json_t *merged, json_t *part, char *why, size_t n, long *overlaps) {
-  if (!json_is_array(part)) BAD("a part is not a list");
+  if (!json_is_array(part)) BAD("a journal line is not a list");
   size_t i;
   json_t *it;
   json_array_foreach(part, i, it) {
     json_t *sn = json_object_get(json_object_get(it, "info"), "STEP_NUMBER");
     if (!json_is_integer(sn) || json_integer_value(sn) < 0)
-      BAD("a part's entry has no STEP_NUMBER");
+      BAD("a journal entry has no STEP_NUMBER");
     size_t k = (size_t)json_integer_value(sn);
     if (k < json_array_size(merged)) {
       json_array_set(merged, k, it);
@@ -146,15 +149,11 @@ static bool merge_part(json_t *merged, json_t *part, char *why, size_t n, long *
     } else if (k == json_array_size(merged)) {
       json_array_append(merged, it);
     } else {
-      BAD("a part starts at iteration %zu, after a gap (%zu iterations before it)", k,
+      BAD("a journal line starts at iteration %zu, after a gap (%zu iterations before it)", k,
           json_array_size(merged));
     }
   }
   return true;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static json_t *must_parse(const char *path, totals *t) {
@@ -168,47 +167,38 @@ static json_t *must_parse(const char *path, totals *t) {
 }
 
 /*
- * Merges an auto-save journal (one JSON array of iterations per line) into
- * merged. Every line that ends with a newline must parse; an unterminated
- * last line is a write the kill cut short, which readers skip.
+ * Merges the complete lines of a journal into merged; an unterminated last line
+ * is a torn append (counted, skipped); any other line that does not parse is corrupt.
  */
-static bool merge_journal(json_t *merged, const char *path, totals *t, char *why, size_t n) {
+static void merge_journal(json_t *merged, const char *path, totals *t) {
   FILE *f = fopen(path, "rb");
-  if (!f) BAD("cannot open the journal");
-  static char line[1 << 22];
-  bool ok = true;
-  while (ok && fgets(line, sizeof line, f)) {
-    size_t len = strlen(line);
-    if (line[len - 1] != '\n') break; /* torn last line */
+  if (!f) fail_msg("%s: %s", path, strerror(errno));
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  char why[256] = "";
+  while ((len = getline(&line, &cap, f)) > 0) {
+    if (line[len - 1] != '\n') { /* the last line, unterminated */
+      t->torn++;
+      break;
+    }
     json_error_t err;
-    json_t *part = json_loadb(line, len, 0, &err);
+    json_t *part = json_loadb(line, (size_t)len, 0, &err);
     if (!part) {
       t->corrupt++;
       fail_msg("CORRUPT journal line in %s: %s", path, err.text);
     }
-    ok = merge_part(merged, part, why, n, &t->overlaps);
+    if (!merge_part(merged, part, why, sizeof why, &t->overlaps)) fail_msg("%s: %s", path, why);
     json_decref(part);
+    t->journal_lines++;
   }
+  free(line);
   fclose(f);
-  return ok;
-}
-
-/* Merges a part file or a journal into merged. */
-static bool merge_any(json_t *merged, const char *path, totals *t, char *why, size_t n) {
-  if (strstr(path, ".journal")) return merge_journal(merged, path, t, why, n);
-  json_t *part = must_parse(path, t);
-  bool ok = merge_part(merged, part, why, n, &t->overlaps);
-  json_decref(part);
-  return ok;
 }
 
 static void check_folder(const char *dir, mode m, totals *t) {
   rel_tree tree = rel_walk(dir);
-  char *data = NULL, *summary = NULL, *memory = NULL;
-  char **dparts = calloc(tree.n + 1, sizeof *dparts), **mparts = calloc(tree.n + 1, sizeof *mparts);
-  size_t nd = 0, nm = 0;
-  assert_non_null(dparts);
-  assert_non_null(mparts);
+  char *data = NULL, *summary = NULL, *memory = NULL, *djournal = NULL, *mjournal = NULL;
   for (size_t i = 0; i < tree.n; i++) {
     const char *name = tree.e[i].rel;
     if (tree.e[i].is_dir) continue;
@@ -216,16 +206,11 @@ static void check_folder(const char *dir, mode m, totals *t) {
     if (rel_is_tmp_name(name)) {
       t->tmp_left++;
       free(path);
-    } else if (strstr(name, "_STEP_DICT_DATA.journal") || strstr(name, "_MEMORY.journal")) {
+    } else if (rel_is_journal_name(name)) {
       if (strstr(name, "_STEP_DICT_DATA.journal"))
-        dparts[nd++] = path;
+        djournal = path;
       else
-        mparts[nm++] = path;
-    } else if (rel_is_part_name(name)) {
-      if (strstr(name, "_STEP_DICT_DATA.part-"))
-        dparts[nd++] = path;
-      else
-        mparts[nm++] = path;
+        mjournal = path;
     } else if (rel_is_record_name(name)) {
       if (strstr(name, PB_SUFFIX_DATA))
         data = path;
@@ -238,34 +223,30 @@ static void check_folder(const char *dir, mode m, totals *t) {
     }
   }
   rel_tree_free(&tree);
-  qsort(dparts, nd, sizeof *dparts, cmp_str);
-  qsort(mparts, nm, sizeof *mparts, cmp_str);
   char why[256] = "";
-  if (data || summary || memory || nd || nm) t->with_files++;
-  if (nd || nm) t->kills_with_parts++;
-  t->part_files += (long)(nd + nm);
-  if ((nd || nm) && !data) fail_msg("%s: parts without a full DATA file", dir);
+  if (data || summary || memory || djournal || mjournal) t->with_files++;
+  if (djournal || mjournal) t->kills_with_journal++;
+  if (djournal && !data) fail_msg("%s: a journal without a full DATA file", dir);
 
   long data_iters = -1, mem_iters = -1;
   if (summary) {
     t->summary_files++;
     json_t *j = must_parse(summary, t);
-    if (!rel_check_summary(j, why, sizeof why) || !json_object_get(j, "GLOBAL"))
+    if (!rel_check_summary(j, why, sizeof why) || !json_object_get(j, "GLOBAL")) {
       fail_msg("%s: %s", summary, why);
+    }
     json_decref(j);
   }
   if (data) {
     t->data_files++;
     json_t *merged = must_parse(data, t);
     if (!json_is_array(merged)) fail_msg("%s is not a list", data);
-    for (size_t k = 0; k < nd; k++) {
-      if (!merge_any(merged, dparts[k], t, why, sizeof why)) fail_msg("%s: %s", dparts[k], why);
-    }
+    if (djournal) merge_journal(merged, djournal, t);
     data_iters = (long)json_array_size(merged);
     if (data_iters < 1) fail_msg("%s: no iteration", data);
     for (size_t i = 0; i < (size_t)data_iters; i++) {
       if (!check_iteration(json_array_get(merged, i), i, m, why, sizeof why)) {
-        fail_msg("%s (+ %zu parts) is not a complete prefix of the run: %s", data, nd, why);
+        fail_msg("%s (+ journal) is not a complete prefix of the run: %s", data, why);
       }
     }
     json_decref(merged);
@@ -275,13 +256,13 @@ static void check_folder(const char *dir, mode m, totals *t) {
   if (memory) {
     t->memory_files++;
     json_t *merged = must_parse(memory, t);
-    for (size_t k = 0; k < nm; k++) {
-      if (!merge_any(merged, mparts[k], t, why, sizeof why)) fail_msg("%s: %s", mparts[k], why);
-    }
+    if (mjournal) merge_journal(merged, mjournal, t);
     mem_iters = rel_check_memory_prefix(merged, why, sizeof why);
-    if (mem_iters < 0) fail_msg("%s (+ %zu parts): %s", memory, nm, why);
+    if (mem_iters < 0) fail_msg("%s (+ journal): %s", memory, why);
     if (m != MEMORY && mem_iters != 0) fail_msg("%s: memory records without tracking", memory);
     json_decref(merged);
+  } else if (mjournal) {
+    fail_msg("%s: a MEMORY journal without a full MEMORY file", dir);
   }
   if (m == MEMORY && data_iters > 0 && mem_iters >= 0) {
     /* MEMORY is written after DATA: it holds the same iterations or one fewer. */
@@ -290,9 +271,7 @@ static void check_folder(const char *dir, mode m, totals *t) {
     }
     if (mem_iters != data_iters) t->lagging_memory++;
   }
-  for (size_t k = 0; k < nd; k++) free(dparts[k]);
-  for (size_t k = 0; k < nm; k++) free(mparts[k]);
-  free(dparts), free(mparts), free(data), free(summary), free(memory);
+  free(data), free(summary), free(memory), free(djournal), free(mjournal);
 }
 
 static void test_sigkill_during_autosave(void **state) {
@@ -303,15 +282,15 @@ static void test_sigkill_during_autosave(void **state) {
   totals t = {0};
   char *root = rel_mkdtemp("crash");
   for (long k = 0; k < g_kills; k++) {
-    mode m = (mode)(k % 3); /* plain, memory tracking, long iterations (auto-save parts) */
+    mode m = (mode)(k % 3); /* plain, memory tracking, long iterations (auto-save journal) */
     char *dir = rel_strf("%s/k%ld", root, k);
     char *prefix = rel_strf("%s/run/bench", dir);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) child_run(prefix, m);
-    /* Mostly 0-150 ms (0-600 ms for the parts mode, past several full rewrites); one kill
+    /* Mostly 0-150 ms (0-600 ms for the long mode, past several full rewrites); one kill
        in eight within the first millisecond (first saves). */
-    long span = m == PARTS ? 600000 : 150000;
+    long span = m == LONG ? 600000 : 150000;
     long us = (rand() % 8 == 0) ? rand() % 1000 : rand() % span;
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     nanosleep(&ts, NULL);
@@ -342,9 +321,9 @@ static void test_sigkill_during_autosave(void **state) {
       t.max_iters, t.with_files ? (double)t.iters_sum / (double)t.with_files : 0.0,
       t.lagging_memory, t.tmp_left);
   printf(
-      "# auto-save parts: %ld kills left parts, %ld part files merged, %ld entries replaced "
-      "by a later part\n",
-      t.kills_with_parts, t.part_files, t.overlaps);
+      "# auto-save journal: %ld kills left a journal, %ld complete lines merged, %ld torn "
+      "last lines skipped, %ld entries already in the full file\n",
+      t.kills_with_journal, t.journal_lines, t.torn, t.overlaps);
   assert_int_equal(t.corrupt, 0);
 }
 
