@@ -254,6 +254,125 @@ static void test_full_disk(void **state) {
   free(prefix);
 }
 
+/* Fills the file system of dir with a file until ENOSPC; returns its path. */
+static char *fill_disk(const char *dir) {
+  char *filler = rel_strf("%s/filler", dir);
+  FILE *f = fopen(filler, "wb");
+  assert_non_null(f);
+  static char block[4096];
+  while (fwrite(block, 1, sizeof block, f) == sizeof block) {
+  }
+  fclose(f);
+  return filler;
+}
+
+/* Complete lines of a journal (each must parse); *torn set when the last is unterminated. */
+static long journal_lines(const char *path, bool *torn) {
+  *torn = false;
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  long n = 0;
+  while ((len = getline(&line, &cap, f)) > 0) {
+    if (line[len - 1] != '\n') {
+      *torn = true;
+      break;
+    }
+    json_error_t err;
+    json_t *j = json_loadb(line, (size_t)len, 0, &err);
+    if (!j) fail_msg("%s: line %ld does not parse: %s", path, n + 1, err.text);
+    json_decref(j);
+    n++;
+  }
+  free(line);
+  fclose(f);
+  return n;
+}
+
+/*
+ * Past 8192 records an auto-save appends to a journal; an append that meets a
+ * full disk must be cut back (no torn line), return PB_EIO naming the journal,
+ * and the next auto-save once there is room must carry the iterations on.
+ */
+static void test_full_disk_journal(void **state) {
+  (void)state;
+  if (!g_ns_ok) skip();
+  if (remount("size=2m", 0) != 0) fail_msg("remount 2m: %s", strerror(errno));
+  char *prefix = rel_strf("%s/journal", g_mnt);
+  char *journal = rel_strf("%s_STEP_DICT_DATA.journal", prefix);
+  pb_bench *b = NULL;
+  REL_ASSERT_OK(pb_bench_create(prefix, &b));
+  for (int i = 0; i < 50; i++) { /* 10,000 records */
+    REL_ASSERT_OK(pb_gstep(b));
+    for (int k = 0; k < 199; k++) REL_ASSERT_OK(pb_step(b, "a"));
+  }
+  REL_ASSERT_OK(pb_gstop(b));
+  REL_ASSERT_OK(pb_save(b)); /* full files, ~0.5 MB */
+  pb_set_save_on_gstop(b, 1);
+  REL_ASSERT_OK(pb_gstep(b));
+  REL_ASSERT_OK(pb_step(b, "a"));
+  REL_ASSERT_OK(pb_gstep(b)); /* an auto-save: the first journal line */
+  bool torn = false;
+  long before = journal_lines(journal, &torn);
+  if (before < 1) fail_msg("no journal line after an auto-save past 8192 records (%s)", journal);
+  char *filler = fill_disk(g_mnt);
+  for (int k = 0; k < 2000; k++)
+    REL_ASSERT_OK(pb_step(b, "a")); /* a line bigger than what is left */
+  int rc = pb_gstep(b);
+  printf("# auto-save into a full disk: %s: %s\n", pb_err_name(rc), pb_last_error());
+  REL_ASSERT_STATUS(rc, PB_EIO);
+  if (!strstr(pb_last_error(), "journal"))
+    fail_msg("'%s' does not name the journal", pb_last_error());
+  long after = journal_lines(journal, &torn);
+  if (torn) fail_msg("the failed append left a torn line in %s", journal);
+  assert_int_equal(after, before);
+  expect_no_tmp(g_mnt);
+  assert_int_equal(unlink(filler), 0);
+  REL_ASSERT_OK(pb_step(b, "a"));
+  REL_ASSERT_OK(pb_gstep(b)); /* room again: the next append carries every iteration on */
+  after = journal_lines(journal, &torn);
+  assert_false(torn);
+  if (after <= before) fail_msg("no journal line after the disk had room again");
+  /* Reader's view: the full file, then the journal's lines. */
+  json_t *data = rel_must_load(prefix, PB_SUFFIX_DATA);
+  FILE *f = fopen(journal, "rb");
+  assert_non_null(f);
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    json_t *part = json_loads(line, 0, NULL);
+    size_t i;
+    json_t *it;
+    json_array_foreach(part, i, it) {
+      size_t sn =
+          (size_t)json_integer_value(json_object_get(json_object_get(it, "info"), "STEP_NUMBER"));
+      if (sn < json_array_size(data))
+        json_array_set(data, sn, it);
+      else if (sn == json_array_size(data))
+        json_array_append(data, it);
+      else
+        fail_msg("journal entry %zu after %zu iterations: a gap", sn, json_array_size(data));
+    }
+    json_decref(part);
+  }
+  free(line);
+  fclose(f);
+  assert_int_equal(json_array_size(data), 53); /* every closed iteration */
+  assert_int_equal(rel_count_calls(data, "a"), 50 * 199 + 1 + 2000 + 1);
+  json_decref(data);
+  REL_ASSERT_OK(pb_gstop(b));
+  if (remount("size=16m", 0) != 0) fail_msg("remount bigger: %s", strerror(errno));
+  REL_ASSERT_OK(pb_save(b)); /* folds the journal into the full files */
+  assert_false(rel_exists(journal));
+  json_t *final = rel_must_load(prefix, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(final), 54);
+  json_decref(final);
+  pb_bench_destroy(b);
+  free(prefix), free(journal), free(filler);
+}
+
 /* ---- RLIMIT_FSIZE, in child processes ---- */
 
 /*
@@ -369,7 +488,8 @@ int main(int argc, char **argv) {
     g_ns_ok = setup_tmpfs(ro ? "size=1m" : "size=64k");
     if (!g_ns_ok) return REL_SKIP;
     const struct CMUnitTest ro_tests[] = {cmocka_unit_test(test_read_only_file_system)};
-    const struct CMUnitTest full_tests[] = {cmocka_unit_test(test_full_disk)};
+    const struct CMUnitTest full_tests[] = {cmocka_unit_test(test_full_disk),
+                                            cmocka_unit_test(test_full_disk_journal)};
     int rc = ro ? cmocka_run_group_tests_name("disk faults: read-only", ro_tests, NULL, NULL)
                 : cmocka_run_group_tests_name("disk faults: full disk", full_tests, NULL, NULL);
     teardown_tmpfs();
