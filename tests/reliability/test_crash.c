@@ -41,7 +41,13 @@ static long g_kills = 30;
 /* What the child records per iteration. */
 typedef enum mode { PLAIN, MEMORY, LONG } mode;
 
-enum { LONG_STEPS = 200 }; /* steps "a" per iteration in LONG mode: 8192 records in ~40 */
+/*
+ * LONG mode: 200 steps "a" per iteration, so the journal starts after ~41
+ * iterations and the full files are rewritten at ~205; the child stops
+ * recording after LONG_CAP iterations (and waits for the kill) so that the
+ * files stay quick to check.
+ */
+enum { LONG_STEPS = 200, LONG_CAP = 600 };
 
 /* The child: records forever, auto-saving at every gstop. Never returns. */
 static void child_run(const char *prefix, mode m) {
@@ -51,6 +57,9 @@ static void child_run(const char *prefix, mode m) {
   if (m == MEMORY && pb_enable_memory_tracking(b, false) != PB_OK) _exit(11);
   char extra[48];
   for (long i = 0;; i++) {
+    if (m == LONG && i == LONG_CAP) {
+      for (;;) pause();
+    }
     int rc = pb_gstep(b);
     if (rc != PB_OK) _exit(12); /* a failed auto-save: the parent reports it */
     for (int k = 0; k < (m == LONG ? LONG_STEPS : 1); k++) pb_step(b, "a");
@@ -288,7 +297,7 @@ static void test_sigkill_during_autosave(void **state) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) child_run(prefix, m);
-    /* Mostly 0-150 ms (0-600 ms for the long mode, past several full rewrites); one kill
+    /* Mostly 0-150 ms (0-600 ms for the long mode, past a full rewrite); one kill
        in eight within the first millisecond (first saves). */
     long span = m == LONG ? 600000 : 150000;
     long us = (rand() % 8 == 0) ? rand() % 1000 : rand() % span;
