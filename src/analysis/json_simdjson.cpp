@@ -28,7 +28,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Printf into the error message.
-void set_msg(pb__jerr *e, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) void set_msg(pb__jerr *e, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(e->msg, sizeof e->msg, fmt, ap);
@@ -53,7 +53,7 @@ struct walk {
   }
 
   // Records an error; `what` says what was expected where.
-  int fail(error_code err, const char *what, ...) {
+  __attribute__((format(printf, 3, 4))) int fail(error_code err, const char *what, ...) {
     e->code = PB_EDATA;
     e->offset = where();
     char head[256];

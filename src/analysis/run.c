@@ -42,7 +42,8 @@ const char *pb_analysis_strerror(int status) {
   }
 }
 
-static void set_err(pb_error *err, int code, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void set_err(pb_error *err, int code, const char *fmt,
+                                                          ...) {
   if (!err) return;
   err->code = code;
   err->line = err->column = 0;
@@ -318,7 +319,7 @@ static int map_file(const char *file, file_map *m, char *why, size_t nwhy) {
   return PB_OK;
 }
 
-static int add_diag(pb_run *run, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static int add_diag(pb_run *run, const char *fmt, ...) {
   char tmp[1024];
   va_list ap;
   va_start(ap, fmt);
