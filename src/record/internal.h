@@ -195,8 +195,6 @@ int pb__peak_subscribe(pb__peak_sub *s);
 void pb__peak_unsubscribe(pb__peak_sub *s);
 /** Probes RSS, peak since s's previous probe (s may be NULL: no peak) and heap. */
 void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out);
-/** Resident set size now, bytes (PB__NONE if unreadable). */
-int64_t pb__mem_rss(void);
 /** Malloc heap in use now, bytes (PB__NONE where unknown). */
 int64_t pb__mem_heap(void);
 

@@ -222,14 +222,6 @@ int64_t pb__mem_heap(void) {
 #endif
 }
 
-int64_t pb__mem_rss(void) {
-  pthread_mutex_lock(&g.mu);
-  init_locked();
-  int64_t rss = statm_rss_locked();
-  pthread_mutex_unlock(&g.mu);
-  return rss;
-}
-
 void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out) {
   out->heap = pb__mem_heap();
   pthread_mutex_lock(&g.mu);
