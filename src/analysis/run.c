@@ -478,8 +478,10 @@ static void load_journal(pb_run *run, pb__json_parser *jp, pb_record *r, const c
       pb__rec_mark_reset(r, &before);
       add_diag(run, "%s:%zu: %s", file, line + 1, e.msg);
     } else if (data && r->n_iter > before.n_iter && r->infos[before.n_iter].step_number < held) {
-      pb__rec_mark_reset(r, &before);
+      pb__rec_mark_reset(r, &before); /* already loaded: from the full file or a line before */
       (*dup)++;
+    } else if (data && r->n_iter > 0) {
+      held = r->infos[r->n_iter - 1].step_number + 1;
     } else if (!data && skip) {
       pb__rec_mark_reset(r, &before);
       skip--;

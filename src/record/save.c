@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -634,6 +635,13 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_o
   char *base = file_base(b);
   rc = base ? pb__mkdir_parent(base) : pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   const char *suffixes[3] = {PB_SUFFIX_SUMMARY, PB_SUFFIX_DATA, PB_SUFFIX_MEMORY};
+  off_t before[3] = {-1, -1, -1}; /* journals' sizes: a failed save cuts both back */
+  for (int f = 1; !full && base && f < 3; f++) {
+    char *path = file_path(base, suffixes[f], true);
+    struct stat st;
+    if (path) before[f] = stat(path, &st) == 0 ? st.st_size : 0;
+    free(path);
+  }
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
     char *path = file_path(base, suffixes[f], !full);
     if (!path) {
@@ -644,6 +652,12 @@ int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_o
       rc = write_data(path, &s, &x, from, to, !full);
     } else if (full || s.mrecs.n) { /* a memory line for every data line, once tracked */
       rc = write_memory(path, &s, &x, from, to, !full);
+    }
+    free(path);
+  }
+  for (int f = 1; rc && !full && base && f < 3; f++) { /* keep the two journals in step */
+    char *path = before[f] >= 0 ? file_path(base, suffixes[f], true) : NULL;
+    if (path && truncate(path, before[f]) != 0) { /* best effort: readers skip a bad line */
     }
     free(path);
   }
