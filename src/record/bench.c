@@ -660,10 +660,10 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
  * holds more than four times what they do (and at every explicit pb_save),
  * then removes the journal. Full files are replaced atomically; a journal
  * line is complete once it ends with a newline. Readers take the full file,
- * then the journal's lines in order. Below PB__PART_MIN_RECS time records
+ * then the journal's lines in order. Below PB__JOURNAL_MIN_RECS time records
  * every auto-save rewrites the full files, as the original.
  */
-enum { PB__PART_MIN_RECS = 8192 };
+enum { PB__JOURNAL_MIN_RECS = 8192 };
 
 static bool want_full_locked(pb_bench *b) {
   /* The journal continues the full files: those must not end with an open iteration. */
@@ -672,7 +672,7 @@ static bool want_full_locked(pb_bench *b) {
   size_t closed = b->gstops, recs = b->recs.n;
   pb__spin_unlock(&b->lock);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
-  return recs < PB__PART_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;
+  return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;
 }
 
 /* After a save: records what is on disk; returns whether to remove the journal. */

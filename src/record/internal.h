@@ -200,17 +200,17 @@ int64_t pb__mem_heap(void);
 
 /* ---- saving (save.c) ---- */
 struct pb_bench;
-/** part_from value asking for the three full files. */
+/** journal_from value asking for the three full files. */
 #define PB__FULL SIZE_MAX
 /**
- * Writes b's files from a snapshot: the three full files (part_from ==
+ * Writes b's files from a snapshot: the three full files (journal_from ==
  * PB__FULL), or one line appended to the DATA and MEMORY journals
  * ("<path>_STEP_DICT_DATA.journal": one JSON array of iterations per line)
- * holding the closed iterations from part_from on. Sets *covered to the
+ * holding the closed iterations from journal_from on. Sets *covered to the
  * number of closed iterations the snapshot held, and *with_open to whether
  * full files included an open iteration.
  */
-int pb__bench_write(struct pb_bench *b, size_t part_from, size_t *covered, bool *with_open);
+int pb__bench_write(struct pb_bench *b, size_t journal_from, size_t *covered, bool *with_open);
 /** Removes the journals (once full files hold what they held). */
 void pb__bench_clear_journal(struct pb_bench *b);
 

@@ -620,16 +620,16 @@ static char *file_path(const char *base, const char *suffix, bool journal) {
   return p;
 }
 
-int pb__bench_write(pb_bench *b, size_t part_from, size_t *covered, bool *with_open) {
+int pb__bench_write(pb_bench *b, size_t journal_from, size_t *covered, bool *with_open) {
   snap s;
   scratch x;
   take_snapshot(b, &s);
   size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
   *covered = closed;
-  *with_open = part_from == PB__FULL && closed < s.iters.n;
-  if (part_from != PB__FULL && part_from >= closed) return PB_OK; /* nothing new */
-  bool full = part_from == PB__FULL;
-  size_t from = full ? 0 : part_from, to = full ? s.iters.n : closed;
+  *with_open = journal_from == PB__FULL && closed < s.iters.n;
+  if (journal_from != PB__FULL && journal_from >= closed) return PB_OK; /* nothing new */
+  bool full = journal_from == PB__FULL;
+  size_t from = full ? 0 : journal_from, to = full ? s.iters.n : closed;
   int rc = prepare(b, &s, &x, from, to);
   if (rc) return rc;
   char *base = file_base(b);
