@@ -250,6 +250,11 @@ static int autosave(pb_bench *b);
 
 /* ---- the recording calls ---- */
 
+/* The save-every-N rule, after an iteration closed. Caller holds b->lock. */
+static bool autosave_due(const pb_bench *b) {
+  return b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+}
+
 static void gpu_sync_if(pb_bench *b) {
   if (flag(b, PB__F_SYNC)) pb__gpu_sync();
 }
@@ -288,32 +293,15 @@ static int gstop_part(pb_bench *b, bool held, bool *save_now) {
     now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
   }
   close_iter(b, now);
-  *save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+  *save_now = autosave_due(b);
   pb__spin_unlock(&b->lock);
   return rc;
 }
 
 int pb_gstop(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_gstop: benchmarker is NULL");
-  unsigned f = atomic_load_explicit(&b->flags, memory_order_relaxed);
-  if (!(f & PB__F_ON)) return PB_EDISABLED;
-  if (!(f & (PB__F_MEM | PB__F_SYNC))) { /* fast path: one lock section */
-    pb__spin_lock(&b->lock);
-    if (!b->open) {
-      pb__spin_unlock(&b->lock);
-      return PB_OK;
-    }
-    uint64_t now = pb_now_ns();
-    int rc = push_rec(b, b->t_gstop, now, 0);
-    close_iter(b, now);
-    bool save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
-    pb__spin_unlock(&b->lock);
-    if (save_now) {
-      int src = autosave(b);
-      if (!rc) rc = src;
-    }
-    return rc;
-  }
+  if (!flag(b, PB__F_ON)) return PB_EDISABLED;
+  /* With memory tracking off, gstop_part is one lock section and op_begin one load. */
   bool held = op_begin(b);
   bool save_now = false;
   int rc = gstop_part(b, held, &save_now);
@@ -335,7 +323,7 @@ static int gstep_fast(pb_bench *b) {
   if (b->open) {
     rc = push_rec(b, b->t_gstop, now, 0);
     close_iter(b, now);
-    save_now = b->save_on_gstop && b->gstops % b->save_on_gstop == 0;
+    save_now = autosave_due(b);
   }
   int rc2 = save_now ? PB_OK : open_iter(b, now);
   pb__spin_unlock(&b->lock);
