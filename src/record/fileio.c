@@ -59,6 +59,14 @@ int pb__mkdir_parent(const char *path) {
 
 static atomic_uint tmp_counter;
 
+/* RLIMIT_FSIZE now (UINT64_MAX: none): writing past it raises SIGXFSZ, which
+ * kills the host program by default, so writes stop short of it (EFBIG). */
+static uint64_t fsize_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+  return (uint64_t)rl.rlim_cur;
+}
+
 int pb__out_open(pb__out *o, const char *path) {
   memset(o, 0, sizeof *o);
   o->fd = -1;
@@ -76,12 +84,7 @@ int pb__out_open(pb__out *o, const char *path) {
   o->append_at = -1;
   unsigned id = atomic_fetch_add(&tmp_counter, 1);
   snprintf(o->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), id);
-  /* Writing past RLIMIT_FSIZE raises SIGXFSZ, which kills the host program
-   * by default: stop short of the limit and report EFBIG instead. */
-  struct rlimit rl;
-  o->limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-                 ? (uint64_t)rl.rlim_cur
-                 : UINT64_MAX;
+  o->limit = fsize_limit();
   o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (o->fd < 0) {
     int e = errno;
@@ -103,10 +106,7 @@ int pb__out_open_append(pb__out *o, const char *path) {
     return pb__fail(PB_ENOMEM, "out of memory writing '%s'", path);
   }
   o->cap = OUT_BUF;
-  struct rlimit rl;
-  o->limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-                 ? (uint64_t)rl.rlim_cur
-                 : UINT64_MAX;
+  o->limit = fsize_limit();
   o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   off_t end = o->fd >= 0 ? lseek(o->fd, 0, SEEK_END) : -1;
   if (end < 0) {
