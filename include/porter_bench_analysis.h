@@ -241,6 +241,13 @@ PB_EXPORT const pb_iter_info *pb_record_infos(const pb_record *r);
 PB_EXPORT size_t pb_record_topic_count(const pb_record *r);
 /** Time topic i in order of first appearance (GLOBAL included), NULL out of range. */
 PB_EXPORT const char *pb_record_topic(const pb_record *r, size_t i);
+/**
+ * True when name is one of the library's own memory-probe time topics
+ * ("gstep_memory", "gstop_memory", "<topic>_MEMORY_STEP"), which time the
+ * memory probes rather than user code. Charts and tables hide them by
+ * default. NULL gives false. Thread-safe (pure function).
+ */
+PB_EXPORT bool pb_topic_is_probe(const char *name);
 /** Index of the time topic called name, or -1. */
 PB_EXPORT long pb_record_topic_index(const pb_record *r, const char *name);
 /**

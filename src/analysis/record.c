@@ -362,6 +362,15 @@ const char *pb_record_topic(const pb_record *r, size_t i) {
   return (r && i < r->topics.n) ? r->topics.names[i] : NULL;
 }
 
+bool pb_topic_is_probe(const char *name) {
+  static const char suffix[] = "_MEMORY_STEP";
+  const size_t ns = sizeof suffix - 1;
+  if (!name) return false;
+  if (strcmp(name, "gstep_memory") == 0 || strcmp(name, "gstop_memory") == 0) return true;
+  size_t n = strlen(name);
+  return n > ns && memcmp(name + n - ns, suffix, ns) == 0;
+}
+
 long pb_record_topic_index(const pb_record *r, const char *name) {
   if (!r || !name) return -1;
   uint32_t id = pb__strtab_find(&r->topics, name, strlen(name));

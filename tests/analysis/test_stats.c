@@ -144,6 +144,19 @@ static void test_utest(void **state) {
   assert_true(isnan(u.p_value)); /* all tied: no variance */
 }
 
+static void test_topic_is_probe(void **state) {
+  (void)state;
+  assert_true(pb_topic_is_probe("gstep_memory"));
+  assert_true(pb_topic_is_probe("gstop_memory"));
+  assert_true(pb_topic_is_probe("load_MEMORY_STEP"));
+  assert_false(pb_topic_is_probe("_MEMORY_STEP"));
+  assert_false(pb_topic_is_probe("GLOBAL"));
+  assert_false(pb_topic_is_probe("gstep"));
+  assert_false(pb_topic_is_probe("load_MEMORY_STEPS"));
+  assert_false(pb_topic_is_probe("gstep_memory2"));
+  assert_false(pb_topic_is_probe(NULL));
+}
+
 static void test_format_seconds(void **state) {
   (void)state;
   char buf[32];
@@ -167,11 +180,11 @@ static void test_format_seconds(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hand_computed),      cmocka_unit_test(test_demo_topic),
-      cmocka_unit_test(test_zero_rule),          cmocka_unit_test(test_nan_and_empty),
-      cmocka_unit_test(test_pairwise_sum),       cmocka_unit_test(test_percentile),
-      cmocka_unit_test(test_large_sorted_input), cmocka_unit_test(test_utest),
-      cmocka_unit_test(test_format_seconds),
+      cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_topic_is_probe),
+      cmocka_unit_test(test_demo_topic),    cmocka_unit_test(test_zero_rule),
+      cmocka_unit_test(test_nan_and_empty), cmocka_unit_test(test_pairwise_sum),
+      cmocka_unit_test(test_percentile),    cmocka_unit_test(test_large_sorted_input),
+      cmocka_unit_test(test_utest),         cmocka_unit_test(test_format_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
