@@ -75,11 +75,15 @@ typedef struct pb_error {
 /* Loaded data: plain read-only structs                                      */
 /* ------------------------------------------------------------------------ */
 
-/** The "info" object of one iteration. */
+/**
+ * The "info" object of one iteration. Its three keys are required (a file
+ * lacking one gets a diagnostic naming the iteration and the key). A time
+ * written as [] (the original's start()/gstop() workflow does so) is NAN.
+ */
 typedef struct pb_iter_info {
   int64_t step_number; /**< STEP_NUMBER (0-based) */
-  double start_time;   /**< START_TIME, epoch seconds */
-  double stop_time;    /**< STOP_TIME, epoch seconds; 0 for an unfinished iteration */
+  double start_time;   /**< START_TIME, epoch seconds; NAN for [] */
+  double stop_time;    /**< STOP_TIME, epoch seconds; 0 for an unfinished iteration, NAN for [] */
 } pb_iter_info;
 
 /** One entry of "individual_calls": a timed call. */

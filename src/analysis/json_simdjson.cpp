@@ -131,11 +131,28 @@ static error_code get_counter(od::value &v, uint32_t &out) {
 
 #define PB_NAME(sv) int((sv).size() > 64 ? 64 : (sv).size()), (sv).data()
 
-// "info": {"STEP_NUMBER", "START_TIME", "STOP_TIME"}
+// A time of "info": a number of epoch seconds, or NAN for "[]" (the
+// original's start()/gstop() workflow writes "START_TIME": [] for an
+// iteration that start() opened without a time).
+static error_code get_time(od::value &v, double &out) {
+  od::json_type t;
+  if (error_code err = v.type().get(t)) return err;
+  if (t != od::json_type::array) return get_num(v, out);
+  od::array arr;
+  bool empty = false;
+  if (error_code err = v.get_array().get(arr)) return err;
+  if (error_code err = arr.is_empty().get(empty)) return err;
+  out = NAN;
+  return empty ? simdjson::SUCCESS : simdjson::INCORRECT_TYPE;
+}
+
+// "info": {"STEP_NUMBER", "START_TIME", "STOP_TIME"}, all three required.
 static int walk_info(walk &w, od::value &v, pb_iter_info *info, size_t it) {
+  static const char *const keys[3] = {"STEP_NUMBER", "START_TIME", "STOP_TIME"};
   od::object obj;
   if (error_code err = v.get_object().get(obj))
     return w.fail(err, "iteration %zu: \"info\" must be an object, got %s", it, kind_of(v));
+  bool seen[3] = {false, false, false};
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
@@ -145,18 +162,25 @@ static int walk_info(walk &w, od::value &v, pb_iter_info *info, size_t it) {
       return w.fail(err, "iteration %zu: expected a key in \"info\"", it);
     od::value val = f.value();
     double d = 0;
-    if (key == "STEP_NUMBER" || key == "START_TIME" || key == "STOP_TIME") {
+    if (key == keys[0]) {
       if (error_code err = get_num(val, d))
-        return w.fail(err, "iteration %zu: expected a number for \"%.*s\", got %s", it,
+        return w.fail(err, "iteration %zu: expected a number for \"STEP_NUMBER\", got %s", it,
+                      kind_of(val));
+      info->step_number = (d >= -9.2e18 && d <= 9.2e18) ? int64_t(d) : 0;
+      seen[0] = true;
+    } else if (key == keys[1] || key == keys[2]) {
+      if (error_code err = get_time(val, d))
+        return w.fail(err, "iteration %zu: expected a number or [] for \"%.*s\", got %s", it,
                       PB_NAME(key), kind_of(val));
-      if (key == "STEP_NUMBER")
-        info->step_number = (d >= -9.2e18 && d <= 9.2e18) ? int64_t(d) : 0;
-      else if (key == "START_TIME")
-        info->start_time = d;
-      else
-        info->stop_time = d;
+      int k = key == keys[1] ? 1 : 2;
+      (k == 1 ? info->start_time : info->stop_time) = d;
+      seen[k] = true;
     }
   }
+  for (int k = 0; k < 3; k++)
+    if (!seen[k])
+      return w.fail(simdjson::SUCCESS, "iteration %zu: \"info\" lacks the required key \"%s\"", it,
+                    keys[k]);
   return 0;
 }
 
@@ -289,6 +313,19 @@ static int walk_begin(walk &w, od::parser &p, const char *buf, size_t len, pb__j
   return 0;
 }
 
+// The keys every iteration of a data file and of a memory file must have.
+static const char *const DATA_KEYS[3] = {"absolutes", "info", "individual_calls"};
+static const char *const MEMORY_KEYS[2] = {"info", "data"};
+
+// Fails naming the first of keys[0..n) whose bit is not set in seen.
+static int require_keys(walk &w, unsigned seen, const char *const *keys, int n, const char *what,
+                        uint32_t it) {
+  for (int k = 0; k < n; k++)
+    if (!(seen & (1u << k)))
+      return w.fail(simdjson::SUCCESS, "%s %u lacks the required key \"%s\"", what, it, keys[k]);
+  return 0;
+}
+
 static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, pb__jerr *e) {
   walk w;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
@@ -299,6 +336,7 @@ static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, 
     pb__rec_mark mark;
     pb__rec_mark_get(r, &mark);
     int rc = 0;
+    unsigned seen = 0;
     od::value iv;
     od::object obj;
     uint32_t it = 0;
@@ -322,13 +360,14 @@ static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, 
         }
         od::value val = f.value();
         if (key == "absolutes")
-          rc = walk_absolutes(w, val, r, it);
+          rc = walk_absolutes(w, val, r, it), seen |= 1u;
         else if (key == "info")
-          rc = walk_info(w, val, &r->infos[it], it);
+          rc = walk_info(w, val, &r->infos[it], it), seen |= 2u;
         else if (key == "individual_calls")
-          rc = walk_calls(w, val, r, it);
+          rc = walk_calls(w, val, r, it), seen |= 4u;
         if (rc) break;
       }
+      if (rc == 0) rc = require_keys(w, seen, DATA_KEYS, 3, "iteration", it);
     }
     if (rc) {
       pb__rec_mark_reset(r, &mark);
@@ -456,6 +495,7 @@ static int parse_memory(od::parser &p, const char *buf, size_t len, pb_record *r
     pb__rec_mark mark;
     pb__rec_mark_get(r, &mark);
     int rc = 0;
+    unsigned seen = 0;
     od::value iv;
     od::object obj;
     uint32_t it = 0;
@@ -479,10 +519,14 @@ static int parse_memory(od::parser &p, const char *buf, size_t len, pb_record *r
         }
         if (key == "data") {
           od::value val = f.value();
+          seen |= 2u;
           rc = walk_mem_data(w, val, r, it);
           if (rc) break;
+        } else if (key == "info") {
+          seen |= 1u;
         }
       }
+      if (rc == 0) rc = require_keys(w, seen, MEMORY_KEYS, 2, "memory iteration", it);
     }
     if (rc) {
       pb__rec_mark_reset(r, &mark);

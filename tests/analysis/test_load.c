@@ -297,6 +297,9 @@ static pb_run *load_with_bad(const char *suffix, const char *text, size_t len, c
 
 #define BAD(suffix, lit, expect) load_with_bad(suffix, lit, sizeof(lit) - 1, expect)
 #define DATA "_STEP_DICT_DATA.json"
+/* The members besides "absolutes" that every iteration must have. */
+#define INFO "\"info\": {\"STEP_NUMBER\": 0, \"START_TIME\": 1, \"STOP_TIME\": 2}"
+#define REST ", " INFO ", \"individual_calls\": {}"
 
 static void test_truncated(void **state) {
   (void)state;
@@ -332,6 +335,63 @@ static void test_missing_keys(void **state) {
                   "lacks \"crono_counter\""));
 }
 
+/* Every iteration needs "absolutes", "info" (with its three keys) and
+ * "individual_calls", every memory iteration "info" and "data": a missing one
+ * is named with the file and the iteration, and the iterations before it are
+ * kept. */
+static void test_missing_required_keys(void **state) {
+  (void)state;
+  pb_run *run = BAD(DATA,
+                    "[{\"absolutes\": {\"a\": 1}" REST
+                    "},\n {\"absolutes\": {\"a\": 2}, "
+                    "\"individual_calls\": {}}]",
+                    "iteration 1 lacks the required key \"info\"");
+  assert_non_null(strstr(pb_run_diagnostic(run, 0), "bad" DATA ":2:"));
+  assert_int_equal(pb_record_iter_count(pb_run_find(run, "bad")), 1);
+  pb_run_free(run);
+  pb_run_free(BAD(DATA, "[{" INFO ", \"individual_calls\": {}}]",
+                  "iteration 0 lacks the required key \"absolutes\""));
+  pb_run_free(BAD(DATA, "[{\"absolutes\": {}, " INFO "}]",
+                  "iteration 0 lacks the required key \"individual_calls\""));
+  pb_run_free(BAD(DATA,
+                  "[{\"absolutes\": {}, \"info\": {\"STEP_NUMBER\": 0, \"START_TIME\": 1}, "
+                  "\"individual_calls\": {}}]",
+                  "iteration 0: \"info\" lacks the required key \"STOP_TIME\""));
+  pb_run_free(BAD("_MEMORY.json", "[{\"data\": {}}]",
+                  "memory iteration 0 lacks the required key \"info\""));
+  pb_run_free(
+      BAD("_MEMORY.json", "[{" INFO "}]", "memory iteration 0 lacks the required key \"data\""));
+}
+
+/* The original's start()/gstop() workflow writes "START_TIME": []: it loads,
+ * as NAN; a list with something in it is still an error. */
+static void test_start_time_empty_list(void **state) {
+  (void)state;
+  static const char text[] =
+      "[{\"absolutes\": {\"a\": 0.5, \"GLOBAL\": 0.5}, \"info\": {\"STEP_NUMBER\": 0, "
+      "\"START_TIME\": [], \"STOP_TIME\": 1700000000.5}, \"individual_calls\": {\"a\": "
+      "[{\"time\": 0.5, \"crono_counter\": 0}]}}]";
+  write_file("sg" DATA, text, sizeof text - 1);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  check_no_diags(run);
+  const pb_record *r = pb_run_find(run, "sg");
+  assert_non_null(r);
+  assert_int_equal(pb_record_iter_count(r), 1);
+  assert_true(isnan(pb_record_infos(r)[0].start_time));
+  assert_true(pb_record_infos(r)[0].stop_time == 1700000000.5);
+  assert_true(pb_record_absolutes(r, 0)[0] == 0.5);
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/sg" DATA, tmpdir);
+  unlink(p);
+  pb_run_free(BAD(DATA,
+                  "[{\"absolutes\": {}, \"info\": {\"STEP_NUMBER\": 0, \"START_TIME\": [1], "
+                  "\"STOP_TIME\": 2}, \"individual_calls\": {}}]",
+                  "expected a number or [] for \"START_TIME\", got a list"));
+}
+
 static void test_empty_and_garbage(void **state) {
   (void)state;
   pb_run_free(BAD(DATA, "", "the file is empty"));
@@ -349,7 +409,8 @@ static void test_huge_numbers(void **state) {
       DATA, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 99999999999}]}}]",
       "crono_counter"));
   /* a huge but finite value loads */
-  write_file("big" DATA, "[{\"absolutes\": {\"a\": 1e300}}]", 29);
+  static const char bigtext[] = "[{\"absolutes\": {\"a\": 1e300}" REST "}]";
+  write_file("big" DATA, bigtext, sizeof bigtext - 1);
   pb_run *run = NULL;
   pb_error err;
   assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
@@ -370,7 +431,8 @@ static void test_deep_nesting(void **state) {
   assert_non_null(text);
   /* balanced, inside an "extra" the loader skips: valid JSON, it loads */
   len += (size_t)sprintf(
-      text, "[{\"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 0, \"extra\": ");
+      text, "[{\"absolutes\": {}, " INFO
+            ", \"individual_calls\": {\"a\": [{\"time\": 1, \"crono_counter\": 0, \"extra\": ");
   size_t head = len;
   memset(text + len, '[', depth);
   len += depth;
@@ -398,12 +460,12 @@ static void test_deep_nesting(void **state) {
 static void test_long_names(void **state) {
   (void)state;
   size_t n = 20000;
-  char *text = malloc(n + 100);
+  char *text = malloc(n + 200);
   assert_non_null(text);
   size_t len = (size_t)sprintf(text, "[{\"absolutes\": {\"");
   memset(text + len, 'x', n);
   len += n;
-  len += (size_t)sprintf(text + len, "\": 0.25}}]");
+  len += (size_t)sprintf(text + len, "\": 0.25}" REST "}]");
   write_file("long" DATA, text, len);
   free(text);
   pb_run *run = NULL;
@@ -606,6 +668,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_truncated, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_wrong_type, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_missing_keys, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_missing_required_keys, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_start_time_empty_list, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_empty_and_garbage, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_huge_numbers, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_deep_nesting, make_tmp, remove_tmp),
