@@ -167,10 +167,14 @@ typedef struct pb_record pb_record;
  *   path/TICTOC_PERFORMANCE, path/PORTER_BENCH_PERFORMANCE or
  *   path/$PORTER_BENCH_ROOT (all searched; the latest wins). Both folder
  *   name formats are understood: "YYYY-MM-DDTHH-MM-SS.ffffffZ[-N]" (UTC) and
- *   the original's "%H:%M-%d:%m:%Y" (local time);
+ *   the original's "%H:%M-%d:%m:%Y" (local time). When the latest run
+ *   folder holds no data file yet (a program still running with auto-save
+ *   off has written only PB_RUN_METADATA_FILE), it is not skipped for an
+ *   older one: PB_ENOTFOUND, err naming it and the latest run with records;
  * - with latest false: path itself (the original's --no-latest).
  * Returns PB_OK, PB_EINVAL (NULL argument, buf too small), PB_ENOTFOUND
- * (no run folder; err says where it looked) or PB_EIO.
+ * (no run folder, or the latest has no records yet; err says which and
+ * where it looked) or PB_EIO.
  */
 PB_EXPORT int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error *err);
 
@@ -219,7 +223,11 @@ PB_EXPORT size_t pb_run_diagnostic_count(const pb_run *run);
 PB_EXPORT const char *pb_run_diagnostic(const pb_run *run, size_t i);
 /**
  * The run's metadata file (PB_RUN_METADATA_FILE) as "key: value" lines of
- * its scalar top-level members, or NULL when the run has none.
+ * its scalar top-level members, "object.member: value" for the scalars of
+ * its objects, and "key: a b c" for its lists of scalars (string elements
+ * written as shell words, single-quoted when they hold anything but
+ * letters, digits and _./=:,+@%-, so "command_line" reads as a command).
+ * NULL when the run has none.
  */
 PB_EXPORT const char *pb_run_metadata(const pb_run *run);
 

@@ -594,6 +594,55 @@ static int scalar_text(walk &w, od::value &val, std::string &out) {
   return 0;
 }
 
+// A string as one shell word: as is when it holds only safe characters,
+// else single-quoted (a quote inside as '\''), so that a command line can be
+// pasted back into a shell.
+static void append_shell_word(std::string &out, std::string_view w) {
+  bool safe = !w.empty();
+  for (char c : w)
+    safe = safe && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    (c != 0 && strchr("_./=:,+@%-", c) != nullptr));
+  if (safe) {
+    out.append(w);
+    return;
+  }
+  out.push_back('\'');
+  for (char c : w) {
+    if (c == '\'')
+      out.append("'\\''");
+    else
+      out.push_back(c);
+  }
+  out.push_back('\'');
+}
+
+// A list of scalars as one line: its elements separated by spaces, strings
+// as shell words (the run's "command_line"). Nested lists and objects are
+// left out.
+static int list_text(walk &w, od::value &val, std::string &out) {
+  od::array arr;
+  if (error_code err = val.get_array().get(arr)) return w.fail(err, "bad list");
+  for (auto er : arr) {
+    od::value ev;
+    od::json_type t;
+    if (error_code err = std::move(er).get(ev)) return w.fail(err, "bad list element");
+    if (error_code err = ev.type().get(t)) return w.fail(err, "bad list element");
+    std::string item;
+    if (t == od::json_type::string) {
+      std::string_view sv;
+      if (error_code err = ev.get_string().get(sv)) return w.fail(err, "bad string");
+      if (!out.empty()) out.push_back(' ');
+      append_shell_word(out, sv);
+      continue;
+    }
+    if (int rc = scalar_text(w, ev, item)) return rc;
+    if (item.empty()) continue;
+    if (!out.empty()) out.push_back(' ');
+    out.append(item);
+  }
+  return 0;
+}
+
 static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out, pb__jerr *e) {
   walk w;
   *out = nullptr;
@@ -628,7 +677,8 @@ static int parse_metadata(od::parser &p, const char *buf, size_t len, char **out
       continue;
     }
     std::string line;
-    if (int rc = scalar_text(w, val, line)) return rc;
+    if (int rc = t == od::json_type::array ? list_text(w, val, line) : scalar_text(w, val, line))
+      return rc;
     if (!line.empty()) text.append(k).append(": ").append(line).append("\n");
   }
   *out = static_cast<char *>(malloc(text.size() + 1));

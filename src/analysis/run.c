@@ -188,7 +188,20 @@ typedef struct best_run {
   int seq;
 } best_run;
 
-static void scan_root(const char *root, best_run *best) {
+/* Keeps p in *b when (us, seq) is later than b's; else frees it. */
+static void keep_later(best_run *b, char *p, int64_t us, int seq) {
+  if (b->path && (us < b->us || (us == b->us && seq <= b->seq))) {
+    free(p);
+    return;
+  }
+  free(b->path);
+  b->path = p;
+  b->us = us;
+  b->seq = seq;
+}
+
+/* The latest run folder under root with records (*best) and without (*bare). */
+static void scan_root(const char *root, best_run *best, best_run *bare) {
   DIR *d = opendir(root);
   if (!d) return;
   struct dirent *e;
@@ -196,19 +209,51 @@ static void scan_root(const char *root, best_run *best) {
     int64_t us;
     int seq;
     if (!pb_run_parse_timestamp(e->d_name, &us, &seq)) continue;
-    if (best->path && (us < best->us || (us == best->us && seq <= best->seq))) continue;
     char *p = join(root, e->d_name);
     if (!p) continue;
-    if (is_dir(p) && has_records(p)) {
-      free(best->path);
-      best->path = p;
-      best->us = us;
-      best->seq = seq;
-    } else {
+    if (!is_dir(p))
       free(p);
-    }
+    else
+      keep_later(has_records(p) ? best : bare, p, us, seq);
   }
   closedir(d);
+}
+
+/*
+ * The latest run folder in path and its roots. When the latest of all is a
+ * folder without records yet (a program still running with auto-save off),
+ * it is reported instead of silently reading an older run.
+ */
+static int find_latest(const char *path, best_run *best, pb_error *err) {
+  best_run bare = {NULL, 0, 0};
+  scan_root(path, best, &bare);
+  const char *env = getenv(PB_ENV_ROOT);
+  const char *roots[3] = {PB_DEFAULT_ROOT, PB_ALT_ROOT, (env && *env) ? env : NULL};
+  for (int i = 0; i < 3; i++) {
+    if (!roots[i]) continue;
+    char *r = roots[i][0] == '/' ? xstrdup(roots[i]) : join(path, roots[i]);
+    if (!r) continue;
+    scan_root(r, best, &bare);
+    free(r);
+  }
+  int rc = PB_OK;
+  if (bare.path &&
+      (!best->path || bare.us > best->us || (bare.us == best->us && bare.seq > best->seq))) {
+    if (best->path)
+      set_err(err, PB_ENOTFOUND,
+              "%s: the latest run has no records yet (no *%s: a program still running with "
+              "auto-save off, or one that saved nothing); the latest run with records is %s "
+              "(give that folder with --no-latest to read it)",
+              bare.path, PB_SUFFIX_DATA, best->path);
+    else
+      set_err(err, PB_ENOTFOUND,
+              "%s: the latest run has no records yet (no *%s: a program still running with "
+              "auto-save off, or one that saved nothing), and no earlier run has any",
+              bare.path, PB_SUFFIX_DATA);
+    rc = PB_ENOTFOUND;
+  }
+  free(bare.path);
+  return rc;
 }
 
 int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error *err) {
@@ -226,17 +271,10 @@ int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error 
   best_run best = {NULL, 0, 0};
   if (!latest || has_records(path)) {
     found = path;
+  } else if (find_latest(path, &best, err) != PB_OK) {
+    free(best.path);
+    return PB_ENOTFOUND;
   } else {
-    scan_root(path, &best);
-    const char *env = getenv(PB_ENV_ROOT);
-    const char *roots[3] = {PB_DEFAULT_ROOT, PB_ALT_ROOT, (env && *env) ? env : NULL};
-    for (int i = 0; i < 3; i++) {
-      if (!roots[i]) continue;
-      char *r = roots[i][0] == '/' ? xstrdup(roots[i]) : join(path, roots[i]);
-      if (!r) continue;
-      scan_root(r, &best);
-      free(r);
-    }
     found = best.path;
   }
   if (!found) {

@@ -65,94 +65,79 @@ static void show(const written *w, const char *dir) {
   }
 }
 
-int pb_cli_plots(int argc, char **argv) {
-  const char *path = ".", *out = "PLOTS";
-  bool latest = true, do_show = false;
-  pb_format fmt = PB_FORMAT_PNG;
-  const char **topics = NULL;
-  size_t ntopics = 0;
-  int rc = PB_EXIT_OK;
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(HELP, stdout);
-      free(topics);
-      return PB_EXIT_OK;
-    } else if (strcmp(a, "--path") == 0 || strcmp(a, "--output") == 0 ||
-               strcmp(a, "--format") == 0) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "porter-bench plots: %s needs a value\n\n%s", a, HELP);
-        free(topics);
-        return PB_EXIT_USAGE;
-      }
-      const char *v = argv[++i];
-      if (a[2] == 'p')
-        path = v;
-      else if (a[2] == 'o')
-        out = v;
-      else if (pb_format_parse(v, &fmt) != PB_OK) {
-        fprintf(stderr, "porter-bench plots: --format must be png, svg or pdf, not '%s'\n", v);
-        free(topics);
-        return PB_EXIT_USAGE;
-      }
-    } else if (strcmp(a, "--topics") == 0) {
-      free(topics);
-      topics = calloc((size_t)argc, sizeof *topics);
-      if (!topics) return PB_EXIT_DATA;
-      ntopics = 0;
-      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) topics[ntopics++] = argv[++i];
-      if (ntopics == 0) {
-        fprintf(stderr, "porter-bench plots: --topics needs at least one name\n\n%s", HELP);
-        free(topics);
-        return PB_EXIT_USAGE;
-      }
-    } else if (strcmp(a, "--show") == 0) {
-      do_show = true;
-    } else if (strcmp(a, "--no-latest") == 0) {
-      latest = false;
-    } else {
-      fprintf(stderr, "porter-bench plots: unknown argument '%s'\n\n%s", a, HELP);
-      free(topics);
-      return PB_EXIT_USAGE;
-    }
-  }
-  char *abs = realpath(path, NULL);
-  printf("Loading record from: %s\n", abs ? abs : path);
-  free(abs);
-  pb_run *run = NULL;
-  pb_error err;
-  int st = pb_run_load(path, latest, &run, &err);
-  if (st) {
-    fprintf(stderr, "porter-bench plots: %s\n", err.message);
-    free(topics);
-    return pb_cli_load_exit(st);
-  }
+typedef struct plots_opts {
+  const char *path, *out, *format;
+  bool no_latest, show;
+  pb_cli_list topics;
+  pb_format fmt;
+} plots_opts;
+
+static const char PROG[] = "porter-bench plots";
+
+/* Parses the arguments into *o; returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, plots_opts *o) {
+  const pb_cli_opt opts[] = {
+      {"path", 0, PB_CLI_VALUE, NULL, &o->path, NULL},
+      {"output", 0, PB_CLI_VALUE, NULL, &o->out, NULL},
+      {"topics", 0, PB_CLI_LIST, NULL, NULL, &o->topics},
+      {"show", 0, PB_CLI_FLAG, &o->show, NULL, NULL},
+      {"no-latest", 0, PB_CLI_FLAG, &o->no_latest, NULL, NULL},
+      {"format", 0, PB_CLI_VALUE, NULL, &o->format, NULL},
+  };
+  const pb_cli_spec spec = {PROG, HELP, opts, sizeof opts / sizeof *opts, NULL, 0, 0, NULL};
+  pb_cli_parse_result r = pb_cli_parse(&spec, argc, argv);
+  if (r == PB_CLI_PARSED && pb_format_parse(o->format, &o->fmt) != PB_OK)
+    r = pb_cli_usage_error(&spec, "--format must be png, svg or pdf, not '%s'", o->format);
+  return r == PB_CLI_PARSED ? -1 : r == PB_CLI_HELP ? PB_EXIT_OK : PB_EXIT_USAGE;
+}
+
+/* Writes the charts of run; prints what it does. Returns the exit code. */
+static int plot_run(const plots_opts *o, const pb_run *run) {
   printf("Run: %s\n", pb_run_path(run));
-  for (size_t t = 0; t < ntopics; t++)
-    if (!pb_run_find(run, topics[t])) printf("Warning: topic not found in record: %s\n", topics[t]);
   printf("Plotting benchmarkers:");
   for (size_t i = 0; i < pb_run_record_count(run); i++) {
     const char *name = pb_record_name(pb_run_record(run, i));
-    bool want = !topics;
-    for (size_t t = 0; t < ntopics && !want; t++) want = strcmp(topics[t], name) == 0;
+    bool want = !o->topics.given;
+    for (size_t t = 0; t < o->topics.n && !want; t++) want = strcmp(o->topics.items[t], name) == 0;
     if (want) printf(" %s", name);
   }
   printf("\n");
   written w = {NULL, 0};
-  st = pb_plots_write(run, out, topics, ntopics, fmt, on_file, &w, &err);
-  if (st) {
-    fprintf(stderr, "porter-bench plots: %s\n", err.message);
-    rc = st == PB_EIO || st == PB_ECHART || st == PB_ENOMEM ? PB_EXIT_DATA : PB_EXIT_DATA;
+  pb_error err;
+  int rc = PB_EXIT_OK;
+  const char *const *topics = o->topics.given ? o->topics.items : NULL;
+  if (pb_plots_write(run, o->out, topics, o->topics.n, o->fmt, on_file, &w, &err) != PB_OK) {
+    fprintf(stderr, "%s: %s\n", PROG, err.message);
+    rc = PB_EXIT_DATA;
   }
-  char *absout = realpath(out, NULL);
-  printf("All plots saved to: %s/\n", absout ? absout : out);
+  char *absout = realpath(o->out, NULL);
+  printf("%s %s/\n", rc == PB_EXIT_OK ? "All plots saved to:" : "Plots saved, some failed, to:",
+         absout ? absout : o->out);
   free(absout);
-  if (do_show) show(&w, out);
-  fflush(stdout);
-  if (pb_cli_report_diagnostics(run)) rc = PB_EXIT_DATA;
+  if (o->show) show(&w, o->out);
   for (size_t i = 0; i < w.n; i++) free(w.files[i]);
   free(w.files);
+  return rc;
+}
+
+int pb_cli_plots(int argc, char **argv) {
+  plots_opts o = {".", "PLOTS", "png", false, false, {NULL, 0, false}, PB_FORMAT_PNG};
+  int rc = parse_args(argc, argv, &o);
+  if (rc != -1) {
+    pb_cli_list_free(&o.topics);
+    return rc;
+  }
+  char *abs = realpath(o.path, NULL);
+  printf("Loading record from: %s\n", abs ? abs : o.path);
+  free(abs);
+  fflush(stdout);
+  pb_run *run = NULL;
+  rc = pb_cli_load(PROG, o.path, !o.no_latest, &run);
+  if (rc == PB_EXIT_OK) rc = pb_cli_check_names(PROG, run, o.topics.items, o.topics.n);
+  if (rc == PB_EXIT_OK) rc = plot_run(&o, run);
+  fflush(stdout);
+  if (run && pb_cli_report_diagnostics(run) && rc == PB_EXIT_OK) rc = PB_EXIT_DATA;
   pb_run_free(run);
-  free(topics);
+  pb_cli_list_free(&o.topics);
   return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * cmd_summary.c - "porter-bench summary [PATH]": a table per benchmarker.
+ * cmd_summary.c - "porter-bench summary [PATH]": a table per benchmarker,
+ * laid out for the terminal's width (80 columns at least).
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,134 +10,226 @@
 #include "cli.h"
 
 static const char HELP[] =
-    "usage: porter-bench summary [--no-latest] [PATH]\n"
+    "usage: porter-bench summary [--no-latest] [--show-probes] [PATH]\n"
     "\n"
     "Print, per benchmarker of a run, a table of its topics: count, mean,\n"
     "median, min, max, quantile-filtered mean (1.5 IQR rule, as the original's\n"
     "summary) and the topic's share of GLOBAL's mean; units are chosen per value.\n"
+    "The table fits the terminal (80 columns when stdout is not one, or\n"
+    "$COLUMNS); longer topic names are shortened in the middle with '...'.\n"
     "\n"
     "PATH (default .) is a run folder, a folder of runs, or a folder holding\n"
     "TICTOC_PERFORMANCE/ or PORTER_BENCH_PERFORMANCE/: the latest run is used.\n"
     "\n"
     "options:\n"
-    "  --no-latest  treat PATH as the run folder itself\n"
-    "  -h, --help   show this help\n";
+    "  --no-latest    treat PATH as the run folder itself\n"
+    "  --show-probes  also show the rows timing porter_bench's own memory probes\n"
+    "                 (gstep_memory, <step>_MEMORY_STEP, gstop_memory), hidden\n"
+    "                 by default\n"
+    "  -h, --help     show this help\n";
+
+static const char PROG[] = "porter-bench summary";
 
 #define NCOL 8
+#define CELL 48
 
-static void print_record(const pb_record *r) {
+typedef struct table {
+  const pb_record *r;
+  size_t *topic;             /* row -> topic index */
+  char (*cells)[NCOL][CELL]; /* row -> the cells of columns 1.. (0 unused) */
+  size_t rows, hidden;
+  int width[NCOL];
+} table;
+
+static const char *const HEAD[NCOL] = {"topic", "count", "mean",       "median",
+                                       "min",   "max",   "q-filtered", "% GLOBAL"};
+
+/* Fills row's cells for topic t; gs is GLOBAL's statistics (count 0 if none). */
+static void fill_row(table *tb, size_t row, size_t t, const pb_stats *gs) {
+  pb_stats s;
+  if (pb_record_stats(tb->r, t, &s) != PB_OK) memset(&s, 0, sizeof s);
+  char(*cl)[CELL] = tb->cells[row];
+  tb->topic[row] = t;
+  snprintf(cl[1], CELL, "%zu", s.count);
+  pb_format_seconds(s.mean, cl[2], CELL);
+  pb_format_seconds(s.median, cl[3], CELL);
+  pb_format_seconds(s.min, cl[4], CELL);
+  pb_format_seconds(s.max, cl[5], CELL);
+  pb_format_seconds(s.quantile_filtered, cl[6], CELL);
+  if (gs->count && gs->mean > 0 && !isnan(s.mean))
+    snprintf(cl[7], CELL, "%.1f%%", 100.0 * s.mean / gs->mean);
+  else
+    snprintf(cl[7], CELL, "-");
+}
+
+/* The rows of r: GLOBAL last (as the original's summary), probes unless shown. */
+static bool build(table *tb, const pb_record *r, bool probes) {
   size_t nt = pb_record_topic_count(r);
-  printf("\n%s: %zu iteration%s\n", pb_record_name(r), pb_record_iter_count(r),
-         pb_record_iter_count(r) == 1 ? "" : "s");
-  if (nt == 0 || pb_record_iter_count(r) == 0) {
-    printf("  (no iterations loaded)\n");
-    nt = 0;
-  }
-  if (nt == 0) goto memory;
-  static const char *const head[NCOL] = {"topic", "count", "mean",       "median",
-                                         "min",   "max",   "q-filtered", "% GLOBAL"};
+  memset(tb, 0, sizeof *tb);
+  tb->r = r;
+  tb->topic = calloc(nt + 1, sizeof *tb->topic);
+  tb->cells = calloc(nt + 1, sizeof *tb->cells);
+  if (!tb->topic || !tb->cells) return false;
   long g = pb_record_topic_index(r, "GLOBAL");
   pb_stats gs = {0};
-  if (g >= 0) pb_record_stats(r, (size_t)g, &gs);
-  /* cells first, to size the columns */
-  char(*cells)[NCOL][48] = calloc(nt, sizeof *cells);
-  if (!cells) return;
-  int width[NCOL];
-  for (int c = 0; c < NCOL; c++) width[c] = pb_cli_width(head[c]);
-  /* GLOBAL last, as the original's summary */
-  size_t row = 0;
+  if (g >= 0 && pb_record_stats(r, (size_t)g, &gs) != PB_OK) gs.count = 0;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t t = 0; t < nt; t++) {
       if ((long)t == g ? pass == 0 : pass == 1) continue;
-      pb_stats s;
-      if (pb_record_stats(r, t, &s) != PB_OK) memset(&s, 0, sizeof s);
-      char(*cl)[48] = cells[row++];
-      snprintf(cl[0], 48, "%.47s", pb_record_topic(r, t));
-      snprintf(cl[1], 48, "%zu", s.count);
-      pb_format_seconds(s.mean, cl[2], 48);
-      pb_format_seconds(s.median, cl[3], 48);
-      pb_format_seconds(s.min, cl[4], 48);
-      pb_format_seconds(s.max, cl[5], 48);
-      pb_format_seconds(s.quantile_filtered, cl[6], 48);
-      if (g >= 0 && gs.mean > 0 && !isnan(s.mean))
-        snprintf(cl[7], 48, "%.1f%%", 100.0 * s.mean / gs.mean);
-      else
-        snprintf(cl[7], 48, "-");
-      for (int c = 0; c < NCOL; c++)
-        if (pb_cli_width(cl[c]) > width[c]) width[c] = pb_cli_width(cl[c]);
+      if (!probes && pb_topic_is_probe(pb_record_topic(r, t))) {
+        tb->hidden++;
+        continue;
+      }
+      fill_row(tb, tb->rows++, t, &gs);
     }
   }
+  return true;
+}
+
+/* Column widths; the topic column gets what is left of width, 8 at least. */
+static void layout(table *tb, int width) {
+  int used = 2, name = pb_cli_width(HEAD[0]);
+  for (int c = 1; c < NCOL; c++) {
+    tb->width[c] = pb_cli_width(HEAD[c]);
+    for (size_t i = 0; i < tb->rows; i++)
+      if (pb_cli_width(tb->cells[i][c]) > tb->width[c])
+        tb->width[c] = pb_cli_width(tb->cells[i][c]);
+    used += 2 + tb->width[c];
+  }
+  for (size_t i = 0; i < tb->rows; i++) {
+    int w = pb_cli_width(pb_record_topic(tb->r, tb->topic[i]));
+    if (w > name) name = w;
+  }
+  if (name > width - used) name = width - used < 8 ? 8 : width - used;
+  tb->width[0] = name;
+}
+
+static void print_table(const table *tb) {
   printf("  ");
   for (int c = 0; c < NCOL; c++) {
-    pb_cli_pad(stdout, head[c], width[c], c == 0);
+    pb_cli_pad(stdout, HEAD[c], tb->width[c], c == 0);
     fputs(c + 1 < NCOL ? "  " : "\n", stdout);
   }
-  for (size_t i = 0; i < row; i++) {
+  for (size_t i = 0; i < tb->rows; i++) {
+    char name[4 * CELL * 4];
+    pb_cli_ellipsize(pb_record_topic(tb->r, tb->topic[i]), tb->width[0], name, sizeof name);
     printf("  ");
-    for (int c = 0; c < NCOL; c++) {
-      pb_cli_pad(stdout, cells[i][c], width[c], c == 0);
-      fputs(c + 1 < NCOL ? "  " : "\n", stdout);
+    pb_cli_pad(stdout, name, tb->width[0], 1);
+    for (int c = 1; c < NCOL; c++) {
+      fputs("  ", stdout);
+      pb_cli_pad(stdout, tb->cells[i][c], tb->width[c], 0);
     }
+    fputs("\n", stdout);
   }
-  free(cells);
-memory:;
+  if (tb->hidden)
+    printf("  (%zu memory-probe row%s hidden: --show-probes shows %s)\n", tb->hidden,
+           tb->hidden == 1 ? "" : "s", tb->hidden == 1 ? "it" : "them");
+}
+
+/* Prints "  memory: " and the clauses separated by ", ", breaking lines between clauses. */
+static void print_clauses(char (*cl)[64], int n, int width) {
+  int col = printf("  memory:");
+  for (int i = 0; i < n; i++) {
+    int w = pb_cli_width(cl[i]) + (i + 1 < n ? 1 : 0);
+    if (i > 0 && col + 1 + w > width) {
+      fputs("\n   ", stdout);
+      col = 3;
+    }
+    col += printf(" %s%s", cl[i], i + 1 < n ? "," : "");
+  }
+  fputc('\n', stdout);
+}
+
+static void print_memory(const pb_record *r, int width) {
   size_t nm;
   const pb_mem_record *m = pb_record_memory(r, &nm);
-  if (nm) {
-    double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, heap = -INFINITY;
-    for (size_t i = 0; i < nm; i++) {
-      if (m[i].rss < lo) lo = m[i].rss;
-      if (m[i].rss > hi) hi = m[i].rss;
-      if (m[i].peak > peak) peak = m[i].peak;
-      if (m[i].heap > heap) heap = m[i].heap;
+  if (!nm) return;
+  double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, heap = -INFINITY;
+  for (size_t i = 0; i < nm; i++) {
+    if (m[i].rss < lo) lo = m[i].rss;
+    if (m[i].rss > hi) hi = m[i].rss;
+    if (m[i].peak > peak) peak = m[i].peak;
+    if (m[i].heap > heap) heap = m[i].heap;
+  }
+  const double mib = 1024.0 * 1024.0;
+  char cl[5][64];
+  int n = 0;
+  snprintf(cl[n++], sizeof cl[0], "%zu records", nm);
+  snprintf(cl[n++], sizeof cl[0], "RSS %.1f to %.1f MiB", lo / mib, hi / mib);
+  if (peak > 0) snprintf(cl[n++], sizeof cl[0], "peak %.1f MiB", peak / mib);
+  if (heap > 0) snprintf(cl[n++], sizeof cl[0], "heap up to %.1f MiB", heap / mib);
+  if (pb_record_has_cuda(r)) snprintf(cl[n++], sizeof cl[0], "GPU memory recorded");
+  print_clauses(cl, n, width);
+}
+
+static void print_record(const pb_record *r, bool probes, int width) {
+  char name[1024];
+  pb_cli_ellipsize(pb_record_name(r), width - 24, name, sizeof name);
+  printf("\n%s: %zu iteration%s\n", name, pb_record_iter_count(r),
+         pb_record_iter_count(r) == 1 ? "" : "s");
+  table tb;
+  memset(&tb, 0, sizeof tb);
+  if (pb_record_topic_count(r) == 0 || pb_record_iter_count(r) == 0) {
+    printf("  (no iterations loaded)\n");
+  } else if (build(&tb, r, probes)) {
+    layout(&tb, width);
+    print_table(&tb);
+  } else {
+    printf("  (out of memory)\n");
+  }
+  free(tb.topic);
+  free(tb.cells);
+  print_memory(r, width);
+}
+
+/* The metadata's "key: value" lines, start_time as local time, long values wrapped. */
+static void print_metadata(const char *meta, int width) {
+  for (const char *p = meta; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    char line[4096], prefix[160];
+    snprintf(line, sizeof line, "%.*s", (int)len, p);
+    p += len + (nl ? 1 : 0);
+    char *colon = strstr(line, ": ");
+    if (!colon || colon - line > 120) {
+      pb_cli_wrap(stdout, "  ", "      ", line, width);
+      continue;
     }
-    const double mib = 1024.0 * 1024.0;
-    printf("  memory: %zu records, RSS %.1f to %.1f MiB", nm, lo / mib, hi / mib);
-    if (peak > 0) printf(", peak %.1f MiB", peak / mib);
-    if (heap > 0) printf(", heap up to %.1f MiB", heap / mib);
-    if (pb_record_has_cuda(r)) printf(", GPU memory recorded");
-    printf("\n");
+    *colon = 0;
+    const char *value = colon + 2;
+    char when[64];
+    char *end = NULL;
+    double epoch = strcmp(line, "start_time") == 0 ? strtod(value, &end) : NAN;
+    if (end && *end == 0 && end != value) {
+      pb_cli_format_time(epoch, when, sizeof when);
+      value = when;
+    }
+    snprintf(prefix, sizeof prefix, "  %.120s: ", line);
+    pb_cli_wrap(stdout, prefix, "      ", value, width);
   }
 }
 
 int pb_cli_summary(int argc, char **argv) {
-  const char *path = ".";
-  bool latest = true, have_path = false;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(HELP, stdout);
-      return PB_EXIT_OK;
-    } else if (strcmp(argv[i], "--no-latest") == 0) {
-      latest = false;
-    } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-      fprintf(stderr, "porter-bench summary: unknown option '%s'\n\n%s", argv[i], HELP);
-      return PB_EXIT_USAGE;
-    } else if (have_path) {
-      fprintf(stderr, "porter-bench summary: more than one PATH given\n\n%s", HELP);
-      return PB_EXIT_USAGE;
-    } else {
-      path = argv[i];
-      have_path = true;
-    }
-  }
+  bool no_latest = false, probes = false;
+  pb_cli_list pos = {NULL, 0, false};
+  const pb_cli_opt opts[] = {
+      {"no-latest", 0, PB_CLI_FLAG, &no_latest, NULL, NULL},
+      {"show-probes", 0, PB_CLI_FLAG, &probes, NULL, NULL},
+  };
+  const pb_cli_spec spec = {PROG, HELP, opts, sizeof opts / sizeof *opts, &pos, 0, 1, "PATH"};
+  pb_cli_parse_result pr = pb_cli_parse(&spec, argc, argv);
+  const char *path = pos.n ? pos.items[0] : ".";
   pb_run *run = NULL;
-  pb_error err;
-  int rc = pb_run_load(path, latest, &run, &err);
-  if (rc) {
-    fprintf(stderr, "porter-bench summary: %s\n", err.message);
-    return pb_cli_load_exit(rc);
-  }
+  int rc = pr == PB_CLI_PARSED ? pb_cli_load(PROG, path, !no_latest, &run)
+           : pr == PB_CLI_HELP ? PB_EXIT_OK
+                               : PB_EXIT_USAGE;
+  pb_cli_list_free(&pos);
+  if (!run) return rc;
+  int width = pb_cli_term_width();
   printf("run: %s\n", pb_run_path(run));
-  const char *meta = pb_run_metadata(run);
-  if (meta && *meta) {
-    for (const char *p = meta; *p;) {
-      const char *nl = strchr(p, '\n');
-      int len = nl ? (int)(nl - p) : (int)strlen(p);
-      printf("  %.*s\n", len, p);
-      p += len + (nl ? 1 : 0);
-    }
-  }
-  for (size_t i = 0; i < pb_run_record_count(run); i++) print_record(pb_run_record(run, i));
+  print_metadata(pb_run_metadata(run), width);
+  for (size_t i = 0; i < pb_run_record_count(run); i++)
+    print_record(pb_run_record(run, i), probes, width);
   fflush(stdout);
   size_t bad = pb_cli_report_diagnostics(run);
   pb_run_free(run);

@@ -43,28 +43,3 @@ int main(int argc, char **argv) {
   fprintf(stderr, "porter-bench: unknown command '%s'\n\n%s", cmd, USAGE);
   return PB_EXIT_USAGE;
 }
-
-size_t pb_cli_report_diagnostics(const pb_run *run) {
-  size_t n = pb_run_diagnostic_count(run);
-  for (size_t i = 0; i < n; i++)
-    fprintf(stderr, "porter-bench: error: %s\n", pb_run_diagnostic(run, i));
-  return n;
-}
-
-int pb_cli_width(const char *s) {
-  int w = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) w++;
-  return w;
-}
-
-void pb_cli_pad(FILE *f, const char *s, int width, int left) {
-  int pad = width - pb_cli_width(s);
-  if (!left)
-    for (int i = 0; i < pad; i++) fputc(' ', f);
-  fputs(s, f);
-  if (left)
-    for (int i = 0; i < pad; i++) fputc(' ', f);
-}
-
-int pb_cli_load_exit(int status) { return status == PB_EINVAL ? PB_EXIT_USAGE : PB_EXIT_DATA; }

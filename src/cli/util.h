@@ -1,0 +1,80 @@
+/*
+ * util.h - helpers shared by the porter-bench commands: loading a run with
+ * its messages, checking benchmarker names, and text layout (display
+ * widths, ellipsis, wrapping, the terminal's width, numbers and times).
+ * Everything prints to the FILE given or to stderr for errors; nothing
+ * exits. Not thread-safe where it prints (stdio), pure elsewhere.
+ */
+#ifndef PB_CLI_UTIL_H
+#define PB_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "porter_bench_analysis.h"
+
+/** Exit codes of every command. */
+enum { PB_EXIT_OK = 0, PB_EXIT_DATA = 1, PB_EXIT_USAGE = 2 };
+
+/** Prints the run's load problems to stderr; returns how many there were. */
+size_t pb_cli_report_diagnostics(const pb_run *run);
+
+/** Exit code for a load status: 2 for PB_EINVAL, 1 otherwise. */
+int pb_cli_load_exit(int status);
+
+/**
+ * Loads the run at path (pb_run_load); on failure prints "<prog>: <why>" to
+ * stderr and returns its exit code (*out NULL), else PB_EXIT_OK.
+ */
+int pb_cli_load(const char *prog, const char *path, bool latest, pb_run **out);
+
+/**
+ * Checks that each of names[0..n) names a benchmarker of run. For those
+ * that do not, prints to stderr the name, what it is instead when it is a
+ * step of a benchmarker, and the run's benchmarkers; returns PB_EXIT_USAGE.
+ * Returns PB_EXIT_OK when all are found (or n is 0).
+ */
+int pb_cli_check_names(const char *prog, const pb_run *run, const char *const *names, size_t n);
+
+/** Display width of a UTF-8 string (one column per code point). */
+int pb_cli_width(const char *s);
+
+/** Prints s left-aligned (left true) or right-aligned in width display columns. */
+void pb_cli_pad(FILE *f, const char *s, int width, int left);
+
+/**
+ * Copies s into buf (size n, always NUL-terminated), shortened to width
+ * display columns (at least 3) by replacing its middle with "…" when
+ * longer; so both a name's start and its end ("..._MEMORY_STEP") stay.
+ */
+void pb_cli_ellipsize(const char *s, int width, char *buf, size_t n);
+
+/**
+ * Prints text to f word-wrapped to width display columns: the first line
+ * after prefix, the next ones after cont (both counted in the width). A word
+ * longer than a line is printed whole on its own line. Ends with a newline.
+ */
+void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text, int width);
+
+/**
+ * Width for tables and text: the terminal's columns when stdout is a
+ * terminal (TIOCGWINSZ), else $COLUMNS when it is a number, else 80; never
+ * less than 80 (tables are laid out for 80 at least).
+ */
+int pb_cli_term_width(void);
+
+/**
+ * Formats a p-value: "0.0123" (4 decimals) from 0.001 up, "3.2e-05" below,
+ * "<1e-300" for 0 (an underflow, never a true zero), "-" for NAN.
+ */
+void pb_cli_format_p(double p, char *buf, size_t n);
+
+/**
+ * Formats epoch seconds as local time "2026-11-26 07:15:42 +0000" (the
+ * TZ environment variable decides the zone); "-" for NAN or a time that
+ * cannot be represented.
+ */
+void pb_cli_format_time(double epoch, char *buf, size_t n);
+
+#endif
