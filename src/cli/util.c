@@ -148,6 +148,7 @@ void pb_cli_format_time(double epoch, char *buf, size_t n) {
     return;
   }
   time_t t = (time_t)floor(epoch);
+  tzset(); /* localtime_r need not read TZ */
   if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
     snprintf(buf, n, "-");
 }

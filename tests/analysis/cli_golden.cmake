@@ -1,8 +1,15 @@
 # Runs the porter-bench CLI and compares its stdout (and stderr, when a
 # golden file is given) and exit code with the expected ones.
 #   cmake -DCLI=... -DARGS="a;b" -DWORKDIR=... -DGOLDEN_OUT=... [-DGOLDEN_ERR=...]
-#         -DEXPECT_RC=n [-DUPDATE=1] -P cli_golden.cmake
+#         -DEXPECT_RC=n [-DCOLUMNS=n] [-DMAX_WIDTH=n] [-DUPDATE=1] -P cli_golden.cmake
+# COLUMNS sets $COLUMNS for the command (unset otherwise); MAX_WIDTH checks
+# that no stdout line is wider than that many display columns.
 set(ENV{TZ} "UTC")
+if(COLUMNS)
+  set(ENV{COLUMNS} "${COLUMNS}")
+else()
+  unset(ENV{COLUMNS})
+endif()
 set(ENV{LC_ALL} "C")
 unset(ENV{PORTER_BENCH_ROOT})
 unset(ENV{DISPLAY})
@@ -13,6 +20,10 @@ execute_process(
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err
   RESULT_VARIABLE rc)
+# absolute paths (plots prints the run's) are written as <fixtures>
+get_filename_component(real_workdir "${WORKDIR}" REALPATH)
+string(REPLACE "${real_workdir}" "<fixtures>" out "${out}")
+string(REPLACE "${WORKDIR}" "<fixtures>" out "${out}")
 if(UPDATE OR DEFINED ENV{PB_GOLDEN_UPDATE})
   file(WRITE ${GOLDEN_OUT} "${out}")
   if(GOLDEN_ERR)
@@ -31,4 +42,17 @@ if(GOLDEN_ERR)
   if(NOT err STREQUAL want_err)
     message(FATAL_ERROR "stderr differs from ${GOLDEN_ERR}\n--- got:\n${err}\n--- want:\n${want_err}")
   endif()
+endif()
+if(MAX_WIDTH)
+  # display width: the only non-ASCII characters printed are "µ" and "…"
+  string(REPLACE "µ" "u" narrow "${out}")
+  string(REPLACE "…" "." narrow "${narrow}")
+  string(REPLACE ";" ":" narrow "${narrow}")
+  string(REPLACE "\n" ";" lines "${narrow}")
+  foreach(line IN LISTS lines)
+    string(LENGTH "${line}" len)
+    if(len GREATER MAX_WIDTH)
+      message(FATAL_ERROR "a line is ${len} columns wide, more than ${MAX_WIDTH}:\n${line}")
+    endif()
+  endforeach()
 endif()
