@@ -1,6 +1,6 @@
 /*
  * cmd_plots.c - "porter-bench plots": the original's plot CLI, same flags
- * and defaults.
+ * and defaults, on the shared argument parser (args.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,8 @@ static const char HELP[] =
     "                 TICTOC_PERFORMANCE/ or PORTER_BENCH_PERFORMANCE/ (default .):\n"
     "                 the latest run is used\n"
     "  --output DIR   folder for the charts (default PLOTS)\n"
-    "  --topics A ... only these benchmarkers (default all)\n"
+    "  --topics A ... only these benchmarkers (default all); a name that is not a\n"
+    "                 benchmarker of the run is an error\n"
     "  --show         open the charts with the desktop's viewer (needs a display)\n"
     "  --no-latest    treat --path as the run folder itself\n"
     "  --format F     png (default), svg or pdf\n"
