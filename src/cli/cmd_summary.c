@@ -162,11 +162,26 @@ static void print_memory(const pb_record *r, int width) {
   print_clauses(cl, n, width);
 }
 
+/* "  from <first START_TIME> to <last STOP_TIME>" in local time, when known. */
+static void print_span(const pb_record *r) {
+  const pb_iter_info *in = pb_record_infos(r);
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < pb_record_iter_count(r); i++) {
+    if (in[i].start_time > 0 && in[i].start_time < lo) lo = in[i].start_time;
+    if (in[i].stop_time > 0 && in[i].stop_time > hi) hi = in[i].stop_time;
+  }
+  char a[64], b[64];
+  pb_cli_format_time(lo, a, sizeof a);
+  pb_cli_format_time(hi, b, sizeof b);
+  if (strcmp(a, "-") != 0 && strcmp(b, "-") != 0 && hi >= lo) printf("  from %s to %s\n", a, b);
+}
+
 static void print_record(const pb_record *r, bool probes, int width) {
   char name[1024];
   pb_cli_ellipsize(pb_record_name(r), width - 24, name, sizeof name);
   printf("\n%s: %zu iteration%s\n", name, pb_record_iter_count(r),
          pb_record_iter_count(r) == 1 ? "" : "s");
+  print_span(r);
   table tb;
   memset(&tb, 0, sizeof tb);
   if (pb_record_topic_count(r) == 0 || pb_record_iter_count(r) == 0) {
