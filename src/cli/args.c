@@ -66,6 +66,7 @@ static pb_cli_parse_result unknown(const pb_cli_spec *spec, const char *arg, siz
       if (strncmp(spec->opts[i].name, arg + 2, len - 2) != 0) continue;
       h += (size_t)snprintf(hint + h, sizeof hint - h, "%s--%s", h ? " or " : " (did you mean ",
                             spec->opts[i].name);
+      if (h > sizeof hint - 64) h = sizeof hint - 64; /* a cut hint, never an overrun */
     }
     if (h) snprintf(hint + h, sizeof hint - h, "?)");
   }
