@@ -29,6 +29,27 @@
  * Values point into argv (no copies); lists are arrays allocated by the
  * parser, freed with pb_cli_list_free(). Not thread-safe (no global state,
  * but the spec's targets are written without locks).
+ *
+ * Example (a command taking two or more RUNs, an output folder, a flag and
+ * a list of names; note that a list stops at the next option or "--", so
+ * "--topics a b -- RUN_A RUN_B" or "RUN_A RUN_B --topics a b"):
+ *
+ *   const char *out = "COMPARE";
+ *   bool no_charts = false;
+ *   pb_cli_list topics = {0}, runs = {0};
+ *   const pb_cli_opt opts[] = {
+ *       {"output", 'o', PB_CLI_VALUE, NULL, &out, NULL},
+ *       {"no-charts", 0, PB_CLI_FLAG, &no_charts, NULL, NULL},
+ *       {"topics", 0, PB_CLI_LIST, NULL, NULL, &topics},
+ *   };
+ *   const pb_cli_spec spec = {"porter-bench compare", HELP, opts, 3, &runs, 2, 0, "RUN"};
+ *   pb_cli_parse_result r = pb_cli_parse(&spec, argc, argv);
+ *   int rc = r == PB_CLI_HELP ? PB_EXIT_OK : r == PB_CLI_ERROR ? PB_EXIT_USAGE : run(...);
+ *   pb_cli_list_free(&topics);
+ *   pb_cli_list_free(&runs);
+ *
+ * After loading, pb_cli_check_names() (util.h) rejects --topics names that
+ * are not benchmarkers of the run.
  */
 #ifndef PB_CLI_ARGS_H
 #define PB_CLI_ARGS_H
