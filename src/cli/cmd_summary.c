@@ -207,7 +207,7 @@ static void print_metadata(const char *meta, int width) {
     p += len + (nl ? 1 : 0);
     char *colon = strstr(line, ": ");
     if (!colon || colon - line > 120) {
-      pb_cli_wrap(stdout, "  ", "      ", line, width);
+      pb_cli_wrap(stdout, "  ", "      ", line, width, false);
       continue;
     }
     *colon = 0;
@@ -220,7 +220,7 @@ static void print_metadata(const char *meta, int width) {
       value = when;
     }
     snprintf(prefix, sizeof prefix, "  %.120s: ", line);
-    pb_cli_wrap(stdout, prefix, "      ", value, width);
+    pb_cli_wrap(stdout, prefix, "      ", value, width, strcmp(line, "command_line") == 0);
   }
 }
 

@@ -91,9 +91,10 @@ void pb_cli_ellipsize(const char *s, int width, char *buf, size_t n) {
   snprintf(buf, n, "%.*s\xe2\x80\xa6%s", (int)hb, s, s + tb);
 }
 
-void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text, int width) {
+void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text, int width,
+                 bool shell) {
   fputs(prefix, f);
-  int col = pb_cli_width(prefix);
+  int col = pb_cli_width(prefix), room = shell ? width - 2 : width;
   bool first = true;
   for (const char *p = text; *p;) {
     while (*p == ' ') p++;
@@ -102,8 +103,8 @@ void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text
     char word[1024];
     snprintf(word, sizeof word, "%.*s", (int)len, p);
     int ww = pb_cli_width(word);
-    if (!first && col + 1 + ww > width) {
-      fprintf(f, "\n%s", cont);
+    if (!first && col + 1 + ww > room) {
+      fprintf(f, "%s\n%s", shell ? " \\" : "", cont);
       col = pb_cli_width(cont);
       first = true;
     }

@@ -53,9 +53,12 @@ void pb_cli_ellipsize(const char *s, int width, char *buf, size_t n);
 /**
  * Prints text to f word-wrapped to width display columns: the first line
  * after prefix, the next ones after cont (both counted in the width). A word
- * longer than a line is printed whole on its own line. Ends with a newline.
+ * longer than a line is printed whole on its own line. With shell true,
+ * every line but the last ends with " \" (counted too), so that a wrapped
+ * command line still pastes into a shell as one command. Ends with a newline.
  */
-void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text, int width);
+void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text, int width,
+                 bool shell);
 
 /**
  * Width for tables and text: the terminal's columns when stdout is a

@@ -48,6 +48,7 @@ if(MAX_WIDTH)
   string(REPLACE "µ" "u" narrow "${out}")
   string(REPLACE "…" "." narrow "${narrow}")
   string(REPLACE ";" ":" narrow "${narrow}")
+  string(REPLACE "\\" "/" narrow "${narrow}") # a "\;" would join two lines of the list
   string(REPLACE "\n" ";" lines "${narrow}")
   foreach(line IN LISTS lines)
     string(LENGTH "${line}" len)

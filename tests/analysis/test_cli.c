@@ -128,22 +128,26 @@ static void test_ellipsize(void **state) {
 }
 
 /* Runs pb_cli_wrap into a memory stream. */
-static char *wrap(const char *prefix, const char *text, int width) {
+static char *wrap(const char *prefix, const char *text, int width, bool shell) {
   char *out = NULL;
   size_t n = 0;
   FILE *f = open_memstream(&out, &n);
   assert_non_null(f);
-  pb_cli_wrap(f, prefix, "    ", text, width);
+  pb_cli_wrap(f, prefix, "    ", text, width, shell);
   fclose(f);
   return out;
 }
 
 static void test_wrap(void **state) {
   (void)state;
-  char *s = wrap("  key: ", "aaa bbb ccc ddd", 16);
+  char *s = wrap("  key: ", "aaa bbb ccc ddd", 16, false);
   assert_string_equal(s, "  key: aaa bbb\n    ccc ddd\n");
   free(s);
-  s = wrap("  k: ", "averyveryverylongword x", 10);
+  /* a command line: continued lines end with " \", counted in the width */
+  s = wrap("  key: ", "aaa bbb ccc ddd", 16, true);
+  assert_string_equal(s, "  key: aaa bbb \\\n    ccc ddd\n");
+  free(s);
+  s = wrap("  k: ", "averyveryverylongword x", 10, false);
   assert_string_equal(s, "  k: averyveryverylongword\n    x\n");
   free(s);
 }
