@@ -129,6 +129,7 @@ example: deps configure
 	@if [ -x $(CLI_BIN) ]; then \
 	  $(CLI_BIN) plots --path . --output PLOTS && \
 	  echo "example: charts are in $(CURDIR)/PLOTS/"; \
+	  echo "example: the CLI is $(CLI_BIN); on PATH: export PATH=\"$(patsubst %/,%,$(dir $(CLI_BIN))):\$$PATH\""; \
 	else \
 	  echo "example: no porter-bench CLI built ($(CLI_BIN)); no charts drawn"; \
 	fi

@@ -1,6 +1,7 @@
 # readme_checks.sh - sourced by readme_install.sh at the end of the README's commands,
 # in the user's project folder, with $prefix (the install prefix) and $FLAVOR set.
 # Checks what the README promises; any failure ends the session with status 1.
+# shellcheck shell=bash disable=SC2154 # prefix comes from the session script
 echo "+ checks ($FLAVOR install into $prefix)"
 set +o pipefail # grep -q may end a pipe early
 
@@ -12,6 +13,7 @@ check_fail() {
 # The CLI on PATH is the installed one, with a run path relative to itself.
 [ "$(command -v porter-bench)" = "$prefix/bin/porter-bench" ] ||
   check_fail "porter-bench on PATH is '$(command -v porter-bench)', not $prefix/bin/porter-bench"
+# shellcheck disable=SC2016 # a literal $ORIGIN
 readelf -d "$prefix/bin/porter-bench" | grep -E 'R(UN)?PATH' | grep -q '\$ORIGIN/../lib' ||
   check_fail "the installed porter-bench has no \$ORIGIN/../lib run path"
 [ -f "$prefix/lib/libporter_bench.a" ] || check_fail "libporter_bench.a was not installed"
@@ -47,8 +49,9 @@ for run in $runs; do
     check_fail "$run: unexpected summary:\n$out"
   fi
 done
-[ "$n_training" -eq 3 ] && [ "$n_transform" -eq 2 ] ||
+if [ "$n_training" -ne 3 ] || [ "$n_transform" -ne 2 ]; then
   check_fail "runs: $n_training of app.c (want 3), $n_transform of app.cpp (want 2)"
+fi
 
 # Charts from the CLI and from the analysis library.
 for png in PLOTS/training_times.png PLOTS/training_bars.png PLOTS/training_crono.png \

@@ -69,6 +69,7 @@ grep -q "make install" "$work/blocks/$flavor.sh" || fail "the $flavor block does
 cp "$work/blocks/files/"* "$work/myapp/"
 
 # The whole session: the install block, then the project's commands, then the checks.
+# shellcheck disable=SC2016 # $HOME is expanded in the session, whose HOME is the scratch one
 if [ "$flavor" = user ]; then prefix='$HOME/.local'; else prefix=/usr/local; fi
 cat >"$work/session.sh" <<SESSION
 set -e -o pipefail
