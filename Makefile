@@ -162,7 +162,7 @@ install:
 	  *) echo "install: put it on PATH:  export PATH=\"$$prefix/bin:\$$PATH\"" ;; esac; \
 	pcpath=$$(pkg-config --variable pc_path pkg-config 2>/dev/null || true); \
 	case ":$$pcpath:$${PKG_CONFIG_PATH:-}:" in *":$$libdir/pkgconfig:"*) ;; \
-	  *) echo "install: for pkg-config:  export PKG_CONFIG_PATH=\"$$libdir/pkgconfig:\$$PKG_CONFIG_PATH\"" ;; esac
+	  *) echo "install: for pkg-config:  export PKG_CONFIG_PATH=\"$$libdir/pkgconfig\$${PKG_CONFIG_PATH:+:\$$PKG_CONFIG_PATH}\"" ;; esac
 
 lint: configure
 	@test -n "$(FORMAT_FILES)" || { echo "lint: no sources found"; exit 1; }
