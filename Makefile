@@ -2,7 +2,8 @@
 # only strings the usual sequences together. `make help` lists the targets.
 #
 # Variables: JOBS (parallel jobs, default 2), BUILD_TYPE (default RelWithDebInfo),
-# PREFIX (install prefix, default /usr/local), CMAKE_ARGS (extra cmake -D options).
+# PREFIX (install prefix, default /usr/local), DESTDIR (staging folder for packagers),
+# BUILD_DIR (the build tree, default build), CMAKE_ARGS (extra cmake -D options).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 CMAKE_ARGS ?=
 
-BUILD_DIR := build
+BUILD_DIR ?= build
 ASAN_DIR := build-asan
 TSAN_DIR := build-tsan
 EXAMPLE_BIN = $(abspath $(BUILD_DIR)/examples/porter_bench_example)
@@ -54,7 +55,8 @@ help:
 	@echo "make build     RelWithDebInfo build in $(BUILD_DIR)/"
 	@echo "make test      warnings-as-errors build + ctest, ASan+UBSan ctest, TSan 'thread' tests"
 	@echo "make example   run the example from here, then plot its records if the CLI is built"
-	@echo "make install   cmake --install into PREFIX (default /usr/local)"
+	@echo "make install   build the libraries and the CLI, install them into PREFIX (default"
+	@echo "               /usr/local; ldconfig as root), e.g. make install PREFIX=\$$HOME/.local"
 	@echo "make lint      clang-format check + static analysis of src/record"
 	@echo "make format    clang-format -i over the sources"
 	@echo "make bench     run the overhead benchmark"
@@ -127,12 +129,40 @@ example: deps configure
 	@if [ -x $(CLI_BIN) ]; then \
 	  $(CLI_BIN) plots --path . --output PLOTS && \
 	  echo "example: charts are in $(CURDIR)/PLOTS/"; \
+	  echo "example: the CLI is $(CLI_BIN); on PATH: export PATH=\"$(patsubst %/,%,$(dir $(CLI_BIN))):\$$PATH\""; \
 	else \
 	  echo "example: no porter-bench CLI built ($(CLI_BIN)); no charts drawn"; \
 	fi
 
-install: build
-	$(CMAKE) --install $(BUILD_DIR) --prefix "$(PREFIX)"
+# Builds only what is installed (the libraries and the CLI), configuring the build tree
+# only if it is not yet, so that `sudo make install` after `make` changes nothing in it.
+# As root (without DESTDIR), when the dynamic loader searches the installed libdir
+# (/usr/local/lib on Debian), runs ldconfig so that it knows the new library at once.
+# Installed programs and pkg-config links carry a run path, so no prefix needs
+# LD_LIBRARY_PATH. Ends with what to add to PATH / PKG_CONFIG_PATH, if anything.
+install:
+	@[ -f $(BUILD_DIR)/CMakeCache.txt ] || \
+	  $(CONFIGURE) $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+	@targets="porter_bench_shared porter_bench_static"; \
+	if $(call has_target,porter-bench); then targets="$$targets porter-bench"; fi; \
+	echo "$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target $$targets"; \
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target $$targets
+	$(CMAKE) --install $(BUILD_DIR) --prefix "$(abspath $(PREFIX))"
+	@[ -z "$(DESTDIR)" ] || exit 0; \
+	prefix=$$(cd "$(PREFIX)" && pwd); \
+	libdir=$$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' $(BUILD_DIR)/CMakeCache.txt); \
+	case "$$libdir" in /*) ;; *) libdir="$$prefix/$${libdir:-lib}" ;; esac; \
+	ldconfig=$$(command -v ldconfig || echo /sbin/ldconfig); \
+	if [ "$$(id -u)" -eq 0 ] && [ -x "$$ldconfig" ] && \
+	   "$$ldconfig" -N -X -v 2>/dev/null | grep "^$$libdir:" >/dev/null; then \
+	  echo "$$ldconfig"; "$$ldconfig"; \
+	fi; \
+	echo "install: porter-bench is $$prefix/bin/porter-bench; the libraries are in $$libdir"; \
+	case ":$$PATH:" in *":$$prefix/bin:"*) ;; \
+	  *) echo "install: put it on PATH:  export PATH=\"$$prefix/bin:\$$PATH\"" ;; esac; \
+	pcpath=$$(pkg-config --variable pc_path pkg-config 2>/dev/null || true); \
+	case ":$$pcpath:$${PKG_CONFIG_PATH:-}:" in *":$$libdir/pkgconfig:"*) ;; \
+	  *) echo "install: for pkg-config:  export PKG_CONFIG_PATH=\"$$libdir/pkgconfig\$${PKG_CONFIG_PATH:+:\$$PKG_CONFIG_PATH}\"" ;; esac
 
 lint: configure
 	@test -n "$(FORMAT_FILES)" || { echo "lint: no sources found"; exit 1; }

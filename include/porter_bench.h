@@ -396,18 +396,28 @@ PB_EXPORT pb_timer *pb_default_timer(void);
 /* Toggles                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/** Environment variable holding 8 binary digits; bit 0 is the rightmost. */
-#define PB_ENV_TOGGLES "TICTOC_TOGGLES"
 /**
- * Toggle i (0..7) as parsed from $TICTOC_TOGGLES at the first call. A
- * malformed value gives one warning and all toggles off. False for i > 7.
+ * Environment variable holding 1 to 8 binary digits, bit 0 the rightmost: the
+ * original's current name. It wins over PB_ENV_TOGGLES_TICTOC when both are set.
+ */
+#define PB_ENV_TOGGLES "PORTER_BENCH_TOGGLES"
+/** The same variable under the design document's name, read when PB_ENV_TOGGLES is not. */
+#define PB_ENV_TOGGLES_TICTOC "TICTOC_TOGGLES"
+/**
+ * Toggle i (0..7) as parsed at the first call from $PORTER_BENCH_TOGGLES, or
+ * from $TICTOC_TOGGLES when that is unset or empty (an empty variable counts as
+ * unset). A malformed value gives one warning and all toggles off; both set to
+ * different values give one warning and PORTER_BENCH_TOGGLES is used. The
+ * variables are read once: later changes are not seen. False for i > 7.
+ * Thread-safe.
  */
 PB_EXPORT bool pb_toggle(unsigned i);
-/** All 8 toggles as a bit mask (bit i = toggle i). */
+/** All 8 toggles as a bit mask (bit i = toggle i), read as pb_toggle does. Thread-safe. */
 PB_EXPORT unsigned pb_toggles(void);
 /**
- * Parses text as TICTOC_TOGGLES does into *mask. Returns PB_OK, or PB_EINVAL
- * (mask set to 0) unless text is 1 to 8 characters of '0'/'1'. NULL means "0".
+ * Parses text as the toggle variables are parsed into *mask. Returns PB_OK, or
+ * PB_EINVAL (mask set to 0, pb_last_error() names the text) unless text is 1 to 8
+ * characters of '0'/'1'. NULL means "0". Thread-safe.
  */
 PB_EXPORT int pb_parse_toggles(const char *text, unsigned *mask);
 

@@ -1,6 +1,8 @@
 /*
- * toggles.c - TICTOC_TOGGLES: eight feature switches from one environment
- * variable of binary digits, bit 0 the rightmost (as the original).
+ * toggles.c - eight feature switches from one environment variable of binary
+ * digits, bit 0 the rightmost (as the original). The variable has two names:
+ * PORTER_BENCH_TOGGLES (the original's current code) wins over TICTOC_TOGGLES
+ * (its design document); an empty variable counts as unset.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +31,25 @@ int pb_parse_toggles(const char *text, unsigned *mask) {
   return PB_OK;
 }
 
+/* The variable's value, or NULL when it is unset or empty. */
+static const char *env_value(const char *name) {
+  const char *v = getenv(name);
+  return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 static void load_toggles(void) {
-  const char *env = getenv(PB_ENV_TOGGLES);
+  const char *name = PB_ENV_TOGGLES;
+  const char *env = env_value(PB_ENV_TOGGLES);
+  const char *alt = env_value(PB_ENV_TOGGLES_TICTOC);
+  if (env == NULL) {
+    name = PB_ENV_TOGGLES_TICTOC;
+    env = alt;
+  } else if (alt != NULL && strcmp(env, alt) != 0) {
+    pb__warn("%s='%s' and %s='%s' differ: %s is used", PB_ENV_TOGGLES, env, PB_ENV_TOGGLES_TICTOC,
+             alt, PB_ENV_TOGGLES);
+  }
   if (pb_parse_toggles(env, &toggles_mask) != PB_OK) {
-    pb__warn("%s='%s' is not 1 to 8 binary digits: all toggles are off", PB_ENV_TOGGLES, env);
+    pb__warn("%s='%s' is not 1 to 8 binary digits: all toggles are off", name, env);
   }
 }
 

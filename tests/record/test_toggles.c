@@ -1,7 +1,7 @@
 /*
- * test_toggles.c - TICTOC_TOGGLES: pb_parse_toggles, and pb_toggle/pb_toggles
- * reading the variable at their first call (checked in forked children, each
- * a fresh process with its own value of the variable).
+ * test_toggles.c - PORTER_BENCH_TOGGLES / TICTOC_TOGGLES: pb_parse_toggles, and
+ * pb_toggle/pb_toggles reading the variables at their first call (checked in
+ * forked children, each a fresh process with its own values of the variables).
  */
 #include "helpers.h"
 
@@ -40,19 +40,16 @@ static void test_parse_malformed(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_parse(bad[i], PB_EINVAL, 0);
 }
 
-/*
- * Runs in a forked child: sets (or unsets) TICTOC_TOGGLES, installs a
- * counting warning handler, then calls pb_toggle/pb_toggles several times.
- * Exit status 0 when the mask is want_mask and exactly want_warnings
- * warnings came (want_warnings -1: zero or one); otherwise a message on stderr and status 1.
- */
-static int child_check(const char *value, unsigned want_mask, int want_warnings) {
+/* Sets the variable name to value, or unsets it when value is NULL. */
+static void set_or_unset(const char *name, const char *value) {
   if (value != NULL)
-    setenv(PB_ENV_TOGGLES, value, 1);
+    setenv(name, value, 1);
   else
-    unsetenv(PB_ENV_TOGGLES);
-  static th_warnings w;
-  pb_set_warning_handler(th_warning_counter, &w);
+    unsetenv(name);
+}
+
+/* Reads all toggles three times; the mask, or -1 (message on stderr) if the reads disagree. */
+static long read_mask(void) {
   unsigned mask = 0;
   for (int round = 0; round < 3; round++) {
     mask = 0;
@@ -60,45 +57,83 @@ static int child_check(const char *value, unsigned want_mask, int want_warnings)
       if (pb_toggle(i)) mask |= 1u << i;
     if (pb_toggle(8) || pb_toggle(100)) {
       fprintf(stderr, "toggle > 7 is true\n");
-      return 1;
+      return -1;
     }
     if (pb_toggles() != mask) {
       fprintf(stderr, "pb_toggles() = 0x%x but pb_toggle bits give 0x%x\n", pb_toggles(), mask);
-      return 1;
+      return -1;
     }
   }
-  /* read at the first call: a later change of the variable is not seen */
+  return (long)mask;
+}
+
+/* The values a child runs with and what it must see. */
+typedef struct toggle_case {
+  const char *pb_value; /* PORTER_BENCH_TOGGLES; NULL: unset */
+  const char *tt_value; /* TICTOC_TOGGLES; NULL: unset */
+  unsigned want_mask;
+  int want_warnings;    /* -1: zero or one */
+  const char *warn_has; /* text the last warning must contain, or NULL */
+} toggle_case;
+
+/*
+ * Runs in a forked child: sets (or unsets) both variables, installs a counting
+ * warning handler, then calls pb_toggle/pb_toggles several times. Exit status 0
+ * when the mask and the warnings are as c wants; otherwise a message on stderr and 1.
+ */
+static int child_check(const toggle_case *c) {
+  set_or_unset(PB_ENV_TOGGLES, c->pb_value);
+  set_or_unset(PB_ENV_TOGGLES_TICTOC, c->tt_value);
+  static th_warnings w;
+  pb_set_warning_handler(th_warning_counter, &w);
+  long mask = read_mask();
+  if (mask < 0) return 1;
+  /* read at the first call: a later change of either variable is not seen */
   setenv(PB_ENV_TOGGLES, "11111111", 1);
-  if (pb_toggles() != mask) {
+  setenv(PB_ENV_TOGGLES_TICTOC, "11111111", 1);
+  if ((long)pb_toggles() != mask) {
     fprintf(stderr, "toggles re-read the variable\n");
     return 1;
   }
   pb_set_warning_handler(NULL, NULL);
-  bool warnings_ok = want_warnings < 0 ? (w.count == 0 || w.count == 1) : w.count == want_warnings;
-  if (mask != want_mask || !warnings_ok) {
-    fprintf(stderr, "TICTOC_TOGGLES=%s: mask 0x%x (want 0x%x), %d warnings (want %d), last '%s'\n",
-            value != NULL ? value : "(unset)", mask, want_mask, w.count, want_warnings, w.last);
+  int want = c->want_warnings;
+  bool warnings_ok = want < 0 ? (w.count == 0 || w.count == 1) : w.count == want;
+  if ((unsigned long)mask != c->want_mask || !warnings_ok) {
+    fprintf(stderr, "%s=%s %s=%s: mask 0x%lx (want 0x%x), %d warnings (want %d), last '%s'\n",
+            PB_ENV_TOGGLES, c->pb_value ? c->pb_value : "(unset)", PB_ENV_TOGGLES_TICTOC,
+            c->tt_value ? c->tt_value : "(unset)", mask, c->want_mask, w.count, want, w.last);
     return 1;
   }
-  if (want_warnings > 0 && strstr(w.last, PB_ENV_TOGGLES) == NULL &&
-      (value == NULL || strstr(w.last, value) == NULL)) {
-    fprintf(stderr, "the warning names neither the variable nor the value: '%s'\n", w.last);
+  if (c->warn_has != NULL && strstr(w.last, c->warn_has) == NULL) {
+    fprintf(stderr, "the warning '%s' lacks '%s'\n", w.last, c->warn_has);
     return 1;
   }
   return 0;
 }
 
-static void run_child(const char *value, unsigned want_mask, int want_warnings) {
+static void run_case(const toggle_case *c) {
   fflush(NULL);
   pid_t pid = fork();
   assert_true(pid >= 0);
-  if (pid == 0) _exit(child_check(value, want_mask, want_warnings));
+  if (pid == 0) _exit(child_check(c));
   int status = 0;
   assert_int_equal(waitpid(pid, &status, 0), pid);
   assert_true(WIFEXITED(status));
   if (WEXITSTATUS(status) != 0)
-    fail_msg("TICTOC_TOGGLES=%s: child check failed (see stderr)",
-             value != NULL ? value : "(unset)");
+    fail_msg("%s=%s %s=%s: child check failed (see stderr)", PB_ENV_TOGGLES,
+             c->pb_value ? c->pb_value : "(unset)", PB_ENV_TOGGLES_TICTOC,
+             c->tt_value ? c->tt_value : "(unset)");
+}
+
+/* One variable (PORTER_BENCH_TOGGLES) set to value, the other unset. */
+static void run_child(const char *value, unsigned want_mask, int want_warnings) {
+  const char *has = want_warnings > 0 ? value : NULL;
+  toggle_case c = {value, NULL, want_mask, want_warnings, has};
+  run_case(&c);
+  /* the design document's name alone behaves the same */
+  toggle_case t = {NULL, value, want_mask, want_warnings,
+                   want_warnings > 0 ? PB_ENV_TOGGLES_TICTOC : NULL};
+  run_case(&t);
 }
 
 static void test_env_unset(void **state) {
@@ -123,10 +158,37 @@ static void test_env_malformed_warns_once(void **state) {
   run_child("1111111x", 0, 1);
 }
 
+static void test_env_names(void **state) {
+  (void)state;
+  assert_string_equal(PB_ENV_TOGGLES, "PORTER_BENCH_TOGGLES");
+  assert_string_equal(PB_ENV_TOGGLES_TICTOC, "TICTOC_TOGGLES");
+  /* PORTER_BENCH_TOGGLES=1 ./app turns toggle 0 on */
+  toggle_case pb_only = {"1", NULL, 1u, 0, NULL};
+  run_case(&pb_only);
+  toggle_case tt_only = {NULL, "10", 2u, 0, NULL};
+  run_case(&tt_only);
+}
+
+static void test_env_both_set(void **state) {
+  (void)state;
+  /* equal values: no warning */
+  toggle_case same = {"101", "101", 5u, 0, NULL};
+  run_case(&same);
+  /* different values: PORTER_BENCH_TOGGLES wins, one warning naming both */
+  toggle_case differ = {"00000010", "00000001", 2u, 1, PB_ENV_TOGGLES_TICTOC};
+  run_case(&differ);
+  /* an empty PORTER_BENCH_TOGGLES counts as unset: TICTOC_TOGGLES is used */
+  toggle_case empty_pb = {"", "1", 1u, 0, NULL};
+  run_case(&empty_pb);
+  /* a malformed PORTER_BENCH_TOGGLES still wins: all off, warnings name it */
+  toggle_case bad_pb = {"2", "1", 0u, 2, PB_ENV_TOGGLES};
+  run_case(&bad_pb);
+}
+
 static void test_env_empty(void **state) {
   (void)state;
-  /* an empty value: all off, at most one warning (empty may count as unset) */
-  run_child("", 0, -1);
+  /* an empty value counts as unset: all off, no warning */
+  run_child("", 0, 0);
 }
 
 int main(void) {
@@ -137,6 +199,8 @@ int main(void) {
       cmocka_unit_test(test_env_valid),
       cmocka_unit_test(test_env_malformed_warns_once),
       cmocka_unit_test(test_env_empty),
+      cmocka_unit_test(test_env_names),
+      cmocka_unit_test(test_env_both_set),
   };
   return cmocka_run_group_tests_name("toggles", tests, NULL, NULL);
 }

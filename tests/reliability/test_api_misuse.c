@@ -274,8 +274,8 @@ static void test_malformed_toggles(void **state) {
     int r = toggles_in_child(bad[i]);
     if (bad[i][0] == '\0' && r == 0) continue; /* empty: treated as unset, no warning */
     if (r != 16)
-      fail_msg("TICTOC_TOGGLES='%s': %d warnings, mask %d (want 1 warning, mask 0)", bad[i], r / 16,
-               r % 16);
+      fail_msg(PB_ENV_TOGGLES "='%s': %d warnings, mask %d (want 1 warning, mask 0)", bad[i],
+               r / 16, r % 16);
   }
   assert_int_equal(toggles_in_child("0101"), 5); /* well-formed: no warning, bits 0 and 2 */
 }
