@@ -333,6 +333,88 @@ typedef struct pb_utest {
 PB_EXPORT int pb_utest_compute(const double *a, size_t na, const double *b, size_t nb,
                                pb_utest *out);
 
+/**
+ * The median shift of sample b against sample a, with the rank test that
+ * goes with it. Times as in the tables: b is the new run, a the baseline.
+ * - shift: the Hodges-Lehmann estimator, the median of the n_a x n_b
+ *   differences b_j - a_i (computed exactly, without listing them, in
+ *   O((n_a + n_b) log(n_a + n_b)); 100,000 values a side stay fast);
+ * - ci_low, ci_high: its distribution-free confidence interval, the order
+ *   statistics of the differences at the Mann-Whitney critical value (exact
+ *   distribution when both sides have at most 50 values and no value is
+ *   repeated, else the normal approximation with tie correction); NAN when
+ *   the samples are too small for the level asked;
+ * - rel, rel_low, rel_high: shift and interval over |median_a| (0.10 is
+ *   10% slower); NAN when median_a is 0;
+ * - p_value: two-sided Mann-Whitney U test (exact or normal with tie and
+ *   continuity correction, as above); u is U of b (pairs b_j > a_i, ties
+ *   counting one half).
+ * Values that are not finite (NAN, infinities) are skipped. Every double is
+ * NAN when a side has no value.
+ */
+typedef struct pb_shift {
+  size_t n_a, n_b;               /**< values used on each side */
+  double median_a, median_b;     /**< the samples' medians */
+  double shift;                  /**< Hodges-Lehmann median shift (b - a) */
+  double ci_low, ci_high;        /**< confidence interval of shift */
+  double rel, rel_low, rel_high; /**< shift and interval relative to median_a */
+  double u;                      /**< Mann-Whitney U of b */
+  double p_value;                /**< two-sided p of the rank test */
+  bool exact;                    /**< p and interval from the exact distribution */
+  bool too_few;                  /**< fewer than PB_UTEST_MIN_SAMPLES on a side */
+} pb_shift;
+
+/**
+ * Computes the pb_shift of b (nb values) against a (na values) at the
+ * given confidence level (0.95 for 95%) into *out. Returns PB_OK, PB_EINVAL
+ * (NULL with a count, confidence outside (0, 1)) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_shift_compute(const double *a, size_t na, const double *b, size_t nb,
+                               double confidence, pb_shift *out);
+
+/**
+ * Holm's step-down correction of n p-values for testing them together:
+ * adjusted[i] is the smallest family-wise level at which p[i] would be
+ * rejected (sorted ascending, p_(r) x (k - r), never decreasing, at most
+ * 1), k being the number of p-values that are not NAN; a NAN p gives a NAN.
+ * adjusted may be p. Returns PB_OK, PB_EINVAL or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_holm_adjust(const double *p, size_t n, double *adjusted);
+
+/** Decision rule of pb_compare_samples. */
+typedef struct pb_compare_params {
+  double alpha;      /**< family-wise error rate (0.05) */
+  double threshold;  /**< smallest |relative shift| worth reporting (0.05: 5%) */
+  double confidence; /**< level of the intervals (0.95) */
+} pb_compare_params;
+
+/** The defaults: alpha 0.05, threshold 5%, 95% intervals. */
+#define PB_COMPARE_DEFAULTS \
+  { 0.05, 0.05, 0.95 }
+
+/** One topic's verdict from pb_compare_samples. */
+typedef struct pb_change {
+  pb_shift shift;    /**< the shift, interval and unadjusted p */
+  double p_adjusted; /**< Holm-adjusted p over the topics compared; NAN when not tested */
+  int direction;     /**< +1 b larger (slower), -1 smaller (faster), 0 equal */
+  bool significant;  /**< p_adjusted < alpha and |shift.rel| > threshold */
+} pb_change;
+
+/**
+ * Compares k topics at once: topic t's baseline sample a[t] (na[t] values)
+ * against its new sample b[t] (nb[t] values). Each gets its pb_shift; the
+ * p-values of the topics with enough values (not too_few) are corrected
+ * together with Holm's method; a topic is significant only when its
+ * adjusted p is below params->alpha AND its relative shift exceeds
+ * params->threshold in size, so that a change the test detects but too
+ * small to matter, and a large change the data cannot support, are both
+ * left unflagged. out receives k entries. Returns PB_OK, PB_EINVAL (NULL
+ * argument with k > 0, parameters out of range) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_compare_samples(const double *const *a, const size_t *na, const double *const *b,
+                                 const size_t *nb, size_t k, const pb_compare_params *params,
+                                 pb_change *out);
+
 /* ------------------------------------------------------------------------ */
 /* Charts                                                                    */
 /* ------------------------------------------------------------------------ */
