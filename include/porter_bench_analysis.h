@@ -349,8 +349,8 @@ PB_EXPORT int pb_utest_compute(const double *a, size_t na, const double *b, size
  * - p_value: two-sided Mann-Whitney U test (exact or normal with tie and
  *   continuity correction, as above); u is U of b (pairs b_j > a_i, ties
  *   counting one half).
- * Values that are not finite (NAN, infinities) are skipped. Every double is
- * NAN when a side has no value.
+ * Values that are not finite (NAN, infinities) are skipped. When a side has
+ * no value every double but the other side's median is NAN.
  */
 typedef struct pb_shift {
   size_t n_a, n_b;               /**< values used on each side */
@@ -414,6 +414,74 @@ typedef struct pb_change {
 PB_EXPORT int pb_compare_samples(const double *const *a, const size_t *na, const double *const *b,
                                  const size_t *nb, size_t k, const pb_compare_params *params,
                                  pb_change *out);
+
+/** What a row of a pb_comparison compares. */
+typedef enum pb_compare_kind {
+  PB_COMPARE_TIME,      /**< a time topic's per-iteration times (seconds), tested */
+  PB_COMPARE_MEMORY,    /**< a memory measure per memory iteration (bytes), tested */
+  PB_COMPARE_MEMORY_END /**< a memory value at the end of the run (bytes), not tested */
+} pb_compare_kind;
+
+/**
+ * One row of a benchmarker's comparison. For PB_COMPARE_TIME and
+ * PB_COMPARE_MEMORY, change holds the shift, its interval and the verdict
+ * when the row is in both runs (tested); otherwise only the present side's
+ * median is set and p_adjusted is NAN. For PB_COMPARE_MEMORY_END the two
+ * single values are in change.shift.median_a and median_b, their plain
+ * difference in shift and rel; interval and p are NAN, never significant.
+ * Memory rows are named "peak" (per memory iteration, the largest of the
+ * peak and RSS values recorded), "heap" (per memory iteration, the largest
+ * heap size), "rss_end" and "heap_end" (the last values recorded).
+ */
+typedef struct pb_compare_row {
+  const char *name;     /**< topic or memory measure; owned by the runs or static */
+  pb_compare_kind kind; /**< what is compared */
+  bool in_a, in_b;      /**< present in the baseline, in the new run */
+  bool probe;           /**< a memory-probe time topic (pb_topic_is_probe) */
+  pb_change change;     /**< shift, interval, Holm-adjusted p and verdict */
+} pb_compare_row;
+
+/** The comparison of one benchmarker found in both runs. */
+typedef struct pb_compare_bench {
+  const char *name;        /**< the benchmarker; owned by run a */
+  size_t iters_a, iters_b; /**< iterations in each run */
+  size_t ntime;            /**< time rows: rows[0 .. ntime - 1] */
+  size_t nrows;            /**< time rows, then memory rows */
+  pb_compare_row *rows;    /**< owned by the comparison */
+} pb_compare_bench;
+
+/**
+ * The comparison of two runs. Holm's correction runs over every tested
+ * time row of every benchmarker (ntested_time of them: one family for the
+ * whole pair of runs, so the chance of a false alarm anywhere stays below
+ * alpha), and separately over the tested memory rows.
+ */
+typedef struct pb_comparison {
+  size_t nbench;           /**< benchmarkers of run a also in run b, by name */
+  pb_compare_bench *bench; /**< owned by the comparison */
+  size_t ntested_time;     /**< size of the time family */
+  size_t ntested_memory;   /**< size of the memory family */
+} pb_comparison;
+
+/**
+ * Compares run b against the baseline run a: for every benchmarker of a
+ * also in b (only those named in names, nnames of them, unless names is
+ * NULL), one PB_COMPARE_TIME row per time topic of either run (probe
+ * topics only with with_probes), sorted by impact: significant rows first,
+ * then by the size of the shift in seconds, rows of a topic missing from a
+ * run after those, GLOBAL last; then, when either run recorded memory, the
+ * "peak" and "rss_end" rows, and "heap" and "heap_end" when either has heap
+ * sizes. Verdicts as pb_compare_samples with params. *out (free with
+ * pb_comparison_free) refers to names owned by the runs: free it before
+ * them. Returns PB_OK, PB_EINVAL (NULL argument, bad params) or PB_ENOMEM.
+ * Thread-safe (runs are read only).
+ */
+PB_EXPORT int pb_compare_runs(const pb_run *a, const pb_run *b, const char *const *names,
+                              size_t nnames, const pb_compare_params *params, bool with_probes,
+                              pb_comparison **out);
+
+/** Frees a comparison. NULL is a no-op. */
+PB_EXPORT void pb_comparison_free(pb_comparison *c);
 
 /* ------------------------------------------------------------------------ */
 /* Charts                                                                    */

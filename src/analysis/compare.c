@@ -169,7 +169,8 @@ static bool exact_test(pb_shift *o, double alpha, uint64_t *k) {
 static void normal_test(pb_shift *o, double alpha, double ties, uint64_t *k) {
   double dn1 = (double)o->n_a, dn2 = (double)o->n_b, dn = dn1 + dn2;
   double mu = dn1 * dn2 / 2;
-  double sigma = sqrt(dn1 * dn2 / 12.0 * ((dn + 1) - ties / (dn * (dn - 1))));
+  bool all_tied = ties == dn * dn * dn - dn;
+  double sigma = all_tied ? 0 : sqrt(dn1 * dn2 / 12.0 * ((dn + 1) - ties / (dn * (dn - 1))));
   *k = 0;
   if (!(sigma > 0)) return; /* every value equal */
   double z = (fabs(o->u - mu) - 0.5) / sigma;
@@ -182,8 +183,6 @@ static void normal_test(pb_shift *o, double alpha, double ties, uint64_t *k) {
 static void fill_shift(pb_shift *o, const double *x, const double *y, double confidence,
                        double ties) {
   uint64_t nm = (uint64_t)o->n_a * o->n_b, k = 0;
-  o->median_a = pb_percentile_sorted(x, o->n_a, 50);
-  o->median_b = pb_percentile_sorted(y, o->n_b, 50);
   o->shift =
       (kth_diff(x, o->n_a, y, o->n_b, (nm + 1) / 2) + kth_diff(x, o->n_a, y, o->n_b, nm / 2 + 1)) /
       2;
@@ -224,6 +223,8 @@ int pb_shift_compute(const double *a, size_t na, const double *b, size_t nb, dou
   o.n_a = n;
   o.n_b = m;
   o.too_few = n < PB_UTEST_MIN_SAMPLES || m < PB_UTEST_MIN_SAMPLES;
+  o.median_a = pb_percentile_sorted(x, n, 50);
+  o.median_b = pb_percentile_sorted(y, m, 50);
   if (n && m) {
     double ties;
     rank_sums(x, n, y, m, &o.u, &ties);
