@@ -237,7 +237,7 @@ static void warn_runs(const compare_opts *o, pb_run **runs, char **labels) {
       fprintf(stderr,
               "porter-bench compare: warning: '%s' and '%s' are the same run folder (%s): "
               "a run compared with itself\n",
-              la, lb, ra);
+              la, lb, pb_run_path(runs[k]));
     else if (same_data(runs[0], runs[k]))
       fprintf(stderr,
               "porter-bench compare: warning: '%s' and '%s' hold the same iterations "
