@@ -469,9 +469,9 @@ typedef struct pb_comparison {
  * NULL), one PB_COMPARE_TIME row per time topic of either run (probe
  * topics only with with_probes), sorted by impact: significant rows first,
  * then by the size of the shift in seconds, rows of a topic missing from a
- * run after those, GLOBAL last; then, when either run recorded memory, the
- * "peak" and "rss_end" rows, and "heap" and "heap_end" when either has heap
- * sizes. Verdicts as pb_compare_samples with params. *out (free with
+ * run after those, GLOBAL last; then the memory rows "peak", "heap",
+ * "rss_end", "heap_end" (peak and rss_end when either run recorded memory,
+ * heap and heap_end when either has heap sizes). Verdicts as pb_compare_samples with params. *out (free with
  * pb_comparison_free) refers to names owned by the runs: free it before
  * them. Returns PB_OK, PB_EINVAL (NULL argument, bad params) or PB_ENOMEM.
  * Thread-safe (runs are read only).

@@ -190,16 +190,12 @@ static void add_memory_end(pb_compare_bench *cb, const pb_record *ra, const pb_r
 static int add_memory_rows(builder *bd, pb_compare_bench *cb, const pb_record *ra,
                            const pb_record *rb) {
   bool ma = pb_record_memory_count(ra) > 0, mb = pb_record_memory_count(rb) > 0;
-  int st = PB_OK;
-  if (ma || mb) {
-    st = add_memory_samples(bd, cb, ra, rb, false, ma, mb);
-    add_memory_end(cb, ra, rb, false);
-  }
   bool ha = pb_record_has_heap(ra), hb = pb_record_has_heap(rb);
-  if (st == PB_OK && (ha || hb)) {
-    st = add_memory_samples(bd, cb, ra, rb, true, ha, hb);
-    add_memory_end(cb, ra, rb, true);
-  }
+  int st = PB_OK;
+  if (ma || mb) st = add_memory_samples(bd, cb, ra, rb, false, ma, mb);
+  if (st == PB_OK && (ha || hb)) st = add_memory_samples(bd, cb, ra, rb, true, ha, hb);
+  if (ma || mb) add_memory_end(cb, ra, rb, false);
+  if (ha || hb) add_memory_end(cb, ra, rb, true);
   return st;
 }
 
