@@ -208,7 +208,7 @@ static bool exact_test(pb_shift *o, double alpha, uint64_t *k) {
   double *cdf = exact_cdf(o->n_a, o->n_b);
   if (!cdf) return false;
   size_t nm = o->n_a * o->n_b, u = (size_t)o->u;
-  double lower = cdf[u], upper = 1 - (u ? cdf[u - 1] : 0);
+  double lower = cdf[u], upper = cdf[nm - u]; /* P(U >= u) = P(U <= nm - u): symmetric */
   double p = 2 * fmin(lower, upper);
   o->p_value = p > 1 ? 1 : p;
   /* the largest k with P(U <= k - 1) <= alpha / 2; 0 when none */

@@ -130,6 +130,26 @@ static void test_exact_p_enumerated(void **state) {
   assert_true(fabs(sh.p_value - extreme / total) < 1e-12);
 }
 
+/* Every new value above every baseline value: the exact p is 2 / C(n+m, n),
+ * far below what 1 - P(U < u) could resolve in doubles. */
+static void test_exact_p_extreme(void **state) {
+  (void)state;
+  double a[30], b[30];
+  for (int i = 0; i < 30; i++) {
+    a[i] = 1 + 0.01 * i;
+    b[i] = 2 + 0.01 * i;
+  }
+  pb_shift sh;
+  assert_int_equal(pb_shift_compute(a, 30, b, 30, 0.95, &sh), PB_OK);
+  assert_true(sh.exact);
+  assert_true(sh.u == 900);
+  double c = 1; /* C(60, 30) */
+  for (int i = 1; i <= 30; i++) c = c * (30 + i) / i;
+  assert_true(fabs(sh.p_value / (2 / c) - 1) < 1e-6);
+  assert_int_equal(pb_shift_compute(b, 30, a, 30, 0.95, &sh), PB_OK); /* the other tail */
+  assert_true(fabs(sh.p_value / (2 / c) - 1) < 1e-6);
+}
+
 /* Large samples use the normal approximation; a constant offset is found. */
 static void test_large_samples(void **state) {
   (void)state;
@@ -323,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_hodges_lehmann_brute_force),
       cmocka_unit_test(test_exact_interval),
       cmocka_unit_test(test_exact_p_enumerated),
+      cmocka_unit_test(test_exact_p_extreme),
       cmocka_unit_test(test_large_samples),
       cmocka_unit_test(test_shift_edges),
       cmocka_unit_test(test_holm),
