@@ -471,10 +471,11 @@ typedef struct pb_comparison {
  * then by the size of the shift in seconds, rows of a topic missing from a
  * run after those, GLOBAL last; then the memory rows "peak", "heap",
  * "rss_end", "heap_end" (peak and rss_end when either run recorded memory,
- * heap and heap_end when either has heap sizes). Verdicts as pb_compare_samples with params. *out (free with
- * pb_comparison_free) refers to names owned by the runs: free it before
- * them. Returns PB_OK, PB_EINVAL (NULL argument, bad params) or PB_ENOMEM.
- * Thread-safe (runs are read only).
+ * heap and heap_end when either has heap sizes). Verdicts as
+ * pb_compare_samples with params. *out (free with pb_comparison_free)
+ * refers to names owned by the runs: free it before them. Returns PB_OK,
+ * PB_EINVAL (NULL argument, bad params) or PB_ENOMEM. Thread-safe (runs
+ * are read only).
  */
 PB_EXPORT int pb_compare_runs(const pb_run *a, const pb_run *b, const char *const *names,
                               size_t nnames, const pb_compare_params *params, bool with_probes,
