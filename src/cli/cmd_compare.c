@@ -298,6 +298,8 @@ static void format_pct_number(double f, char *buf, size_t n) {
   double v = 100 * f;
   if (isnan(v))
     snprintf(buf, n, "-");
+  else if (fabs(v) >= 999.5) /* thousands of percent: "+1.2k", keeps the table in 80 columns */
+    snprintf(buf, n, "%+.1fk", v / 1000);
   else
     snprintf(buf, n, fabs(v) < 9.95 ? "%+.1f" : "%+.0f", v);
 }
