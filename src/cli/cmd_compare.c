@@ -293,13 +293,16 @@ static void format_shift(pb_compare_kind kind, double v, char *buf, size_t n) {
   snprintf(buf, n, "%c%s", v > 0 ? '+' : '-', tmp);
 }
 
-/* A fraction as a signed percentage number: "+8.1", "+193", "-" for NAN. */
+/* A fraction as a signed percentage number: "+8.1", "+193", "-" for NAN;
+ * from +1000% on as a factor: "x12" (12 times the baseline). */
 static void format_pct_number(double f, char *buf, size_t n) {
   double v = 100 * f;
   if (isnan(v))
     snprintf(buf, n, "-");
-  else if (fabs(v) >= 999.5) /* thousands of percent: "+1.2k", keeps the table in 80 columns */
-    snprintf(buf, n, "%+.1fk", v / 1000);
+  else if (v >= 999.5) /* 11 times or more: "x12", keeps the table in 80 columns */
+    snprintf(buf, n, "x%.0f", 1 + f);
+  else if (v <= -999.5) /* not for times or sizes >= 0 */
+    snprintf(buf, n, "%+.0e", v);
   else
     snprintf(buf, n, fabs(v) < 9.95 ? "%+.1f" : "%+.0f", v);
 }
@@ -307,7 +310,7 @@ static void format_pct_number(double f, char *buf, size_t n) {
 static void format_pct(double f, char *buf, size_t n) {
   char tmp[24];
   format_pct_number(f, tmp, sizeof tmp);
-  snprintf(buf, n, isnan(f) ? "%s" : "%s%%", tmp);
+  snprintf(buf, n, (isnan(f) || tmp[0] == 'x') ? "%s" : "%s%%", tmp);
 }
 
 static void format_ci(double lo, double hi, char *buf, size_t n) {
@@ -513,14 +516,12 @@ static size_t gate(const compare_opts *o, pb_comparison **cmp, char **labels, FI
       for (size_t r = 0; r < cmp[k]->bench[i].ntime; r++) {
         const pb_compare_row *row = &cmp[k]->bench[i].rows[r];
         if (!regressed(o, row)) continue;
-        char pct[64];
-        format_pct(row->change.shift.rel, pct, sizeof pct);
         if (!f)
           fprintf(stderr,
-                  "porter-bench compare: regression: %s/%s is %s slower in '%s' than in '%s' "
+                  "porter-bench compare: regression: %s/%s is %.1f%% slower in '%s' than in '%s' "
                   "(limit %g%%)\n",
-                  cmp[k]->bench[i].name, row->name, pct + (pct[0] == '+'), labels[k], labels[0],
-                  100 * o->fail_slower);
+                  cmp[k]->bench[i].name, row->name, 100 * row->change.shift.rel, labels[k],
+                  labels[0], 100 * o->fail_slower);
         if (f) {
           fprintf(f, "%s{\"new\":", n ? "," : "");
           json_str(f, labels[k]);

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes the seeded runs of tests/analysis/fixtures/compare (committed; run
 again only to change them): a baseline, a rerun drawn from the same
-distribution, a run whose "compute" step is 25% slower, and a run with a
-missing topic and an extra benchmarker (for the warnings)."""
+distribution, a run whose "compute" step is 25% slower, one where it is 12
+times slower (changes over 1000%), and a run with a missing topic and an
+extra benchmarker (for the warnings)."""
 import json
 import math
 import os
@@ -56,4 +57,5 @@ def run(name, seed, start, slow=None, factor=1.0, steps=STEPS, extra=None):
 run("base", 1, 1795673620.0)
 run("rerun", 2, 1795677220.0)
 run("slow", 3, 1795680820.0, slow="compute", factor=1.25)
+run("much_slower", 5, 1795688020.0, slow="compute", factor=12.0)
 run("other", 4, 1795684420.0, steps={"load": 1.0e-3, "compute": 5.0e-3}, extra="other")

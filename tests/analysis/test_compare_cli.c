@@ -187,7 +187,8 @@ static void test_table_width(void **state) {
   (void)state;
   const char *cases[] = {"compare/base compare/slow", "compare/base compare/other",
                          "--show-probes samples compare/../samples",
-                         "--label a-rather-long-label --label b compare/base compare/slow"};
+                         "--label a-rather-long-label --label b compare/base compare/slow",
+                         "compare/base compare/much_slower"};
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     char *out;
     run_cli(cases[c], &out);
