@@ -338,6 +338,43 @@ static void test_threshold(void **state) {
   assert_int_equal(pb_compare_samples(NULL, NULL, NULL, NULL, 0, &bad, NULL), PB_EINVAL);
 }
 
+/* pb_compare_runs on the fixture runs: rows by impact, GLOBAL last among
+ * the times, then the memory rows; the filter by name; bad arguments. */
+static void test_compare_runs(void **state) {
+  (void)state;
+  pb_run *a = NULL, *b = NULL;
+  assert_int_equal(pb_run_load(PB_FIXTURES "/compare/base", false, &a, NULL), PB_OK);
+  assert_int_equal(pb_run_load(PB_FIXTURES "/compare/slow", false, &b, NULL), PB_OK);
+  const pb_compare_params params = PB_COMPARE_DEFAULTS;
+  pb_comparison *c = NULL;
+  assert_int_equal(pb_compare_runs(a, b, NULL, 0, &params, false, &c), PB_OK);
+  assert_int_equal(c->nbench, 1);
+  const pb_compare_bench *cb = &c->bench[0];
+  assert_string_equal(cb->name, "app");
+  assert_int_equal(cb->iters_a, 40);
+  assert_int_equal(cb->ntime, 5); /* load, compute, save, gstop, GLOBAL */
+  assert_string_equal(cb->rows[0].name, "compute");
+  assert_true(cb->rows[0].change.significant);
+  assert_string_equal(cb->rows[cb->ntime - 1].name, "GLOBAL");
+  const char *mem[] = {"peak", "heap", "rss_end", "heap_end"};
+  assert_int_equal(cb->nrows, cb->ntime + 4);
+  for (size_t i = 0; i < 4; i++) assert_string_equal(cb->rows[cb->ntime + i].name, mem[i]);
+  assert_int_equal(cb->rows[cb->ntime + 2].kind, PB_COMPARE_MEMORY_END);
+  assert_false(cb->rows[cb->ntime + 2].change.significant);
+  assert_int_equal(c->ntested_time, 4); /* gstop: every value equal, no test */
+  assert_int_equal(c->ntested_memory, 2);
+  pb_comparison_free(c);
+  const char *none[] = {"nothing"};
+  assert_int_equal(pb_compare_runs(a, b, none, 1, &params, false, &c), PB_OK);
+  assert_int_equal(c->nbench, 0);
+  pb_comparison_free(c);
+  assert_int_equal(pb_compare_runs(a, NULL, NULL, 0, &params, false, &c), PB_EINVAL);
+  assert_null(c);
+  pb_comparison_free(NULL);
+  pb_run_free(a);
+  pb_run_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hodges_lehmann_brute_force),
@@ -350,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_experiment_no_false_alarm),
       cmocka_unit_test(test_experiment_finds_slowdown),
       cmocka_unit_test(test_threshold),
+      cmocka_unit_test(test_compare_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
