@@ -345,6 +345,157 @@ typedef struct pb_utest {
 PB_EXPORT int pb_utest_compute(const double *a, size_t na, const double *b, size_t nb,
                                pb_utest *out);
 
+/**
+ * The median shift of sample b against sample a, with the rank test that
+ * goes with it. Times as in the tables: b is the new run, a the baseline.
+ * - shift: the Hodges-Lehmann estimator, the median of the n_a x n_b
+ *   differences b_j - a_i (computed exactly, without listing them, in
+ *   O((n_a + n_b) log(n_a + n_b)); 100,000 values a side stay fast);
+ * - ci_low, ci_high: its distribution-free confidence interval, the order
+ *   statistics of the differences at the Mann-Whitney critical value (exact
+ *   distribution when both sides have at most 50 values and no value is
+ *   repeated, else the normal approximation with tie correction); NAN when
+ *   the samples are too small for the level asked;
+ * - rel, rel_low, rel_high: shift and interval over |median_a| (0.10 is
+ *   10% slower); NAN when median_a is 0;
+ * - p_value: two-sided Mann-Whitney U test (exact or normal with tie and
+ *   continuity correction, as above); u is U of b (pairs b_j > a_i, ties
+ *   counting one half).
+ * Values that are not finite (NAN, infinities) are skipped. When a side has
+ * no value every double but the other side's median is NAN.
+ */
+typedef struct pb_shift {
+  size_t n_a, n_b;               /**< values used on each side */
+  double median_a, median_b;     /**< the samples' medians */
+  double shift;                  /**< Hodges-Lehmann median shift (b - a) */
+  double ci_low, ci_high;        /**< confidence interval of shift */
+  double rel, rel_low, rel_high; /**< shift and interval relative to median_a */
+  double u;                      /**< Mann-Whitney U of b */
+  double p_value;                /**< two-sided p of the rank test */
+  bool exact;                    /**< p and interval from the exact distribution */
+  bool too_few;                  /**< fewer than PB_UTEST_MIN_SAMPLES on a side */
+} pb_shift;
+
+/**
+ * Computes the pb_shift of b (nb values) against a (na values) at the
+ * given confidence level (0.95 for 95%) into *out. Returns PB_OK, PB_EINVAL
+ * (NULL with a count, confidence outside (0, 1)) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_shift_compute(const double *a, size_t na, const double *b, size_t nb,
+                               double confidence, pb_shift *out);
+
+/**
+ * Holm's step-down correction of n p-values for testing them together:
+ * adjusted[i] is the smallest family-wise level at which p[i] would be
+ * rejected (sorted ascending, p_(r) x (k - r), never decreasing, at most
+ * 1), k being the number of p-values that are not NAN; a NAN p gives a NAN.
+ * adjusted may be p. Returns PB_OK, PB_EINVAL or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_holm_adjust(const double *p, size_t n, double *adjusted);
+
+/** Decision rule of pb_compare_samples. */
+typedef struct pb_compare_params {
+  double alpha;      /**< family-wise error rate (0.05) */
+  double threshold;  /**< smallest |relative shift| worth reporting (0.05: 5%) */
+  double confidence; /**< level of the intervals (0.95) */
+} pb_compare_params;
+
+/** The defaults: alpha 0.05, threshold 5%, 95% intervals. */
+#define PB_COMPARE_DEFAULTS \
+  { 0.05, 0.05, 0.95 }
+
+/** One topic's verdict from pb_compare_samples. */
+typedef struct pb_change {
+  pb_shift shift;    /**< the shift, interval and unadjusted p */
+  double p_adjusted; /**< Holm-adjusted p over the topics compared; NAN when not tested */
+  int direction;     /**< +1 b larger (slower), -1 smaller (faster), 0 equal */
+  bool significant;  /**< p_adjusted < alpha and |shift.rel| > threshold */
+} pb_change;
+
+/**
+ * Compares k topics at once: topic t's baseline sample a[t] (na[t] values)
+ * against its new sample b[t] (nb[t] values). Each gets its pb_shift; the
+ * p-values of the topics with enough values (not too_few) are corrected
+ * together with Holm's method; a topic is significant only when its
+ * adjusted p is below params->alpha AND its relative shift exceeds
+ * params->threshold in size, so that a change the test detects but too
+ * small to matter, and a large change the data cannot support, are both
+ * left unflagged. out receives k entries. Returns PB_OK, PB_EINVAL (NULL
+ * argument with k > 0, parameters out of range) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_compare_samples(const double *const *a, const size_t *na, const double *const *b,
+                                 const size_t *nb, size_t k, const pb_compare_params *params,
+                                 pb_change *out);
+
+/** What a row of a pb_comparison compares. */
+typedef enum pb_compare_kind {
+  PB_COMPARE_TIME,      /**< a time topic's per-iteration times (seconds), tested */
+  PB_COMPARE_MEMORY,    /**< a memory measure per memory iteration (bytes), tested */
+  PB_COMPARE_MEMORY_END /**< a memory value at the end of the run (bytes), not tested */
+} pb_compare_kind;
+
+/**
+ * One row of a benchmarker's comparison. For PB_COMPARE_TIME and
+ * PB_COMPARE_MEMORY, change holds the shift, its interval and the verdict
+ * when the row is in both runs (tested); otherwise only the present side's
+ * median is set and p_adjusted is NAN. For PB_COMPARE_MEMORY_END the two
+ * single values are in change.shift.median_a and median_b, their plain
+ * difference in shift and rel; interval and p are NAN, never significant.
+ * Memory rows are named "peak" (per memory iteration, the largest of the
+ * peak and RSS values recorded), "heap" (per memory iteration, the largest
+ * heap size), "rss_end" and "heap_end" (the last values recorded).
+ */
+typedef struct pb_compare_row {
+  const char *name;     /**< topic or memory measure; owned by the runs or static */
+  pb_compare_kind kind; /**< what is compared */
+  bool in_a, in_b;      /**< present in the baseline, in the new run */
+  bool probe;           /**< a memory-probe time topic (pb_topic_is_probe) */
+  pb_change change;     /**< shift, interval, Holm-adjusted p and verdict */
+} pb_compare_row;
+
+/** The comparison of one benchmarker found in both runs. */
+typedef struct pb_compare_bench {
+  const char *name;        /**< the benchmarker; owned by run a */
+  size_t iters_a, iters_b; /**< iterations in each run */
+  size_t ntime;            /**< time rows: rows[0 .. ntime - 1] */
+  size_t nrows;            /**< time rows, then memory rows */
+  pb_compare_row *rows;    /**< owned by the comparison */
+} pb_compare_bench;
+
+/**
+ * The comparison of two runs. Holm's correction runs over every tested
+ * time row of every benchmarker (ntested_time of them: one family for the
+ * whole pair of runs, so the chance of a false alarm anywhere stays below
+ * alpha), and separately over the tested memory rows.
+ */
+typedef struct pb_comparison {
+  size_t nbench;           /**< benchmarkers of run a also in run b, by name */
+  pb_compare_bench *bench; /**< owned by the comparison */
+  size_t ntested_time;     /**< size of the time family */
+  size_t ntested_memory;   /**< size of the memory family */
+} pb_comparison;
+
+/**
+ * Compares run b against the baseline run a: for every benchmarker of a
+ * also in b (only those named in names, nnames of them, unless names is
+ * NULL), one PB_COMPARE_TIME row per time topic of either run (probe
+ * topics only with with_probes), sorted by impact: significant rows first,
+ * then by the size of the shift in seconds, rows of a topic missing from a
+ * run after those, GLOBAL last; then the memory rows "peak", "heap",
+ * "rss_end", "heap_end" (peak and rss_end when either run recorded memory,
+ * heap and heap_end when either has heap sizes). Verdicts as
+ * pb_compare_samples with params. *out (free with pb_comparison_free)
+ * refers to names owned by the runs: free it before them. Returns PB_OK,
+ * PB_EINVAL (NULL argument, bad params) or PB_ENOMEM. Thread-safe (runs
+ * are read only).
+ */
+PB_EXPORT int pb_compare_runs(const pb_run *a, const pb_run *b, const char *const *names,
+                              size_t nnames, const pb_compare_params *params, bool with_probes,
+                              pb_comparison **out);
+
+/** Frees a comparison. NULL is a no-op. */
+PB_EXPORT void pb_comparison_free(pb_comparison *c);
+
 /* ------------------------------------------------------------------------ */
 /* Charts                                                                    */
 /* ------------------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /*
  * stats.c - the original's summary statistics (numpy's arithmetic, so the
- * numbers match its _STEP_DICT_SUMMARY.json bit for bit) and the
- * Mann-Whitney U test used by compare.
+ * numbers match its _STEP_DICT_SUMMARY.json bit for bit) and the plain
+ * Mann-Whitney U test (compare's statistics are in compare.c).
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,9 +1,13 @@
 /*
- * cmd_compare.c - "porter-bench compare RUN_A RUN_B [...]": the original's
- * multi-run DataHandler. Charts overlay the runs; a table gives each
- * topic's change against the first run with a Mann-Whitney U test.
+ * cmd_compare.c - "porter-bench compare RUN_A RUN_B [...]": each run against
+ * the first (the baseline). Per topic the median shift with its confidence
+ * interval and a rank test corrected for the number of topics
+ * (pb_compare_runs), memory too; a table or JSON; an optional regression
+ * gate for CI (exit code 3); charts that overlay the runs.
  */
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +15,9 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+
+/* Exit code of the regression gate (--fail-if-slower). */
+enum { PB_EXIT_SLOWER = 3 };
 
 /* mkdir -p; 0 when the folder exists afterwards. */
 static int mkdir_p(const char *dir) {
@@ -29,27 +36,137 @@ static int mkdir_p(const char *dir) {
 }
 
 static const char HELP[] =
-    "usage: porter-bench compare RUN_A RUN_B [RUN ...] [--output DIR] [--format png|svg|pdf]\n"
-    "                            [--topics A B ...] [--no-latest] [--no-charts]\n"
+    "usage: porter-bench compare RUN_A RUN_B [RUN ...] [--label NAME ...]\n"
+    "                            [--threshold PCT] [--fail-if-slower PCT] [--json]\n"
+    "                            [--show-probes] [--topics A B ...] [--no-latest]\n"
+    "                            [--output DIR] [--format png|svg|pdf] [--no-charts]\n"
     "\n"
     "Compare runs against the first one (RUN_A, the baseline). For every\n"
-    "benchmarker found in the baseline and another run, print per topic the\n"
-    "mean times, the change and the p-value of a two-sided Mann-Whitney U test\n"
-    "over the per-iteration times (as Google Benchmark's compare tool); fewer\n"
-    "than 9 iterations on a side is flagged. Then write charts that overlay the\n"
-    "runs: <name>_times, _bars, _crono, _memory, _cuda_memory.\n"
+    "benchmarker found in both, each topic gets the median shift of its\n"
+    "per-iteration times (Hodges-Lehmann: the median of all differences\n"
+    "new - baseline) with a 95% confidence interval, the change relative to\n"
+    "the baseline's median, and the p-value of a Mann-Whitney U test corrected\n"
+    "with Holm's method for the number of topics compared. A change is\n"
+    "significant only when the corrected p is below 0.05 AND the change is\n"
+    "larger than the threshold. Rows are sorted by impact. Memory is compared\n"
+    "too (peak and heap per iteration: tested; RSS and heap at the end: single\n"
+    "values, a plain difference). Then charts overlay the runs.\n"
     "\n"
     "Each RUN is resolved as 'porter-bench plots --path' does (latest run).\n"
     "\n"
     "options:\n"
-    "  --output DIR   folder for the charts (default COMPARE)\n"
-    "  --format F     png (default), svg or pdf\n"
-    "  --topics A ... only these benchmarkers\n"
-    "  --no-latest    treat each RUN as the run folder itself\n"
-    "  --no-charts    print the table only\n"
-    "  -h, --help     show this help\n";
+    "  --label NAME          name the runs, once per run in order (default:\n"
+    "                        their folder names)\n"
+    "  --threshold PCT       smallest change called significant (default 5)\n"
+    "  --fail-if-slower PCT  exit with code 3 when a time topic is significantly\n"
+    "                        slower by more than PCT percent\n"
+    "  --json                print the comparison as JSON instead of tables\n"
+    "  --show-probes         include the memory probes' own time topics\n"
+    "  --topics A ...        only these benchmarkers\n"
+    "  --no-latest           treat each RUN as the run folder itself\n"
+    "  --output DIR          folder for the charts (default COMPARE)\n"
+    "  --format F            png (default), svg or pdf\n"
+    "  --no-charts           no charts\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit codes: 0 ok, 1 bad input data, 2 usage error, 3 a topic slower than\n"
+    "--fail-if-slower allows.\n";
 
-#define ALPHA 0.05
+typedef struct compare_opts {
+  const char *out;
+  pb_format fmt;
+  bool latest, charts, json, probes;
+  double threshold;                       /* fraction: 0.05 */
+  double fail_slower;                     /* fraction; negative: no gate */
+  const char **paths, **topics, **labels; /* point into argv */
+  size_t npaths, ntopics, nlabels;
+} compare_opts;
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* Parses "PCT" or "PCT%" (a finite number >= 0) into a fraction. */
+static bool parse_pct(const char *s, double *out) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || (*end && strcmp(end, "%") != 0) || !isfinite(v) || v < 0) return false;
+  *out = v / 100;
+  return true;
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "porter-bench compare: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n\n%s", HELP);
+  return PB_EXIT_USAGE;
+}
+
+/* The options that take one value; returns -1 to go on, or the exit code. */
+static int parse_valued(const char *a, const char *v, compare_opts *o) {
+  if (strcmp(a, "--output") == 0) {
+    o->out = v;
+  } else if (strcmp(a, "--format") == 0) {
+    if (pb_format_parse(v, &o->fmt) != PB_OK)
+      return usage_error("--format must be png, svg or pdf, not '%s'", v);
+  } else if (strcmp(a, "--label") == 0) {
+    o->labels[o->nlabels++] = v;
+  } else if (strcmp(a, "--threshold") == 0) {
+    if (!parse_pct(v, &o->threshold))
+      return usage_error("--threshold needs a percentage >= 0, not '%s'", v);
+  } else if (!parse_pct(v, &o->fail_slower)) { /* --fail-if-slower */
+    return usage_error("--fail-if-slower needs a percentage >= 0, not '%s'", v);
+  }
+  return -1;
+}
+
+static bool takes_value(const char *a) {
+  static const char *const names[] = {"--output", "--format", "--label", "--threshold",
+                                      "--fail-if-slower"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(a, names[i]) == 0) return true;
+  return false;
+}
+
+/* Parses the arguments (self-contained: the only function that reads
+ * argv); returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, compare_opts *o) {
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    int rc = -1;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(HELP, stdout);
+      return PB_EXIT_OK;
+    } else if (takes_value(a)) {
+      if (i + 1 >= argc) return usage_error("%s needs a value", a);
+      rc = parse_valued(a, argv[++i], o);
+    } else if (strcmp(a, "--topics") == 0) {
+      o->ntopics = 0;
+      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+        o->topics[o->ntopics++] = argv[++i];
+    } else if (strcmp(a, "--no-latest") == 0) {
+      o->latest = false;
+    } else if (strcmp(a, "--no-charts") == 0) {
+      o->charts = false;
+    } else if (strcmp(a, "--json") == 0) {
+      o->json = true;
+    } else if (strcmp(a, "--show-probes") == 0) {
+      o->probes = true;
+    } else if (a[0] == '-' && a[1] != 0) {
+      return usage_error("unknown option '%s'", a);
+    } else {
+      o->paths[o->npaths++] = a;
+    }
+    if (rc != -1) return rc;
+  }
+  if (o->npaths < 2) return usage_error("give at least two runs");
+  if (o->nlabels && o->nlabels != o->npaths)
+    return usage_error("give one --label per run, or none");
+  return -1;
+}
+
+/* ---- runs ---------------------------------------------------------------------- */
 
 static const char *base_name(const char *p) {
   size_t n = strlen(p);
@@ -59,99 +176,18 @@ static const char *base_name(const char *p) {
   return s;
 }
 
-static void print_pair(const pb_record *a, const pb_record *b, const char *la, const char *lb) {
-  printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", pb_record_name(a), la,
-         pb_record_iter_count(a), lb, pb_record_iter_count(b));
-  printf("  %-24s %12s %12s %9s %9s  %s\n", "topic", "baseline", "new", "change", "p-value",
-         "note");
-  for (size_t t = 0; t < pb_record_topic_count(a); t++) {
-    const char *name = pb_record_topic(a, t);
-    long tb = pb_record_topic_index(b, name);
-    pb_stats sa, sb;
-    pb_record_stats(a, t, &sa);
-    char ma[32], mb[32], ch[32] = "-", pv[32] = "-";
-    pb_format_seconds(sa.mean, ma, sizeof ma);
-    const char *note = "";
-    if (tb < 0) {
-      snprintf(mb, sizeof mb, "absent");
-      note = "topic missing in the new run";
-    } else {
-      pb_record_stats(b, (size_t)tb, &sb);
-      pb_format_seconds(sb.mean, mb, sizeof mb);
-      if (sa.mean > 0) snprintf(ch, sizeof ch, "%+.1f%%", 100.0 * (sb.mean - sa.mean) / sa.mean);
-      pb_utest u;
-      if (pb_utest_compute(pb_record_absolutes(a, t), pb_record_iter_count(a),
-                           pb_record_absolutes(b, (size_t)tb), pb_record_iter_count(b),
-                           &u) == PB_OK) {
-        if (!isnan(u.p_value)) snprintf(pv, sizeof pv, "%.4f", u.p_value);
-        if (u.too_few)
-          note = "too few iterations for the test (< 9)";
-        else if (!isnan(u.p_value) && u.p_value < ALPHA)
-          note = sb.mean > sa.mean ? "slower (significant)" : "faster (significant)";
-        else
-          note = "no significant change";
-      }
-    }
-    printf("  ");
-    pb_cli_pad(stdout, name, 24, 1);
-    printf(" ");
-    pb_cli_pad(stdout, ma, 12, 0);
-    printf(" ");
-    pb_cli_pad(stdout, mb, 12, 0);
-    printf(" %9s %9s  %s\n", ch, pv, note);
-  }
+/* The run's label: --label, else its folder's name ("name (2)" for a repeat). */
+static char *make_label(const compare_opts *o, char **labels, size_t i, const pb_run *run) {
+  const char *b = o->nlabels ? o->labels[i] : base_name(pb_run_path(run));
+  size_t len = strlen(b) + 24;
+  char *l = malloc(len);
+  if (!l) return NULL;
+  snprintf(l, len, "%s", b);
+  for (size_t j = 0; j < i && !o->nlabels; j++)
+    if (strcmp(labels[j], l) == 0) snprintf(l, len, "%s (%zu)", b, i + 1);
+  return l;
 }
 
-typedef struct compare_opts {
-  const char *out;
-  pb_format fmt;
-  bool latest, charts;
-  const char **paths, **topics; /* point into argv */
-  size_t npaths, ntopics;
-} compare_opts;
-
-/* Parses the arguments; returns -1 to go on, or the exit code. */
-static int parse_args(int argc, char **argv, compare_opts *o) {
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(HELP, stdout);
-      return PB_EXIT_OK;
-    } else if (strcmp(a, "--output") == 0 || strcmp(a, "--format") == 0) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "porter-bench compare: %s needs a value\n\n%s", a, HELP);
-        return PB_EXIT_USAGE;
-      }
-      const char *v = argv[++i];
-      if (a[2] == 'o') {
-        o->out = v;
-      } else if (pb_format_parse(v, &o->fmt) != PB_OK) {
-        fprintf(stderr, "porter-bench compare: --format must be png, svg or pdf, not '%s'\n", v);
-        return PB_EXIT_USAGE;
-      }
-    } else if (strcmp(a, "--topics") == 0) {
-      o->ntopics = 0;
-      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-        o->topics[o->ntopics++] = argv[++i];
-    } else if (strcmp(a, "--no-latest") == 0) {
-      o->latest = false;
-    } else if (strcmp(a, "--no-charts") == 0) {
-      o->charts = false;
-    } else if (a[0] == '-' && a[1] != 0) {
-      fprintf(stderr, "porter-bench compare: unknown option '%s'\n\n%s", a, HELP);
-      return PB_EXIT_USAGE;
-    } else {
-      o->paths[o->npaths++] = a;
-    }
-  }
-  if (o->npaths < 2) {
-    fprintf(stderr, "porter-bench compare: give at least two runs\n\n%s", HELP);
-    return PB_EXIT_USAGE;
-  }
-  return -1;
-}
-
-/* Loads the runs and names them by their folders ("name (2)" for a repeat). */
 static int load_runs(const compare_opts *o, pb_run **runs, char **labels) {
   for (size_t i = 0; i < o->npaths; i++) {
     pb_error err;
@@ -160,16 +196,372 @@ static int load_runs(const compare_opts *o, pb_run **runs, char **labels) {
       fprintf(stderr, "porter-bench compare: %s\n", err.message);
       return pb_cli_load_exit(st);
     }
-    const char *b = base_name(pb_run_path(runs[i]));
-    size_t len = strlen(b) + 24;
-    if (!(labels[i] = malloc(len))) return PB_EXIT_DATA;
-    snprintf(labels[i], len, "%s", b);
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(labels[j], labels[i]) == 0) snprintf(labels[i], len, "%s (%zu)", b, i + 1);
-    printf("run %zu: %s\n", i + 1, pb_run_path(runs[i]));
+    if (!(labels[i] = make_label(o, labels, i, runs[i]))) return PB_EXIT_DATA;
+    if (!o->json) printf("run %zu: %s = %s\n", i + 1, labels[i], pb_run_path(runs[i]));
   }
   return PB_EXIT_OK;
 }
+
+/* True when every benchmarker of a is in b with the same iterations and start times. */
+static bool same_data(const pb_run *a, const pb_run *b) {
+  size_t shared = 0;
+  for (size_t i = 0; i < pb_run_record_count(a); i++) {
+    const pb_record *ra = pb_run_record(a, i), *rb = pb_run_find(b, pb_record_name(ra));
+    if (!rb) return false;
+    size_t n = pb_record_iter_count(ra);
+    if (n != pb_record_iter_count(rb)) return false;
+    const pb_iter_info *ia = pb_record_infos(ra), *ib = pb_record_infos(rb);
+    for (size_t k = 0; k < n; k++)
+      if (ia[k].start_time != ib[k].start_time) return false;
+    shared++;
+  }
+  return shared > 0 && pb_run_record_count(a) == pb_run_record_count(b);
+}
+
+static void warn_benchmarkers(const pb_run *a, const pb_run *b, const char *la, const char *lb) {
+  for (size_t i = 0; i < pb_run_record_count(a); i++)
+    if (!pb_run_find(b, pb_record_name(pb_run_record(a, i))))
+      fprintf(stderr,
+              "porter-bench compare: warning: benchmarker '%s' is in '%s' but not in '%s'\n",
+              pb_record_name(pb_run_record(a, i)), la, lb);
+}
+
+/* Warnings about what is compared: a run with itself, different contents. */
+static void warn_runs(const compare_opts *o, pb_run **runs, char **labels) {
+  char ra[PATH_MAX], rb[PATH_MAX];
+  for (size_t k = 1; k < o->npaths; k++) {
+    const char *la = labels[0], *lb = labels[k];
+    bool same_path = realpath(pb_run_path(runs[0]), ra) && realpath(pb_run_path(runs[k]), rb) &&
+                     strcmp(ra, rb) == 0;
+    if (same_path)
+      fprintf(stderr,
+              "porter-bench compare: warning: '%s' and '%s' are the same run folder (%s): "
+              "a run compared with itself\n",
+              la, lb, pb_run_path(runs[k]));
+    else if (same_data(runs[0], runs[k]))
+      fprintf(stderr,
+              "porter-bench compare: warning: '%s' and '%s' hold the same iterations "
+              "(same start times): a run compared with a copy of itself\n",
+              la, lb);
+    warn_benchmarkers(runs[0], runs[k], la, lb);
+    warn_benchmarkers(runs[k], runs[0], lb, la);
+  }
+}
+
+static void warn_topics(const pb_comparison *c, const char *la, const char *lb) {
+  for (size_t i = 0; i < c->nbench; i++)
+    for (size_t r = 0; r < c->bench[i].ntime; r++) {
+      const pb_compare_row *row = &c->bench[i].rows[r];
+      if (row->in_a != row->in_b)
+        fprintf(stderr,
+                "porter-bench compare: warning: %s: topic '%s' is in '%s' but not in '%s'\n",
+                c->bench[i].name, row->name, row->in_a ? la : lb, row->in_a ? lb : la);
+    }
+}
+
+/* ---- formatting ---------------------------------------------------------------- */
+
+/* Bytes with three significant digits and a binary unit ("165 MiB"). */
+static void format_bytes(double v, char *buf, size_t n) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  if (isnan(v)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  double x = fabs(v);
+  size_t u = 0;
+  while (u + 1 < sizeof units / sizeof units[0] && x >= 999.5) x /= 1024, u++;
+  int dec = (u == 0 || x >= 99.95) ? 0 : (x >= 9.995 ? 1 : 2);
+  snprintf(buf, n, "%s%.*f %s", v < 0 ? "-" : "", dec, x, units[u]);
+}
+
+static void format_value(pb_compare_kind kind, double v, char *buf, size_t n) {
+  if (kind == PB_COMPARE_TIME)
+    pb_format_seconds(v, buf, n);
+  else
+    format_bytes(v, buf, n);
+}
+
+/* A signed value in its unit: "+1.03 ms", "-5.00 MiB", "0". */
+static void format_shift(pb_compare_kind kind, double v, char *buf, size_t n) {
+  if (isnan(v) || v == 0) {
+    snprintf(buf, n, isnan(v) ? "-" : "0");
+    return;
+  }
+  char tmp[24];
+  format_value(kind, fabs(v), tmp, sizeof tmp);
+  snprintf(buf, n, "%c%s", v > 0 ? '+' : '-', tmp);
+}
+
+/* A fraction as a signed percentage number: "+8.1", "+193", "-" for NAN;
+ * from +1000% on as a factor: "x12" (12 times the baseline). */
+static void format_pct_number(double f, char *buf, size_t n) {
+  double v = 100 * f;
+  if (isnan(v))
+    snprintf(buf, n, "-");
+  else if (v >= 999.5) /* 11 times or more: "x12", keeps the table in 80 columns */
+    snprintf(buf, n, "x%.0f", 1 + f);
+  else if (v <= -999.5) /* not for times or sizes >= 0 */
+    snprintf(buf, n, "%+.0e", v);
+  else
+    snprintf(buf, n, fabs(v) < 9.95 ? "%+.1f" : "%+.0f", v);
+}
+
+static void format_pct(double f, char *buf, size_t n) {
+  char tmp[24];
+  format_pct_number(f, tmp, sizeof tmp);
+  snprintf(buf, n, (isnan(f) || tmp[0] == 'x') ? "%s" : "%s%%", tmp);
+}
+
+static void format_ci(double lo, double hi, char *buf, size_t n) {
+  char a[24], b[24];
+  if (isnan(lo) || isnan(hi)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  format_pct_number(lo, a, sizeof a);
+  format_pct_number(hi, b, sizeof b);
+  snprintf(buf, n, "[%s,%s]", a, b);
+}
+
+/* p-values: 4 decimals down to 0.001, then scientific ("3.2e-07"); never 0.0000. */
+static void format_p(double p, char *buf, size_t n) {
+  if (isnan(p))
+    snprintf(buf, n, "-");
+  else if (p >= 0.001)
+    snprintf(buf, n, "%.4f", p);
+  else if (p < 1e-300)
+    snprintf(buf, n, "<1e-300");
+  else
+    snprintf(buf, n, p >= 1e-99 ? "%.1e" : "%.0e", p);
+}
+
+/* The row's verdict word. */
+static const char *verdict(const pb_compare_row *r) {
+  bool time = r->kind == PB_COMPARE_TIME;
+  if (!r->in_a || !r->in_b) return "absent";
+  if (r->kind == PB_COMPARE_MEMORY_END) return "untested";
+  if (r->change.shift.too_few) return "too_few";
+  if (!r->change.significant) return "none";
+  if (r->change.direction > 0) return time ? "slower" : "larger";
+  return time ? "faster" : "smaller";
+}
+
+static const char *row_title(const pb_compare_row *r) {
+  if (r->kind == PB_COMPARE_TIME) return r->name;
+  if (strcmp(r->name, "peak") == 0) return "peak/iter";
+  if (strcmp(r->name, "heap") == 0) return "heap/iter";
+  if (strcmp(r->name, "rss_end") == 0) return "RSS at end";
+  return "heap at end";
+}
+
+/* ---- table ---------------------------------------------------------------------- */
+
+#define W_TOPIC 14
+
+/* Prints s in width columns, cut with "~" when longer. */
+static void cell(const char *s, int width, int left) {
+  char buf[128];
+  if (pb_cli_width(s) > width) {
+    size_t k = 0;
+    for (int w = 0; s[k] && w < width - 1; w++) do
+        k++;
+      while (((unsigned char)s[k] & 0xC0) == 0x80);
+    snprintf(buf, sizeof buf, "%.*s~", (int)k, s);
+    s = buf;
+  }
+  pb_cli_pad(stdout, s, width, left);
+}
+
+static void print_row(const pb_compare_row *r) {
+  const pb_shift *s = &r->change.shift;
+  char va[64], vb[64], sh[64], ch[64], ci[64], p[64];
+  format_value(r->kind, s->median_a, va, sizeof va);
+  format_value(r->kind, s->median_b, vb, sizeof vb);
+  format_shift(r->kind, s->shift, sh, sizeof sh);
+  format_pct(s->rel, ch, sizeof ch);
+  format_ci(s->rel_low, s->rel_high, ci, sizeof ci);
+  format_p(r->change.p_adjusted, p, sizeof p);
+  const char *v = verdict(r);
+  if (strcmp(v, "none") == 0 || strcmp(v, "untested") == 0) v = "-";
+  printf("  ");
+  cell(row_title(r), W_TOPIC, 1);
+  printf(" ");
+  cell(r->in_a ? va : "absent", 8, 0);
+  printf(" ");
+  cell(r->in_b ? vb : "absent", 8, 0);
+  printf(" %9s %7s %11s %7s %s\n", sh, ch, ci, p, v);
+}
+
+static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb) {
+  printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", cb->name, la, cb->iters_a, lb,
+         cb->iters_b);
+  printf("  ");
+  cell("topic", W_TOPIC, 1);
+  printf(" ");
+  cell(la, 8, 0);
+  printf(" ");
+  cell(lb, 8, 0);
+  printf(" %9s %7s %11s %7s %s\n", "shift", "change", "95% CI", "p Holm", "result");
+  for (size_t r = 0; r < cb->nrows; r++) {
+    if (r == cb->ntime && r > 0) printf("  memory\n");
+    print_row(&cb->rows[r]);
+  }
+}
+
+static void print_comparison(const compare_opts *o, const pb_comparison *c, const char *la,
+                             const char *lb) {
+  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb);
+  printf(
+      "\nsignificant: Holm-corrected p < 0.05 (over %zu time topics, %zu memory)\n"
+      "and |change| > %g%%. shift: median of all differences %s - %s.\n",
+      c->ntested_time, c->ntested_memory, 100 * o->threshold, "new", "baseline");
+  (void)la;
+  (void)lb;
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      fprintf(f, "\\%c", ch);
+    else if (ch < 0x20)
+      fprintf(f, "\\u%04x", ch);
+    else
+      fputc(ch, f);
+  }
+  fputc('"', f);
+}
+
+static void json_num(FILE *f, double v) {
+  if (isfinite(v))
+    fprintf(f, "%.17g", v);
+  else
+    fputs("null", f);
+}
+
+static void json_pair(FILE *f, const char *key, double a, double b) {
+  fprintf(f, ",\"%s\":[", key);
+  json_num(f, a);
+  fputc(',', f);
+  json_num(f, b);
+  fputc(']', f);
+}
+
+static void json_field(FILE *f, const char *key, double v) {
+  fprintf(f, ",\"%s\":", key);
+  json_num(f, v);
+}
+
+static const char *kind_name(pb_compare_kind k) {
+  return k == PB_COMPARE_TIME ? "time" : (k == PB_COMPARE_MEMORY ? "memory" : "memory_end");
+}
+
+static void json_row(FILE *f, const pb_compare_row *r) {
+  const pb_shift *s = &r->change.shift;
+  fputs("{\"name\":", f);
+  json_str(f, r->name);
+  fprintf(f, ",\"kind\":\"%s\",\"in_baseline\":%s,\"in_new\":%s,\"probe\":%s", kind_name(r->kind),
+          r->in_a ? "true" : "false", r->in_b ? "true" : "false", r->probe ? "true" : "false");
+  fprintf(f, ",\"n\":[%zu,%zu]", s->n_a, s->n_b);
+  json_field(f, "baseline", s->median_a);
+  json_field(f, "new", s->median_b);
+  json_field(f, "shift", s->shift);
+  json_pair(f, "shift_ci", s->ci_low, s->ci_high);
+  json_field(f, "change", s->rel);
+  json_pair(f, "change_ci", s->rel_low, s->rel_high);
+  json_field(f, "p_value", s->p_value);
+  json_field(f, "p_holm", r->change.p_adjusted);
+  fprintf(f, ",\"exact\":%s,\"significant\":%s,\"verdict\":\"%s\"}", s->exact ? "true" : "false",
+          r->change.significant ? "true" : "false", verdict(r));
+}
+
+static void json_comparison(FILE *f, const pb_comparison *c, const char *la, const char *lb) {
+  fputs("{\"baseline\":", f);
+  json_str(f, la);
+  fputs(",\"new\":", f);
+  json_str(f, lb);
+  fprintf(f, ",\"tested_time\":%zu,\"tested_memory\":%zu,\"benchmarkers\":[", c->ntested_time,
+          c->ntested_memory);
+  for (size_t i = 0; i < c->nbench; i++) {
+    const pb_compare_bench *cb = &c->bench[i];
+    fprintf(f, "%s{\"name\":", i ? "," : "");
+    json_str(f, cb->name);
+    fprintf(f, ",\"iterations\":[%zu,%zu],\"rows\":[", cb->iters_a, cb->iters_b);
+    for (size_t r = 0; r < cb->nrows; r++) {
+      if (r) fputc(',', f);
+      json_row(f, &cb->rows[r]);
+    }
+    fputs("]}", f);
+  }
+  fputs("]}", f);
+}
+
+/* ---- the gate ----------------------------------------------------------------------- */
+
+/* True when row r is a time topic significantly slower than the gate allows. */
+static bool regressed(const compare_opts *o, const pb_compare_row *r) {
+  return o->fail_slower >= 0 && r->kind == PB_COMPARE_TIME && r->change.significant &&
+         r->change.direction > 0 && r->change.shift.rel > o->fail_slower;
+}
+
+/* Reports the regressions on stderr (and into JSON when f); returns their number. */
+static size_t gate(const compare_opts *o, pb_comparison **cmp, char **labels, FILE *f) {
+  size_t n = 0;
+  for (size_t k = 1; k < o->npaths; k++)
+    for (size_t i = 0; i < cmp[k]->nbench; i++)
+      for (size_t r = 0; r < cmp[k]->bench[i].ntime; r++) {
+        const pb_compare_row *row = &cmp[k]->bench[i].rows[r];
+        if (!regressed(o, row)) continue;
+        if (!f)
+          fprintf(stderr,
+                  "porter-bench compare: regression: %s/%s is %.1f%% slower in '%s' than in '%s' "
+                  "(limit %g%%)\n",
+                  cmp[k]->bench[i].name, row->name, 100 * row->change.shift.rel, labels[k],
+                  labels[0], 100 * o->fail_slower);
+        if (f) {
+          fprintf(f, "%s{\"new\":", n ? "," : "");
+          json_str(f, labels[k]);
+          fputs(",\"benchmarker\":", f);
+          json_str(f, cmp[k]->bench[i].name);
+          fputs(",\"topic\":", f);
+          json_str(f, row->name);
+          json_field(f, "change", row->change.shift.rel);
+          fputc('}', f);
+        }
+        n++;
+      }
+  return n;
+}
+
+static void print_json(const compare_opts *o, pb_comparison **cmp, pb_run **runs, char **labels) {
+  fputs("{\"runs\":[", stdout);
+  for (size_t i = 0; i < o->npaths; i++) {
+    fputs(i ? ",{\"label\":" : "{\"label\":", stdout);
+    json_str(stdout, labels[i]);
+    fputs(",\"path\":", stdout);
+    json_str(stdout, pb_run_path(runs[i]));
+    fputc('}', stdout);
+  }
+  fputs("]", stdout);
+  json_field(stdout, "alpha", 0.05);
+  json_field(stdout, "threshold", o->threshold);
+  json_field(stdout, "confidence", 0.95);
+  json_field(stdout, "fail_if_slower", o->fail_slower >= 0 ? o->fail_slower : NAN);
+  fputs(",\"comparisons\":[", stdout);
+  for (size_t k = 1; k < o->npaths; k++) {
+    if (k > 1) fputc(',', stdout);
+    json_comparison(stdout, cmp[k], labels[0], labels[k]);
+  }
+  fputs("],\"regressions\":[", stdout);
+  gate(o, cmp, labels, stdout);
+  fputs("]}\n", stdout);
+}
+
+/* ---- charts ----------------------------------------------------------------------- */
 
 /* The overlay charts of one benchmarker found in n runs. */
 static int write_charts(const compare_opts *o, const pb_record **recs, const char **labs,
@@ -184,7 +576,7 @@ static int write_charts(const compare_opts *o, const pb_record **recs, const cha
              pb_chart_name((pb_chart_kind)kind), pb_format_ext(o->fmt));
     pb_error err;
     if (pb_chart_write((pb_chart_kind)kind, recs, labs, n, NULL, o->fmt, file, &err) == PB_OK) {
-      printf("  Saved: %s\n", file);
+      fprintf(o->json ? stderr : stdout, "  Saved: %s\n", file);
     } else {
       fprintf(stderr, "porter-bench compare: %s\n", err.message);
       rc = PB_EXIT_DATA;
@@ -193,55 +585,93 @@ static int write_charts(const compare_opts *o, const pb_record **recs, const cha
   return rc;
 }
 
-/* Tables and charts of every benchmarker of the baseline. */
-static int compare_all(const compare_opts *o, pb_run **runs, char **labels) {
+static bool wanted(const compare_opts *o, const char *name) {
+  bool want = o->ntopics == 0;
+  for (size_t t = 0; t < o->ntopics && !want; t++) want = strcmp(o->topics[t], name) == 0;
+  return want;
+}
+
+/* Charts of every benchmarker of the baseline found in another run. */
+static int all_charts(const compare_opts *o, pb_run **runs, char **labels) {
+  if (mkdir_p(o->out) != 0) {
+    fprintf(stderr, "porter-bench compare: %s: cannot create the folder\n", o->out);
+    return PB_EXIT_DATA;
+  }
   const pb_record **recs = calloc(o->npaths, sizeof *recs);
   const char **labs = calloc(o->npaths, sizeof *labs);
   int rc = (recs && labs) ? PB_EXIT_OK : PB_EXIT_DATA;
-  if (rc == PB_EXIT_OK && o->charts && mkdir_p(o->out) != 0) {
-    fprintf(stderr, "porter-bench compare: %s: cannot create the folder\n", o->out);
-    rc = PB_EXIT_DATA;
-  }
   for (size_t r = 0; rc == PB_EXIT_OK && r < pb_run_record_count(runs[0]); r++) {
     const pb_record *a = pb_run_record(runs[0], r);
-    bool want = o->ntopics == 0;
-    for (size_t t = 0; t < o->ntopics && !want; t++)
-      want = strcmp(o->topics[t], pb_record_name(a)) == 0;
-    if (!want) continue;
+    if (!wanted(o, pb_record_name(a))) continue;
     size_t n = 0;
     recs[n] = a;
     labs[n++] = labels[0];
     for (size_t k = 1; k < o->npaths; k++) {
       const pb_record *b = pb_run_find(runs[k], pb_record_name(a));
       if (!b) continue;
-      print_pair(a, b, labels[0], labels[k]);
       recs[n] = b;
       labs[n++] = labels[k];
     }
-    if (n >= 2 && o->charts && write_charts(o, recs, labs, n) != PB_EXIT_OK) rc = PB_EXIT_DATA;
+    if (n >= 2 && write_charts(o, recs, labs, n) != PB_EXIT_OK) rc = PB_EXIT_DATA;
   }
   free(recs);
   free(labs);
   return rc;
 }
 
+/* ---- the command ------------------------------------------------------------------- */
+
+/* Compares every run with the first into cmp[1 ..]; prints; returns the exit code. */
+static int compare_all(const compare_opts *o, pb_run **runs, char **labels, pb_comparison **cmp) {
+  pb_compare_params params = PB_COMPARE_DEFAULTS;
+  params.threshold = o->threshold;
+  warn_runs(o, runs, labels);
+  for (size_t k = 1; k < o->npaths; k++) {
+    int st = pb_compare_runs(runs[0], runs[k], o->ntopics ? o->topics : NULL, o->ntopics, &params,
+                             o->probes, &cmp[k]);
+    if (st != PB_OK) {
+      fprintf(stderr, "porter-bench compare: %s\n", pb_analysis_strerror(st));
+      return PB_EXIT_DATA;
+    }
+    warn_topics(cmp[k], labels[0], labels[k]);
+    if (!o->json) print_comparison(o, cmp[k], labels[0], labels[k]);
+  }
+  if (o->json) print_json(o, cmp, runs, labels);
+  fflush(stdout);
+  int rc = o->charts ? all_charts(o, runs, labels) : PB_EXIT_OK;
+  size_t slower = gate(o, cmp, labels, NULL);
+  return (rc == PB_EXIT_OK && slower) ? PB_EXIT_SLOWER : rc;
+}
+
 int pb_cli_compare(int argc, char **argv) {
-  compare_opts o = {"COMPARE", PB_FORMAT_PNG, true, true, NULL, NULL, 0, 0};
-  o.paths = calloc((size_t)argc + 1, sizeof *o.paths);
-  o.topics = calloc((size_t)argc + 1, sizeof *o.topics);
-  pb_run **runs = calloc((size_t)argc + 1, sizeof *runs);
-  char **labels = calloc((size_t)argc + 1, sizeof *labels);
-  int rc = (o.paths && o.topics && runs && labels) ? parse_args(argc, argv, &o) : PB_EXIT_DATA;
+  compare_opts o = {.out = "COMPARE",
+                    .fmt = PB_FORMAT_PNG,
+                    .latest = true,
+                    .charts = true,
+                    .threshold = 0.05,
+                    .fail_slower = -1};
+  size_t n = (size_t)argc + 1;
+  o.paths = calloc(n, sizeof *o.paths);
+  o.topics = calloc(n, sizeof *o.topics);
+  o.labels = calloc(n, sizeof *o.labels);
+  pb_run **runs = calloc(n, sizeof *runs);
+  char **labels = calloc(n, sizeof *labels);
+  pb_comparison **cmp = calloc(n, sizeof *cmp);
+  bool ok = o.paths && o.topics && o.labels && runs && labels && cmp;
+  int rc = ok ? parse_args(argc, argv, &o) : PB_EXIT_DATA;
   if (rc == -1) rc = load_runs(&o, runs, labels);
-  if (rc == PB_EXIT_OK) rc = compare_all(&o, runs, labels);
+  if (rc == PB_EXIT_OK) rc = compare_all(&o, runs, labels, cmp);
   fflush(stdout);
   for (size_t i = 0; runs && i < o.npaths; i++) {
     if (runs[i] && pb_cli_report_diagnostics(runs[i])) rc = PB_EXIT_DATA;
+    if (cmp) pb_comparison_free(cmp[i]);
     pb_run_free(runs[i]);
     if (labels) free(labels[i]);
   }
+  free(cmp);
   free(runs);
   free(labels);
+  free(o.labels);
   free(o.topics);
   free(o.paths);
   return rc;
