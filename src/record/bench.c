@@ -293,7 +293,9 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
       pb__spin_lock(&b->lock);
       now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
     }
-    if (b->open && b->cur == it) { /* still ours: pb_start cannot close, only gstop/gstep */
+    /* Still ours, unless a thread that began before memory tracking was on (so without
+     * op_lock) closed it while the lock was released for the probe. */
+    if (b->open && b->cur == it) {
       close_iter(b, now);
       *save_now = autosave_due(b);
     }
@@ -650,10 +652,14 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
  * iterations closed since the last one to a journal beside the full files
  * (one line each time), and rewrites the full files only once the journal
  * holds more than four times what they do (and at every explicit pb_save),
- * then removes the journal. Full files are replaced atomically; a journal
- * line is complete once it ends with a newline. Readers take the full file,
- * then the journal's lines in order. Below PB__JOURNAL_MIN_RECS time records
- * every auto-save rewrites the full files, as the original.
+ * then removes the journal (while still the only writer: no auto-save can
+ * append a line that the removal would take). Full files are replaced
+ * atomically; a journal line is complete once it ends with a newline. A line
+ * restates the last iteration already on disk when steps after pb_gstop grew
+ * it (b->tail). Readers take the full file, then the journal's lines in
+ * order, reconciled by STEP_NUMBER: the larger version of an iteration wins
+ * (docs/RECORDING.md). Below PB__JOURNAL_MIN_RECS time records every
+ * auto-save rewrites the full files, as the original.
  */
 enum { PB__JOURNAL_MIN_RECS = 8192 };
 
