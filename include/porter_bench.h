@@ -206,6 +206,9 @@ PB_EXPORT int pb_start(pb_bench *b);
  * Closes the open iteration (as pb_gstop) and opens the next one. With memory
  * tracking on, records a "gstep" memory record and the probe's time as the
  * time step "gstep_memory"; the new iteration's GLOBAL clock starts after it.
+ * Closing and opening are one step for other threads: every iteration is
+ * closed exactly once. An auto-save it triggers runs after the new iteration
+ * opened, leaves it out, and restarts its clocks if nothing was recorded yet.
  */
 PB_EXPORT int pb_gstep(pb_bench *b);
 /**

@@ -55,6 +55,8 @@ struct pb_record {
   pb_mem_record *mem;
   size_t n_mem, cap_mem;
   size_t n_mem_iter;
+  int64_t *mem_steps; /* per memory iteration: its STEP_NUMBER, PB__STEP_UNSET if none */
+  size_t cap_mem_steps;
   bool has_heap, has_cuda;
   /* summary file */
   pb__strtab saved_topics;
@@ -72,6 +74,8 @@ int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v);
 int pb__rec_add_call(pb_record *r, uint32_t iter, uint32_t topic, uint32_t crono, double t);
 uint32_t pb__rec_topic(pb_record *r, const char *s, size_t len);
 int pb__rec_begin_mem_iter(pb_record *r, uint32_t *iter);
+/* Sets the STEP_NUMBER of memory iteration iter (< n_mem_iter). */
+void pb__rec_set_mem_step(pb_record *r, uint32_t iter, int64_t step);
 uint32_t pb__rec_mem_topic(pb_record *r, const char *s, size_t len);
 int pb__rec_add_mem(pb_record *r, const pb_mem_record *m);
 int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double v[4]);
@@ -101,6 +105,20 @@ typedef struct pb__rec_mark {
 } pb__rec_mark;
 void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m);
 void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m);
+
+/*
+ * Removes the time iterations [lo, hi) (their infos, absolutes and calls)
+ * before pb__rec_finish; later iterations move down. The items of
+ * iterations >= lo must be the last of their arrays (as the walker adds
+ * them): the cost is that of those items.
+ */
+void pb__rec_drop_iters(pb_record *r, size_t lo, size_t hi);
+/* Removes the memory iterations [lo, hi) (their records), likewise. */
+void pb__rec_drop_mem_iters(pb_record *r, size_t lo, size_t hi);
+/* Calls of time iteration it, counted from the end of the calls (items after it: none). */
+size_t pb__rec_iter_size(const pb_record *r, size_t it);
+/* Records of memory iteration it, counted likewise. */
+size_t pb__rec_mem_iter_size(const pb_record *r, size_t it);
 
 /* Error of a JSON walk: byte offset (SIZE_MAX when unknown) and message. */
 typedef struct pb__jerr {

@@ -485,6 +485,24 @@ static int walk_mem_data(walk &w, od::value &v, pb_record *r, uint32_t it) {
   return 0;
 }
 
+// STEP_NUMBER in a memory iteration's "info"; PB__STEP_UNSET when absent or not a
+// number (the memory walker reads nothing else of "info", and never fails on it).
+static int64_t mem_info_step(od::value &v) {
+  od::object obj;
+  if (v.get_object().get(obj)) return PB__STEP_UNSET;
+  for (auto fr : obj) {
+    od::field f;
+    std::string_view key;
+    if (std::move(fr).get(f) || f.unescaped_key().get(key)) return PB__STEP_UNSET;
+    if (key != "STEP_NUMBER") continue;
+    od::value val = f.value();
+    double d = 0;
+    if (get_num(val, d)) return PB__STEP_UNSET;
+    return (d >= -9.2e18 && d <= 9.2e18) ? int64_t(d) : 0;
+  }
+  return PB__STEP_UNSET;
+}
+
 static int parse_memory(od::parser &p, const char *buf, size_t len, pb_record *r, pb__jerr *e) {
   walk w;
   if (int rc = walk_begin(w, p, buf, len, e)) return rc;
@@ -524,6 +542,8 @@ static int parse_memory(od::parser &p, const char *buf, size_t len, pb_record *r
           if (rc) break;
         } else if (key == "info") {
           seen |= 1u;
+          od::value val = f.value();
+          pb__rec_set_mem_step(r, it, mem_info_step(val));
         }
       }
       if (rc == 0) rc = require_keys(w, seen, MEMORY_KEYS, 2, "memory iteration", it);

@@ -147,8 +147,15 @@ uint32_t pb__rec_topic(pb_record *r, const char *s, size_t len) {
 
 int pb__rec_begin_mem_iter(pb_record *r, uint32_t *iter) {
   if (r->n_mem_iter >= UINT32_MAX - 1) return PB_ENOMEM;
+  if (grow((void **)&r->mem_steps, &r->cap_mem_steps, r->n_mem_iter + 1, sizeof *r->mem_steps))
+    return PB_ENOMEM;
+  r->mem_steps[r->n_mem_iter] = PB__STEP_UNSET;
   *iter = (uint32_t)r->n_mem_iter++;
   return 0;
+}
+
+void pb__rec_set_mem_step(pb_record *r, uint32_t iter, int64_t step) {
+  if (iter < r->n_mem_iter) r->mem_steps[iter] = step;
 }
 
 uint32_t pb__rec_mem_topic(pb_record *r, const char *s, size_t len) {
@@ -195,11 +202,16 @@ int pb__rec_append(pb_record *r, const pb_record *part) {
       (grow((void **)&r->infos, &r->cap_iter, r->n_iter + part->n_iter, sizeof *r->infos) ||
        grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + part->n_abs, sizeof *r->abs_tmp) ||
        grow((void **)&r->calls, &r->cap_calls, r->n_calls + part->n_calls, sizeof *r->calls) ||
-       grow((void **)&r->mem, &r->cap_mem, r->n_mem + part->n_mem, sizeof *r->mem)))
+       grow((void **)&r->mem, &r->cap_mem, r->n_mem + part->n_mem, sizeof *r->mem) ||
+       grow((void **)&r->mem_steps, &r->cap_mem_steps, r->n_mem_iter + part->n_mem_iter,
+            sizeof *r->mem_steps)))
     rc = PB_ENOMEM;
   if (rc == PB_OK) {
     uint32_t off = (uint32_t)r->n_iter, moff = (uint32_t)r->n_mem_iter;
     if (part->n_iter) memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
+    if (part->n_mem_iter)
+      memcpy(r->mem_steps + r->n_mem_iter, part->mem_steps,
+             part->n_mem_iter * sizeof *r->mem_steps);
     for (size_t i = 0; i < part->n_abs; i++) {
       pb__abs_entry a = part->abs_tmp[i];
       a.iter += off;
@@ -243,6 +255,59 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
   r->n_calls = m->n_calls;
   r->n_mem = m->n_mem;
   r->n_mem_iter = m->n_mem_iter;
+}
+
+/* ---- dropping iterations a journal line restates ------------------------ */
+
+/* Drops the items of iterations [lo, hi) from the tail of an array of items with an `iter`
+ * member; later ones move down and are renumbered. */
+#define DEFINE_DROP(fn, T)                                \
+  static void fn(T *v, size_t *n, size_t lo, size_t hi) { \
+    size_t k = *n;                                        \
+    while (k > 0 && v[k - 1].iter >= lo) k--;             \
+    size_t w = k;                                         \
+    for (; k < *n; k++) {                                 \
+      if (v[k].iter < hi) continue;                       \
+      T x = v[k];                                         \
+      x.iter -= (uint32_t)(hi - lo);                      \
+      v[w++] = x;                                         \
+    }                                                     \
+    *n = w;                                               \
+  }
+/* Items of iteration it, counted from the end (no item of a later iteration precedes it). */
+#define DEFINE_COUNT(fn, T)                                                         \
+  static size_t fn(const T *v, size_t n, size_t it) {                               \
+    size_t c = 0;                                                                   \
+    for (size_t k = n; k > 0 && v[k - 1].iter >= it; k--) c += v[k - 1].iter == it; \
+    return c;                                                                       \
+  }
+DEFINE_DROP(drop_abs, pb__abs_entry)
+DEFINE_DROP(drop_calls, pb_call)
+DEFINE_DROP(drop_mem, pb_mem_record)
+DEFINE_COUNT(count_calls, pb_call)
+DEFINE_COUNT(count_mem, pb_mem_record)
+
+void pb__rec_drop_iters(pb_record *r, size_t lo, size_t hi) {
+  if (lo >= hi || hi > r->n_iter) return;
+  memmove(r->infos + lo, r->infos + hi, (r->n_iter - hi) * sizeof *r->infos);
+  r->n_iter -= hi - lo;
+  drop_abs(r->abs_tmp, &r->n_abs, lo, hi);
+  drop_calls(r->calls, &r->n_calls, lo, hi);
+}
+
+void pb__rec_drop_mem_iters(pb_record *r, size_t lo, size_t hi) {
+  if (lo >= hi || hi > r->n_mem_iter) return;
+  memmove(r->mem_steps + lo, r->mem_steps + hi, (r->n_mem_iter - hi) * sizeof *r->mem_steps);
+  r->n_mem_iter -= hi - lo;
+  drop_mem(r->mem, &r->n_mem, lo, hi);
+}
+
+size_t pb__rec_iter_size(const pb_record *r, size_t it) {
+  return count_calls(r->calls, r->n_calls, it);
+}
+
+size_t pb__rec_mem_iter_size(const pb_record *r, size_t it) {
+  return count_mem(r->mem, r->n_mem, it);
 }
 
 /* ---- finishing ----------------------------------------------------------- */
@@ -342,6 +407,7 @@ void pb__rec_free(pb_record *r) {
   free(r->calls);
   pb__strtab_free(&r->mem_topics);
   free(r->mem);
+  free(r->mem_steps);
   pb__strtab_free(&r->saved_topics);
   free(r->saved);
   free(r->data_file);

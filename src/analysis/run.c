@@ -484,16 +484,50 @@ static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *
   return rc;
 }
 
+/* STEP_NUMBER of time iteration i (its index when the file gave none). */
+static int64_t iter_step(const pb_record *r, size_t i) {
+  int64_t s = r->infos[i].step_number;
+  return s == PB__STEP_UNSET ? (int64_t)i : s;
+}
+
+/*
+ * Reconciles the entries a journal line added (from n0 on, n in all) with
+ * those read before it, by STEP_NUMBER (`step`) and size (`size`): entries
+ * older than the last one read are already held and dropped; an entry
+ * restating the last one replaces it when it holds more records (an
+ * iteration only grows: steps made after pb_gstop join it), and is dropped
+ * otherwise. Removes the entries [lo, hi) that lose, returned in *lo, *hi.
+ */
+static void reconcile(const pb_record *r, size_t n0, size_t n,
+                      int64_t (*step)(const pb_record *, size_t),
+                      size_t (*size)(const pb_record *, size_t), size_t *lo, size_t *hi) {
+  *lo = *hi = n0;
+  if (n0 == 0 || step(r, n0 - 1) == PB__STEP_UNSET) return;
+  int64_t last = step(r, n0 - 1);
+  size_t j = n0;
+  while (j < n && step(r, j) != PB__STEP_UNSET && step(r, j) < last) j++;
+  if (j < n && step(r, j) == last) {
+    if (size(r, j) > size(r, n0 - 1))
+      *lo = n0 - 1;
+    else
+      j++;
+  }
+  *hi = j;
+}
+
+static int64_t mem_step(const pb_record *r, size_t i) { return r->mem_steps[i]; }
+
 /*
  * Reads an auto-save journal of the recording library: one JSON array of
  * iterations per line, continuing the full file. A line that does not end
  * with a newline (a write under way, or a crash in one) is skipped with a
- * note. Data lines whose first STEP_NUMBER the full file already holds
- * (a crash between a full save and the journal's removal) are dropped; their
- * count is passed in *dup so that as many memory lines are dropped too.
+ * note. Each line is reconciled with what was read before it (reconcile):
+ * the DATA and the MEMORY journal each against their own full file, so a
+ * MEMORY file older than its DATA file (a save that failed or was killed
+ * between the two) keeps every memory record the journal holds.
  */
 static void load_journal(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file,
-                         walker_fn walk, size_t *dup) {
+                         walker_fn walk) {
   file_map fm;
   char why[256];
   if (map_file(file, &fm, why, sizeof why) != PB_OK) {
@@ -501,8 +535,7 @@ static void load_journal(pb_run *run, pb__json_parser *jp, pb_record *r, const c
     return;
   }
   bool data = walk == pb__json_parse_data;
-  int64_t held = data && r->n_iter ? r->infos[r->n_iter - 1].step_number + 1 : 0;
-  size_t line = 0, skip = data ? 0 : *dup;
+  size_t line = 0;
   for (const char *p = fm.buf, *end = fm.buf + fm.len; p < end; line++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!nl) {
@@ -512,17 +545,16 @@ static void load_journal(pb_run *run, pb__json_parser *jp, pb_record *r, const c
     pb__rec_mark before;
     pb__rec_mark_get(r, &before);
     pb__jerr e;
+    size_t lo, hi;
     if (walk(jp, p, (size_t)(nl - p), r, &e)) {
       pb__rec_mark_reset(r, &before);
       add_diag(run, "%s:%zu: %s", file, line + 1, e.msg);
-    } else if (data && r->n_iter > before.n_iter && r->infos[before.n_iter].step_number < held) {
-      pb__rec_mark_reset(r, &before); /* already loaded: from the full file or a line before */
-      (*dup)++;
-    } else if (data && r->n_iter > 0) {
-      held = r->infos[r->n_iter - 1].step_number + 1;
-    } else if (!data && skip) {
-      pb__rec_mark_reset(r, &before);
-      skip--;
+    } else if (data) {
+      reconcile(r, before.n_iter, r->n_iter, iter_step, pb__rec_iter_size, &lo, &hi);
+      pb__rec_drop_iters(r, lo, hi);
+    } else {
+      reconcile(r, before.n_mem_iter, r->n_mem_iter, mem_step, pb__rec_mem_iter_size, &lo, &hi);
+      pb__rec_drop_mem_iters(r, lo, hi);
     }
     p = nl + 1;
   }
@@ -588,10 +620,9 @@ static int load_records(pb_run *run) {
   for (size_t i = 0; i < run->n_records && rc == PB_OK; i++) {
     pb_record *r = run->records[i];
     if (r->data_file) load_one(run, jp, r, r->data_file, pb__json_parse_data);
-    size_t dup = 0; /* journal lines that repeat what the full file holds */
-    if (r->data_journal) load_journal(run, jp, r, r->data_journal, pb__json_parse_data, &dup);
+    if (r->data_journal) load_journal(run, jp, r, r->data_journal, pb__json_parse_data);
     if (r->memory_file) load_one(run, jp, r, r->memory_file, pb__json_parse_memory);
-    if (r->memory_journal) load_journal(run, jp, r, r->memory_journal, pb__json_parse_memory, &dup);
+    if (r->memory_journal) load_journal(run, jp, r, r->memory_journal, pb__json_parse_memory);
     if (r->summary_file) load_one(run, jp, r, r->summary_file, pb__json_parse_summary);
     if (pb__rec_finish(r)) rc = PB_ENOMEM;
   }

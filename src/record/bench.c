@@ -271,31 +271,59 @@ static void op_end(pb_bench *b, bool held) {
 }
 
 /*
- * Closes the open iteration (the shared part of gstop and gstep). Caller
- * holds op_lock if `held`, not b->lock. Sets *save_now when the save-every-N
- * rule fires.
+ * Closes the open iteration (the shared part of gstop and gstep) and, for
+ * gstep (`reopen`), opens the next one in the same hold of b->lock, so that
+ * no other thread's gstep or start can slip in between: every iteration is
+ * closed exactly once. Caller holds op_lock if `held`, not b->lock. Sets
+ * *save_now when the save-every-N rule fires and *opened to the number of
+ * iterations once the new one is open (0 if it could not be).
  */
-static int gstop_part(pb_bench *b, bool held, bool *save_now) {
+static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_t *opened) {
   gpu_sync_if(b);
   pb__spin_lock(&b->lock);
-  if (!b->open) {
-    pb__spin_unlock(&b->lock);
-    return PB_OK;
-  }
   uint64_t now = pb_now_ns();
-  int rc = push_rec(b, b->t_gstop, now, 0);
-  bool probe_it = held && b->peak.linked;
-  if (probe_it) {
-    pb__spin_unlock(&b->lock);
-    int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
-    if (!rc) rc = rc2;
-    pb__spin_lock(&b->lock);
-    now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
+  int rc = PB_OK;
+  if (b->open) {
+    pb__iter *it = b->cur;
+    rc = push_rec(b, b->t_gstop, now, 0);
+    if (held && b->peak.linked) {
+      pb__spin_unlock(&b->lock);
+      int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
+      if (!rc) rc = rc2;
+      pb__spin_lock(&b->lock);
+      now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
+    }
+    /* Still ours, unless a thread that began before memory tracking was on (so without
+     * op_lock) closed it while the lock was released for the probe. */
+    if (b->open && b->cur == it) {
+      close_iter(b, now);
+      *save_now = autosave_due(b);
+    }
   }
-  close_iter(b, now);
-  *save_now = autosave_due(b);
+  int rc2 = PB_OK;
+  if (reopen) {
+    if (!b->open) rc2 = open_iter(b, now);
+    *opened = rc2 == PB_OK ? b->iters.n : 0;
+  }
   pb__spin_unlock(&b->lock);
-  return rc;
+  return rc ? rc : rc2;
+}
+
+/*
+ * After gstep's auto-save: the save's time belongs to no iteration, as when
+ * the save ran before the next iteration opened. If the iteration gstep
+ * opened (the `opened`-th) is still the last, open and empty, its clocks
+ * restart now.
+ */
+static void restart_clocks(pb_bench *b, size_t opened) {
+  pb__spin_lock(&b->lock);
+  if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
+    uint64_t now = pb_now_ns();
+    b->cur->start_wall_ns = wall_at(b, now);
+    b->open_mono = now;
+    b->step_t0 = b->global_t0 = now;
+  }
+  pb__spin_unlock(&b->lock);
 }
 
 int pb_gstop(pb_bench *b) {
@@ -304,7 +332,7 @@ int pb_gstop(pb_bench *b) {
   /* With memory tracking off, gstop_part is one lock section and op_begin one load. */
   bool held = op_begin(b);
   bool save_now = false;
-  int rc = gstop_part(b, held, &save_now);
+  int rc = gstop_part(b, held, false, &save_now, NULL);
   op_end(b, held);
   if (save_now) {
     int src = autosave(b);
@@ -313,56 +341,34 @@ int pb_gstop(pb_bench *b) {
   return rc;
 }
 
-/* gstep without memory tracking: one clock read closes and opens. */
-static int gstep_fast(pb_bench *b) {
-  gpu_sync_if(b);
-  pb__spin_lock(&b->lock);
-  uint64_t now = pb_now_ns();
-  int rc = PB_OK;
-  bool save_now = false;
-  if (b->open) {
-    rc = push_rec(b, b->t_gstop, now, 0);
-    close_iter(b, now);
-    save_now = autosave_due(b);
-  }
-  int rc2 = save_now ? PB_OK : open_iter(b, now);
-  pb__spin_unlock(&b->lock);
-  if (save_now) { /* save the closed iteration before the next one opens */
-    int src = autosave(b);
-    if (!rc) rc = src;
-    pb__spin_lock(&b->lock);
-    rc2 = open_iter(b, pb_now_ns());
-    pb__spin_unlock(&b->lock);
-  }
-  return rc ? rc : rc2;
-}
-
 int pb_gstep(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_gstep: benchmarker is NULL");
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   bool held = op_begin(b);
-  if (!held) return gstep_fast(b);
   bool save_now = false;
-  int rc = gstop_part(b, held, &save_now);
-  if (save_now) { /* save the closed iteration before the next one opens */
+  size_t opened = 0;
+  int rc = gstop_part(b, held, true, &save_now, &opened);
+  if (save_now) { /* the closed iterations are saved; the new one is left out */
     op_end(b, held);
     int src = autosave(b);
     if (!rc) rc = src;
+    restart_clocks(b, opened);
     held = op_begin(b);
   }
-  gpu_sync_if(b);
-  pb__spin_lock(&b->lock);
-  int rc2 = open_iter(b, pb_now_ns());
-  bool probe_it = held && b->peak.linked && rc2 == PB_OK;
-  pb__spin_unlock(&b->lock);
-  if (probe_it) {
-    rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
+  if (held && opened) {
     pb__spin_lock(&b->lock);
-    b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
+    bool probe_it = b->peak.linked;
     pb__spin_unlock(&b->lock);
+    if (probe_it) {
+      int rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
+      if (!rc) rc = rc2;
+      pb__spin_lock(&b->lock);
+      b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
+      pb__spin_unlock(&b->lock);
+    }
   }
   op_end(b, held);
-  return rc ? rc : rc2;
+  return rc;
 }
 
 int pb_start(pb_bench *b) {
@@ -646,10 +652,14 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
  * iterations closed since the last one to a journal beside the full files
  * (one line each time), and rewrites the full files only once the journal
  * holds more than four times what they do (and at every explicit pb_save),
- * then removes the journal. Full files are replaced atomically; a journal
- * line is complete once it ends with a newline. Readers take the full file,
- * then the journal's lines in order. Below PB__JOURNAL_MIN_RECS time records
- * every auto-save rewrites the full files, as the original.
+ * then removes the journal (while still the only writer: no auto-save can
+ * append a line that the removal would take). Full files are replaced
+ * atomically; a journal line is complete once it ends with a newline. A line
+ * restates the last iteration already on disk when steps after pb_gstop grew
+ * it (b->tail). Readers take the full file, then the journal's lines in
+ * order, reconciled by STEP_NUMBER: the larger version of an iteration wins
+ * (docs/RECORDING.md). Below PB__JOURNAL_MIN_RECS time records every
+ * auto-save rewrites the full files, as the original.
  */
 enum { PB__JOURNAL_MIN_RECS = 8192 };
 
@@ -663,19 +673,26 @@ static bool want_full_locked(pb_bench *b) {
   return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;
 }
 
-/* After a save: records what is on disk; returns whether to remove the journal. */
-static bool note_saved_locked(pb_bench *b, bool full, size_t covered, bool with_open) {
-  bool clear = false;
+/* After a successful save: records what is on disk. */
+static void note_saved_locked(pb_bench *b, bool full, const pb__write_req *req) {
   if (full) {
-    clear = b->journaled;
     b->journaled = false;
-    b->main_upto = covered;
-    b->main_open = with_open;
-  } else if (covered > b->disk_upto) {
-    b->journaled = true;
+    b->main_upto = req->covered;
+    b->main_open = req->wrote_open;
+  } else {
+    b->journaled = true; /* a line, or an unchanged journal: removed at the next full save */
   }
-  if (covered > b->disk_upto) b->disk_upto = covered;
-  return clear;
+  b->disk_upto = req->covered;
+  b->tail = req->new_tail;
+}
+
+/*
+ * Waits until this request is served by another thread's save, or becomes
+ * the writer (b->saving). Caller holds save_mu. Returns true when served.
+ */
+static bool wait_turn_locked(pb_bench *b, uint64_t ticket) {
+  while (b->save_done < ticket && b->saving) pthread_cond_wait(&b->save_cv, &b->save_mu);
+  return b->save_done >= ticket;
 }
 
 static int save_request(pb_bench *b, bool explicit_full) {
@@ -683,8 +700,8 @@ static int save_request(pb_bench *b, bool explicit_full) {
   pthread_mutex_lock(&b->save_mu);
   uint64_t ticket = ++b->save_requested;
   b->want_full |= explicit_full;
-  while (b->save_done < ticket && b->saving) pthread_cond_wait(&b->save_cv, &b->save_mu);
-  if (b->save_done >= ticket) { /* another thread's save covered this request */
+  b->want_open |= explicit_full;
+  if (wait_turn_locked(b, ticket)) { /* another thread's save covered this request */
     int rc = b->save_rc;
     if (rc) pb__fail(rc, "%s", b->save_msg);
     pthread_mutex_unlock(&b->save_mu);
@@ -693,13 +710,15 @@ static int save_request(pb_bench *b, bool explicit_full) {
   b->saving = true;
   uint64_t covers = b->save_requested;
   bool full = want_full_locked(b);
-  b->want_full = false;
-  size_t from = full ? PB__FULL : b->disk_upto;
+  pb__write_req req = {
+      .from = full ? PB__FULL : b->disk_upto, .with_open = b->want_open, .tail = b->tail};
+  bool had_journal = b->journaled;
+  b->want_full = b->want_open = false;
   pthread_mutex_unlock(&b->save_mu);
 
-  size_t covered = 0;
-  bool with_open = false;
-  int rc = pb__bench_write(b, from, &covered, &with_open);
+  int rc = pb__bench_write(b, &req);
+  /* Still the only writer: no auto-save can append a line that this removes. */
+  if (rc == PB_OK && full && had_journal) pb__bench_clear_journal(b);
 
   pb__spin_lock(&b->lock);
   if (rc)
@@ -708,7 +727,7 @@ static int save_request(pb_bench *b, bool explicit_full) {
     b->saves++;
   pb__spin_unlock(&b->lock);
   pthread_mutex_lock(&b->save_mu);
-  bool clear = rc == PB_OK && note_saved_locked(b, full, covered, with_open);
+  if (rc == PB_OK) note_saved_locked(b, full, &req);
   if (rc) b->want_full |= full; /* retry the full files next time */
   b->saving = false;
   b->save_done = covers;
@@ -716,7 +735,6 @@ static int save_request(pb_bench *b, bool explicit_full) {
   snprintf(b->save_msg, sizeof b->save_msg, "%s", rc ? pb_last_error() : "");
   pthread_cond_broadcast(&b->save_cv);
   pthread_mutex_unlock(&b->save_mu);
-  if (clear) pb__bench_clear_journal(b);
   return rc;
 }
 

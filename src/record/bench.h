@@ -79,9 +79,11 @@ struct pb_bench {
   uint64_t save_done;      /* every ticket <= this has been served */
   bool saving;             /* a thread is writing */
   bool want_full;          /* an explicit pb_save is waiting: write full files */
+  bool want_open;          /* ... and its files include an open last iteration */
   size_t main_upto;        /* closed iterations in the last full files */
   bool main_open;          /* those files also hold an open iteration */
   size_t disk_upto;        /* closed iterations on disk (full files + journal) */
+  pb__tail tail;           /* the last of those, if it may still grow (steps after gstop) */
   bool journaled;          /* the journal has lines since the full files */
   int save_rc;             /* status of the last finished save */
   char save_msg[512];      /* its error message */

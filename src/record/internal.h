@@ -202,15 +202,39 @@ int64_t pb__mem_heap(void);
 struct pb_bench;
 /** journal_from value asking for the three full files. */
 #define PB__FULL SIZE_MAX
+
 /**
- * Writes b's files from a snapshot: the three full files (journal_from ==
+ * A closed iteration already on disk that may still grow: it was the last
+ * iteration when written, and a step made after pb_gstop joins it until the
+ * next iteration opens. A journal line restates it when it grew.
+ */
+typedef struct pb__tail {
+  bool valid;
+  size_t iter;        /* its index */
+  uint64_t recs_end;  /* index past its last time record when written */
+  uint64_t mrecs_end; /* memory records of the benchmarker when written */
+} pb__tail;
+
+/** What one write covers: filled by pb__bench_write. */
+typedef struct pb__write_req {
+  size_t from;       /* in: PB__FULL, or the first closed iteration the journal lacks */
+  bool with_open;    /* in: full files include an open last iteration (explicit pb_save) */
+  pb__tail tail;     /* in: the journal's tail iteration (journal lines only) */
+  size_t covered;    /* out: closed iterations on disk after the write */
+  bool wrote_open;   /* out: the full files hold an open iteration */
+  pb__tail new_tail; /* out: the tail after the write */
+} pb__write_req;
+
+/**
+ * Writes b's files from a snapshot: the three full files (req->from ==
  * PB__FULL), or one line appended to the DATA and MEMORY journals
  * ("<path>_STEP_DICT_DATA.journal": one JSON array of iterations per line)
- * holding the closed iterations from journal_from on. Sets *covered to the
- * number of closed iterations the snapshot held, and *with_open to whether
- * full files included an open iteration.
+ * holding the closed iterations from req->from on, preceded by the tail
+ * iteration again when it grew since it was written. Full files hold a
+ * trailing open iteration only when req->with_open. Returns PB_OK or an
+ * error (the journals are then cut back to their old ends).
  */
-int pb__bench_write(struct pb_bench *b, size_t journal_from, size_t *covered, bool *with_open);
+int pb__bench_write(struct pb_bench *b, pb__write_req *req);
 /** Removes the journals (once full files hold what they held). */
 void pb__bench_clear_journal(struct pb_bench *b);
 

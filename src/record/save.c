@@ -21,8 +21,9 @@
 
 typedef struct snap {
   pb__segvec recs, iters, mrecs, extras, topics;
-  pb__iter last; /* copy of the last iteration */
-  char **quoted; /* per topic: its JSON string (quotes included), made on first use */
+  pb__iter last;    /* copy of the last iteration */
+  size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
+  char **quoted;    /* per topic: its JSON string (quotes included), made on first use */
   size_t *quoted_len;
 } snap;
 
@@ -37,14 +38,41 @@ typedef struct scratch {
   size_t cap;      /* capacity of order/sum/start/calls */
 } scratch;
 
-static void take_snapshot(pb_bench *b, snap *s) {
+/* Memory records of iterations below `iter` (they are sorted by iteration). */
+static size_t mrecs_below(const pb__segvec *mrecs, uint64_t iter) {
+  size_t lo = 0, hi = mrecs->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (((const pb__mrec *)pb__segvec_at(mrecs, mid))->iter < iter)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/*
+ * Copies the stores' counts and the last iteration under b->lock. Without
+ * with_open, an open last iteration is left out (an auto-save writes what
+ * was closed, as before the next iteration opened): the counts stop before
+ * it, and the iteration before it, which no step can change any more, is
+ * the snapshot's last.
+ */
+static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   pb__spin_lock(&b->lock);
   s->recs = b->recs;
   s->iters = b->iters;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
   s->topics = b->topics.infos;
+  s->all_iters = b->iters.n;
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
+  if (!with_open && b->iters.n && !s->last.stop_wall_ns) {
+    s->iters.n--;
+    s->recs.n = s->last.first;
+    s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
+    if (s->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, s->iters.n - 1);
+  }
   pb__spin_unlock(&b->lock);
 }
 
@@ -351,15 +379,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
   if (rc) return rc;
   memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
-  size_t lo = 0, hi = s->mrecs.n; /* first record of iteration >= from */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (mrec_iter(s, mid) < from)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  size_t k = lo, written = 0;
+  size_t k = mrecs_below(&s->mrecs, from), written = 0;
   while (k < s->mrecs.n && mrec_iter(s, k) < to) {
     uint64_t iter = mrec_iter(s, k);
     size_t n = 1;
@@ -620,16 +640,42 @@ static char *file_path(const char *base, const char *suffix, bool journal) {
   return p;
 }
 
-int pb__bench_write(pb_bench *b, size_t journal_from, size_t *covered, bool *with_open) {
+/* True when the tail iteration gained time or memory records since it was written. */
+static bool tail_grew(const snap *s, const pb__tail *t) {
+  if (!t->valid || t->iter >= s->iters.n) return false;
+  const pb__iter *it = iter_at(s, t->iter);
+  if (it->first + it->nrec > t->recs_end) return true;
+  return s->mrecs.n > t->mrecs_end &&
+         ((const pb__mrec *)pb__segvec_at(&s->mrecs, t->mrecs_end))->iter == t->iter;
+}
+
+/* The tail after writing up to `closed`: the last closed iteration, if no newer one exists. */
+static pb__tail tail_after(const snap *s, size_t closed) {
+  pb__tail t = {0};
+  if (closed == 0 || closed != s->all_iters) return t;
+  const pb__iter *it = iter_at(s, closed - 1);
+  t.valid = true;
+  t.iter = closed - 1;
+  t.recs_end = it->first + it->nrec;
+  t.mrecs_end = s->mrecs.n;
+  return t;
+}
+
+int pb__bench_write(pb_bench *b, pb__write_req *req) {
   snap s;
   scratch x;
-  take_snapshot(b, &s);
+  bool full = req->from == PB__FULL;
+  take_snapshot(b, &s, full && req->with_open);
   size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
-  *covered = closed;
-  *with_open = journal_from == PB__FULL && closed < s.iters.n;
-  if (journal_from != PB__FULL && journal_from >= closed) return PB_OK; /* nothing new */
-  bool full = journal_from == PB__FULL;
-  size_t from = full ? 0 : journal_from, to = full ? s.iters.n : closed;
+  req->covered = closed;
+  req->wrote_open = full && closed < s.iters.n;
+  req->new_tail = tail_after(&s, closed);
+  size_t from = full ? 0 : req->from, to = full ? s.iters.n : closed;
+  if (!full && tail_grew(&s, &req->tail) && req->tail.iter < from) from = req->tail.iter;
+  if (!full && from >= closed) { /* nothing new: what is on disk stays as it was */
+    req->new_tail = req->tail;
+    return PB_OK;
+  }
   int rc = prepare(b, &s, &x, from, to);
   if (rc) return rc;
   char *base = file_base(b);
