@@ -217,6 +217,36 @@ static void draw_capped(pb__canvas *cv, const pb__axes *ax, const crono_series *
   }
 }
 
+typedef struct topic_spread {
+  size_t t;
+  double spread;
+} topic_spread;
+
+static int cmp_spread_desc(const void *a, const void *b) {
+  const topic_spread *x = a, *y = b;
+  if (x->spread != y->spread) return (x->spread < y->spread) - (x->spread > y->spread);
+  return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The topics with points, widest spread (max over min of the drawn values)
+ * first, so that a narrow one drawn later shows inside a wide envelope. */
+static topic_spread *draw_order(const crono_series *s, const double *yc, size_t *n) {
+  topic_spread *o = malloc((s->ntopics + 1) * sizeof *o);
+  if (!o) return NULL;
+  *n = 0;
+  for (size_t t = 0; t < s->ntopics; t++) {
+    double lo = INFINITY, hi = 0;
+    for (size_t j = s->start[t]; j < s->start[t + 1]; j++) {
+      double v = yc[s->order[j]];
+      if (v > hi) hi = v;
+      if (v > 0 && v < lo) lo = v;
+    }
+    if (s->start[t + 1] > s->start[t]) o[(*n)++] = (topic_spread){t, isfinite(lo) ? hi / lo : 0};
+  }
+  qsort(o, *n, sizeof *o, cmp_spread_desc);
+  return o;
+}
+
 /* One run alone: each topic in its colour, markers when sparse, a line
  * through every column's min and max when dense. xs, ys: scratch. */
 static void draw_single(pb__canvas *cv, const pb__axes *ax, const crono_series *s,
@@ -226,21 +256,27 @@ static void draw_single(pb__canvas *cv, const pb__axes *ax, const crono_series *
   double *yc = malloc((s->npts + 1) * sizeof *yc);
   if (!yc) return;
   for (size_t i = 0; i < s->npts; i++) yc[i] = s->y[i] > cap ? cap : s->y[i];
+  size_t norder = 0;
+  topic_spread *order = draw_order(s, yc, &norder);
+  if (!order) {
+    free(yc);
+    return;
+  }
   if (per_px <= 0.25) /* the grey thread in call order, where it can be followed */
     pb__draw_line(cv, ax, yc, s->npts, 0, 1, (pb__rgb){0.65, 0.65, 0.65}, 1.0, 0);
   double rad = per_px > 0.1 ? 3 : 4.5;
-  for (size_t t = 0; t < s->ntopics; t++) {
-    size_t m = 0;
+  for (size_t o = 0; o < norder; o++) {
+    size_t m = 0, t = order[o].t;
     for (size_t j = s->start[t]; j < s->start[t + 1]; j++) {
       xs[m] = s->x[s->order[j]];
       ys[m++] = yc[s->order[j]];
     }
-    if (!m) continue;
     if ((double)m > w / (2.5 * rad))
       pb__draw_envelope(cv, ax, xs, ys, m, colors[t], 1.6, true);
     else
       pb__draw_markers(cv, ax, xs, ys, m, colors[t], rad, 0);
   }
+  free(order);
   free(yc);
 }
 

@@ -275,36 +275,75 @@ static void draw_outliers(pb__canvas *cv, const pb__axes *ax, outlier *outs, siz
   free(boxes);
 }
 
+/* A series to draw and how far its values spread. */
+typedef struct order_item {
+  size_t k, t;
+  double spread;
+} order_item;
+
+static int cmp_spread_desc(const void *a, const void *b) {
+  const order_item *x = a, *y = b;
+  if (x->spread != y->spread) return (x->spread < y->spread) - (x->spread > y->spread);
+  if (x->k != y->k) return (x->k > y->k) - (x->k < y->k);
+  return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The shown series, widest spread (max over min of the capped values) first:
+ * dense series are drawn as the envelope of their columns, and a narrow one
+ * drawn last stays visible inside a wide one's envelope. */
+static order_item *draw_order(const pb__chart_ctx *c, const times_scan *s, size_t *n) {
+  order_item *o = malloc((s->nitems + 1) * sizeof *o);
+  if (!o) return NULL;
+  *n = 0;
+  for (size_t k = 0; k < c->n; k++) {
+    const pb_record *r = c->records[k];
+    size_t ni = pb_record_iter_count(r);
+    for (size_t t = 0; t < pb_record_topic_count(r); t++) {
+      const double *v = pb_record_absolutes(r, t);
+      if (s->color[k][t] == HIDDEN || !v) continue;
+      double lo = INFINITY, hi = 0;
+      for (size_t i = 0; i < ni; i++) {
+        double d = v[i] > s->caps[k] ? s->caps[k] : v[i];
+        if (d > hi) hi = d;
+        if (d > 0 && d < lo) lo = d;
+      }
+      o[(*n)++] = (order_item){k, t, isfinite(lo) ? hi / lo : 0};
+    }
+  }
+  qsort(o, *n, sizeof *o, cmp_spread_desc);
+  return o;
+}
+
 /* Each topic's line (values capped), its absences; collects the outliers. */
 static int draw_topics(const pb__chart_ctx *c, times_scan *s, const pb__axes *ax, outlier *outs,
                        size_t *no) {
   double *y = malloc((s->xmax + 1) * sizeof *y);
-  if (!y) return PB_ENOMEM;
+  size_t norder = 0;
+  order_item *order = draw_order(c, s, &norder);
+  if (!y || !order) {
+    free(y);
+    free(order);
+    return PB_ENOMEM;
+  }
   size_t row = 0;
-  for (size_t k = 0; k < c->n; k++) {
+  for (size_t j = 0; j < norder; j++) {
+    size_t k = order[j].k, t = order[j].t, ci = s->color[k][t];
     const pb_record *r = c->records[k];
     size_t ni = pb_record_iter_count(r);
-    /* GLOBAL first, so that the steps are drawn over it */
-    for (size_t pass = 0; pass < 2; pass++) {
-      for (size_t t = 0; t < pb_record_topic_count(r); t++) {
-        size_t ci = s->color[k][t];
-        if (ci == HIDDEN || (ci == GLOBAL_COLOR) != (pass == 0)) continue;
-        pb__rgb col = color_of(ci);
-        const double *v = pb_record_absolutes(r, t);
-        if (!v) continue;
-        bool missing = false;
-        for (size_t i = 0; i < ni; i++) {
-          y[i] = v[i] > s->caps[k] ? s->caps[k] : v[i];
-          if (v[i] > s->caps[k] && *no < s->noutliers)
-            outs[(*no)++] = (outlier){(double)i, v[i], s->caps[k], col};
-          missing |= isnan(v[i]);
-        }
-        pb__draw_line(c->cv, ax, y, ni, 0, 1, col, ci == GLOBAL_COLOR ? 2.0 : 1.5, k);
-        if (missing) draw_missing(c->cv, ax, v, ni, col, row++);
-      }
+    pb__rgb col = color_of(ci);
+    const double *v = pb_record_absolutes(r, t);
+    bool missing = false;
+    for (size_t i = 0; i < ni; i++) {
+      y[i] = v[i] > s->caps[k] ? s->caps[k] : v[i];
+      if (v[i] > s->caps[k] && *no < s->noutliers)
+        outs[(*no)++] = (outlier){(double)i, v[i], s->caps[k], col};
+      missing |= isnan(v[i]);
     }
+    pb__draw_line(c->cv, ax, y, ni, 0, 1, col, ci == GLOBAL_COLOR ? 2.0 : 1.5, k);
+    if (missing) draw_missing(c->cv, ax, v, ni, col, row++);
   }
   free(y);
+  free(order);
   return PB_OK;
 }
 
