@@ -653,10 +653,10 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
 }
 
 void pb__draw_envelope(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
-                       size_t n, pb__rgb color, double width, bool connect) {
+                       size_t n, pb__rgb color, double width, bool connect, size_t dash) {
   cairo_save(cv->cr);
   clip_plot(cv->cr, ax);
-  draw_dense(cv, ax, x, 0, 0, y, n, color, width, connect, 0);
+  draw_dense(cv, ax, x, 0, 0, y, n, color, width, connect, dash);
   cairo_restore(cv->cr);
 }
 
@@ -890,6 +890,57 @@ bool pb_chart_applies(pb_chart_kind kind, const pb_record *r) {
   }
 }
 
+/* ---- run labels ---------------------------------------------------------- */
+
+#define RUN_LABEL_CHARS 24
+#define RUN_LABEL_SCAN 256 /* bytes of a label compared: bounded whatever its length */
+
+/* strlen bounded by max (strnlen is POSIX, not C11) */
+static size_t bounded_len(const char *s, size_t max) {
+  size_t n = 0;
+  while (n < max && s[n]) n++;
+  return n;
+}
+
+static bool is_sep(char ch) { return ch && strchr("-_ T:./", ch) != NULL; }
+
+/*
+ * Run labels for a legend of n > 1 runs: the part that tells them apart.
+ * A common prefix ending at a separator ("2026-11-30T") and a common
+ * suffix starting at one (".000000Z") are dropped when every label keeps
+ * at least 3 characters; the rest is ellipsized. out[i] receives label i.
+ */
+void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_LABEL_MAX]) {
+  size_t pre = RUN_LABEL_SCAN, suf = RUN_LABEL_SCAN, minlen = RUN_LABEL_SCAN;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN), len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
+    if (len < minlen) minlen = len;
+    size_t p = 0, q = 0;
+    while (p < len && p < len0 && labels[i][p] == labels[0][p]) p++;
+    while (q < len && q < len0 && labels[i][len - 1 - q] == labels[0][len0 - 1 - q]) q++;
+    if (p < pre) pre = p;
+    if (q < suf) suf = q;
+  }
+  if (minlen >= RUN_LABEL_SCAN) pre = suf = 0; /* too long to compare: ellipsize only */
+  if (pre + suf >= minlen) suf = 0;             /* identical labels */
+  /* the prefix ends with a separator and leaves 3 characters or more */
+  while (pre > 0 && (!is_sep(labels[0][pre - 1]) || pre + 3 > minlen)) pre--;
+  /* the suffix starts with one, and the two leave 3 characters or more */
+  size_t len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
+  while (suf > 0 && (!is_sep(labels[0][len0 - suf]) || pre + suf + 3 > minlen)) suf--;
+  for (size_t i = 0; i < n; i++) {
+    char tmp[RUN_LABEL_SCAN + 1];
+    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN);
+    size_t keep = (pre || suf) ? len - pre - suf : len;
+    memcpy(tmp, labels[i] + pre, keep);
+    tmp[keep] = 0;
+    if (len == RUN_LABEL_SCAN && !(pre || suf)) /* longer than scanned: ellipsize the whole */
+      pb__ellipsize(labels[i], RUN_LABEL_CHARS, out[i], PB__RUN_LABEL_MAX);
+    else
+      pb__ellipsize(tmp, RUN_LABEL_CHARS, out[i], PB__RUN_LABEL_MAX);
+  }
+}
+
 /* Height of the bars chart: a row per topic and run. */
 static double bars_height(const pb_record *const *records, size_t n) {
   size_t rows = 0;
@@ -949,6 +1000,11 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
       lab[i] = "run";
     }
   }
+  char(*shortl)[PB__RUN_LABEL_MAX] = n > 1 ? malloc(n * sizeof *shortl) : NULL;
+  if (shortl) {
+    pb__short_labels(lab, n, shortl);
+    for (size_t i = 0; i < n; i++) lab[i] = shortl[i];
+  }
   double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
   pb__canvas cv;
   int rc = canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
@@ -972,6 +1028,7 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
     for (size_t i = 0; i < n; i++) free(own[i]);
   free(own);
   free(lab);
+  free(shortl);
   return rc;
 }
 

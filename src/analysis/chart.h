@@ -88,6 +88,16 @@ bool pb__topic_shown(const pb__chart_ctx *c, const char *name);
  */
 char *pb__ellipsize(const char *s, size_t max_chars, char *buf, size_t n);
 
+/*
+ * Run labels for a legend of n > 1 runs: the part that tells them apart (a
+ * common prefix ending at a separator such as "2026-11-30T" and a common
+ * suffix starting at one such as ".000000Z" are dropped when every label
+ * keeps 3 characters or more), ellipsized to 24 characters. Reads at most
+ * 256 bytes of a label.
+ */
+#define PB__RUN_LABEL_MAX 112
+void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_LABEL_MAX]);
+
 /* Characters of a label, a legend entry and a title at most. */
 #define PB__LABEL_CHARS 40
 #define PB__TITLE_CHARS 90
@@ -198,7 +208,7 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
 void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
                       size_t n, pb__rgb color, double radius, size_t shape);
 void pb__draw_envelope(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
-                       size_t n, pb__rgb color, double width, bool connect);
+                       size_t n, pb__rgb color, double width, bool connect, size_t dash);
 
 /* A triangle pointing up at (x, y): the mark of a capped outlier. */
 void pb__outlier_mark(pb__canvas *cv, double x, double y, pb__rgb color);

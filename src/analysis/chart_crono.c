@@ -43,6 +43,7 @@ typedef struct crono_series {
   pb__seq_point *pts;
   size_t *start; /* points of topic t: order[start[t] .. start[t + 1]) */
   uint32_t *order;
+  pb__rgb *colors;       /* colour of each topic of the record */
   double cap;            /* values above it are outliers */
   double lo, hi;         /* smallest positive and largest value drawn (capped) */
   double med_lo, med_hi; /* smallest and largest median of a topic */
@@ -59,6 +60,7 @@ static void series_free(crono_series *s) {
   free(s->pts);
   free(s->start);
   free(s->order);
+  free(s->colors);
 }
 
 /* Counting sort of the points by topic: start[] and order[]. */
@@ -188,10 +190,8 @@ static void y_axis(const crono_range *g, pb__axes *ax) {
 }
 
 /* Triangles on the cap where a value is above it (one per pixel column),
- * in the topic's colour (colors: NULL with several runs: the run's, run),
- * and the largest value's label. */
-static void draw_capped(pb__canvas *cv, const pb__axes *ax, const crono_series *s,
-                        const pb__rgb *colors, size_t run, double cap) {
+ * in the topic's colour, and the largest value's label. */
+static void draw_capped(pb__canvas *cv, const pb__axes *ax, const crono_series *s, double cap) {
   double px = -1e9, best = 0, bx = 0;
   for (size_t i = 0; i < s->npts; i++) {
     if (!(s->y[i] > cap)) continue;
@@ -202,8 +202,7 @@ static void draw_capped(pb__canvas *cv, const pb__axes *ax, const crono_series *
     }
     if (floor(X) == floor(px)) continue;
     px = X;
-    pb__outlier_mark(cv, X, pb__ax_y(ax, cap) - 5,
-                     colors ? colors[s->pts[i].topic] : pb__palette(run));
+    pb__outlier_mark(cv, X, pb__ax_y(ax, cap) - 5, s->colors[s->pts[i].topic]);
   }
   if (best > 0) {
     char buf[48], v[32];
@@ -247,11 +246,12 @@ static topic_spread *draw_order(const crono_series *s, const double *yc, size_t 
   return o;
 }
 
-/* One run alone: each topic in its colour, markers when sparse, a line
- * through every column's min and max when dense. xs, ys: scratch. */
-static void draw_single(pb__canvas *cv, const pb__axes *ax, const crono_series *s,
-                        const char *const *names, const pb__rgb *colors, double cap, double *xs,
-                        double *ys) {
+/* One run: each topic in its colour, markers when sparse (shape of run
+ * style), a line through every column's min and max when dense (dash of
+ * run style); thread: the grey line in call order. xs, ys: scratch. */
+static void draw_run(pb__canvas *cv, const pb__axes *ax, const crono_series *s, double cap,
+                     double *xs, double *ys, size_t style, bool thread) {
+  const pb__rgb *colors = s->colors;
   double w = ax->right - ax->left, per_px = (double)s->npts / w;
   double *yc = malloc((s->npts + 1) * sizeof *yc);
   if (!yc) return;
@@ -262,7 +262,7 @@ static void draw_single(pb__canvas *cv, const pb__axes *ax, const crono_series *
     free(yc);
     return;
   }
-  if (per_px <= 0.25) /* the grey thread in call order, where it can be followed */
+  if (thread && per_px <= 0.25) /* the grey thread in call order, where it can be followed */
     pb__draw_line(cv, ax, yc, s->npts, 0, 1, (pb__rgb){0.65, 0.65, 0.65}, 1.0, 0);
   double rad = per_px > 0.1 ? 3 : 4.5;
   for (size_t o = 0; o < norder; o++) {
@@ -272,26 +272,24 @@ static void draw_single(pb__canvas *cv, const pb__axes *ax, const crono_series *
       ys[m++] = yc[s->order[j]];
     }
     if ((double)m > w / (2.5 * rad))
-      pb__draw_envelope(cv, ax, xs, ys, m, colors[t], 1.6, true);
+      pb__draw_envelope(cv, ax, xs, ys, m, colors[t], 1.6, true, style);
     else
-      pb__draw_markers(cv, ax, xs, ys, m, colors[t], rad, 0);
+      pb__draw_markers(cv, ax, xs, ys, m, colors[t], rad, style);
   }
   free(order);
   free(yc);
 }
 
-/* Legend: the topics drawn (one run) or the runs (several). */
-static size_t make_legend(const pb__chart_ctx *c, const crono_series *ser, const char *const *names,
-                          const pb__rgb *colors, pb__legend_item *items, size_t noutliers) {
+/* Legend: the topics drawn of the longest run (colour), then with several
+ * runs each run (marker and dash style). */
+static size_t make_legend(const pb__chart_ctx *c, const crono_series *s0, const char *const *names,
+                          pb__legend_item *items, size_t noutliers) {
   size_t li = 0;
-  if (c->n == 1) {
-    for (size_t t = 0; t < ser[0].ntopics; t++)
-      if (ser[0].start[t + 1] > ser[0].start[t])
-        items[li++] = (pb__legend_item){names[t], colors[t], PB__SW_MARKER, 0};
-  } else {
-    for (size_t k = 0; k < c->n; k++)
-      items[li++] = (pb__legend_item){c->labels[k], pb__palette(k), PB__SW_LINE, k};
-  }
+  for (size_t t = 0; t < s0->ntopics; t++)
+    if (s0->start[t + 1] > s0->start[t])
+      items[li++] = (pb__legend_item){names[t], s0->colors[t], PB__SW_MARKER, 0};
+  for (size_t k = 0; c->n > 1 && k < c->n; k++)
+    items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   if (noutliers) {
     items[li++] = (pb__legend_item){
         "above the cap (4 \xc3\x97 P75 of its step)", {0.3, 0.3, 0.3}, PB__SW_UP, 0};
@@ -311,8 +309,22 @@ static void topic_colors(const pb__chart_ctx *c, const pb_record *r, pb__rgb *co
   }
 }
 
-static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const char **names,
-                const pb__rgb *colors) {
+/* Each run's topic colours: those of the same names in the longest run r0
+ * (hash look-ups), grey for a name r0 lacks. */
+static int run_colors(const pb__chart_ctx *c, crono_series *ser, const pb_record *r0,
+                      const pb__rgb *colors0) {
+  for (size_t k = 0; k < c->n; k++) {
+    const pb_record *r = c->records[k];
+    if (!(ser[k].colors = malloc((ser[k].ntopics + 1) * sizeof *ser[k].colors))) return PB_ENOMEM;
+    for (size_t t = 0; t < ser[k].ntopics; t++) {
+      long e = r == r0 ? (long)t : pb_record_topic_index(r0, pb_record_topic(r, t));
+      ser[k].colors[t] = e >= 0 ? colors0[e] : (pb__rgb){0.5, 0.5, 0.5};
+    }
+  }
+  return PB_OK;
+}
+
+static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const char **names) {
   pb__canvas *cv = c->cv;
   const crono_series *sl0 = &ser[g->longest];
   pb__legend_item *items = calloc(sl0->ntopics + c->n + 2, sizeof *items);
@@ -323,7 +335,7 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
     free(ys);
     return PB_ENOMEM;
   }
-  size_t li = make_legend(c, ser, names, colors, items, g->noutliers);
+  size_t li = make_legend(c, sl0, names, items, g->noutliers);
   pb__axes yr = {0};
   y_axis(g, &yr);
   double scale;
@@ -352,14 +364,8 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
   pb__seq_axis(cv, ax, g->xmax, sl0->pit, label_point, &sl, true);
   pb__dense_note(cv, ax, g->xmax, "calls");
   for (size_t k = 0; k < c->n; k++) {
-    crono_series *s = &ser[k];
-    if (c->n == 1) {
-      draw_single(cv, ax, s, names, colors, g->cap, xs, ys);
-    } else {
-      for (size_t i = 0; i < s->npts; i++) ys[i] = s->y[i] > g->cap ? g->cap : s->y[i];
-      pb__draw_line(cv, ax, ys, s->npts, 0, 1, pb__palette(k), 1.5, k);
-    }
-    draw_capped(cv, ax, s, c->n == 1 ? colors : NULL, k, g->cap);
+    draw_run(cv, ax, &ser[k], g->cap, xs, ys, k, c->n == 1);
+    draw_capped(cv, ax, &ser[k], g->cap);
   }
   pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
   if (c->geom) c->geom->ax = *ax;
@@ -384,8 +390,9 @@ int pb__chart_crono(pb__chart_ctx *c) {
   if (rc == PB_OK) {
     for (size_t t = 0; t < nt; t++) names[t] = pb_record_topic(r0, t);
     topic_colors(c, r0, colors);
-    rc = draw(c, ser, &g, names, colors);
+    rc = run_colors(c, ser, r0, colors);
   }
+  if (rc == PB_OK) rc = draw(c, ser, &g, names);
   for (size_t k = 0; k < c->n; k++) series_free(&ser[k]);
   free(ser);
   free(names);

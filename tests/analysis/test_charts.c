@@ -644,6 +644,28 @@ static void test_long_topic_name(void **state) {
   free(huge_name);
 }
 
+/* Legends of several runs name them by what tells them apart (issue 10). */
+static void test_short_run_labels(void **state) {
+  (void)state;
+  char out[3][PB__RUN_LABEL_MAX];
+  const char *ts[2] = {"2026-11-30T05-43-48.123456Z", "2026-11-30T06-10-02.654321Z"};
+  pb__short_labels(ts, 2, out);
+  assert_string_equal(out[0], "05-43-48.123456Z");
+  assert_string_equal(out[1], "06-10-02.654321Z");
+  const char *same_tail[2] = {"2026-11-30T00-00-00.000000Z", "2026-11-30T01-00-00.000000Z"};
+  pb__short_labels(same_tail, 2, out);
+  assert_string_equal(out[0], "00-00");
+  assert_string_equal(out[1], "01-00");
+  const char *names[3] = {"baseline", "baseline-fast", "other"}; /* nothing common */
+  pb__short_labels(names, 3, out);
+  assert_string_equal(out[0], "baseline");
+  assert_string_equal(out[1], "baseline-fast");
+  const char *longl[2] = {"a-very-long-run-name-that-goes-on-and-on-1", "b"};
+  pb__short_labels(longl, 2, out);
+  assert_int_equal(strlen(out[0]), 23 + 3); /* 23 characters and U+2026 */
+  assert_string_equal(out[1], "b");
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   const struct CMUnitTest tests[] = {
@@ -661,6 +683,7 @@ int main(void) {
       cmocka_unit_test(test_palette_distinct),
       cmocka_unit_test(test_y_range),
       cmocka_unit_test(test_ellipsize_bounded),
+      cmocka_unit_test(test_short_run_labels),
       cmocka_unit_test_setup_teardown(test_long_topic_name, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
