@@ -242,11 +242,19 @@ static void annotate_peak(const pb__chart_ctx *c, const pb__axes *ax, const mem_
   cairo_arc(cr, X, Y, 7, 0, 2 * M_PI);
   cairo_stroke(cr);
   cairo_restore(cr);
-  double tw;
-  pb__text_size(c->cv, buf, PB__FONT_SMALL, true, &tw, NULL);
+  /* the label beside the ring, above it when there is room (below
+   * otherwise), on a white box so that the lines under it do not blur it */
+  double tw, th;
+  pb__text_size(c->cv, buf, PB__FONT_SMALL, true, &tw, &th);
   bool right = X + 12 + tw <= ax->right;
-  pb__text(c->cv, right ? X + 12 : X - 12, fmax(Y, ax->top + 8), buf, PB__FONT_SMALL, true,
-           right ? PB__LEFT : PB__RIGHT, PB__MIDDLE, 0, (pb__rgb){0, 0, 0});
+  double ty = Y - 16 - th / 2 >= ax->top + 2 ? Y - 16 : Y + 16;
+  double tx = right ? X + 10 : X - 10 - tw;
+  cairo_save(cr);
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, tx - 2, ty - th / 2 - 1, tw + 4, th + 2);
+  cairo_fill(cr);
+  cairo_restore(cr);
+  pb__text(c->cv, tx, ty, buf, PB__FONT_SMALL, true, PB__LEFT, PB__MIDDLE, 0, (pb__rgb){0, 0, 0});
   if (c->geom) {
     c->geom->has_peak = true;
     c->geom->peak_value = v;
@@ -260,16 +268,19 @@ static void draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *se
   double rad = per_px > 0.5 ? 2 : 3.5;
   for (size_t k = 0; k < n; k++) {
     const mem_series *s = &ser[k];
-    /* last in the legend first, so the first (RSS, allocated) is on top */
-    for (size_t q = nk; q-- > 0;) {
-      const double *v = values(s, cuda, kinds[q].index);
-      if (kinds[q].markers)
-        pb__draw_markers(cv, ax, s->x, v, s->npts, kinds[q].color, rad, k);
-      else
-        pb__draw_line(cv, ax, v, s->npts, 0, 1, kinds[q].color, kinds[q].width, k);
-    }
+    /* lines last in the legend first, so the first (RSS, allocated) is on
+     * top of them; the peak markers over all lines (a peak equal to the
+     * RSS stays visible) */
+    for (size_t q = nk; q-- > 0;)
+      if (!kinds[q].markers)
+        pb__draw_line(cv, ax, values(s, cuda, kinds[q].index), s->npts, 0, 1, kinds[q].color,
+                      kinds[q].width, k);
     if (!cuda && per_px < 0.2) /* few points: dots show where each record is */
       pb__draw_markers(cv, ax, s->x, s->rss, s->npts, kinds[0].color, 2.2, 0);
+    for (size_t q = 0; q < nk; q++)
+      if (kinds[q].markers)
+        pb__draw_markers(cv, ax, s->x, values(s, cuda, kinds[q].index), s->npts, kinds[q].color,
+                         rad, k);
   }
 }
 
