@@ -191,6 +191,51 @@ void pb__y_range(double lo, double hi, double pad_top, double *ymin, double *yma
   *ymax = hi + span * pad_top;
 }
 
+/* Moves the k-th smallest of v[0..n) to v[k] (Hoare's quickselect with a
+ * median-of-three pivot): values left of k are <= it, right of it >=. */
+static void select_kth(double *v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    double a = v[lo], b = v[mid], c = v[hi];
+    double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return;
+  }
+}
+
+double pb__percentile_select(double *v, size_t n, double q) {
+  if (n == 0) return NAN;
+  double idx = (double)(n - 1) * (q / 100.0);
+  if (idx <= 0) idx = 0;
+  if (idx >= (double)(n - 1)) idx = (double)(n - 1);
+  size_t i = (size_t)floor(idx);
+  select_kth(v, n, i);
+  double a = v[i], t = idx - floor(idx);
+  if (t == 0 || i + 1 >= n) return a;
+  double b = v[i + 1]; /* the next order statistic: the smallest right of i */
+  for (size_t j = i + 2; j < n; j++)
+    if (v[j] < b) b = v[j];
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t; /* as pb_percentile_sorted */
+}
+
 void pb__outlier_mark(pb__canvas *cv, double x, double y, pb__rgb color) {
   cairo_set_source_rgb(cv->cr, color.r, color.g, color.b);
   pb__marker(cv->cr, x, y, 5, 2);
@@ -913,7 +958,8 @@ static bool is_sep(char ch) { return ch && strchr("-_ T:./", ch) != NULL; }
 void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_LABEL_MAX]) {
   size_t pre = RUN_LABEL_SCAN, suf = RUN_LABEL_SCAN, minlen = RUN_LABEL_SCAN;
   for (size_t i = 0; i < n; i++) {
-    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN), len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
+    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN),
+           len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
     if (len < minlen) minlen = len;
     size_t p = 0, q = 0;
     while (p < len && p < len0 && labels[i][p] == labels[0][p]) p++;
@@ -922,7 +968,7 @@ void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_L
     if (q < suf) suf = q;
   }
   if (minlen >= RUN_LABEL_SCAN) pre = suf = 0; /* too long to compare: ellipsize only */
-  if (pre + suf >= minlen) suf = 0;             /* identical labels */
+  if (pre + suf >= minlen) suf = 0;            /* identical labels */
   /* the prefix ends with a separator and leaves 3 characters or more */
   while (pre > 0 && (!is_sep(labels[0][pre - 1]) || pre + 3 > minlen)) pre--;
   /* the suffix starts with one, and the two leave 3 characters or more */

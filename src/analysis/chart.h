@@ -210,6 +210,10 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
 void pb__draw_envelope(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
                        size_t n, pb__rgb color, double width, bool connect, size_t dash);
 
+/* pb_percentile_sorted(sorted v, n, q) without sorting: reorders v (n
+ * values, no NAN) in linear expected time. NAN when n is 0. */
+double pb__percentile_select(double *v, size_t n, double q);
+
 /* A triangle pointing up at (x, y): the mark of a capped outlier. */
 void pb__outlier_mark(pb__canvas *cv, double x, double y, pb__rgb color);
 

@@ -87,11 +87,13 @@ static int topic_stats(crono_series *s) {
     size_t m = 0;
     for (size_t j = s->start[t]; j < s->start[t + 1]; j++) v[m++] = s->y[s->order[j]];
     if (!m) continue;
-    pb__sort_doubles(v, m);
-    double cap = pb_percentile_sorted(v, m, OUTLIER_PERCENTILE) * OUTLIER_MULT;
-    double tmax = v[m - 1] < cap ? v[m - 1] : cap;
+    double vmax = v[0];
+    for (size_t j = 1; j < m; j++)
+      if (v[j] > vmax) vmax = v[j];
+    double cap = pb__percentile_select(v, m, OUTLIER_PERCENTILE) * OUTLIER_MULT;
+    double tmax = vmax < cap ? vmax : cap;
     if (tmax > top) top = tmax;
-    double med = pb_percentile_sorted(v, m, 50);
+    double med = pb__percentile_select(v, m, 50);
     if (med > 0 && med < s->med_lo) s->med_lo = med;
     if (med > s->med_hi) s->med_hi = med;
   }

@@ -42,8 +42,7 @@ static double outlier_cap(const pb_record *r) {
   }
   for (size_t i = 0; i < n; i++)
     if (!isnan(v[i])) s[m++] = v[i];
-  pb__sort_doubles(s, m);
-  double cap = m ? pb_percentile_sorted(s, m, OUTLIER_PERCENTILE) * OUTLIER_MULT : INFINITY;
+  double cap = m ? pb__percentile_select(s, m, OUTLIER_PERCENTILE) * OUTLIER_MULT : INFINITY;
   free(s);
   return cap > 0 ? cap : INFINITY;
 }
@@ -110,9 +109,7 @@ static double median_of(const double *v, size_t n, double *tmp) {
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
     if (!isnan(v[i])) tmp[m++] = v[i];
-  if (!m) return NAN;
-  pb__sort_doubles(tmp, m);
-  return pb_percentile_sorted(tmp, m, 50);
+  return pb__percentile_select(tmp, m, 50);
 }
 
 /* One series' contribution to the ranges, outliers and absences. */

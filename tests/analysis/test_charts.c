@@ -666,6 +666,36 @@ static void test_short_run_labels(void **state) {
   assert_string_equal(out[1], "b");
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The charts' percentiles without sorting equal pb_percentile_sorted's. */
+static void test_percentile_select(void **state) {
+  (void)state;
+  unsigned seed = 12345;
+  for (size_t n = 1; n < 300; n += 7) {
+    double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+    assert_non_null(v);
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      v[i] = (double)(seed >> 16 & 1023) / 7.0; /* with repeated values */
+    }
+    static const double qs[] = {0, 10, 50, 75, 99.5, 100};
+    for (size_t q = 0; q < 6; q++) {
+      memcpy(w, v, n * sizeof *v);
+      qsort(w, n, sizeof *w, cmp_double);
+      double want = pb_percentile_sorted(w, n, qs[q]);
+      memcpy(w, v, n * sizeof *v);
+      assert_true(pb__percentile_select(w, n, qs[q]) == want);
+    }
+    free(v);
+    free(w);
+  }
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   const struct CMUnitTest tests[] = {
@@ -684,6 +714,7 @@ int main(void) {
       cmocka_unit_test(test_y_range),
       cmocka_unit_test(test_ellipsize_bounded),
       cmocka_unit_test(test_short_run_labels),
+      cmocka_unit_test(test_percentile_select),
       cmocka_unit_test_setup_teardown(test_long_topic_name, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
