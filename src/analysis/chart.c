@@ -569,10 +569,10 @@ static inline double pt_x(const double *x, double x0, double dx, size_t i) {
 
 /*
  * Dense series: per pixel column, its first, largest, smallest and last
- * value. connect: the line through them (first -> max -> min -> last, then
- * on to the next column), which covers the pixels the full line covers;
- * otherwise a solid bar from the column's min to its max (width wide).
- * x must not decrease. Columns are never averaged: extremes stay.
+ * value: a solid bar from the column's min to its max (width wide) and,
+ * with connect, the line from each column's last value to the next one's
+ * first: the pixels the full line covers. x must not decrease. Columns
+ * are never averaged: extremes stay.
  */
 static void draw_dense(pb__canvas *cv, const pb__axes *ax, const double *x, double x0, double dx,
                        const double *y, size_t n, pb__rgb color, double width, bool connect,
@@ -580,9 +580,11 @@ static void draw_dense(pb__canvas *cv, const pb__axes *ax, const double *x, doub
   cairo_t *cr = cv->cr;
   cairo_set_source_rgb(cr, color.r, color.g, color.b);
   cairo_set_line_width(cr, width);
-  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
   pb__set_dash(cr, dash);
+  /* the min-max bars are filled boxes (cheap for cairo); the line joining
+   * the columns (each column's first value to its last) is stroked */
   bool open = false;
   size_t i = 0;
   while (i < n) {
@@ -603,24 +605,33 @@ static void draw_dense(pb__canvas *cv, const pb__axes *ax, const double *x, doub
       continue;
     }
     double cx = X + 0.5;
-    if (!connect) {
-      double y0 = pb__ax_y(ax, mx) - width / 2, y1 = pb__ax_y(ax, mn) + width / 2;
-      cairo_rectangle(cr, cx - width / 2, y0, width, y1 - y0);
-      continue;
+    if (connect) {
+      if (open)
+        cairo_line_to(cr, cx, pb__ax_y(ax, first));
+      else
+        cairo_move_to(cr, cx, pb__ax_y(ax, first));
+      cairo_line_to(cr, cx, pb__ax_y(ax, last));
+      open = true;
     }
-    if (open)
-      cairo_line_to(cr, cx, pb__ax_y(ax, first));
-    else
-      cairo_move_to(cr, cx, pb__ax_y(ax, first));
-    cairo_line_to(cr, cx, pb__ax_y(ax, mx));
-    cairo_line_to(cr, cx, pb__ax_y(ax, mn));
-    cairo_line_to(cr, cx, pb__ax_y(ax, last));
-    open = true;
   }
-  if (connect)
-    cairo_stroke(cr);
-  else
-    cairo_fill(cr);
+  if (connect) cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0);
+  for (i = 0; i < n;) {
+    double X = floor(pb__ax_x(ax, pt_x(x, x0, dx, i)));
+    double mn = INFINITY, mx = -INFINITY;
+    size_t j = i;
+    for (; j < n && floor(pb__ax_x(ax, pt_x(x, x0, dx, j))) == X; j++) {
+      if (isnan(y[j])) continue;
+      if (y[j] < mn) mn = y[j];
+      if (y[j] > mx) mx = y[j];
+    }
+    i = j > i ? j : i + 1;
+    if (mn > mx) continue;
+    double y0 = floor(pb__ax_y(ax, mx) - width / 2), y1 = ceil(pb__ax_y(ax, mn) + width / 2);
+    double w = ceil(width) < 1 ? 1 : ceil(width);
+    cairo_rectangle(cr, X - floor((w - 1) / 2), y0, w, y1 - y0); /* pixel-aligned: no AA */
+  }
+  cairo_fill(cr);
 }
 
 static void clip_plot(cairo_t *cr, const pb__axes *ax) {
