@@ -696,6 +696,28 @@ static void test_percentile_select(void **state) {
   }
 }
 
+static size_t one_call(long it, fx_call *c) {
+  (void)it;
+  c[0] = (fx_call){"only", 2e-3};
+  return 1;
+}
+
+/* One call: crono draws it as a visible marker at its value. */
+static void test_crono_one_call(void **state) {
+  (void)state;
+  const char *root = fx_dir("one");
+  fx_write_data(root, 1, one_call);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_CRONO, r, "one", NULL, &g);
+  int y = (int)lround(pb__ax_y(&g.ax, 2e-3)), top;
+  long n = count_color(s, pb__palette(0), 10, (int)g.ax.left, (int)g.ax.right, y - 6, y + 7, &top);
+  assert_true(n >= 20); /* a marker, not a speck */
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   const struct CMUnitTest tests[] = {
@@ -709,6 +731,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_memory_spike_height, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_times_small_step_visible, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_crono_not_blank, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_crono_one_call, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_probes_hidden, make_tmp, remove_tmp),
       cmocka_unit_test(test_palette_distinct),
       cmocka_unit_test(test_y_range),
