@@ -55,7 +55,6 @@ typedef struct pb__chart_geom {
   double peak_value; /* in the chart's y unit (MiB for memory) */
   double peak_x;     /* x of the peak in data coordinates */
   char peak_topic[128];
-  size_t npanels;
 } pb__chart_geom;
 
 /* What a chart type gets: the records to overlay and where to draw. */

@@ -182,8 +182,8 @@ static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item
     items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   char capv[32];
   pb__fmt_seconds(s->capmin, capv, sizeof capv);
-  snprintf(capbuf, ncap, "cap%s = 4 \xc3\x97 P75 of GLOBAL = %s", c->n > 1 ? " (lowest)" : "",
-           capv);
+  snprintf(capbuf, ncap, "%s4 \xc3\x97 GLOBAL's P75 = %s",
+           c->n > 1 ? "lowest cap: " : "cap: ", capv);
   if (s->noutliers)
     items[li++] =
         (pb__legend_item){"outlier (label: its true value)", {0.3, 0.3, 0.3}, PB__SW_UP, 0};
