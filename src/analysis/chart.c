@@ -540,6 +540,22 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
   }
 }
 
+static void reverse_items(pb__legend_item *items, size_t a, size_t b) { /* [a, b) */
+  while (b > a + 1) {
+    pb__legend_item t = items[a];
+    items[a++] = items[--b];
+    items[b] = t;
+  }
+}
+
+void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n) {
+  if (n <= PB__LEGEND_MANY || nseries >= n) return;
+  /* rotate the keys [nseries, n) to the front: three reversals */
+  reverse_items(items, 0, n);
+  reverse_items(items, 0, n - nseries);
+  reverse_items(items, n - nseries, n);
+}
+
 void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
                      double left_margin, double bottom_margin, pb__layout *out) {
   double th = 0;

@@ -188,6 +188,13 @@ typedef struct pb__legend_item {
 } pb__legend_item;
 /* Width the legend needs for items laid out in columns of the given height. */
 double pb__legend_width(pb__canvas *cv, const pb__legend_item *items, size_t n, double height);
+/*
+ * With more than PB__LEGEND_MANY items, moves the keys after the first
+ * nseries items (runs' line styles, outlier and cap marks) to the front,
+ * so that a legend cut to what fits ("... and N more series") keeps them.
+ */
+#define PB__LEGEND_MANY 30
+void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n);
 /* Draws the legend with its top-left corner at (x, y). */
 void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, double x, double y,
                      double height);

@@ -290,12 +290,14 @@ static size_t make_legend(const pb__chart_ctx *c, const crono_series *s0, const 
   for (size_t t = 0; t < s0->ntopics; t++)
     if (s0->start[t + 1] > s0->start[t])
       items[li++] = (pb__legend_item){names[t], s0->colors[t], PB__SW_MARKER, 0};
+  size_t nseries = li;
   for (size_t k = 0; c->n > 1 && k < c->n; k++)
     items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   if (noutliers) {
     items[li++] = (pb__legend_item){
         "above the cap (4 \xc3\x97 P75 of its step)", {0.3, 0.3, 0.3}, PB__SW_UP, 0};
   }
+  pb__legend_keys_first(items, nseries, li);
   return li;
 }
 

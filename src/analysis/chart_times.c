@@ -178,6 +178,7 @@ static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item
       }
     }
   }
+  size_t nseries = li;
   for (size_t k = 0; c->n > 1 && k < c->n; k++)
     items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   char capv[32];
@@ -192,6 +193,7 @@ static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item
   if (s->any_missing)
     items[li++] =
         (pb__legend_item){"topic absent in the iteration", {0.3, 0.3, 0.3}, PB__SW_RING, 0};
+  pb__legend_keys_first(items, nseries, li);
   return li;
 }
 
