@@ -527,6 +527,17 @@ PB_EXPORT int pb_format_parse(const char *text, pb_format *fmt);
 PB_EXPORT bool pb_chart_applies(pb_chart_kind kind, const pb_record *r);
 
 /**
+ * Options of the charts. Zero-initialise it (`pb_chart_options o = {0};`):
+ * all-zero means the defaults, and more fields may be added at the end in
+ * later versions, each with a zero default.
+ */
+typedef struct pb_chart_options {
+  /** Draw the library's own memory-probe topics (pb_topic_is_probe) too;
+   *  false (default): they are left out of every chart and legend. */
+  bool show_probes;
+} pb_chart_options;
+
+/**
  * Draws chart kind of n records (one per run, n >= 1; several overlay the
  * runs, each in its own style, labels naming them in the legend) into file
  * in format fmt. labels may be NULL (runs are then "run 1", "run 2"...),
@@ -538,6 +549,16 @@ PB_EXPORT bool pb_chart_applies(pb_chart_kind kind, const pb_record *r);
 PB_EXPORT int pb_chart_write(pb_chart_kind kind, const pb_record *const *records,
                              const char *const *labels, size_t n, const char *title, pb_format fmt,
                              const char *file, pb_error *err);
+
+/**
+ * pb_chart_write with options (opts NULL: the defaults; pb_chart_write is
+ * this with NULL). Same arguments, errors and thread-safety; opts is only
+ * read during the call.
+ */
+PB_EXPORT int pb_chart_write_opts(pb_chart_kind kind, const pb_record *const *records,
+                                  const char *const *labels, size_t n, const char *title,
+                                  pb_format fmt, const char *file, const pb_chart_options *opts,
+                                  pb_error *err);
 
 /** Called by pb_plots_write for each file it wrote. */
 typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
@@ -555,6 +576,15 @@ typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
 PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics,
                              size_t ntopics, pb_format fmt, pb_plot_written_fn on_file,
                              void *user_data, pb_error *err);
+
+/**
+ * pb_plots_write with chart options (opts NULL: the defaults; pb_plots_write
+ * is this with NULL). Same arguments, errors and threads; opts is only read
+ * during the call.
+ */
+PB_EXPORT int pb_plots_write_opts(const pb_run *run, const char *dir, const char *const *topics,
+                                  size_t ntopics, pb_format fmt, const pb_chart_options *opts,
+                                  pb_plot_written_fn on_file, void *user_data, pb_error *err);
 
 /**
  * In-process equivalent of the original's bench_dict.generate_plots():

@@ -135,17 +135,111 @@ void pb__text(pb__canvas *cv, double x, double y, const char *text, double size,
 /* ---- colours and styles -------------------------------------------------- */
 
 pb__rgb pb__palette(size_t i) {
-  /* Okabe-Ito and Tableau colours, distinguishable on white */
-  static const pb__rgb p[] = {{0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173},
-                              {0.839, 0.153, 0.157}, {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294},
-                              {0.890, 0.467, 0.761}, {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812},
-                              {0.498, 0.498, 0.498}, {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}};
-  return p[i % (sizeof p / sizeof p[0])];
+  /* Tableau colours without its red (the outlier colour) and grey (the
+   * call-order thread), then four more far from all of them */
+  static const pb__rgb p[PB__PALETTE_N] = {
+      {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173}, {0.580, 0.404, 0.741},
+      {0.549, 0.337, 0.294}, {0.890, 0.467, 0.761}, {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812},
+      {0.100, 0.150, 0.450}, {0.850, 0.650, 0.000}, {0.000, 0.500, 0.450}, {0.550, 0.000, 0.450}};
+  return p[i % PB__PALETTE_N];
 }
 
 pb__rgb pb__topic_color(const char *topic, size_t index) {
   if (topic && strcmp(topic, "GLOBAL") == 0) return (pb__rgb){0.15, 0.15, 0.15};
   return pb__palette(index);
+}
+
+bool pb__topic_shown(const pb__chart_ctx *c, const char *name) {
+  return c->opts.show_probes || !pb_topic_is_probe(name);
+}
+
+char *pb__ellipsize(const char *s, size_t max_chars, char *buf, size_t n) {
+  if (n == 0) return buf;
+  size_t i = 0, chars = 0, cut = 0;
+  /* walk at most max_chars + 1 code points; remember where max_chars - 1 end */
+  while (s[i] && chars <= max_chars) {
+    if (chars + 1 == max_chars) cut = i;
+    i++;
+    while ((s[i] & 0xC0) == 0x80) i++; /* continuation bytes */
+    chars++;
+  }
+  if (chars <= max_chars) { /* fits whole */
+    size_t len = i < n - 1 ? i : n - 1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    return buf;
+  }
+  if (cut + 4 > n) cut = n > 4 ? n - 4 : 0;
+  while (cut > 0 && (s[cut] & 0xC0) == 0x80) cut--; /* never split a character */
+  memcpy(buf, s, cut);
+  memcpy(buf + cut, "\xe2\x80\xa6", 4);
+  return buf;
+}
+
+void pb__y_range(double lo, double hi, double pad_top, double *ymin, double *ymax) {
+  if (!(lo <= hi) || !isfinite(lo) || !isfinite(hi)) {
+    *ymin = 0;
+    *ymax = 1;
+    return;
+  }
+  double span = hi - lo;
+  if (lo >= 0 && lo <= span * 0.5) lo = 0; /* zero is near: show it */
+  span = hi - lo;
+  if (span <= fabs(hi) * 1e-9) span = hi != 0 ? fabs(hi) * 0.1 : 1; /* flat series */
+  *ymin = lo == 0 ? 0 : lo - span * 0.05;
+  if (lo > 0 && *ymin < 0) *ymin = 0;
+  *ymax = hi + span * pad_top;
+}
+
+/* Moves the k-th smallest of v[0..n) to v[k] (Hoare's quickselect with a
+ * median-of-three pivot): values left of k are <= it, right of it >=. */
+static void select_kth(double *v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    double a = v[lo], b = v[mid], c = v[hi];
+    double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return;
+  }
+}
+
+double pb__percentile_select(double *v, size_t n, double q) {
+  if (n == 0) return NAN;
+  double idx = (double)(n - 1) * (q / 100.0);
+  if (idx <= 0) idx = 0;
+  if (idx >= (double)(n - 1)) idx = (double)(n - 1);
+  size_t i = (size_t)floor(idx);
+  select_kth(v, n, i);
+  double a = v[i], t = idx - floor(idx);
+  if (t == 0 || i + 1 >= n) return a;
+  double b = v[i + 1]; /* the next order statistic: the smallest right of i */
+  for (size_t j = i + 2; j < n; j++)
+    if (v[j] < b) b = v[j];
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t; /* as pb_percentile_sorted */
+}
+
+void pb__outlier_mark(pb__canvas *cv, double x, double y, pb__rgb color) {
+  cairo_set_source_rgb(cv->cr, color.r, color.g, color.b);
+  pb__marker(cv->cr, x, y, 5, 2);
+  cairo_fill(cv->cr);
 }
 
 void pb__set_dash(cairo_t *cr, size_t k) {
@@ -208,17 +302,66 @@ void pb__fmt_tick(double v, double step, char *buf, size_t n) {
 
 static const pb__rgb BLACK = {0, 0, 0};
 
-double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height) {
-  double step = pb__nice_step((ymax - ymin) / yscale, height / 40);
-  double wmax = 0;
+double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height,
+                       bool ylog) {
+  double wmax = 0, w;
   char buf[64];
+  if (ylog) { /* the labels of log_ticks: 1-2-5 of every decade at most */
+    int nt = 0;
+    for (int d = (int)floor(log10(ymin / yscale));
+         d <= (int)ceil(log10(ymax / yscale)) && nt++ < PB__MAX_TICKS; d++) {
+      pb__fmt_tick(5 * pow(10, d), pow(10, d), buf, sizeof buf);
+      pb__text_size(cv, buf, PB__FONT_TICK, false, &w, NULL);
+      if (w > wmax) wmax = w;
+    }
+    return wmax;
+  }
+  double step = pb__nice_step((ymax - ymin) / yscale, height / 40);
   int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
   for (double v = ceil(ymin / yscale / step) * step;
        v <= ymax / yscale + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
-    double w;
     pb__fmt_tick(v, step, buf, sizeof buf);
     pb__text_size(cv, buf, PB__FONT_TICK, false, &w, NULL);
     if (w > wmax) wmax = w;
+  }
+  return wmax;
+}
+
+/* One y tick: grid line and label; returns the label's width. */
+static double y_tick(pb__canvas *cv, const pb__axes *ax, double v, double yscale, double step) {
+  char buf[64];
+  cairo_t *cr = cv->cr;
+  double y = pb__ax_y(ax, v * yscale);
+  cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+  cairo_set_line_width(cr, 1);
+  cairo_move_to(cr, ax->left, floor(y) + 0.5);
+  cairo_line_to(cr, ax->right, floor(y) + 0.5);
+  cairo_stroke(cr);
+  pb__fmt_tick(v, step, buf, sizeof buf);
+  double tw;
+  pb__text_size(cv, buf, PB__FONT_TICK, false, &tw, NULL);
+  pb__text(cv, ax->left - 6, y, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, 0, BLACK);
+  return tw;
+}
+
+/* Ticks of a log axis: 1-2-5 per decade when decades are tall, decades
+ * otherwise (every k-th when even those crowd). Returns the widest label. */
+static double log_ticks(pb__canvas *cv, const pb__axes *ax, double yscale) {
+  double lo = log10(ax->ymin / yscale), hi = log10(ax->ymax / yscale);
+  if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) return 0;
+  double per_decade = (ax->bottom - ax->top) / (hi - lo), wmax = 0;
+  static const double m125[] = {1, 2, 5};
+  size_t nm = per_decade >= 110 ? 3 : 1;
+  int every = per_decade >= 24 ? 1 : (int)ceil(24 / per_decade);
+  int nt = 0;
+  for (int d = (int)floor(lo); d <= (int)ceil(hi) && nt < PB__MAX_TICKS; d++) {
+    if (d % every != 0) continue;
+    for (size_t k = 0; k < nm && nt < PB__MAX_TICKS; k++, nt++) {
+      double v = m125[k] * pow(10, d);
+      if (v < ax->ymin / yscale * (1 - 1e-9) || v > ax->ymax / yscale * (1 + 1e-9)) continue;
+      double tw = y_tick(cv, ax, v, yscale, pow(10, d));
+      if (tw > wmax) wmax = tw;
+    }
   }
   return wmax;
 }
@@ -234,19 +377,14 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
   double ystep = pb__nice_step((ax->ymax - ax->ymin) / yscale, h / 40);
   double wmax = 0;
   int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
-  for (double v = ceil(ax->ymin / yscale / ystep) * ystep;
-       v <= ax->ymax / yscale + ystep * 1e-9 && nt++ < PB__MAX_TICKS; v += ystep) {
-    double y = pb__ax_y(ax, v * yscale);
-    cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-    cairo_set_line_width(cr, 1);
-    cairo_move_to(cr, ax->left, floor(y) + 0.5);
-    cairo_line_to(cr, ax->right, floor(y) + 0.5);
-    cairo_stroke(cr);
-    pb__fmt_tick(v, ystep, buf, sizeof buf);
-    double tw;
-    pb__text_size(cv, buf, PB__FONT_TICK, false, &tw, NULL);
-    if (tw > wmax) wmax = tw;
-    pb__text(cv, ax->left - 6, y, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, 0, BLACK);
+  if (ax->ylog) {
+    wmax = log_ticks(cv, ax, yscale);
+  } else {
+    for (double v = ceil(ax->ymin / yscale / ystep) * ystep;
+         v <= ax->ymax / yscale + ystep * 1e-9 && nt++ < PB__MAX_TICKS; v += ystep) {
+      double tw = y_tick(cv, ax, v, yscale, ystep);
+      if (tw > wmax) wmax = tw;
+    }
   }
   if (xnumeric) {
     /* x ticks: as many as fit with the widest label plus a gap */
@@ -297,15 +435,40 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
 
 #define LEGEND_ROW 20.0
 #define LEGEND_SWATCH 28.0
+#define LEGEND_MAX_COLS 3
+
+/*
+ * How many of n items the legend shows: what fits in LEGEND_MAX_COLS
+ * columns; when items are left out, the last row says how many (*more).
+ */
+static size_t legend_fit(size_t n, size_t per_col, size_t *more) {
+  size_t cap = per_col * LEGEND_MAX_COLS;
+  *more = n > cap ? n - (cap - 1) : 0;
+  return n > cap ? cap - 1 : n;
+}
+
+/* Text of legend item i (the "and N more" row when i == shown), ellipsized. */
+static const char *legend_text(const pb__legend_item *items, size_t i, size_t shown, size_t more,
+                               char *buf, size_t n) {
+  if (i == shown) {
+    snprintf(buf, n, "\xe2\x80\xa6 and %zu more series", more);
+    return buf;
+  }
+  return pb__ellipsize(items[i].text, PB__LABEL_CHARS, buf, n);
+}
 
 double pb__legend_width(pb__canvas *cv, const pb__legend_item *items, size_t n, double height) {
   if (n == 0) return 0;
   size_t per_col = (size_t)(height / LEGEND_ROW);
   if (per_col < 1) per_col = 1;
+  size_t more, shown = legend_fit(n, per_col, &more);
+  n = shown + (more > 0);
   double total = 0, colw = 0;
+  char text[PB__LABEL_CHARS * 4 + 8];
   for (size_t i = 0; i < n; i++) {
     double w;
-    pb__text_size(cv, items[i].text, PB__FONT_SMALL, false, &w, NULL);
+    pb__text_size(cv, legend_text(items, i, shown, more, text, sizeof text), PB__FONT_SMALL, false,
+                  &w, NULL);
     if (w > 260) w = 260;
     if (w > colw) colw = w;
     if ((i + 1) % per_col == 0 || i + 1 == n) {
@@ -321,11 +484,16 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
   cairo_t *cr = cv->cr;
   size_t per_col = (size_t)(height / LEGEND_ROW);
   if (per_col < 1) per_col = 1;
+  size_t more, shown = legend_fit(n, per_col, &more);
+  n = shown + (more > 0);
   double colx = x + 8, colw = 0;
   for (size_t i = 0; i < n; i++) {
     size_t row = i % per_col;
     double cy = y + row * LEGEND_ROW + LEGEND_ROW / 2;
-    const pb__legend_item *it = &items[i];
+    char text[PB__LABEL_CHARS * 4 + 8];
+    legend_text(items, i, shown, more, text, sizeof text);
+    pb__legend_item more_item = {text, {1, 1, 1}, PB__SW_BOX, 0};
+    const pb__legend_item *it = i == shown ? &more_item : &items[i];
     cairo_save(cr);
     cairo_set_source_rgb(cr, it->color.r, it->color.g, it->color.b);
     cairo_set_line_width(cr, 2);
@@ -357,12 +525,9 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
     }
     cairo_restore(cr);
     double w;
-    char text[96];
-    snprintf(text, sizeof text, "%s", it->text);
     pb__text_size(cv, text, PB__FONT_SMALL, false, &w, NULL);
-    while (w > 260 && strlen(text) > 4) { /* ellipsize very long names */
-      size_t l = strlen(text);
-      memcpy(text + l - 4, "...", 4);
+    for (size_t mc = PB__LABEL_CHARS - 4; w > 260 && mc > 4 && i != shown; mc -= 4) {
+      pb__ellipsize(it->text, mc, text, sizeof text); /* wide characters */
       pb__text_size(cv, text, PB__FONT_SMALL, false, &w, NULL);
     }
     if (w > colw) colw = w;
@@ -373,6 +538,22 @@ void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, dou
       colw = 0;
     }
   }
+}
+
+static void reverse_items(pb__legend_item *items, size_t a, size_t b) { /* [a, b) */
+  while (b > a + 1) {
+    pb__legend_item t = items[a];
+    items[a++] = items[--b];
+    items[b] = t;
+  }
+}
+
+void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n) {
+  if (n <= PB__LEGEND_MANY || nseries >= n) return;
+  /* rotate the keys [nseries, n) to the front: three reversals */
+  reverse_items(items, 0, n);
+  reverse_items(items, 0, n - nseries);
+  reverse_items(items, n - nseries, n);
 }
 
 void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
@@ -403,66 +584,70 @@ static inline double pt_x(const double *x, double x0, double dx, size_t i) {
 }
 
 /*
- * Dense series: per pixel column, a translucent band from the column's
- * minimum to its maximum (pixel-aligned boxes: cairo fills them without
- * tessellating) and a line through the column means. x must not decrease.
+ * Dense series: per pixel column, its first, largest, smallest and last
+ * value: a solid bar from the column's min to its max (width wide) and,
+ * with connect, the line from each column's last value to the next one's
+ * first: the pixels the full line covers. x must not decrease. Columns
+ * are never averaged: extremes stay.
  */
 static void draw_dense(pb__canvas *cv, const pb__axes *ax, const double *x, double x0, double dx,
-                       const double *y, size_t n, pb__rgb color, double width, size_t dash) {
+                       const double *y, size_t n, pb__rgb color, double width, bool connect,
+                       size_t dash) {
   cairo_t *cr = cv->cr;
-  size_t ncol = (size_t)(ax->right - ax->left) + 2;
-  double *mean = malloc(ncol * sizeof *mean);
-  double *cx = malloc(ncol * sizeof *cx);
-  if (!mean || !cx) {
-    free(mean);
-    free(cx);
-    return;
-  }
-  size_t nc = 0;
-  cairo_set_source_rgba(cr, color.r, color.g, color.b, 0.16);
+  cairo_set_source_rgb(cr, color.r, color.g, color.b);
+  cairo_set_line_width(cr, width);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+  pb__set_dash(cr, dash);
+  /* the min-max bars are filled boxes (cheap for cairo); the line joining
+   * the columns (each column's first value to its last) is stroked */
+  bool open = false;
   size_t i = 0;
   while (i < n) {
     double X = floor(pb__ax_x(ax, pt_x(x, x0, dx, i)));
-    double mn = INFINITY, mx = -INFINITY, sum = 0;
-    size_t cnt = 0, j = i;
+    double mn = INFINITY, mx = -INFINITY, first = NAN, last = NAN;
+    size_t j = i;
+    for (; j < n && floor(pb__ax_x(ax, pt_x(x, x0, dx, j))) == X; j++) {
+      if (isnan(y[j])) continue;
+      if (isnan(first)) first = y[j];
+      last = y[j];
+      if (y[j] < mn) mn = y[j];
+      if (y[j] > mx) mx = y[j];
+    }
+    if (j == i) j = i + 1;
+    i = j;
+    if (isnan(first)) {
+      open = false; /* a column without values breaks the line */
+      continue;
+    }
+    double cx = X + 0.5;
+    if (connect) {
+      if (open)
+        cairo_line_to(cr, cx, pb__ax_y(ax, first));
+      else
+        cairo_move_to(cr, cx, pb__ax_y(ax, first));
+      cairo_line_to(cr, cx, pb__ax_y(ax, last));
+      open = true;
+    }
+  }
+  if (connect) cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0);
+  for (i = 0; i < n;) {
+    double X = floor(pb__ax_x(ax, pt_x(x, x0, dx, i)));
+    double mn = INFINITY, mx = -INFINITY;
+    size_t j = i;
     for (; j < n && floor(pb__ax_x(ax, pt_x(x, x0, dx, j))) == X; j++) {
       if (isnan(y[j])) continue;
       if (y[j] < mn) mn = y[j];
       if (y[j] > mx) mx = y[j];
-      sum += y[j];
-      cnt++;
     }
-    if (j == i) j = i + 1;
-    i = j;
-    if (nc < ncol) {
-      cx[nc] = X + 0.5;
-      mean[nc++] = cnt ? sum / (double)cnt : NAN;
-    }
-    if (!cnt) continue;
-    double y0 = floor(pb__ax_y(ax, mx)), y1 = ceil(pb__ax_y(ax, mn));
-    if (y1 - y0 < 1) y1 = y0 + 1;
-    cairo_rectangle(cr, X, y0, 1, y1 - y0);
+    i = j > i ? j : i + 1;
+    if (mn > mx) continue;
+    double y0 = floor(pb__ax_y(ax, mx) - width / 2), y1 = ceil(pb__ax_y(ax, mn) + width / 2);
+    double w = ceil(width) < 1 ? 1 : ceil(width);
+    cairo_rectangle(cr, X - floor((w - 1) / 2), y0, w, y1 - y0); /* pixel-aligned: no AA */
   }
   cairo_fill(cr);
-  cairo_set_source_rgb(cr, color.r, color.g, color.b);
-  cairo_set_line_width(cr, width);
-  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-  pb__set_dash(cr, dash);
-  bool open = false;
-  for (size_t k = 0; k < nc; k++) {
-    if (isnan(mean[k])) {
-      open = false;
-      continue;
-    }
-    if (open)
-      cairo_line_to(cr, cx[k], pb__ax_y(ax, mean[k]));
-    else
-      cairo_move_to(cr, cx[k], pb__ax_y(ax, mean[k]));
-    open = true;
-  }
-  cairo_stroke(cr);
-  free(mean);
-  free(cx);
 }
 
 static void clip_plot(cairo_t *cr, const pb__axes *ax) {
@@ -478,7 +663,7 @@ void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n
   double pw = ax->right - ax->left;
   double px_per_pt = n > 1 ? pw * dx / (ax->xmax - ax->xmin) : pw;
   if (px_per_pt < 0.5) {
-    draw_dense(cv, ax, NULL, x0, dx, y, n, color, width, dash);
+    draw_dense(cv, ax, NULL, x0, dx, y, n, color, width, true, dash);
   } else {
     cairo_set_source_rgb(cr, color.r, color.g, color.b);
     cairo_set_line_width(cr, width);
@@ -522,7 +707,7 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
   size_t valid = 0;
   for (size_t i = 0; i < n; i++) valid += !isnan(y[i]) && !isnan(x[i]);
   if ((double)valid > (ax->right - ax->left) / (2 * radius)) {
-    draw_dense(cv, ax, x, 0, 0, y, n, color, 1.5, 0);
+    draw_dense(cv, ax, x, 0, 0, y, n, color, radius, false, 0);
   } else {
     cairo_set_source_rgb(cr, color.r, color.g, color.b);
     double px = NAN, py = NAN;
@@ -539,12 +724,20 @@ void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const
   cairo_restore(cr);
 }
 
+void pb__draw_envelope(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
+                       size_t n, pb__rgb color, double width, bool connect, size_t dash) {
+  cairo_save(cv->cr);
+  clip_plot(cv->cr, ax);
+  draw_dense(cv, ax, x, 0, 0, y, n, color, width, connect, dash);
+  cairo_restore(cv->cr);
+}
+
 void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *unit) {
   double per = (double)n / (ax->right - ax->left);
   if (per <= 2) return;
   char buf[160];
   snprintf(buf, sizeof buf,
-           "%zu %s, ~%.0f per pixel column: lines are column means, shading the min\xe2\x80\x93max",
+           "%zu %s, ~%.0f per pixel column: each column spans all its values (min\xe2\x80\x93max)",
            n, unit, per);
   pb__text(cv, ax->right, ax->top - 3, buf, PB__FONT_SMALL, false, PB__RIGHT, PB__BOTTOM, 0,
            (pb__rgb){0.35, 0.35, 0.35});
@@ -645,8 +838,10 @@ size_t pb__find_clusters(const uint32_t *iter, const uint32_t *topic, const doub
 void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *const *names,
                    char *buf, size_t n) {
   size_t k = (size_t)snprintf(buf, n, "%u_", p->iter);
+  char name[PB__LABEL_CHARS * 4 + 8];
   for (uint32_t j = 0; j < p->len && k < n; j++)
-    k += (size_t)snprintf(buf + k, n - k, "%s%s", j ? " || " : "", names[topic[p->first + j]]);
+    k += (size_t)snprintf(buf + k, n - k, "%s%s", j ? " || " : "",
+                          pb__ellipsize(names[topic[p->first + j]], 24, name, sizeof name));
   if (p->count > 1 && k < n) snprintf(buf + k, n - k, " x%u", p->count);
 }
 
@@ -660,8 +855,9 @@ double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const ui
     /* every point gets its rotated label */
     double maxw = 0;
     for (size_t i = 0; i < npoints; i++) {
-      label(i, buf, sizeof buf, user);
-      if (strlen(buf) > 40) memcpy(buf + 37, "...", 4);
+      char full[160];
+      label(i, full, sizeof full, user);
+      pb__ellipsize(full, PB__LABEL_CHARS, buf, sizeof buf);
       double lw;
       pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
       if (lw > maxw) maxw = lw;
@@ -766,6 +962,58 @@ bool pb_chart_applies(pb_chart_kind kind, const pb_record *r) {
   }
 }
 
+/* ---- run labels ---------------------------------------------------------- */
+
+#define RUN_LABEL_CHARS 24
+#define RUN_LABEL_SCAN 256 /* bytes of a label compared: bounded whatever its length */
+
+/* strlen bounded by max (strnlen is POSIX, not C11) */
+static size_t bounded_len(const char *s, size_t max) {
+  size_t n = 0;
+  while (n < max && s[n]) n++;
+  return n;
+}
+
+static bool is_sep(char ch) { return ch && strchr("-_ T:./", ch) != NULL; }
+
+/*
+ * Run labels for a legend of n > 1 runs: the part that tells them apart.
+ * A common prefix ending at a separator ("2026-11-30T") and a common
+ * suffix starting at one (".000000Z") are dropped when every label keeps
+ * at least 3 characters; the rest is ellipsized. out[i] receives label i.
+ */
+void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_LABEL_MAX]) {
+  size_t pre = RUN_LABEL_SCAN, suf = RUN_LABEL_SCAN, minlen = RUN_LABEL_SCAN;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN),
+           len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
+    if (len < minlen) minlen = len;
+    size_t p = 0, q = 0;
+    while (p < len && p < len0 && labels[i][p] == labels[0][p]) p++;
+    while (q < len && q < len0 && labels[i][len - 1 - q] == labels[0][len0 - 1 - q]) q++;
+    if (p < pre) pre = p;
+    if (q < suf) suf = q;
+  }
+  if (minlen >= RUN_LABEL_SCAN) pre = suf = 0; /* too long to compare: ellipsize only */
+  if (pre + suf >= minlen) suf = 0;            /* identical labels */
+  /* the prefix ends with a separator and leaves 3 characters or more */
+  while (pre > 0 && (!is_sep(labels[0][pre - 1]) || pre + 3 > minlen)) pre--;
+  /* the suffix starts with one, and the two leave 3 characters or more */
+  size_t len0 = bounded_len(labels[0], RUN_LABEL_SCAN);
+  while (suf > 0 && (!is_sep(labels[0][len0 - suf]) || pre + suf + 3 > minlen)) suf--;
+  for (size_t i = 0; i < n; i++) {
+    char tmp[RUN_LABEL_SCAN + 1];
+    size_t len = bounded_len(labels[i], RUN_LABEL_SCAN);
+    size_t keep = (pre || suf) ? len - pre - suf : len;
+    memcpy(tmp, labels[i] + pre, keep);
+    tmp[keep] = 0;
+    if (len == RUN_LABEL_SCAN && !(pre || suf)) /* longer than scanned: ellipsize the whole */
+      pb__ellipsize(labels[i], RUN_LABEL_CHARS, out[i], PB__RUN_LABEL_MAX);
+    else
+      pb__ellipsize(tmp, RUN_LABEL_CHARS, out[i], PB__RUN_LABEL_MAX);
+  }
+}
+
 /* Height of the bars chart: a row per topic and run. */
 static double bars_height(const pb_record *const *records, size_t n) {
   size_t rows = 0;
@@ -777,6 +1025,18 @@ static double bars_height(const pb_record *const *records, size_t n) {
 
 int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                    size_t n, const char *title, pb_format fmt, const char *file, pb_error *err) {
+  return pb__chart_render(kind, records, labels, n, title, fmt, file, NULL, NULL, err);
+}
+
+int pb_chart_write_opts(pb_chart_kind kind, const pb_record *const *records,
+                        const char *const *labels, size_t n, const char *title, pb_format fmt,
+                        const char *file, const pb_chart_options *opts, pb_error *err) {
+  return pb__chart_render(kind, records, labels, n, title, fmt, file, opts, NULL, err);
+}
+
+int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
+                     size_t n, const char *title, pb_format fmt, const char *file,
+                     const pb_chart_options *opts, pb__chart_geom *geom, pb_error *err) {
   bool null_record = false;
   for (size_t i = 0; records && i < n; i++) null_record |= records[i] == NULL;
   if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || null_record || !file ||
@@ -813,11 +1073,21 @@ int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const ch
       lab[i] = "run";
     }
   }
+  char(*shortl)[PB__RUN_LABEL_MAX] = n > 1 ? malloc(n * sizeof *shortl) : NULL;
+  if (shortl) {
+    pb__short_labels(lab, n, shortl);
+    for (size_t i = 0; i < n; i++) lab[i] = shortl[i];
+  }
   double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
   pb__canvas cv;
   int rc = canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
   if (rc == PB_OK) {
-    pb__chart_ctx ctx = {&cv, records, lab, n, title ? title : records[0]->name};
+    char short_title[PB__TITLE_CHARS * 4 + 8];
+    pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title,
+                  sizeof short_title);
+    pb__chart_ctx ctx = {&cv, records, lab, n, short_title, {0}, geom};
+    if (opts) ctx.opts = *opts;
+    if (geom) memset(geom, 0, sizeof *geom);
     rc = CHARTS[kind].draw(&ctx);
   }
   rc = canvas_close(&cv, file, rc);
@@ -831,6 +1101,7 @@ int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const ch
     for (size_t i = 0; i < n; i++) free(own[i]);
   free(own);
   free(lab);
+  free(shortl);
   return rc;
 }
 

@@ -13,6 +13,8 @@
 /* The most ticks an axis draws: bounds every tick loop, whatever the data. */
 #define PB__MAX_TICKS 200
 
+#include <math.h>
+
 #include <cairo.h>
 #include <pango/pangocairo.h>
 
@@ -35,6 +37,26 @@ typedef struct pb__canvas {
   double w, h;
 } pb__canvas;
 
+/* A plot area and its data ranges. ylog: the y axis is logarithmic (ymin,
+ * ymax > 0; values at or below zero are drawn at ymin). */
+typedef struct pb__axes {
+  double left, top, right, bottom; /* canvas coordinates */
+  double xmin, xmax, ymin, ymax;   /* data ranges */
+  bool ylog;
+} pb__axes;
+
+/*
+ * What a chart drew, for the tests (pb__chart_render): the plot area of its
+ * main (or last) panel, and the highest memory peak it annotated.
+ */
+typedef struct pb__chart_geom {
+  pb__axes ax;
+  bool has_peak;
+  double peak_value; /* in the chart's y unit (MiB for memory) */
+  double peak_x;     /* x of the peak in data coordinates */
+  char peak_topic[128];
+} pb__chart_geom;
+
 /* What a chart type gets: the records to overlay and where to draw. */
 typedef struct pb__chart_ctx {
   pb__canvas *cv;
@@ -42,7 +64,49 @@ typedef struct pb__chart_ctx {
   const char *const *labels; /* one per record, never NULL here */
   size_t n;
   const char *title;
+  pb_chart_options opts; /* the caller's, or zeroes */
+  pb__chart_geom *geom;  /* NULL, or filled for tests */
 } pb__chart_ctx;
+
+/*
+ * pb_chart_write_opts, and when geom is not NULL fills it with what was
+ * drawn (for tests that check the drawing's geometry).
+ */
+int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
+                     size_t n, const char *title, pb_format fmt, const char *file,
+                     const pb_chart_options *opts, pb__chart_geom *geom, pb_error *err);
+
+/* True when topic name is drawn under the options (probes hidden by default). */
+bool pb__topic_shown(const pb__chart_ctx *c, const char *name);
+
+/*
+ * Copies at most max_chars characters (UTF-8 code points) of s into buf (n
+ * bytes), ending with "\u2026" when s is longer. Reads at most about 4 x
+ * max_chars bytes of s, so that a label's cost never depends on the length
+ * of a name. Returns buf.
+ */
+char *pb__ellipsize(const char *s, size_t max_chars, char *buf, size_t n);
+
+/*
+ * Run labels for a legend of n > 1 runs: the part that tells them apart (a
+ * common prefix ending at a separator such as "2026-11-30T" and a common
+ * suffix starting at one such as ".000000Z" are dropped when every label
+ * keeps 3 characters or more), ellipsized to 24 characters. Reads at most
+ * 256 bytes of a label.
+ */
+#define PB__RUN_LABEL_MAX 112
+void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_LABEL_MAX]);
+
+/* Characters of a label, a legend entry and a title at most. */
+#define PB__LABEL_CHARS 40
+#define PB__TITLE_CHARS 90
+
+/*
+ * Y range for data from lo to hi: zero is included when it is near (lo
+ * at most half the data's span above zero), otherwise the range hugs the
+ * data; pad_top is the fraction of the span added above (room for labels).
+ */
+void pb__y_range(double lo, double hi, double pad_top, double *ymin, double *ymax);
 
 /* Font sizes (pixels at PNG scale). */
 #define PB__FONT_TITLE 18.0
@@ -63,25 +127,30 @@ void pb__text_size(pb__canvas *cv, const char *text, double size, bool bold, dou
 void pb__text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
               double ax, double ay, double angle, pb__rgb color);
 
-/* Palette colour i (qualitative, readable on white). */
+/* Palette colour i (qualitative, readable on white, none of them red: red
+ * marks outliers and caps). PB__PALETTE_N colours, then they repeat. */
+#define PB__PALETTE_N 12
 pb__rgb pb__palette(size_t i);
-/* Colour of a topic: GLOBAL is near-black, others from the palette. */
+/* The colour of outlier marks and caps. */
+#define PB__OUTLIER_RGB ((pb__rgb){0.8, 0.1, 0.1})
+/* Colour of a topic: GLOBAL is near-black, others palette colour index
+ * (index counts the shown topics other than GLOBAL). */
 pb__rgb pb__topic_color(const char *topic, size_t index);
 /* Dash pattern of run k (solid, dashed, dash-dot, dotted). */
 void pb__set_dash(cairo_t *cr, size_t k);
 /* Marker of run k (filled circle, square, triangle, diamond...). */
 void pb__marker(cairo_t *cr, double x, double y, double r, size_t shape);
 
-/* A plot area and its data ranges. */
-typedef struct pb__axes {
-  double left, top, right, bottom; /* canvas coordinates */
-  double xmin, xmax, ymin, ymax;   /* data ranges */
-} pb__axes;
-
 static inline double pb__ax_x(const pb__axes *a, double v) {
   return a->left + (v - a->xmin) / (a->xmax - a->xmin) * (a->right - a->left);
 }
+/* y pixel of value v (the tests use it to find where a value is drawn). */
 static inline double pb__ax_y(const pb__axes *a, double v) {
+  if (a->ylog) {
+    double lv = v > a->ymin ? log10(v) : log10(a->ymin);
+    return a->bottom -
+           (lv - log10(a->ymin)) / (log10(a->ymax) - log10(a->ymin)) * (a->bottom - a->top);
+  }
   return a->bottom - (v - a->ymin) / (a->ymax - a->ymin) * (a->bottom - a->top);
 }
 
@@ -98,8 +167,10 @@ void pb__fmt_tick(double v, double step, char *buf, size_t n);
 void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char *ylabel,
                    bool xnumeric, const char *xlabel);
 
-/* Largest y tick label width for the range, to size the left margin. */
-double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height);
+/* Largest y tick label width for the range (a log axis when ylog), to size
+ * the left margin. */
+double pb__ytick_width(pb__canvas *cv, double ymin, double ymax, double yscale, double height,
+                       bool ylog);
 
 /* Legend entries drawn outside the plot area. */
 typedef enum pb__swatch {
@@ -117,27 +188,45 @@ typedef struct pb__legend_item {
 } pb__legend_item;
 /* Width the legend needs for items laid out in columns of the given height. */
 double pb__legend_width(pb__canvas *cv, const pb__legend_item *items, size_t n, double height);
+/*
+ * With more than PB__LEGEND_MANY items, moves the keys after the first
+ * nseries items (runs' line styles, outlier and cap marks) to the front,
+ * so that a legend cut to what fits ("... and N more series") keeps them.
+ */
+#define PB__LEGEND_MANY 30
+void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n);
 /* Draws the legend with its top-left corner at (x, y). */
 void pb__legend_draw(pb__canvas *cv, const pb__legend_item *items, size_t n, double x, double y,
                      double height);
 
 /*
  * Draws y[i] at x = x0 + i * dx (i < n) as a line; NANs break the line.
- * Above two points per pixel column the series is reduced per column to a
- * translucent min-max band and a line through the column means, so the
- * cost depends on the width, not on n.
+ * Above two points per pixel column the series is reduced per column to
+ * its first, largest, smallest and last value, drawn as the line through
+ * them: exactly the pixels the full line would cover (peaks stay at their
+ * true height), at a cost that depends on the width, not on n.
  */
 void pb__draw_line(pb__canvas *cv, const pb__axes *ax, const double *y, size_t n, double x0,
                    double dx, pb__rgb color, double width, size_t dash);
-/* Draws markers at (x[i], y[i]) (NAN y skipped); when they would overlap, the
- * same band-and-mean reduction as pb__draw_line (x must not decrease). */
+/* Draws markers at (x[i], y[i]) (NAN y skipped); when they would overlap,
+ * a solid bar per pixel column from its smallest to its largest value
+ * (x must not decrease), with connect also joined column to column. */
 void pb__draw_markers(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
                       size_t n, pb__rgb color, double radius, size_t shape);
+void pb__draw_envelope(pb__canvas *cv, const pb__axes *ax, const double *x, const double *y,
+                       size_t n, pb__rgb color, double width, bool connect, size_t dash);
+
+/* pb_percentile_sorted(sorted v, n, q) without sorting: reorders v (n
+ * values, no NAN) in linear expected time. NAN when n is 0. */
+double pb__percentile_select(double *v, size_t n, double q);
+
+/* A triangle pointing up at (x, y): the mark of a capped outlier. */
+void pb__outlier_mark(pb__canvas *cv, double x, double y, pb__rgb color);
 
 /*
  * When n points over the plot width are drawn reduced (more than two per
- * pixel column), says so above the plot's top right corner: "each line is
- * the mean of a pixel column (~70 <unit> per column); shading: its min-max".
+ * pixel column), says so above the plot's top right corner: "each column
+ * spans its min-max".
  */
 void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *unit);
 

@@ -18,26 +18,45 @@ static const pb__rgb BLACK = {0, 0, 0};
 
 typedef struct row {
   const char *topic;
+  char label[PB__LABEL_CHARS * 4 + 8]; /* the topic ellipsized */
   bool global;
 } row;
 
-/* Topics of all runs in order of first appearance, GLOBAL moved last. */
+/* True when topic t of run k was met in an earlier run (hash look-ups). */
+static bool seen_before(const pb__chart_ctx *c, size_t k, const char *tn) {
+  for (size_t j = 0; j < k; j++)
+    if (pb_record_topic_index(c->records[j], tn) >= 0) return true;
+  return false;
+}
+
+/* Topics shown of all runs in order of first appearance (the colour order
+ * of the other charts), GLOBAL moved last; at most MAX_ROWS. */
 static size_t collect_rows(const pb__chart_ctx *c, row *rows) {
   size_t n = 0;
   bool global = false;
-  for (size_t k = 0; k < c->n; k++) {
-    for (size_t t = 0; t < pb_record_topic_count(c->records[k]); t++) {
+  for (size_t k = 0; k < c->n && n < MAX_ROWS - 1; k++) {
+    for (size_t t = 0; t < pb_record_topic_count(c->records[k]) && n < MAX_ROWS - 1; t++) {
       const char *tn = pb_record_topic(c->records[k], t);
+      if (!pb__topic_shown(c, tn)) continue;
       if (strcmp(tn, "GLOBAL") == 0) {
         global = true;
         continue;
       }
-      bool seen = false;
-      for (size_t i = 0; i < n && !seen; i++) seen = strcmp(rows[i].topic, tn) == 0;
-      if (!seen && n < MAX_ROWS - 1) rows[n++] = (row){tn, false};
+      if (seen_before(c, k, tn)) continue;
+      rows[n].topic = tn;
+      rows[n].global = false;
+      pb__ellipsize(tn, PB__LABEL_CHARS, rows[n].label, sizeof rows[n].label);
+      n++;
     }
   }
-  if (global) rows[n++] = (row){"GLOBAL", true};
+  for (size_t k = 0; k < c->n && !global; k++)
+    global = pb_record_topic_index(c->records[k], "GLOBAL") >= 0;
+  if (global) {
+    rows[n].topic = "GLOBAL";
+    rows[n].global = true;
+    snprintf(rows[n].label, sizeof rows[n].label, "GLOBAL");
+    n++;
+  }
   return n;
 }
 
@@ -77,7 +96,7 @@ int pb__chart_bars(pb__chart_ctx *c) {
   double namew = 0;
   for (size_t r = 0; r < nr; r++) {
     double w;
-    pb__text_size(cv, rows[r].topic, PB__FONT_LABEL, rows[r].global, &w, NULL);
+    pb__text_size(cv, rows[r].label, PB__FONT_LABEL, rows[r].global, &w, NULL);
     if (w > namew) namew = w;
   }
   if (namew > 320) namew = 320;
@@ -101,8 +120,15 @@ int pb__chart_bars(pb__chart_ctx *c) {
   char buf[64], xlabel[64];
   snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
   for (int p = 0; p < 2; p++) {
-    pb__axes ax = {
-        left + p * (pw + gap), top, left + p * (pw + gap) + pw, bottom, 0, vmax * 1.22, 0, 1};
+    pb__axes ax = {left + p * (pw + gap),
+                   top,
+                   left + p * (pw + gap) + pw,
+                   bottom,
+                   0,
+                   vmax * 1.22,
+                   0,
+                   1,
+                   false};
     cairo_t *cr = cv->cr;
     pb__text(cv, (ax.left + ax.right) / 2, top - 8, panel_titles[p], PB__FONT_LABEL, true,
              PB__CENTER, PB__BOTTOM, 0, BLACK);
@@ -124,7 +150,7 @@ int pb__chart_bars(pb__chart_ctx *c) {
     for (size_t r = 0; r < nr; r++) {
       double ry = top + rowh * (double)r + (rowh - barh * (double)c->n) / 2;
       if (p == 0)
-        pb__text(cv, left - 14, top + rowh * ((double)r + 0.5), rows[r].topic, PB__FONT_LABEL,
+        pb__text(cv, left - 14, top + rowh * ((double)r + 0.5), rows[r].label, PB__FONT_LABEL,
                  rows[r].global, PB__RIGHT, PB__MIDDLE, 0, BLACK);
       for (size_t k = 0; k < c->n; k++) {
         const pb_stats *s = &st[k * nr + r];

@@ -18,6 +18,7 @@
 typedef struct mem_series {
   size_t npts;
   uint32_t *iter, *topic, *pit;
+  uint32_t *peak_rec; /* memory record holding each point's peak */
   double *value, *x, *rss, *peak, *heap, *cuda[PB_CUDA_N];
   pb__seq_point *pts;
 } mem_series;
@@ -37,6 +38,7 @@ static void series_free(mem_series *s) {
   free(s->iter);
   free(s->topic);
   free(s->pit);
+  free(s->peak_rec);
   free(s->value);
   free(s->x);
   free(s->rss);
@@ -56,14 +58,15 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   s->iter = malloc((n + 1) * sizeof *s->iter);
   s->topic = malloc((n + 1) * sizeof *s->topic);
   s->pit = malloc((n + 1) * sizeof *s->pit);
+  s->peak_rec = malloc((n + 1) * sizeof *s->peak_rec);
   s->value = malloc(sz);
   s->x = malloc(sz);
   s->rss = malloc(sz);
   s->peak = malloc(sz);
   s->heap = malloc(sz);
   s->pts = malloc((n + 1) * sizeof *s->pts);
-  bool ok =
-      s->iter && s->topic && s->pit && s->value && s->x && s->rss && s->peak && s->heap && s->pts;
+  bool ok = s->iter && s->topic && s->pit && s->peak_rec && s->value && s->x && s->rss && s->peak &&
+            s->heap && s->pts;
   for (int k = 0; k < PB_CUDA_N; k++) ok = ok && (s->cuda[k] = malloc(sz)) != NULL;
   if (!ok) return PB_ENOMEM;
   size_t j = 0;
@@ -86,6 +89,7 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
       for (int k = 0; k <= PB_CUDA_MAX_RESERVED; k++) any |= !isnan(m[i].cuda[k]);
       if (!any) continue;
       s->pts[q] = (pb__seq_point){m[i].iter, (uint32_t)q, 1, 1, m[i].topic, (uint32_t)q};
+      s->peak_rec[q] = (uint32_t)i;
       for (int k = 0; k < PB_CUDA_N; k++) s->cuda[k][q] = m[i].cuda[k] / MIB;
       q++;
     }
@@ -97,9 +101,15 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
       const pb__seq_point *pt = &s->pts[p];
       s->rss[p] = m[pt->last].rss / MIB;
       s->heap[p] = m[pt->last].heap / MIB;
+      /* the largest peak of the records collapsed: never a mean */
       double pk = NAN;
-      for (uint32_t i = pt->first; i <= pt->last; i++)
-        if (m[i].peak > 0 && !(m[i].peak <= pk)) pk = m[i].peak;
+      s->peak_rec[p] = pt->last;
+      for (uint32_t i = pt->first; i <= pt->last; i++) {
+        if (m[i].peak > 0 && !(m[i].peak <= pk)) {
+          pk = m[i].peak;
+          s->peak_rec[p] = i;
+        }
+      }
       s->peak[p] = pk / MIB;
     }
   }
@@ -178,22 +188,79 @@ static size_t plan(const mem_series *ser, size_t n, bool cuda, kind *out) {
   return nk;
 }
 
-/* Legend: every series of every run (named "run: series" with several). */
+/* Legend: every series (colour), then with several runs every run (dash
+ * and marker style): short entries whatever the number of runs. */
 static size_t make_legend(const pb__chart_ctx *c, const kind *kinds, size_t nk,
-                          pb__legend_item *items, char **texts) {
+                          pb__legend_item *items) {
   size_t li = 0;
-  for (size_t k = 0; k < c->n; k++) {
-    for (size_t q = 0; q < nk; q++) {
-      size_t len = strlen(kinds[q].name) + strlen(c->labels[k]) + 4;
-      if (!(texts[li] = malloc(len))) continue;
-      snprintf(texts[li], len, "%s%s%s", c->n > 1 ? c->labels[k] : "", c->n > 1 ? ": " : "",
-               kinds[q].name);
-      items[li] = (pb__legend_item){texts[li], kinds[q].color,
-                                    kinds[q].markers ? PB__SW_MARKER : PB__SW_LINE, k};
-      li++;
-    }
-  }
+  for (size_t q = 0; q < nk; q++)
+    items[li++] = (pb__legend_item){kinds[q].name, kinds[q].color,
+                                    kinds[q].markers ? PB__SW_MARKER : PB__SW_LINE, 0};
+  for (size_t k = 0; c->n > 1 && k < c->n; k++)
+    items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   return li;
+}
+
+/* The highest value of the first series kind that is a peak (else RSS):
+ * run *run, point *point; false when nothing is drawn. */
+static bool highest(const mem_series *ser, size_t n, bool cuda, const kind *kinds, size_t nk,
+                    size_t *run, size_t *point, double *value) {
+  int index = kinds[0].index;
+  for (size_t q = 0; q < nk; q++)
+    if (kinds[q].markers || (cuda && kinds[q].index == PB_CUDA_MAX_ALLOCATED))
+      index = kinds[q].index;
+  *value = -INFINITY;
+  for (size_t k = 0; k < n; k++) {
+    const double *v = values(&ser[k], cuda, index);
+    for (size_t i = 0; i < ser[k].npts; i++)
+      if (v[i] > *value) {
+        *value = v[i];
+        *run = k;
+        *point = i;
+      }
+  }
+  return isfinite(*value);
+}
+
+/* Marks the highest peak: a ring, and its value, step and iteration. */
+static void annotate_peak(const pb__chart_ctx *c, const pb__axes *ax, const mem_series *ser,
+                          bool cuda, const kind *kinds, size_t nk) {
+  size_t k = 0, p = 0;
+  double v;
+  if (!nk || !highest(ser, c->n, cuda, kinds, nk, &k, &p, &v)) return;
+  const pb_mem_record *m = pb_record_memory(c->records[k], NULL);
+  uint32_t rec = ser[k].peak_rec[p];
+  char topic[PB__LABEL_CHARS * 4 + 8], buf[PB__LABEL_CHARS * 4 + 96];
+  pb__ellipsize(pb_record_memory_topic(c->records[k], m[rec].topic), 24, topic, sizeof topic);
+  snprintf(buf, sizeof buf, "highest: %.1f MiB in %s, iteration %u", v, topic, m[rec].iter);
+  double X = pb__ax_x(ax, ser[k].x[p]), Y = pb__ax_y(ax, v);
+  cairo_t *cr = c->cv->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  cairo_set_line_width(cr, 1.5);
+  cairo_new_sub_path(cr);
+  cairo_arc(cr, X, Y, 7, 0, 2 * M_PI);
+  cairo_stroke(cr);
+  cairo_restore(cr);
+  /* the label beside the ring, above it when there is room (below
+   * otherwise), on a white box so that the lines under it do not blur it */
+  double tw, th;
+  pb__text_size(c->cv, buf, PB__FONT_SMALL, true, &tw, &th);
+  bool right = X + 12 + tw <= ax->right;
+  double ty = Y - 16 - th / 2 >= ax->top + 2 ? Y - 16 : Y + 16;
+  double tx = right ? X + 10 : X - 10 - tw;
+  cairo_save(cr);
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, tx - 2, ty - th / 2 - 1, tw + 4, th + 2);
+  cairo_fill(cr);
+  cairo_restore(cr);
+  pb__text(c->cv, tx, ty, buf, PB__FONT_SMALL, true, PB__LEFT, PB__MIDDLE, 0, (pb__rgb){0, 0, 0});
+  if (c->geom) {
+    c->geom->has_peak = true;
+    c->geom->peak_value = v;
+    c->geom->peak_x = ser[k].x[p];
+    snprintf(c->geom->peak_topic, sizeof c->geom->peak_topic, "%.100s", topic);
+  }
 }
 
 static void draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *ser, size_t n,
@@ -201,16 +268,19 @@ static void draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *se
   double rad = per_px > 0.5 ? 2 : 3.5;
   for (size_t k = 0; k < n; k++) {
     const mem_series *s = &ser[k];
-    /* last in the legend first, so the first (RSS, allocated) is on top */
-    for (size_t q = nk; q-- > 0;) {
-      const double *v = values(s, cuda, kinds[q].index);
-      if (kinds[q].markers)
-        pb__draw_markers(cv, ax, s->x, v, s->npts, kinds[q].color, rad, k);
-      else
-        pb__draw_line(cv, ax, v, s->npts, 0, 1, kinds[q].color, kinds[q].width, k);
-    }
+    /* lines last in the legend first, so the first (RSS, allocated) is on
+     * top of them; the peak markers over all lines (a peak equal to the
+     * RSS stays visible) */
+    for (size_t q = nk; q-- > 0;)
+      if (!kinds[q].markers)
+        pb__draw_line(cv, ax, values(s, cuda, kinds[q].index), s->npts, 0, 1, kinds[q].color,
+                      kinds[q].width, k);
     if (!cuda && per_px < 0.2) /* few points: dots show where each record is */
       pb__draw_markers(cv, ax, s->x, s->rss, s->npts, kinds[0].color, 2.2, 0);
+    for (size_t q = 0; q < nk; q++)
+      if (kinds[q].markers)
+        pb__draw_markers(cv, ax, s->x, values(s, cuda, kinds[q].index), s->npts, kinds[q].color,
+                         rad, k);
   }
 }
 
@@ -229,38 +299,40 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
   }
   kind kinds[PB_CUDA_N];
   size_t nk = rc == PB_OK ? plan(ser, c->n, cuda, kinds) : 0;
-  double ymax = 0;
+  double ymax = -INFINITY, ymin = INFINITY;
   for (size_t k = 0; k < c->n; k++)
     for (size_t q = 0; q < nk; q++)
       for (size_t i = 0; i < ser[k].npts; i++) {
         double v = values(&ser[k], cuda, kinds[q].index)[i];
         if (v > ymax) ymax = v;
+        if (v < ymin) ymin = v;
       }
-  if (!(ymax > 0)) ymax = 1;
+  if (!(ymax >= ymin)) ymin = 0, ymax = 1;
+  double ylo, yhi;
+  pb__y_range(ymin, ymax, 0.1, &ylo, &yhi);
   const pb_record *r0 = c->records[longest];
   size_t nt = pb_record_memory_topic_count(r0);
   const char **names = calloc(nt + 1, sizeof *names);
-  pb__legend_item *items = calloc(PB_CUDA_N * c->n + 1, sizeof *items);
-  char **texts = calloc(PB_CUDA_N * c->n + 1, sizeof *texts);
-  if (!names || !items || !texts) rc = PB_ENOMEM;
+  pb__legend_item *items = calloc(PB_CUDA_N + c->n + 1, sizeof *items);
+  if (!names || !items) rc = PB_ENOMEM;
   if (rc == PB_OK) {
     for (size_t t = 0; t < nt; t++) names[t] = pb_record_memory_topic(r0, t);
-    size_t li = make_legend(c, kinds, nk, items, texts);
+    size_t li = make_legend(c, kinds, nk, items);
     char title[512];
     snprintf(title, sizeof title, "%s \xe2\x80\x94 %s", c->title,
              cuda ? "GPU memory per record" : "memory per record");
     seq_labels sl = {ser[longest].pts, ser[longest].topic, names};
     /* lay out twice: the x labels' height decides the bottom margin */
     pb__layout L;
-    double lm = pb__ytick_width(cv, 0, ymax * 1.08, 1, cv->h - 160) + 48;
+    double lm = pb__ytick_width(cv, ylo, yhi, 1, cv->h - 160, false) + 48;
     pb__layout_plot(cv, NULL, items, li, lm, 100, &L);
     double need = pb__seq_axis(cv, &L.ax, xmax, ser[longest].pit, label_point, &sl, false);
     pb__layout_plot(cv, title, items, li, lm, (need > 260 ? 260 : need) + 40, &L);
     pb__axes *ax = &L.ax;
     ax->xmin = xmax > 1 ? -0.5 : -1;
     ax->xmax = xmax > 1 ? (double)xmax - 0.5 : 1;
-    ax->ymin = 0;
-    ax->ymax = ymax * 1.08;
+    ax->ymin = ylo;
+    ax->ymax = yhi;
     pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
                   xmax * 16 <= (size_t)(ax->right - ax->left)
                       ? "memory record (iteration_step)"
@@ -268,14 +340,13 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
     pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
     pb__dense_note(cv, ax, xmax, "records");
     draw_series(cv, ax, ser, c->n, cuda, kinds, nk, (double)xmax / (ax->right - ax->left));
+    annotate_peak(c, ax, ser, cuda, kinds, nk);
     pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
+    if (c->geom) c->geom->ax = *ax;
   }
   for (size_t k = 0; k < c->n; k++) series_free(&ser[k]);
   free(ser);
   free(names);
-  if (texts)
-    for (size_t i = 0; i < PB_CUDA_N * c->n + 1; i++) free(texts[i]);
-  free(texts);
   free(items);
   return rc;
 }

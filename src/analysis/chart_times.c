@@ -12,10 +12,12 @@
 
 #include "chart.h"
 
-#define MAX_NAMES 256
 #define OUTLIER_MULT 4.0
 #define OUTLIER_PERCENTILE 75.0
 #define MAX_OUTLIER_LABELS 400
+/* A log axis when the typical times of the series drawn (their medians)
+ * differ by this factor or more: below it a linear axis shows them all. */
+#define LOG_RATIO 20.0
 
 typedef struct outlier {
   double x, value, cap;
@@ -25,14 +27,6 @@ typedef struct outlier {
 static int cmp_outlier_desc(const void *a, const void *b) {
   double va = ((const outlier *)a)->value, vb = ((const outlier *)b)->value;
   return (va < vb) - (va > vb);
-}
-
-/* Colour index of a topic: its position among the names of all runs. */
-static size_t name_index(const char **names, size_t *n, const char *name) {
-  for (size_t i = 0; i < *n; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  if (*n < MAX_NAMES) names[(*n)++] = name;
-  return *n - 1;
 }
 
 /* The outlier cap of one record: 4 x P75 of GLOBAL, or infinity. */
@@ -48,86 +42,158 @@ static double outlier_cap(const pb_record *r) {
   }
   for (size_t i = 0; i < n; i++)
     if (!isnan(v[i])) s[m++] = v[i];
-  pb__sort_doubles(s, m);
-  double cap = m ? pb_percentile_sorted(s, m, OUTLIER_PERCENTILE) * OUTLIER_MULT : INFINITY;
+  double cap = m ? pb__percentile_select(s, m, OUTLIER_PERCENTILE) * OUTLIER_MULT : INFINITY;
   free(s);
   return cap > 0 ? cap : INFINITY;
 }
 
 /* What the chart needs to know before laying out. */
 typedef struct times_scan {
-  const char *names[MAX_NAMES]; /* topic names of all runs: the colour order */
-  size_t nnames;
-  double *caps;  /* outlier cap per run */
-  double capmin; /* the lowest cap */
-  double ymax;   /* largest value drawn (capped) */
-  size_t xmax;   /* most iterations */
-  size_t nitems; /* topic lines over all runs */
+  size_t **color;        /* color[k][t]: palette index, SIZE_MAX for hidden topics */
+  size_t ncolors;        /* distinct non-GLOBAL topics shown, over all runs */
+  double *caps;          /* outlier cap per run */
+  double capmin;         /* the lowest cap */
+  double ymax;           /* largest value drawn (capped) */
+  double ymin_pos;       /* smallest positive value drawn */
+  double med_lo, med_hi; /* smallest and largest median of a series */
+  bool ylog;             /* medians span LOG_RATIO or more */
+  size_t xmax;           /* most iterations */
+  size_t nitems;         /* topic lines over all runs */
   size_t noutliers;
   bool any_missing;
 } times_scan;
 
-static int scan(const pb__chart_ctx *c, times_scan *s) {
-  memset(s, 0, sizeof *s);
-  s->capmin = INFINITY;
-  s->caps = malloc(c->n * sizeof *s->caps);
-  if (!s->caps) return PB_ENOMEM;
+#define HIDDEN SIZE_MAX
+#define GLOBAL_COLOR (SIZE_MAX - 1)
+
+static void scan_free(times_scan *s, size_t n) {
+  for (size_t k = 0; s->color && k < n; k++) free(s->color[k]);
+  free(s->color);
+  free(s->caps);
+}
+
+/* Colour of each topic: the same name has the same colour in every run
+ * (looked up by name in the earlier runs: linear in topics). */
+static int assign_colors(const pb__chart_ctx *c, times_scan *s) {
   for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
-    s->caps[k] = outlier_cap(r);
-    if (s->caps[k] < s->capmin) s->capmin = s->caps[k];
-    size_t ni = pb_record_iter_count(r);
-    if (ni > s->xmax) s->xmax = ni;
-    for (size_t t = 0; t < pb_record_topic_count(r); t++) {
-      name_index(s->names, &s->nnames, pb_record_topic(r, t));
-      s->nitems++;
-      const double *v = pb_record_absolutes(r, t);
-      for (size_t i = 0; v && i < ni; i++) {
-        if (isnan(v[i])) {
-          s->any_missing = true;
-        } else if (v[i] > s->caps[k]) {
-          s->noutliers++;
-          if (s->caps[k] > s->ymax) s->ymax = s->caps[k];
-        } else if (v[i] > s->ymax) {
-          s->ymax = v[i];
+    size_t nt = pb_record_topic_count(r);
+    if (!(s->color[k] = malloc((nt + 1) * sizeof **s->color))) return PB_ENOMEM;
+    for (size_t t = 0; t < nt; t++) {
+      const char *tn = pb_record_topic(r, t);
+      size_t col = HIDDEN;
+      if (!pb__topic_shown(c, tn)) {
+        col = HIDDEN;
+      } else if (strcmp(tn, "GLOBAL") == 0) {
+        col = GLOBAL_COLOR;
+      } else {
+        for (size_t j = 0; j < k && col == HIDDEN; j++) {
+          long e = pb_record_topic_index(c->records[j], tn);
+          if (e >= 0) col = s->color[j][e];
         }
+        if (col == HIDDEN) col = s->ncolors++;
       }
+      s->color[k][t] = col;
+      s->nitems += col != HIDDEN;
     }
   }
   return PB_OK;
 }
 
-/* Legend: a line per topic and run, then the marks' meanings. texts[]
- * receives the strings it allocates (caller frees); capbuf holds the cap's. */
+static pb__rgb color_of(size_t col) {
+  return col == GLOBAL_COLOR ? pb__topic_color("GLOBAL", 0) : pb__palette(col);
+}
+
+/* Median of the non-NAN values of v (n of them), using tmp; NAN if none. */
+static double median_of(const double *v, size_t n, double *tmp) {
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isnan(v[i])) tmp[m++] = v[i];
+  return pb__percentile_select(tmp, m, 50);
+}
+
+/* One series' contribution to the ranges, outliers and absences. */
+static void scan_series(times_scan *s, const double *v, size_t ni, double cap, double *tmp) {
+  for (size_t i = 0; i < ni; i++) {
+    if (isnan(v[i])) {
+      s->any_missing = true;
+      continue;
+    }
+    double d = v[i];
+    if (d > cap) {
+      s->noutliers++;
+      d = cap;
+    }
+    if (d > s->ymax) s->ymax = d;
+    if (d > 0 && d < s->ymin_pos) s->ymin_pos = d;
+  }
+  double med = median_of(v, ni, tmp);
+  if (med > 0 && med < s->med_lo) s->med_lo = med;
+  if (med > s->med_hi) s->med_hi = med;
+}
+
+static int scan(const pb__chart_ctx *c, times_scan *s) {
+  memset(s, 0, sizeof *s);
+  s->capmin = s->ymin_pos = s->med_lo = INFINITY;
+  s->caps = malloc(c->n * sizeof *s->caps);
+  s->color = calloc(c->n, sizeof *s->color);
+  if (!s->caps || !s->color || assign_colors(c, s) != PB_OK) return PB_ENOMEM;
+  for (size_t k = 0; k < c->n; k++)
+    if (pb_record_iter_count(c->records[k]) > s->xmax)
+      s->xmax = pb_record_iter_count(c->records[k]);
+  double *tmp = malloc((s->xmax + 1) * sizeof *tmp);
+  if (!tmp) return PB_ENOMEM;
+  for (size_t k = 0; k < c->n; k++) {
+    const pb_record *r = c->records[k];
+    s->caps[k] = outlier_cap(r);
+    if (s->caps[k] < s->capmin) s->capmin = s->caps[k];
+    size_t ni = pb_record_iter_count(r);
+    for (size_t t = 0; t < pb_record_topic_count(r); t++) {
+      const double *v = pb_record_absolutes(r, t);
+      if (v && s->color[k][t] != HIDDEN) scan_series(s, v, ni, s->caps[k], tmp);
+    }
+  }
+  free(tmp);
+  s->ylog = s->med_hi > 0 && isfinite(s->med_lo) && s->med_hi / s->med_lo >= LOG_RATIO &&
+            isfinite(s->ymin_pos);
+  return PB_OK;
+}
+
+/* Legend: a line per topic (colour), then with several runs a line per run
+ * (dash style), then the marks' meanings. capbuf holds the cap's text. */
 static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item *items,
-                          char **texts, char *capbuf, size_t ncap) {
-  size_t li = 0;
+                          char *capbuf, size_t ncap) {
+  size_t li = 0, next = 0;
+  bool global = false;
   for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
     for (size_t t = 0; t < pb_record_topic_count(r); t++) {
-      const char *tn = pb_record_topic(r, t);
-      size_t len = strlen(tn) + strlen(c->labels[k]) + 4;
-      texts[li] = malloc(len);
-      if (texts[li])
-        snprintf(texts[li], len, "%s%s%s", c->n > 1 ? c->labels[k] : "", c->n > 1 ? ": " : "", tn);
-      items[li] = (pb__legend_item){texts[li] ? texts[li] : tn,
-                                    pb__topic_color(tn, name_index(s->names, &s->nnames, tn)),
-                                    PB__SW_LINE, k};
-      li++;
+      size_t col = s->color[k][t];
+      if (col == GLOBAL_COLOR && !global) {
+        global = true;
+        items[li++] = (pb__legend_item){"GLOBAL", color_of(col), PB__SW_LINE, 0};
+      } else if (col != HIDDEN && col == next) { /* first time this colour is met */
+        next++;
+        items[li++] = (pb__legend_item){pb_record_topic(r, t), color_of(col), PB__SW_LINE, 0};
+      }
     }
   }
+  size_t nseries = li;
+  for (size_t k = 0; c->n > 1 && k < c->n; k++)
+    items[li++] = (pb__legend_item){c->labels[k], {0.25, 0.25, 0.25}, PB__SW_LINE, k};
   char capv[32];
   pb__fmt_seconds(s->capmin, capv, sizeof capv);
-  snprintf(capbuf, ncap, "cap%s = 4 \xc3\x97 P75 of GLOBAL = %s", c->n > 1 ? " (lowest)" : "",
-           capv);
+  snprintf(capbuf, ncap, "%s4 \xc3\x97 GLOBAL's P75 = %s",
+           c->n > 1 ? "lowest cap: " : "cap: ", capv);
   if (s->noutliers)
     items[li++] =
         (pb__legend_item){"outlier (label: its true value)", {0.3, 0.3, 0.3}, PB__SW_UP, 0};
   if (s->noutliers && isfinite(s->capmin))
-    items[li++] = (pb__legend_item){capbuf, {0.8, 0.1, 0.1}, PB__SW_LINE, 1};
+    items[li++] = (pb__legend_item){capbuf, PB__OUTLIER_RGB, PB__SW_LINE, 1};
   if (s->any_missing)
     items[li++] =
         (pb__legend_item){"topic absent in the iteration", {0.3, 0.3, 0.3}, PB__SW_RING, 0};
+  pb__legend_keys_first(items, nseries, li);
   return li;
 }
 
@@ -135,7 +201,8 @@ static size_t make_legend(const pb__chart_ctx *c, times_scan *s, pb__legend_item
 static void draw_cap(pb__canvas *cv, const pb__axes *ax, double cap) {
   cairo_t *cr = cv->cr;
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);
+  pb__rgb red = PB__OUTLIER_RGB;
+  cairo_set_source_rgb(cr, red.r, red.g, red.b);
   cairo_set_line_width(cr, 1);
   pb__set_dash(cr, 1);
   double y = floor(pb__ax_y(ax, cap)) + 0.5;
@@ -207,54 +274,114 @@ static void draw_outliers(pb__canvas *cv, const pb__axes *ax, outlier *outs, siz
   free(boxes);
 }
 
-/* Each topic's line (values capped), its absences; collects the outliers. */
-static int draw_topics(const pb__chart_ctx *c, times_scan *s, const pb__axes *ax, outlier *outs,
-                       size_t *no) {
-  double *y = malloc((s->xmax + 1) * sizeof *y);
-  if (!y) return PB_ENOMEM;
-  size_t row = 0;
+/* A series to draw and how far its values spread. */
+typedef struct order_item {
+  size_t k, t;
+  double spread;
+} order_item;
+
+static int cmp_spread_desc(const void *a, const void *b) {
+  const order_item *x = a, *y = b;
+  if (x->spread != y->spread) return (x->spread < y->spread) - (x->spread > y->spread);
+  if (x->k != y->k) return (x->k > y->k) - (x->k < y->k);
+  return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The shown series, widest spread (max over min of the capped values) first:
+ * dense series are drawn as the envelope of their columns, and a narrow one
+ * drawn last stays visible inside a wide one's envelope. */
+static order_item *draw_order(const pb__chart_ctx *c, const times_scan *s, size_t *n) {
+  order_item *o = malloc((s->nitems + 1) * sizeof *o);
+  if (!o) return NULL;
+  *n = 0;
   for (size_t k = 0; k < c->n; k++) {
     const pb_record *r = c->records[k];
     size_t ni = pb_record_iter_count(r);
     for (size_t t = 0; t < pb_record_topic_count(r); t++) {
-      const char *tn = pb_record_topic(r, t);
-      pb__rgb col = pb__topic_color(tn, name_index(s->names, &s->nnames, tn));
       const double *v = pb_record_absolutes(r, t);
-      if (!v) continue;
-      bool missing = false;
+      if (s->color[k][t] == HIDDEN || !v) continue;
+      double lo = INFINITY, hi = 0;
       for (size_t i = 0; i < ni; i++) {
-        y[i] = v[i] > s->caps[k] ? s->caps[k] : v[i];
-        if (v[i] > s->caps[k] && *no < s->noutliers)
-          outs[(*no)++] = (outlier){(double)i, v[i], s->caps[k], col};
-        missing |= isnan(v[i]);
+        double d = v[i] > s->caps[k] ? s->caps[k] : v[i];
+        if (d > hi) hi = d;
+        if (d > 0 && d < lo) lo = d;
       }
-      pb__draw_line(c->cv, ax, y, ni, 0, 1, col, strcmp(tn, "GLOBAL") == 0 ? 2.0 : 1.5, k);
-      if (missing) draw_missing(c->cv, ax, v, ni, col, row++);
+      o[(*n)++] = (order_item){k, t, isfinite(lo) ? hi / lo : 0};
     }
   }
+  qsort(o, *n, sizeof *o, cmp_spread_desc);
+  return o;
+}
+
+/* Each topic's line (values capped), its absences; collects the outliers. */
+static int draw_topics(const pb__chart_ctx *c, times_scan *s, const pb__axes *ax, outlier *outs,
+                       size_t *no) {
+  double *y = malloc((s->xmax + 1) * sizeof *y);
+  size_t norder = 0;
+  order_item *order = draw_order(c, s, &norder);
+  if (!y || !order) {
+    free(y);
+    free(order);
+    return PB_ENOMEM;
+  }
+  size_t row = 0;
+  for (size_t j = 0; j < norder; j++) {
+    size_t k = order[j].k, t = order[j].t, ci = s->color[k][t];
+    const pb_record *r = c->records[k];
+    size_t ni = pb_record_iter_count(r);
+    pb__rgb col = color_of(ci);
+    const double *v = pb_record_absolutes(r, t);
+    bool missing = false;
+    for (size_t i = 0; i < ni; i++) {
+      y[i] = v[i] > s->caps[k] ? s->caps[k] : v[i];
+      if (v[i] > s->caps[k] && *no < s->noutliers)
+        outs[(*no)++] = (outlier){(double)i, v[i], s->caps[k], col};
+      missing |= isnan(v[i]);
+    }
+    pb__draw_line(c->cv, ax, y, ni, 0, 1, col, ci == GLOBAL_COLOR ? 2.0 : 1.5, k);
+    if (missing) draw_missing(c->cv, ax, v, ni, col, row++);
+  }
   free(y);
+  free(order);
   return PB_OK;
+}
+
+/* The y range: a log axis from the smallest to the largest value drawn when
+ * the series' medians span decades, else linear (zero when near). */
+static void y_axis(const times_scan *s, pb__axes *ax) {
+  double hi = s->ymax > 0 ? s->ymax : 1e-6;
+  if (s->ylog) {
+    double lo = s->ymin_pos, dec = log10(hi / lo);
+    if (dec < 1) dec = 1;
+    ax->ylog = true;
+    ax->ymin = lo / pow(10, 0.04 * dec);
+    ax->ymax = hi * pow(10, (s->noutliers ? 0.14 : 0.05) * dec);
+    return;
+  }
+  double lo = isfinite(s->ymin_pos) ? s->ymin_pos : 0;
+  pb__y_range(lo, hi, s->noutliers ? 0.16 : 0.06, &ax->ymin, &ax->ymax);
 }
 
 int pb__chart_times(pb__chart_ctx *c) {
   pb__canvas *cv = c->cv;
   times_scan s;
-  if (scan(c, &s)) return PB_ENOMEM;
+  if (scan(c, &s)) {
+    scan_free(&s, c->n);
+    return PB_ENOMEM;
+  }
   double scale;
   const char *unit = pb__time_unit(s.ymax, &scale);
-  double ymax = s.ymax > 0 ? s.ymax : 1e-6;
-  double top = ymax * (s.noutliers ? 1.14 : 1.05); /* room for the outlier labels */
-
-  pb__legend_item *items = calloc(s.nitems + 4, sizeof *items);
-  char **texts = calloc(s.nitems + 4, sizeof *texts);
+  pb__legend_item *items = calloc(s.nitems + c->n + 4, sizeof *items);
   outlier *outs = malloc((s.noutliers + 1) * sizeof *outs);
-  int rc = (items && texts && outs) ? PB_OK : PB_ENOMEM;
+  int rc = (items && outs) ? PB_OK : PB_ENOMEM;
   if (rc == PB_OK) {
     char capbuf[128], title[512], ylabel[64];
-    size_t li = make_legend(c, &s, items, texts, capbuf, sizeof capbuf);
+    size_t li = make_legend(c, &s, items, capbuf, sizeof capbuf);
     snprintf(title, sizeof title, "%s \xe2\x80\x94 time per iteration", c->title);
-    snprintf(ylabel, sizeof ylabel, "time per iteration (%s)", unit);
-    double lm = pb__ytick_width(cv, 0, top, scale, cv->h - 120) + 48;
+    snprintf(ylabel, sizeof ylabel, "time per iteration (%s%s)", unit, s.ylog ? ", log scale" : "");
+    pb__axes yr = {0};
+    y_axis(&s, &yr);
+    double lm = pb__ytick_width(cv, yr.ymin, yr.ymax, scale, cv->h - 120, yr.ylog) + 48;
     pb__layout L;
     pb__layout_plot(cv, title, items, li, lm, 64, &L);
     pb__axes *ax = &L.ax;
@@ -262,8 +389,9 @@ int pb__chart_times(pb__chart_ctx *c) {
     double xm = (double)s.xmax, pad = xm > 1 ? fmax(0.2, (xm - 1) * 0.01) : 0.5;
     ax->xmin = -pad;
     ax->xmax = (xm > 1 ? xm - 1 : 0) + pad;
-    ax->ymin = 0;
-    ax->ymax = top;
+    ax->ymin = yr.ymin;
+    ax->ymax = yr.ymax;
+    ax->ylog = yr.ylog;
     pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
     pb__dense_note(cv, ax, s.xmax, "iterations");
     if (s.noutliers && isfinite(s.capmin)) draw_cap(cv, ax, s.capmin);
@@ -271,12 +399,10 @@ int pb__chart_times(pb__chart_ctx *c) {
     rc = draw_topics(c, &s, ax, outs, &no);
     if (rc == PB_OK && no) draw_outliers(cv, ax, outs, no);
     pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
+    if (c->geom) c->geom->ax = *ax;
   }
-  if (texts)
-    for (size_t i = 0; i < s.nitems + 4; i++) free(texts[i]);
-  free(texts);
   free(items);
   free(outs);
-  free(s.caps);
+  scan_free(&s, c->n);
   return rc;
 }

@@ -49,6 +49,7 @@ typedef struct plot_pool {
   plot_job *jobs;
   size_t n, next;
   pb_format fmt;
+  const pb_chart_options *opts;
   pthread_mutex_t lock; /* guards next only; charts are drawn without it */
 } plot_pool;
 
@@ -60,7 +61,7 @@ static void *plot_worker(void *arg) {
     pthread_mutex_unlock(&p->lock);
     if (i >= p->n) return NULL;
     plot_job *j = &p->jobs[i];
-    j->rc = pb_chart_write(j->kind, &j->r, NULL, 1, NULL, p->fmt, j->file, &j->e);
+    j->rc = pb_chart_write_opts(j->kind, &j->r, NULL, 1, NULL, p->fmt, j->file, p->opts, &j->e);
   }
 }
 
@@ -76,6 +77,12 @@ static int set_error(pb_error *err, int code, const char *what, const char *deta
 
 int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics, size_t ntopics,
                    pb_format fmt, pb_plot_written_fn on_file, void *user_data, pb_error *err) {
+  return pb_plots_write_opts(run, dir, topics, ntopics, fmt, NULL, on_file, user_data, err);
+}
+
+int pb_plots_write_opts(const pb_run *run, const char *dir, const char *const *topics,
+                        size_t ntopics, pb_format fmt, const pb_chart_options *opts,
+                        pb_plot_written_fn on_file, void *user_data, pb_error *err) {
   if (!run || !dir || !pb_format_ext(fmt))
     return set_error(err, PB_EINVAL, "invalid arguments", NULL);
   if (make_dirs(dir) != 0) {
@@ -85,7 +92,7 @@ int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics
     return set_error(err, PB_EIO, what, strerror(e));
   }
   size_t cap = pb_run_record_count(run) * PB_CHART_KIND_COUNT;
-  plot_pool pool = {calloc(cap + 1, sizeof(plot_job)), 0, 0, fmt, PTHREAD_MUTEX_INITIALIZER};
+  plot_pool pool = {calloc(cap + 1, sizeof(plot_job)), 0, 0, fmt, opts, PTHREAD_MUTEX_INITIALIZER};
   if (!pool.jobs) return set_error(err, PB_ENOMEM, "out of memory", NULL);
   for (size_t i = 0; i < pb_run_record_count(run); i++) {
     const pb_record *r = pb_run_record(run, i);

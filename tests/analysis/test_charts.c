@@ -1,7 +1,9 @@
 /*
  * test_charts.c - every chart type in every format is written, has the
  * expected size, and is not blank (PNG pixels counted through cairo);
- * overlays of several runs; dense series; argument errors.
+ * overlays of several runs; dense series; argument errors. And what is
+ * drawn (issue 9): records with known values are rendered, read back, and
+ * checked at the pixel rows the chart's own axes give for those values.
  */
 #include <math.h>
 #include <pthread.h>
@@ -18,6 +20,9 @@
 #include <cairo.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
+
+#include "chart.h" /* internal: pb__chart_render and the axes, for the drawing's geometry */
 #include "porter_bench_analysis.h"
 
 static char tmpdir[256];
@@ -282,6 +287,437 @@ static void test_errors(void **state) {
   pb_run_free(run);
 }
 
+/* ---- what is drawn (issue 9): records with known values ------------------ */
+
+/* One call of a fixture iteration. */
+typedef struct fx_call {
+  const char *topic;
+  double time;
+} fx_call;
+
+/* Writes <root>/TICTOC_PERFORMANCE/<run>/<name>_STEP_DICT_DATA.json with
+ * iters iterations; calls(it, out) fills iteration it's calls (GLOBAL, their
+ * sum, is added) and returns their number. Returns the root. */
+typedef size_t (*fx_calls_fn)(long it, fx_call *out);
+static const char *fx_dir(const char *tag) {
+  static char root[600];
+  char cmd[1400];
+  snprintf(root, sizeof root, "%s/%s", tmpdir, tag);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/TICTOC_PERFORMANCE/2026-11-30T00-00-00.000000Z'", root);
+  assert_int_equal(system(cmd), 0);
+  return root;
+}
+
+static FILE *fx_open(const char *root, const char *file) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/TICTOC_PERFORMANCE/2026-11-30T00-00-00.000000Z/%s", root, file);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  return f;
+}
+
+static void fx_write_data(const char *root, long iters, fx_calls_fn calls) {
+  FILE *f = fx_open(root, "fx_STEP_DICT_DATA.json");
+  fx_call c[16];
+  fputc('[', f);
+  for (long it = 0; it < iters; it++) {
+    size_t n = calls(it, c);
+    double g = 0;
+    for (size_t i = 0; i < n; i++) g += c[i].time;
+    fprintf(f, "%s{\"absolutes\":{", it ? "," : "");
+    for (size_t i = 0; i < n; i++) fprintf(f, "\"%s\":%.9f,", c[i].topic, c[i].time);
+    fprintf(f,
+            "\"GLOBAL\":%.9f},\"info\":{\"STEP_NUMBER\":%ld,\"START_TIME\":%.3f,"
+            "\"STOP_TIME\":%.3f},\"individual_calls\":{",
+            g, it, 1.0e9 + (double)it, 1.0e9 + (double)it + g);
+    for (size_t i = 0; i < n; i++)
+      fprintf(f, "\"%s\":[{\"time\":%.9f,\"crono_counter\":%zu,\"extra\":null}],", c[i].topic,
+              c[i].time, i);
+    fprintf(f, "\"GLOBAL\":[{\"time\":%.9f,\"crono_counter\":%zu}]}}", g, n);
+  }
+  fputs("]\n", f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Memory records: per iteration "gstep", "compress", "gstop"; peak 10 MiB
+ * everywhere except spike_mib in compress of iteration spike_it. */
+static void fx_write_memory(const char *root, long iters, long spike_it, double spike_mib) {
+  FILE *f = fx_open(root, "fx_MEMORY.json");
+  static const char *const topics[3] = {"gstep", "compress", "gstop"};
+  fputc('[', f);
+  for (long it = 0; it < iters; it++) {
+    fprintf(f,
+            "%s{\"info\":{\"STEP_NUMBER\":%ld,\"START_TIME\":%.3f,\"STOP_TIME\":%.3f},\"data\":{",
+            it ? "," : "", it, 1.0e9 + (double)it, 1.0e9 + (double)it + 0.5);
+    for (int s = 0; s < 3; s++) {
+      double peak = (s == 1 && it == spike_it ? spike_mib : 10.0 + 0.01 * (it % 3)) * 1048576.0;
+      fprintf(f,
+              "%s\"%s\":[{\"total memory usage\":%.0f,\"cuda memory usage\":null,"
+              "\"top_memory_objects\":[],\"crono_counter\":%d,\"extra\":null,"
+              "\"max memory usage\":%.0f,\"heap memory usage\":%.0f}]",
+              s ? "," : "", topics[s], 9.0 * 1048576.0, s, peak, 4.0 * 1048576.0);
+    }
+    fputs("}}", f);
+  }
+  fputs("]\n", f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Reads a PNG back; counts the pixels of colour c (within tol per channel)
+ * in rows [y0, y1) and columns [x0, x1); *top: the highest such row (or -1). */
+static long count_color(cairo_surface_t *s, pb__rgb c, int tol, int x0, int x1, int y0, int y1,
+                        int *top) {
+  int stride = cairo_image_surface_get_stride(s);
+  const unsigned char *d = cairo_image_surface_get_data(s);
+  int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
+  int R = (int)lround(c.r * 255), G = (int)lround(c.g * 255), B = (int)lround(c.b * 255);
+  long n = 0;
+  if (top) *top = -1;
+  for (int y = y0 < 0 ? 0 : y0; y < y1 && y < H; y++) {
+    const uint32_t *px = (const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride);
+    for (int x = x0 < 0 ? 0 : x0; x < x1 && x < W; x++) {
+      int r = (int)(px[x] >> 16 & 255), g = (int)(px[x] >> 8 & 255), b = (int)(px[x] & 255);
+      if (abs(r - R) <= tol && abs(g - G) <= tol && abs(b - B) <= tol) {
+        if (top && *top < 0) *top = y;
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+static const pb_record *fx_load(const char *root, pb_run **run) {
+  *run = load(root);
+  assert_true(pb_run_record_count(*run) >= 1);
+  return pb_run_record(*run, 0);
+}
+
+/* Renders kind of r as PNG into <tmpdir>/<tag>.png; returns the surface. */
+static cairo_surface_t *fx_render(pb_chart_kind kind, const pb_record *r, const char *tag,
+                                  const pb_chart_options *opts, pb__chart_geom *geom) {
+  char file[700];
+  pb_error err;
+  snprintf(file, sizeof file, "%s/%s.png", tmpdir, tag);
+  int rc = pb__chart_render(kind, &r, NULL, 1, NULL, PB_FORMAT_PNG, file, opts, geom, &err);
+  if (rc) print_error("%s\n", err.message);
+  assert_int_equal(rc, PB_OK);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(file);
+  assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+  return s;
+}
+
+static size_t flat_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"compress", 1e-3 + 1e-5 * (double)(it % 7)};
+  return 1;
+}
+
+/* A 150 MiB peak among 3,000 iterations of 10 MiB (9,000 records, several
+ * per pixel column): drawn up to its true height, and annotated. */
+static void test_memory_spike_height(void **state) {
+  (void)state;
+  const char *root = fx_dir("spike");
+  fx_write_data(root, 3000, flat_calls);
+  fx_write_memory(root, 3000, 1777, 150.0);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_MEMORY, r, "spike", NULL, &g);
+  assert_true(g.has_peak);
+  assert_true(fabs(g.peak_value - 150.0) < 1e-6);
+  assert_string_equal(g.peak_topic, "compress");
+  assert_false(g.ax.ylog);
+  int want = (int)lround(pb__ax_y(&g.ax, 150.0)), top;
+  /* the peak series' colour (see chart_memory.c), solid, in the plot area */
+  long n = count_color(s, (pb__rgb){0.85, 0.33, 0.0}, 12, (int)g.ax.left, (int)g.ax.right,
+                       (int)g.ax.top - 3, (int)g.ax.bottom + 1, &top);
+  if (abs(top - want) > 3) print_error("peak drawn up to row %d, 150 MiB is row %d\n", top, want);
+  assert_true(n > 0);
+  assert_true(abs(top - want) <= 3);
+  /* and the 10 MiB baseline is not at the bottom: the range starts at zero
+   * only because 10 is near it relative to 150 */
+  assert_true(g.ax.ymin == 0);
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+static size_t two_scale_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"big", 990e-6 * (1 + 0.02 * (double)(it % 5))};
+  c[1] = (fx_call){"tiny", 10e-6 * (1 + 0.02 * (double)(it % 3))};
+  return 2;
+}
+
+/* A step 100x smaller than GLOBAL is drawn well above the x axis, in its
+ * own colour, where its value is. */
+static void test_times_small_step_visible(void **state) {
+  (void)state;
+  const char *root = fx_dir("small");
+  fx_write_data(root, 600, two_scale_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_TIMES, r, "small", NULL, &g);
+  double y = pb__ax_y(&g.ax, 10e-6), y2 = pb__ax_y(&g.ax, 20e-6);
+  if (g.ax.bottom - y < 15 || y - y2 < 20)
+    print_error("10 us drawn %.1f px above the axis, 20 us %.1f px above it\n", g.ax.bottom - y,
+                g.ax.bottom - y2);
+  assert_true(g.ax.bottom - y >= 15); /* not flattened on the axis */
+  assert_true(y - y2 >= 20);          /* and twice the time is visibly higher */
+  /* "tiny" is the second topic: palette colour 1 */
+  int top;
+  long n = count_color(s, pb__palette(1), 10, (int)g.ax.left, (int)g.ax.right, (int)y - 4,
+                       (int)y + 5, &top);
+  assert_true(n > 200); /* its line runs across the plot at that height */
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+static size_t four_step_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"prepare", 40e-6 * (1 + 0.1 * (double)(it % 4))};
+  c[1] = (fx_call){"compress", 530e-6 * (1 + 0.1 * (double)(it % 5)) * (it % 100 == 99 ? 20 : 1)};
+  c[2] = (fx_call){"decompress", 180e-6 * (1 + 0.1 * (double)(it % 3))};
+  c[3] = (fx_call){"verify", 7e-6 * (1 + 0.1 * (double)(it % 6))};
+  return 4;
+}
+
+/* 600 iterations of crono: every step drawn across the whole plot, GLOBAL
+ * left out, the outliers (20x) capped so they do not squash the rest. */
+static void test_crono_not_blank(void **state) {
+  (void)state;
+  const char *root = fx_dir("crono");
+  fx_write_data(root, 600, four_step_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_CRONO, r, "crono", NULL, &g);
+  double w = g.ax.right - g.ax.left;
+  for (size_t t = 0; t < 4; t++) {
+    long n = count_color(s, pb__palette(t), 10, (int)g.ax.left, (int)g.ax.right, (int)g.ax.top,
+                         (int)g.ax.bottom, NULL);
+    if (n < (long)w) print_error("step %zu: %ld pixels\n", t, n);
+    assert_true(n >= (long)w); /* at least a line's worth across the plot */
+  }
+  /* capped: the axis ends near compress's typical values, not at 20x */
+  assert_true(g.ax.ymax < 530e-6 * 1.4 * 4 * 1.5);
+  /* columns with some colour: nearly all of the plot's width */
+  int stride = cairo_image_surface_get_stride(s);
+  const unsigned char *d = cairo_image_surface_get_data(s);
+  long cols = 0;
+  for (int x = (int)g.ax.left + 2; x < (int)g.ax.right - 2; x++) {
+    bool any = false;
+    for (int y = (int)g.ax.top + 2; y < (int)g.ax.bottom - 2 && !any; y++) {
+      uint32_t px = ((const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride))[x];
+      int r8 = (int)(px >> 16 & 255), g8 = (int)(px >> 8 & 255), b8 = (int)(px & 255);
+      any = abs(r8 - g8) > 40 || abs(g8 - b8) > 40 || abs(r8 - b8) > 40; /* not grey */
+    }
+    cols += any;
+  }
+  assert_true((double)cols > 0.95 * (w - 4));
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+static size_t probe_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"gstep_memory", 50e-6};
+  c[1] = (fx_call){"work", 300e-6 * (1 + 0.05 * (double)(it % 4))};
+  c[2] = (fx_call){"work_MEMORY_STEP", 40e-6};
+  c[3] = (fx_call){"gstop_memory", 60e-6};
+  return 4;
+}
+
+/* Probe topics are hidden by default and drawn with show_probes. */
+static void test_probes_hidden(void **state) {
+  (void)state;
+  const char *root = fx_dir("probes");
+  fx_write_data(root, 50, probe_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb_chart_kind kinds[] = {PB_CHART_TIMES, PB_CHART_CRONO, PB_CHART_BARS};
+  for (size_t k = 0; k < 3; k++) {
+    pb__chart_geom g;
+    pb_chart_options show = {.show_probes = true};
+    cairo_surface_t *d = fx_render(kinds[k], r, "probes_default", NULL, &g);
+    int W = cairo_image_surface_get_width(d), H = cairo_image_surface_get_height(d);
+    /* default: "work" alone in the palette (colour 0); no colour 1, 2 */
+    assert_true(count_color(d, pb__palette(0), 6, 0, W, 0, H, NULL) > 50);
+    assert_int_equal(count_color(d, pb__palette(1), 6, 0, W, 0, H, NULL), 0);
+    assert_int_equal(count_color(d, pb__palette(2), 6, 0, W, 0, H, NULL), 0);
+    cairo_surface_t *p = fx_render(kinds[k], r, "probes_shown", &show, &g);
+    assert_true(count_color(p, pb__palette(1), 6, 0, W, 0, H, NULL) > 20);
+    assert_true(count_color(p, pb__palette(2), 6, 0, W, 0, H, NULL) > 20);
+    cairo_surface_destroy(d);
+    cairo_surface_destroy(p);
+  }
+  /* the public entry points take the options too */
+  char file[700];
+  pb_error err;
+  pb_chart_options none = {0};
+  snprintf(file, sizeof file, "%s/opts.svg", tmpdir);
+  assert_int_equal(
+      pb_chart_write_opts(PB_CHART_TIMES, &r, NULL, 1, NULL, PB_FORMAT_SVG, file, &none, &err),
+      PB_OK);
+  snprintf(file, sizeof file, "%s/opts_dir", tmpdir);
+  seen sn = {0, ""};
+  assert_int_equal(pb_plots_write_opts(run, file, NULL, 0, PB_FORMAT_SVG, NULL, on_file, &sn, &err),
+                   PB_OK);
+  assert_int_equal(sn.n, 3);
+  pb_run_free(run);
+}
+
+/* Colours: distinct from each other and from the outlier red. */
+static void test_palette_distinct(void **state) {
+  (void)state;
+  pb__rgb red = PB__OUTLIER_RGB;
+  for (size_t i = 0; i < PB__PALETTE_N; i++) {
+    pb__rgb a = pb__palette(i);
+    double dr = fabs(a.r - red.r) + fabs(a.g - red.g) + fabs(a.b - red.b);
+    assert_true(dr > 0.35);
+    for (size_t j = i + 1; j < PB__PALETTE_N; j++) {
+      pb__rgb b = pb__palette(j);
+      assert_true(fabs(a.r - b.r) + fabs(a.g - b.g) + fabs(a.b - b.b) > 0.3);
+    }
+  }
+}
+
+/* The y range: zero when near, else hugging the data. */
+static void test_y_range(void **state) {
+  (void)state;
+  double lo, hi;
+  pb__y_range(290, 295, 0.1, &lo, &hi);
+  assert_true(lo > 280 && lo < 290 && hi > 295 && hi < 296);
+  pb__y_range(10, 150, 0.1, &lo, &hi);
+  assert_true(lo == 0 && hi >= 150);
+  pb__y_range(5, 5, 0.1, &lo, &hi); /* flat */
+  assert_true(lo < 5 && hi > 5);
+}
+
+/* Labels read a bounded prefix of a name: a name without its end (a page
+ * of 'a' followed by an inaccessible page) is ellipsized without reading
+ * past it, so a label's cost never depends on the name's length. */
+static void test_ellipsize_bounded(void **state) {
+  (void)state;
+  long pg = sysconf(_SC_PAGESIZE);
+  char *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(m != MAP_FAILED);
+  memset(m, 'a', (size_t)pg);
+  assert_int_equal(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+  char buf[200];
+  pb__ellipsize(m + pg - 100, 40, buf, sizeof buf); /* 100 readable bytes, no end */
+  assert_int_equal(strlen(buf), 39 + 3);            /* 39 'a' and U+2026 */
+  assert_memory_equal(buf + 39, "\xe2\x80\xa6", 3);
+  pb__ellipsize("short", 40, buf, sizeof buf);
+  assert_string_equal(buf, "short");
+  /* never cuts a character: 50 x "é" (2 bytes each) */
+  char e[101];
+  for (int i = 0; i < 50; i++) memcpy(e + 2 * i, "\xc3\xa9", 2);
+  e[100] = 0;
+  pb__ellipsize(e, 40, buf, sizeof buf);
+  assert_int_equal(strlen(buf), 39 * 2 + 3);
+  munmap(m, (size_t)pg * 2);
+}
+
+static char *huge_name;
+static size_t huge_calls(long it, fx_call *c) {
+  c[0] = (fx_call){huge_name, 1e-3 * (1 + 0.01 * (double)(it % 9))};
+  c[1] = (fx_call){"short", 2e-4};
+  return 2;
+}
+
+/* A 4 MiB topic name: every chart is written (in the time of any other). */
+static void test_long_topic_name(void **state) {
+  (void)state;
+  const size_t len = 4u << 20;
+  huge_name = malloc(len + 1);
+  assert_non_null(huge_name);
+  memset(huge_name, 'x', len);
+  huge_name[len] = 0;
+  const char *root = fx_dir("huge");
+  fx_write_data(root, 3, huge_calls); /* 3 x 2 copies of the name: 24 MiB */
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb_chart_kind kinds[] = {PB_CHART_TIMES, PB_CHART_CRONO, PB_CHART_BARS};
+  for (size_t k = 0; k < 3; k++) {
+    pb__chart_geom g;
+    cairo_surface_t *s = fx_render(kinds[k], r, "huge", NULL, &g);
+    cairo_surface_destroy(s);
+  }
+  pb_run_free(run);
+  free(huge_name);
+}
+
+/* Legends of several runs name them by what tells them apart (issue 10). */
+static void test_short_run_labels(void **state) {
+  (void)state;
+  char out[3][PB__RUN_LABEL_MAX];
+  const char *ts[2] = {"2026-11-30T05-43-48.123456Z", "2026-11-30T06-10-02.654321Z"};
+  pb__short_labels(ts, 2, out);
+  assert_string_equal(out[0], "05-43-48.123456Z");
+  assert_string_equal(out[1], "06-10-02.654321Z");
+  const char *same_tail[2] = {"2026-11-30T00-00-00.000000Z", "2026-11-30T01-00-00.000000Z"};
+  pb__short_labels(same_tail, 2, out);
+  assert_string_equal(out[0], "00-00");
+  assert_string_equal(out[1], "01-00");
+  const char *names[3] = {"baseline", "baseline-fast", "other"}; /* nothing common */
+  pb__short_labels(names, 3, out);
+  assert_string_equal(out[0], "baseline");
+  assert_string_equal(out[1], "baseline-fast");
+  const char *longl[2] = {"a-very-long-run-name-that-goes-on-and-on-1", "b"};
+  pb__short_labels(longl, 2, out);
+  assert_int_equal(strlen(out[0]), 23 + 3); /* 23 characters and U+2026 */
+  assert_string_equal(out[1], "b");
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The charts' percentiles without sorting equal pb_percentile_sorted's. */
+static void test_percentile_select(void **state) {
+  (void)state;
+  unsigned seed = 12345;
+  for (size_t n = 1; n < 300; n += 7) {
+    double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+    assert_non_null(v);
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      v[i] = (double)(seed >> 16 & 1023) / 7.0; /* with repeated values */
+    }
+    static const double qs[] = {0, 10, 50, 75, 99.5, 100};
+    for (size_t q = 0; q < 6; q++) {
+      memcpy(w, v, n * sizeof *v);
+      qsort(w, n, sizeof *w, cmp_double);
+      double want = pb_percentile_sorted(w, n, qs[q]);
+      memcpy(w, v, n * sizeof *v);
+      assert_true(pb__percentile_select(w, n, qs[q]) == want);
+    }
+    free(v);
+    free(w);
+  }
+}
+
+static size_t one_call(long it, fx_call *c) {
+  (void)it;
+  c[0] = (fx_call){"only", 2e-3};
+  return 1;
+}
+
+/* One call: crono draws it as a visible marker at its value. */
+static void test_crono_one_call(void **state) {
+  (void)state;
+  const char *root = fx_dir("one");
+  fx_write_data(root, 1, one_call);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_CRONO, r, "one", NULL, &g);
+  int y = (int)lround(pb__ax_y(&g.ax, 2e-3)), top;
+  long n = count_color(s, pb__palette(0), 10, (int)g.ax.left, (int)g.ax.right, y - 6, y + 7, &top);
+  assert_true(n >= 20); /* a marker, not a speck */
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   const struct CMUnitTest tests[] = {
@@ -292,6 +728,17 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_generate_plots, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_threads, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_errors, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_memory_spike_height, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_times_small_step_visible, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_crono_not_blank, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_crono_one_call, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_probes_hidden, make_tmp, remove_tmp),
+      cmocka_unit_test(test_palette_distinct),
+      cmocka_unit_test(test_y_range),
+      cmocka_unit_test(test_ellipsize_bounded),
+      cmocka_unit_test(test_short_run_labels),
+      cmocka_unit_test(test_percentile_select),
+      cmocka_unit_test_setup_teardown(test_long_topic_name, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
