@@ -12,7 +12,7 @@
 
 static const char HELP[] =
     "usage: porter-bench plots [--path P] [--output DIR] [--topics A B ...] [--show]\n"
-    "                          [--no-latest] [--format png|svg|pdf]\n"
+    "                          [--no-latest] [--format png|svg|pdf] [--show-probes]\n"
     "\n"
     "Write the charts of a run: per benchmarker <name>_times, <name>_bars,\n"
     "<name>_crono, and <name>_memory / <name>_cuda_memory when memory / GPU\n"
@@ -28,6 +28,8 @@ static const char HELP[] =
     "  --show         open the charts with the desktop's viewer (needs a display)\n"
     "  --no-latest    treat --path as the run folder itself\n"
     "  --format F     png (default), svg or pdf\n"
+    "  --show-probes  also draw the time topics of porter_bench's own memory\n"
+    "                 probes (gstep_memory, gstop_memory, <step>_MEMORY_STEP)\n"
     "  -h, --help     show this help\n";
 
 typedef struct written {
@@ -68,7 +70,7 @@ static void show(const written *w, const char *dir) {
 
 typedef struct plots_opts {
   const char *path, *out, *format;
-  bool no_latest, show;
+  bool no_latest, show, probes;
   pb_cli_list topics;
   pb_format fmt;
 } plots_opts;
@@ -84,6 +86,7 @@ static int parse_args(int argc, char **argv, plots_opts *o) {
       {"show", 0, PB_CLI_FLAG, &o->show, NULL, NULL},
       {"no-latest", 0, PB_CLI_FLAG, &o->no_latest, NULL, NULL},
       {"format", 0, PB_CLI_VALUE, NULL, &o->format, NULL},
+      {"show-probes", 0, PB_CLI_FLAG, &o->probes, NULL, NULL},
   };
   const pb_cli_spec spec = {PROG, HELP, opts, sizeof opts / sizeof *opts, NULL, 0, 0, NULL};
   pb_cli_parse_result r = pb_cli_parse(&spec, argc, argv);
@@ -107,7 +110,9 @@ static int plot_run(const plots_opts *o, const pb_run *run) {
   pb_error err;
   int rc = PB_EXIT_OK;
   const char *const *topics = o->topics.given ? o->topics.items : NULL;
-  if (pb_plots_write(run, o->out, topics, o->topics.n, o->fmt, on_file, &w, &err) != PB_OK) {
+  const pb_chart_options copts = {.show_probes = o->probes};
+  if (pb_plots_write_opts(run, o->out, topics, o->topics.n, o->fmt, &copts, on_file, &w, &err) !=
+      PB_OK) {
     fprintf(stderr, "%s: %s\n", PROG, err.message);
     rc = PB_EXIT_DATA;
   }
@@ -122,7 +127,7 @@ static int plot_run(const plots_opts *o, const pb_run *run) {
 }
 
 int pb_cli_plots(int argc, char **argv) {
-  plots_opts o = {".", "PLOTS", "png", false, false, {NULL, 0, false}, PB_FORMAT_PNG};
+  plots_opts o = {".", "PLOTS", "png", false, false, false, {NULL, 0, false}, PB_FORMAT_PNG};
   int rc = parse_args(argc, argv, &o);
   if (rc != -1) {
     pb_cli_list_free(&o.topics);
