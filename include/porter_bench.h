@@ -71,7 +71,9 @@ typedef enum pb_status {
   PB_ENOTSUP = -5,   /**< not supported here (e.g. GPU tracking without a GPU) */
   PB_ENOITER = -6,   /**< no iteration has been opened yet; the call recorded nothing */
   PB_EDISABLED = -7, /**< the benchmarker is disabled; the call recorded nothing */
-  PB_EOWNED = -8     /**< the object belongs to a registry and cannot be destroyed */
+  PB_EOWNED = -8,    /**< the object belongs to a registry and cannot be destroyed */
+  PB_EBUSY = -9      /**< called from a signal handler that interrupted a porter_bench call
+                          of the same thread; the call did nothing (see "Signals" above) */
 } pb_status;
 
 /** Returns a static, human-readable description of a status code. */

@@ -21,6 +21,7 @@ static int bench_init(pb_bench *b, const char *path) {
   memset(b, 0, sizeof *b);
   atomic_init(&b->flags, PB__F_ON);
   atomic_init(&b->lock.v, 0);
+  atomic_init(&b->lock.sleepers, 0);
   pthread_mutex_init(&b->op_lock, NULL);
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);

@@ -24,6 +24,7 @@ const char *pb_strerror(int status) {
     case PB_ENOITER: return "no iteration opened yet";
     case PB_EDISABLED: return "benchmarker disabled";
     case PB_EOWNED: return "owned by a registry";
+    case PB_EBUSY: return "porter_bench re-entered from a signal handler";
     default: return "unknown status";
   }
 }
@@ -39,6 +40,7 @@ const char *pb_err_name(int status) {
     case PB_ENOITER: return "PB_ENOITER";
     case PB_EDISABLED: return "PB_EDISABLED";
     case PB_EOWNED: return "PB_EOWNED";
+    case PB_EBUSY: return "PB_EBUSY";
     default: return "PB_UNKNOWN";
   }
 }

@@ -16,15 +16,23 @@
 
 #include "porter_bench.h"
 
-/* ---- a small lock for short critical sections ----
+/* ---- a small lock for short critical sections (store.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
- * uncontended pthread mutex costs twice what this does. Waiters spin briefly,
- * then yield the CPU, so a preempted holder is not starved. */
+ * uncontended pthread mutex costs twice what this does. Taking it free is one
+ * atomic exchange; releasing it is a store and a load of `sleepers`. A waiter
+ * spins briefly, yields a few times, then blocks in the kernel (a futex
+ * wait) until the holder releases it: a waiter that only spun and yielded
+ * could keep a lower-priority holder off its CPU for good (a SCHED_FIFO
+ * waiter and a SCHED_OTHER holder on one CPU: issue 11, defect 2). */
 typedef struct pb__spin {
-  atomic_int v;
+  atomic_int v;        /* 0 free, 1 held */
+  atomic_int sleepers; /* waiters blocked in the kernel (or about to block) */
 } pb__spin;
 
+/** Slow path of pb__spin_lock: waits until the lock is free and takes it. */
 void pb__spin_wait(pb__spin *l);
+/** Slow path of pb__spin_unlock: wakes a blocked waiter. */
+void pb__spin_wake(pb__spin *l);
 
 static inline void pb__spin_lock(pb__spin *l) {
   if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) return;
@@ -33,6 +41,9 @@ static inline void pb__spin_lock(pb__spin *l) {
 
 static inline void pb__spin_unlock(pb__spin *l) {
   atomic_store_explicit(&l->v, 0, memory_order_release);
+  if (__builtin_expect(atomic_load_explicit(&l->sleepers, memory_order_relaxed) != 0, 0)) {
+    pb__spin_wake(l);
+  }
 }
 
 /* ---- errors and warnings (error.c) ---- */
