@@ -94,6 +94,8 @@ struct pb_bench {
 
 /** Creates a benchmarker owned by a registry (pb_bench_destroy refuses it). */
 int pb__bench_create_owned(const char *path, pb_bench **out);
+/** pb_save without the signal-handler guard, for callers inside a guarded call. */
+int pb__bench_save(pb_bench *b);
 /** Destroys any benchmarker, owned or not. */
 void pb__bench_free(pb_bench *b);
 

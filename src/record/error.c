@@ -8,6 +8,19 @@
 
 static _Thread_local char last_error[1024];
 
+_Thread_local unsigned char pb__in_call __attribute__((tls_model("initial-exec")));
+
+int pb__nocancel_begin(void) {
+  int old = PTHREAD_CANCEL_ENABLE;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  return old;
+}
+
+void pb__nocancel_end(int old) {
+  int ignored;
+  pthread_setcancelstate(old, &ignored);
+}
+
 /* Guards hook_fn and hook_ud together, so a hook never runs with another's data. */
 static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
 static pb_warning_fn hook_fn;

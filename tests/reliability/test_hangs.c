@@ -335,7 +335,7 @@ static void test_step_from_signal_handler(void **state) {
   /* Signals until a good number landed inside porter_bench (at most 20 s). */
   long sent = 0;
   uint64_t t0 = pb_now_ns();
-  while (atomic_load(&g_sig_busy) < 20 && pb_now_ns() - t0 < 20000000000ull) {
+  while (atomic_load(&g_sig_busy) < 50 && pb_now_ns() - t0 < 20000000000ull) {
     pthread_kill(t, SIGUSR1);
     sent++;
     sleep_us(50);
