@@ -20,6 +20,9 @@
  *            calling another object (the memory probe runs before it is taken).
  *   save_mu  guards the fields marked (S), the save combiner: concurrent saves
  *            wait on save_cv instead of interleaving. Never held during I/O.
+ *
+ * Their place in the library's global lock order (registries, fork lists,
+ * memory probe) is written down at the top of fork.c.
  */
 enum {
   PB__F_ON = 1u,   /* enabled */
