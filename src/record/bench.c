@@ -637,8 +637,8 @@ void pb_disable_memory_tracking(pb_bench *b) {
 
 bool pb_cuda_available(void) { return pb__gpu_available(); }
 
-int pb_enable_cuda_memory_tracking(pb_bench *b) {
-  if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
+/* Loading NVML and creating the tracker may do I/O under op_lock: no cancellation. */
+static int enable_cuda_memory_tracking(pb_bench *b) {
   if (!pb__gpu_available()) {
     return pb__fail(PB_ENOTSUP, "GPU memory tracking is not available: %s",
                     pb__gpu_unavailable_reason());
@@ -652,6 +652,14 @@ int pb_enable_cuda_memory_tracking(pb_bench *b) {
     rc = pb__fail(PB_ENOMEM, "cannot create a GPU tracker for '%s'", b->path);
   }
   pthread_mutex_unlock(&b->op_lock);
+  return rc;
+}
+
+int pb_enable_cuda_memory_tracking(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
+  int old = pb__nocancel_begin();
+  int rc = enable_cuda_memory_tracking(b);
+  pb__nocancel_end(old);
   return rc;
 }
 
