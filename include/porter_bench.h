@@ -6,10 +6,27 @@
  * files in the format of the original Python porter_bench.
  *
  * Thread-safety: every function in this header may be called from any
- * thread at any time, unless its comment says otherwise. Two threads may
- * share one benchmarker. The stack-allocated timers (pb_timer,
- * pb_countdown, pb_timed_counter) are plain values: synchronise access to
- * one of them yourself if several threads use it.
+ * thread, concurrently with any other, unless its comment says otherwise
+ * (destroying an object other threads still use is one such case). Two
+ * threads may share one benchmarker, whatever their scheduling policies and
+ * priorities: a waiter blocks in the kernel rather than spinning. Threads
+ * may be cancelled: saves and memory probes run with cancellation disabled,
+ * so a pending cancellation acts after the call returns (no lock stays held,
+ * no save stays half done, no temporary file is left). The stack-allocated
+ * timers (pb_timer, pb_countdown, pb_timed_counter) are plain values:
+ * synchronise access to one of them yourself if several threads use it.
+ *
+ * Signals: no function of this header is async-signal-safe. Recording may
+ * allocate memory, take locks and write files, so calling porter_bench from
+ * a signal handler is undefined in general (a handler that interrupted
+ * malloc in the host program can deadlock in malloc). One case is detected:
+ * a handler that interrupted a porter_bench call of its own thread and calls
+ * pb_step, pb_step_ex, pb_step_id, pb_gstep, pb_gstop, pb_start, pb_save,
+ * pb_registry_save, pb_bench_get_stats, pb_enable_memory_tracking (PB_EBUSY),
+ * pb_topic_intern (PB_TOPIC_INVALID), pb_registry_get or pb_get (NULL), or a
+ * pb_set_save_on_* or pb_disable_memory_tracking (no effect) gets that answer
+ * at once, records nothing and leaves pb_last_error() unchanged, where it
+ * would otherwise wait forever for a lock its own thread holds.
  *
  * Errors: functions that can fail return an int status, PB_OK (0) or a
  * negative PB_E* code; pb_strerror() names it and pb_last_error() gives a
@@ -71,7 +88,9 @@ typedef enum pb_status {
   PB_ENOTSUP = -5,   /**< not supported here (e.g. GPU tracking without a GPU) */
   PB_ENOITER = -6,   /**< no iteration has been opened yet; the call recorded nothing */
   PB_EDISABLED = -7, /**< the benchmarker is disabled; the call recorded nothing */
-  PB_EOWNED = -8     /**< the object belongs to a registry and cannot be destroyed */
+  PB_EOWNED = -8,    /**< the object belongs to a registry and cannot be destroyed */
+  PB_EBUSY = -9      /**< called from a signal handler that interrupted a porter_bench call
+                          of the same thread; the call did nothing (see "Signals" above) */
 } pb_status;
 
 /** Returns a static, human-readable description of a status code. */
@@ -224,7 +243,9 @@ PB_EXPORT int pb_gstop(pb_bench *b);
  * the probe's time as "<topic>_MEMORY_STEP". After a gstop and before the
  * next gstep the step joins the last (closed) iteration, as the original.
  * Returns PB_ENOITER (nothing recorded) before the first iteration,
- * PB_EDISABLED when disabled, PB_ENOMEM when the record was dropped.
+ * PB_EDISABLED when disabled, PB_ENOMEM when the record was dropped,
+ * PB_EBUSY from a signal handler that interrupted porter_bench (see the
+ * top of this header).
  */
 PB_EXPORT int pb_step(pb_bench *b, const char *topic);
 /**

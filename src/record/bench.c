@@ -21,6 +21,7 @@ static int bench_init(pb_bench *b, const char *path) {
   memset(b, 0, sizeof *b);
   atomic_init(&b->flags, PB__F_ON);
   atomic_init(&b->lock.v, 0);
+  atomic_init(&b->lock.sleepers, 0);
   pthread_mutex_init(&b->op_lock, NULL);
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);
@@ -247,6 +248,7 @@ static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const
 }
 
 static int autosave(pb_bench *b);
+static int save_request(pb_bench *b, bool explicit_full);
 
 /* ---- the recording calls ---- */
 
@@ -259,15 +261,25 @@ static void gpu_sync_if(pb_bench *b) {
   if (flag(b, PB__F_SYNC)) pb__gpu_sync();
 }
 
-/* Takes op_lock when memory tracking is on; returns whether it did. */
+/* The cancellation state op_begin replaced (op_lock does not nest in a thread). */
+static _Thread_local int op_cancel_old;
+
+/*
+ * Takes op_lock when memory tracking is on; returns whether it did. The
+ * memory probe reads files (cancellation points) under op_lock, so
+ * cancellation stays disabled until op_end.
+ */
 static bool op_begin(pb_bench *b) {
   if (!flag(b, PB__F_MEM)) return false;
+  op_cancel_old = pb__nocancel_begin();
   pthread_mutex_lock(&b->op_lock);
   return true;
 }
 
 static void op_end(pb_bench *b, bool held) {
-  if (held) pthread_mutex_unlock(&b->op_lock);
+  if (!held) return;
+  pthread_mutex_unlock(&b->op_lock);
+  pb__nocancel_end(op_cancel_old);
 }
 
 /*
@@ -326,7 +338,7 @@ static void restart_clocks(pb_bench *b, size_t opened) {
   pb__spin_unlock(&b->lock);
 }
 
-int pb_gstop(pb_bench *b) {
+static int gstop(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_gstop: benchmarker is NULL");
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   /* With memory tracking off, gstop_part is one lock section and op_begin one load. */
@@ -341,7 +353,7 @@ int pb_gstop(pb_bench *b) {
   return rc;
 }
 
-int pb_gstep(pb_bench *b) {
+static int gstep(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_gstep: benchmarker is NULL");
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   bool held = op_begin(b);
@@ -371,7 +383,7 @@ int pb_gstep(pb_bench *b) {
   return rc;
 }
 
-int pb_start(pb_bench *b) {
+static int start(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_start: benchmarker is NULL");
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   gpu_sync_if(b);
@@ -386,6 +398,19 @@ int pb_start(pb_bench *b) {
   pb__spin_unlock(&b->lock);
   return rc;
 }
+
+/* Runs a recording call unless this thread is inside one already (a signal handler). */
+#define GUARDED(call)                       \
+  do {                                      \
+    if (!pb__call_enter()) return PB_EBUSY; \
+    int guarded_rc_ = (call);               \
+    pb__call_leave();                       \
+    return guarded_rc_;                     \
+  } while (0)
+
+int pb_gstop(pb_bench *b) { GUARDED(gstop(b)); }
+int pb_gstep(pb_bench *b) { GUARDED(gstep(b)); }
+int pb_start(pb_bench *b) { GUARDED(start(b)); }
 
 /* Resolves a topic id (or name) under b->lock; PB_TOPIC_INVALID on failure. */
 static uint32_t resolve_topic(pb_bench *b, uint32_t id, const char *name) {
@@ -410,8 +435,8 @@ static uint32_t memstep_topic(pb_bench *b, uint32_t topic) {
   return id;
 }
 
-static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *time_extra,
-                       const char *memory_extra) {
+static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *time_extra,
+                     const char *memory_extra) {
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   int json_rc = PB_OK;
   if (time_extra && !pb__json_valid(time_extra, strlen(time_extra))) {
@@ -457,10 +482,15 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
   }
   op_end(b, held);
   if (autosave) {
-    int src = pb_save(b);
+    int src = save_request(b, true);
     if (!rc) rc = src;
   }
   return rc ? rc : json_rc;
+}
+
+static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *time_extra,
+                       const char *memory_extra) {
+  GUARDED(step_slow(b, id, topic, time_extra, memory_extra));
 }
 
 /*
@@ -468,7 +498,8 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
  * (one load tells). One lock section: a clock read, a topic look-up that
  * usually hits the pointer cache, a 16-byte append.
  */
-static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const char *topic) {
+static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
+                                                                   const char *topic) {
   pb__spin_lock(&b->lock);
   if (__builtin_expect(!b->have_iter, 0)) {
     pb__spin_unlock(&b->lock);
@@ -499,6 +530,14 @@ static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const c
   return rc;
 }
 
+/* The hot path's guard costs a load and two stores of a thread-local byte. */
+static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const char *topic) {
+  if (!pb__call_enter()) return PB_EBUSY;
+  int rc = step_fast_guarded(b, id, topic);
+  pb__call_leave();
+  return rc;
+}
+
 static __attribute__((noinline, cold)) int step_einval(const char *fn) {
   return pb__fail(PB_EINVAL, "%s: benchmarker or topic is NULL", fn);
 }
@@ -526,10 +565,11 @@ int pb_step_id(pb_bench *b, pb_topic topic) {
 }
 
 pb_topic pb_topic_intern(pb_bench *b, const char *topic) {
-  if (!b || !topic) return PB_TOPIC_INVALID;
+  if (!b || !topic || !pb__call_enter()) return PB_TOPIC_INVALID;
   pb__spin_lock(&b->lock);
   uint32_t id = pb__topics_intern(&b->topics, &b->arena, topic, strlen(topic));
   pb__spin_unlock(&b->lock);
+  pb__call_leave();
   return id;
 }
 
@@ -555,22 +595,25 @@ void pb_disable(pb_bench *b) {
 bool pb_is_enabled(const pb_bench *b) { return b && flag(b, PB__F_ON); }
 
 void pb_set_save_on_gstop(pb_bench *b, unsigned n) {
-  if (!b) return;
+  if (!b || !pb__call_enter()) return;
   pb__spin_lock(&b->lock);
   b->save_on_gstop = n;
   pb__spin_unlock(&b->lock);
+  pb__call_leave();
 }
 
 void pb_set_save_on_step(pb_bench *b, bool on) {
-  if (!b) return;
+  if (!b || !pb__call_enter()) return;
   pb__spin_lock(&b->lock);
   b->save_on_step = on;
   set_flag(b, PB__F_SAVE, on);
   pb__spin_unlock(&b->lock);
+  pb__call_leave();
 }
 
-int pb_enable_memory_tracking(pb_bench *b, bool per_step) {
-  if (!b) return pb__fail(PB_EINVAL, "pb_enable_memory_tracking: benchmarker is NULL");
+/* The probe set-up and tear-down do file I/O under op_lock: no cancellation. */
+static int enable_memory_tracking(pb_bench *b, bool per_step) {
+  int old = pb__nocancel_begin();
   pthread_mutex_lock(&b->op_lock);
   int rc = b->peak.linked ? PB_OK : pb__peak_subscribe(&b->peak);
   pb__spin_lock(&b->lock);
@@ -578,21 +621,30 @@ int pb_enable_memory_tracking(pb_bench *b, bool per_step) {
   pb__spin_unlock(&b->lock);
   set_flag(b, PB__F_MEM, rc == PB_OK);
   pthread_mutex_unlock(&b->op_lock);
+  pb__nocancel_end(old);
   return rc;
 }
 
+int pb_enable_memory_tracking(pb_bench *b, bool per_step) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_enable_memory_tracking: benchmarker is NULL");
+  GUARDED(enable_memory_tracking(b, per_step));
+}
+
 void pb_disable_memory_tracking(pb_bench *b) {
-  if (!b) return;
+  if (!b || !pb__call_enter()) return;
+  int old = pb__nocancel_begin();
   pthread_mutex_lock(&b->op_lock);
   set_flag(b, PB__F_MEM, false);
   pb__peak_unsubscribe(&b->peak);
   pthread_mutex_unlock(&b->op_lock);
+  pb__nocancel_end(old);
+  pb__call_leave();
 }
 
 bool pb_cuda_available(void) { return pb__gpu_available(); }
 
-int pb_enable_cuda_memory_tracking(pb_bench *b) {
-  if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
+/* Loading NVML and creating the tracker may do I/O under op_lock: no cancellation. */
+static int enable_cuda_memory_tracking(pb_bench *b) {
   if (!pb__gpu_available()) {
     return pb__fail(PB_ENOTSUP, "GPU memory tracking is not available: %s",
                     pb__gpu_unavailable_reason());
@@ -606,6 +658,14 @@ int pb_enable_cuda_memory_tracking(pb_bench *b) {
     rc = pb__fail(PB_ENOMEM, "cannot create a GPU tracker for '%s'", b->path);
   }
   pthread_mutex_unlock(&b->op_lock);
+  return rc;
+}
+
+int pb_enable_cuda_memory_tracking(pb_bench *b) {
+  if (!b) return pb__fail(PB_EINVAL, "pb_enable_cuda_memory_tracking: benchmarker is NULL");
+  int old = pb__nocancel_begin();
+  int rc = enable_cuda_memory_tracking(b);
+  pb__nocancel_end(old);
   return rc;
 }
 
@@ -628,6 +688,7 @@ int pb_set_cuda_sync(pb_bench *b, bool on) {
 
 int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!b || !out) return pb__fail(PB_EINVAL, "pb_bench_get_stats: NULL argument");
+  if (!pb__call_enter()) return PB_EBUSY;
   pb__spin_lock(&b->lock);
   out->iterations = b->iters.n;
   out->steps = b->recs.n;
@@ -642,6 +703,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
                     b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
                     (uint64_t)b->topics.nslots * 4;
   pb__spin_unlock(&b->lock);
+  pb__call_leave();
   return PB_OK;
 }
 
@@ -695,7 +757,7 @@ static bool wait_turn_locked(pb_bench *b, uint64_t ticket) {
   return b->save_done >= ticket;
 }
 
-static int save_request(pb_bench *b, bool explicit_full) {
+static int save_combined(pb_bench *b, bool explicit_full) {
   if (!flag(b, PB__F_ON)) return PB_OK;
   pthread_mutex_lock(&b->save_mu);
   uint64_t ticket = ++b->save_requested;
@@ -738,10 +800,24 @@ static int save_request(pb_bench *b, bool explicit_full) {
   return rc;
 }
 
+/*
+ * Every save, explicit or automatic, runs with cancellation disabled: a
+ * thread cancelled in its I/O or in pthread_cond_wait would leave `saving`
+ * set (every later save waiting for it), save_mu held, or a temporary file.
+ */
+static int save_request(pb_bench *b, bool explicit_full) {
+  int old = pb__nocancel_begin();
+  int rc = save_combined(b, explicit_full);
+  pb__nocancel_end(old);
+  return rc;
+}
+
 int pb_save(pb_bench *b) {
   if (!b) return pb__fail(PB_EINVAL, "pb_save: benchmarker is NULL");
-  return save_request(b, true);
+  GUARDED(save_request(b, true));
 }
+
+int pb__bench_save(pb_bench *b) { return save_request(b, true); }
 
 /* The save-every-N rule's save: a journal line, with a full rewrite now and then. */
 static int autosave(pb_bench *b) { return save_request(b, false); }

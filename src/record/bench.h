@@ -20,6 +20,9 @@
  *            calling another object (the memory probe runs before it is taken).
  *   save_mu  guards the fields marked (S), the save combiner: concurrent saves
  *            wait on save_cv instead of interleaving. Never held during I/O.
+ *
+ * Their place in the library's global lock order (registries, fork lists,
+ * memory probe) is written down at the top of fork.c.
  */
 enum {
   PB__F_ON = 1u,   /* enabled */
@@ -96,6 +99,8 @@ struct pb_bench {
 
 /** Creates a benchmarker owned by a registry (pb_bench_destroy refuses it). */
 int pb__bench_create_owned(const char *path, pb_bench **out);
+/** pb_save without the signal-handler guard, for callers inside a guarded call. */
+int pb__bench_save(pb_bench *b);
 /** Destroys any benchmarker, owned or not. */
 void pb__bench_free(pb_bench *b);
 

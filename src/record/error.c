@@ -8,6 +8,19 @@
 
 static _Thread_local char last_error[1024];
 
+_Thread_local unsigned char pb__in_call __attribute__((tls_model("initial-exec")));
+
+int pb__nocancel_begin(void) {
+  int old = PTHREAD_CANCEL_ENABLE;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  return old;
+}
+
+void pb__nocancel_end(int old) {
+  int ignored;
+  pthread_setcancelstate(old, &ignored);
+}
+
 /* Guards hook_fn and hook_ud together, so a hook never runs with another's data. */
 static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
 static pb_warning_fn hook_fn;
@@ -24,6 +37,7 @@ const char *pb_strerror(int status) {
     case PB_ENOITER: return "no iteration opened yet";
     case PB_EDISABLED: return "benchmarker disabled";
     case PB_EOWNED: return "owned by a registry";
+    case PB_EBUSY: return "porter_bench re-entered from a signal handler";
     default: return "unknown status";
   }
 }
@@ -39,6 +53,7 @@ const char *pb_err_name(int status) {
     case PB_ENOITER: return "PB_ENOITER";
     case PB_EDISABLED: return "PB_EDISABLED";
     case PB_EOWNED: return "PB_EOWNED";
+    case PB_EBUSY: return "PB_EBUSY";
     default: return "PB_UNKNOWN";
   }
 }

@@ -7,9 +7,23 @@
  * "<path>.fork-<pid>_*.json" (see pb__bench_file_base): a child never
  * replaces its parent's files.
  *
- * Lock: all_mu guards the two lists. Order at fork: all_mu, each registry's
- * mu, then each benchmarker's op_lock, save_mu and lock, then the memory
- * probe's lock; released in reverse.
+ * Locks (issue 11, defect 1). reg_mu guards the list of registries, bench_mu
+ * the list of benchmarkers. The library's global lock order, which every
+ * thread follows and the fork handler takes in full:
+ *
+ *   1. reg_mu                      (fork.c: the registry list)
+ *   2. each registry's mu          (registry.c)
+ *   3. bench_mu                    (fork.c: the benchmarker list)
+ *   4. each benchmarker's op_lock, then save_mu, then lock (bench.h)
+ *   5. the memory probe's lock     (memprobe.c)
+ *
+ * A thread holding a lock may take only locks further down the list. The
+ * one place a lock is held while another is taken outside a single object is
+ * pb_registry_get: it holds the registry's mu (2) while creating a
+ * benchmarker, which adds it to the benchmarker list (3). The registry list
+ * is changed only with no registry lock held (create, destroy). With a
+ * single list lock taken first at fork, as before, a fork and a
+ * pb_registry_get of a new name deadlocked. Released in reverse order.
  */
 #include <stdlib.h>
 
@@ -20,13 +34,15 @@ typedef struct node {
   struct node *next;
 } node;
 
-static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;   /* guards registries */
+static pthread_mutex_t bench_mu = PTHREAD_MUTEX_INITIALIZER; /* guards benches */
 static node *benches, *registries;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void prepare(void) {
-  pthread_mutex_lock(&all_mu);
+  pthread_mutex_lock(&reg_mu);
   for (node *n = registries; n; n = n->next) pb__registry_lock(n->obj, true);
+  pthread_mutex_lock(&bench_mu);
   for (node *n = benches; n; n = n->next) {
     pb_bench *b = n->obj;
     pthread_mutex_lock(&b->op_lock);
@@ -47,13 +63,15 @@ static void release(bool child) {
       }
       b->main_upto = b->disk_upto = 0; /* the child's files start with full ones */
       b->journaled = false;
+      atomic_store(&b->lock.sleepers, 0); /* its waiters are not in this process */
     }
     pb__spin_unlock(&b->lock);
     pthread_mutex_unlock(&b->save_mu);
     pthread_mutex_unlock(&b->op_lock);
   }
+  pthread_mutex_unlock(&bench_mu);
   for (node *n = registries; n; n = n->next) pb__registry_lock(n->obj, false);
-  pthread_mutex_unlock(&all_mu);
+  pthread_mutex_unlock(&reg_mu);
 }
 
 static void parent(void) { release(false); }
@@ -61,20 +79,20 @@ static void child(void) { release(true); }
 
 static void install(void) { pthread_atfork(prepare, parent, child); }
 
-static void add(node **list, void *obj) {
+static void add(pthread_mutex_t *mu, node **list, void *obj) {
   pthread_once(&fork_once, install);
   node *n = malloc(sizeof *n);
-  pthread_mutex_lock(&all_mu);
+  pthread_mutex_lock(mu);
   if (n) { /* without memory the object is merely not fork-protected */
     n->obj = obj;
     n->next = *list;
     *list = n;
   }
-  pthread_mutex_unlock(&all_mu);
+  pthread_mutex_unlock(mu);
 }
 
-static void drop(node **list, void *obj) {
-  pthread_mutex_lock(&all_mu);
+static void drop(pthread_mutex_t *mu, node **list, void *obj) {
+  pthread_mutex_lock(mu);
   for (node **p = list; *p; p = &(*p)->next) {
     if ((*p)->obj == obj) {
       node *n = *p;
@@ -83,19 +101,19 @@ static void drop(node **list, void *obj) {
       break;
     }
   }
-  pthread_mutex_unlock(&all_mu);
+  pthread_mutex_unlock(mu);
 }
 
 void pb__fork_track_bench(pb_bench *b, bool on) {
   if (on)
-    add(&benches, b);
+    add(&bench_mu, &benches, b);
   else
-    drop(&benches, b);
+    drop(&bench_mu, &benches, b);
 }
 
 void pb__fork_track_registry(pb_registry *r, bool on) {
   if (on)
-    add(&registries, r);
+    add(&reg_mu, &registries, r);
   else
-    drop(&registries, r);
+    drop(&reg_mu, &registries, r);
 }

@@ -16,15 +16,23 @@
 
 #include "porter_bench.h"
 
-/* ---- a small lock for short critical sections ----
+/* ---- a small lock for short critical sections (store.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
- * uncontended pthread mutex costs twice what this does. Waiters spin briefly,
- * then yield the CPU, so a preempted holder is not starved. */
+ * uncontended pthread mutex costs twice what this does. Taking it free is one
+ * atomic exchange; releasing it is a store and a load of `sleepers`. A waiter
+ * spins briefly, yields a few times, then blocks in the kernel (a futex
+ * wait) until the holder releases it: a waiter that only spun and yielded
+ * could keep a lower-priority holder off its CPU for good (a SCHED_FIFO
+ * waiter and a SCHED_OTHER holder on one CPU: issue 11, defect 2). */
 typedef struct pb__spin {
-  atomic_int v;
+  atomic_int v;        /* 0 free, 1 held */
+  atomic_int sleepers; /* waiters blocked in the kernel (or about to block) */
 } pb__spin;
 
+/** Slow path of pb__spin_lock: waits until the lock is free and takes it. */
 void pb__spin_wait(pb__spin *l);
+/** Slow path of pb__spin_unlock: wakes a blocked waiter. */
+void pb__spin_wake(pb__spin *l);
 
 static inline void pb__spin_lock(pb__spin *l) {
   if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) return;
@@ -33,7 +41,45 @@ static inline void pb__spin_lock(pb__spin *l) {
 
 static inline void pb__spin_unlock(pb__spin *l) {
   atomic_store_explicit(&l->v, 0, memory_order_release);
+  if (__builtin_expect(atomic_load_explicit(&l->sleepers, memory_order_relaxed) != 0, 0)) {
+    pb__spin_wake(l);
+  }
 }
+
+/* ---- calls into the library: signal handlers and cancellation (error.c) ----
+ * pb__in_call is nonzero while this thread is inside a porter_bench call that
+ * may hold a lock or allocate. A call that finds it set was made by a signal
+ * handler that interrupted this thread inside porter_bench: it returns
+ * PB_EBUSY at once, touching nothing (not even the last-error message),
+ * instead of waiting for a lock this very thread holds (issue 11, defect 4).
+ * Initial-exec TLS: two stores of the thread pointer's block, no call. */
+extern _Thread_local unsigned char pb__in_call __attribute__((tls_model("initial-exec")));
+
+/** Enters a guarded call; false (nothing done) when this thread is already inside one. */
+static inline bool pb__call_enter(void) {
+  if (__builtin_expect(pb__in_call != 0, 0)) return false;
+  pb__in_call = 1;
+  atomic_signal_fence(memory_order_seq_cst); /* set before any lock is taken */
+  return true;
+}
+
+/** Leaves a guarded call. */
+static inline void pb__call_leave(void) {
+  atomic_signal_fence(memory_order_seq_cst); /* cleared after every lock is released */
+  pb__in_call = 0;
+}
+
+/*
+ * Cancellation (issue 11, defect 3): a thread cancelled at a cancellation
+ * point inside a save or a memory probe (open, write, read, close,
+ * pthread_cond_wait) would leave a save "in progress", a lock held and a
+ * temporary file. Such regions run with cancellation disabled; a pending
+ * cancellation acts at the caller's next cancellation point.
+ */
+/** Disables cancellation of the calling thread; returns the old state for pb__nocancel_end. */
+int pb__nocancel_begin(void);
+/** Restores the cancellation state returned by pb__nocancel_begin. */
+void pb__nocancel_end(int old);
 
 /* ---- errors and warnings (error.c) ---- */
 

@@ -232,13 +232,17 @@ pb_bench *pb_registry_get(pb_registry *r, const char *name) {
     return NULL;
   }
   char *meta = NULL;
+  if (!pb__call_enter()) return NULL; /* re-entered from a signal handler */
   pthread_mutex_lock(&r->mu);
   pb_bench *b = find_locked(r, name);
   if (!b) b = insert_locked(r, name, &meta);
   pthread_mutex_unlock(&r->mu);
+  pb__call_leave(); /* the metadata's calibration makes guarded calls of its own */
   if (meta) {
+    int old = pb__nocancel_begin(); /* no temporary file left behind */
     if (pb__write_run_meta(meta) != PB_OK)
       pb__warn("cannot write run metadata: %s", pb_last_error());
+    pb__nocancel_end(old);
     free(meta);
   }
   return b;
@@ -302,8 +306,7 @@ static void set_all(pb_registry *r, bool on) {
 void pb_registry_enable(pb_registry *r) { set_all(r, true); }
 void pb_registry_disable(pb_registry *r) { set_all(r, false); }
 
-int pb_registry_save(pb_registry *r) {
-  if (!r) return pb__fail(PB_EINVAL, "pb_registry_save: registry is NULL");
+static int registry_save(pb_registry *r) {
   pthread_mutex_lock(&r->mu);
   bool enabled = r->enabled;
   pthread_mutex_unlock(&r->mu);
@@ -313,11 +316,19 @@ int pb_registry_save(pb_registry *r) {
   if (!list) return pb__fail(PB_ENOMEM, "out of memory saving the registry");
   int first = PB_OK;
   for (size_t i = 0; i < n; i++) {
-    int rc = pb_save(list[i]);
+    int rc = pb__bench_save(list[i]);
     if (rc && !first) first = rc;
   }
   free(list);
   return first;
+}
+
+int pb_registry_save(pb_registry *r) {
+  if (!r) return pb__fail(PB_EINVAL, "pb_registry_save: registry is NULL");
+  if (!pb__call_enter()) return PB_EBUSY;
+  int rc = registry_save(r);
+  pb__call_leave();
+  return rc;
 }
 
 size_t pb_registry_size(pb_registry *r) {

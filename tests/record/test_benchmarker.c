@@ -311,11 +311,11 @@ static void test_cuda_sync(void **state) {
 
 static void test_errors_and_version(void **state) {
   (void)state;
-  const int codes[] = {PB_OK,      PB_EINVAL,  PB_ENOMEM,    PB_EIO,   PB_EJSON,
-                       PB_ENOTSUP, PB_ENOITER, PB_EDISABLED, PB_EOWNED};
-  const char *names[] = {"PB_OK",      "PB_EINVAL",  "PB_ENOMEM",    "PB_EIO",   "PB_EJSON",
-                         "PB_ENOTSUP", "PB_ENOITER", "PB_EDISABLED", "PB_EOWNED"};
-  for (size_t i = 0; i < 9; i++) {
+  const int codes[] = {PB_OK,      PB_EINVAL,  PB_ENOMEM,    PB_EIO,    PB_EJSON,
+                       PB_ENOTSUP, PB_ENOITER, PB_EDISABLED, PB_EOWNED, PB_EBUSY};
+  const char *names[] = {"PB_OK",      "PB_EINVAL",  "PB_ENOMEM",    "PB_EIO",    "PB_EJSON",
+                         "PB_ENOTSUP", "PB_ENOITER", "PB_EDISABLED", "PB_EOWNED", "PB_EBUSY"};
+  for (size_t i = 0; i < 10; i++) {
     assert_string_equal(pb_err_name(codes[i]), names[i]);
     const char *msg = pb_strerror(codes[i]);
     assert_non_null(msg);

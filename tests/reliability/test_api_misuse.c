@@ -18,12 +18,12 @@ static void test_null_everywhere(void **state) {
   /* Version, errors, warnings. */
   assert_true(pb_version_number() == PB_VERSION_NUMBER);
   assert_non_null(pb_version());
-  static const int codes[] = {0, -1, -8, -9, 1, INT_MIN, INT_MAX, -100};
+  static const int codes[] = {0, -1, -8, -9, -10, 1, INT_MIN, INT_MAX, -100};
   for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
     assert_non_null(pb_strerror(codes[i]));
     assert_non_null(pb_err_name(codes[i]));
   }
-  assert_string_equal(pb_err_name(-9), "PB_UNKNOWN");
+  assert_string_equal(pb_err_name(-10), "PB_UNKNOWN"); /* past the last code, PB_EBUSY */
   assert_non_null(pb_last_error());
   pb_set_warning_handler(NULL, NULL);
 
