@@ -319,18 +319,12 @@ static const char *row_title(const pb_compare_row *r) {
 
 #define W_TOPIC 14
 
-/* Prints s in width columns, cut with "~" when longer. */
+/* Prints s in width (<= 24) columns, shortened in its middle with "…" when
+ * longer, as summary does: both ends stay ("samp…(2)", "gst…_MEMORY_STEP"). */
 static void cell(const char *s, int width, int left) {
   char buf[128];
-  if (pb_cli_width(s) > width) {
-    size_t k = 0;
-    for (int w = 0; s[k] && w < width - 1; w++) do
-        k++;
-      while (((unsigned char)s[k] & 0xC0) == 0x80);
-    snprintf(buf, sizeof buf, "%.*s~", (int)k, s);
-    s = buf;
-  }
-  pb_cli_pad(stdout, s, width, left);
+  pb_cli_ellipsize(s, width, buf, sizeof buf);
+  pb_cli_pad(stdout, buf, width, left);
 }
 
 static void print_row(const pb_compare_row *r) {
