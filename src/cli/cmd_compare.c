@@ -317,6 +317,8 @@ static const char *row_title(const pb_compare_row *r) {
 
 /* ---- table ---------------------------------------------------------------------- */
 
+/* The topic column: 14 in 80 columns, wider on a wider terminal up to the
+ * longest name (only this column gives way, as in summary). */
 #define W_TOPIC 14
 
 /* Prints s in width (<= 24) columns, shortened in its middle with "…" when
@@ -327,7 +329,7 @@ static void cell(const char *s, int width, int left) {
   pb_cli_pad(stdout, buf, width, left);
 }
 
-static void print_row(const pb_compare_row *r) {
+static void print_row(const pb_compare_row *r, int wt) {
   const pb_shift *s = &r->change.shift;
   char va[64], vb[64], sh[64], ch[64], ci[64], p[64];
   format_value(r->kind, s->median_a, va, sizeof va);
@@ -339,7 +341,7 @@ static void print_row(const pb_compare_row *r) {
   const char *v = verdict(r);
   if (strcmp(v, "none") == 0 || strcmp(v, "untested") == 0) v = "-";
   printf("  ");
-  cell(row_title(r), W_TOPIC, 1);
+  cell(row_title(r), wt, 1);
   printf(" ");
   cell(r->in_a ? va : "absent", 8, 0);
   printf(" ");
@@ -347,11 +349,20 @@ static void print_row(const pb_compare_row *r) {
   printf(" %9s %7s %11s %7s %s\n", sh, ch, ci, p, v);
 }
 
-static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb) {
+/* The topic column's width for cb's rows on a width-column terminal. */
+static int topic_width(const pb_compare_bench *cb, int width) {
+  int wt = W_TOPIC;
+  for (size_t r = 0; r < cb->nrows; r++)
+    if (pb_cli_width(row_title(&cb->rows[r])) > wt) wt = pb_cli_width(row_title(&cb->rows[r]));
+  return wt < W_TOPIC + width - 80 ? wt : W_TOPIC + width - 80;
+}
+
+static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb, int width) {
+  int wt = topic_width(cb, width);
   printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", cb->name, la, cb->iters_a, lb,
          cb->iters_b);
   printf("  ");
-  cell("topic", W_TOPIC, 1);
+  cell("topic", wt, 1);
   printf(" ");
   cell(la, 8, 0);
   printf(" ");
@@ -359,13 +370,14 @@ static void print_bench(const pb_compare_bench *cb, const char *la, const char *
   printf(" %9s %7s %11s %7s %s\n", "shift", "change", "95% CI", "p Holm", "result");
   for (size_t r = 0; r < cb->nrows; r++) {
     if (r == cb->ntime && r > 0) printf("  memory\n");
-    print_row(&cb->rows[r]);
+    print_row(&cb->rows[r], wt);
   }
 }
 
 static void print_comparison(const compare_opts *o, const pb_comparison *c, const char *la,
                              const char *lb) {
-  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb);
+  int width = pb_cli_term_width();
+  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb, width);
   printf(
       "\nsignificant: Holm-corrected p < 0.05 (over %zu time topics, %zu memory)\n"
       "and |change| > %g%%. shift: median of all differences new - baseline.\n",
