@@ -82,14 +82,19 @@ static pb_cli_parse_result apply(const pb_cli_spec *spec, const pb_cli_opt *o, c
       *o->flag = true;
       return PB_CLI_PARSED;
     case PB_CLI_VALUE:
-      if (inline_value) {
-        *o->value = inline_value;
-      } else if (*i + 1 < argc && (argv[*i + 1][0] != '-' || strcmp(argv[*i + 1], "-") == 0)) {
-        *o->value = argv[++*i];
+    case PB_CLI_REPEAT: {
+      const char *v = inline_value;
+      if (!v && *i + 1 < argc && (argv[*i + 1][0] != '-' || strcmp(argv[*i + 1], "-") == 0))
+        v = argv[++*i];
+      if (!v) return pb_cli_usage_error(spec, "%s needs a value", shown);
+      if (o->kind == PB_CLI_VALUE) {
+        *o->value = v;
       } else {
-        return pb_cli_usage_error(spec, "%s needs a value", shown);
+        o->list->given = true;
+        if (!list_add(o->list, v)) return pb_cli_usage_error(spec, "out of memory");
       }
       return PB_CLI_PARSED;
+    }
     case PB_CLI_LIST: {
       size_t before = o->list->n;
       o->list->given = true;

@@ -18,6 +18,9 @@
  *   the list and starts the positional arguments); "--topics=a" adds one.
  *   Given twice, the lists are joined. A list option with no value is an
  *   error.
+ * - PB_CLI_REPEAT takes one value, as PB_CLI_VALUE, each time it is given,
+ *   and appends it to a list: "--label a --label b" (a name a run, where a
+ *   PB_CLI_LIST would swallow the runs that follow: "--label a RUN_A").
  * - Arguments that do not begin with '-' (and "-" itself), and every
  *   argument after "--", are positional; the command says how many it takes.
  * - "-h" / "--help" print the command's help to stdout.
@@ -61,7 +64,8 @@
 typedef enum pb_cli_opt_kind {
   PB_CLI_FLAG,  /**< no value: sets *flag to true */
   PB_CLI_VALUE, /**< one value: sets *value */
-  PB_CLI_LIST   /**< one or more values: appended to *list */
+  PB_CLI_LIST,  /**< one or more values: appended to *list */
+  PB_CLI_REPEAT /**< one value per occurrence: appended to *list */
 } pb_cli_opt_kind;
 
 /** A list of values (pointers into argv); given is true once the option was seen. */
@@ -78,7 +82,7 @@ typedef struct pb_cli_opt {
   pb_cli_opt_kind kind; /**< what it takes */
   bool *flag;           /**< PB_CLI_FLAG: set to true when given */
   const char **value;   /**< PB_CLI_VALUE: set to the value */
-  pb_cli_list *list;    /**< PB_CLI_LIST: values appended */
+  pb_cli_list *list;    /**< PB_CLI_LIST, PB_CLI_REPEAT: values appended */
 } pb_cli_opt;
 
 /** A command's arguments: its options, its positional arguments and its help. */

@@ -1,6 +1,7 @@
 /*
  * cli.h - the porter-bench command's subcommands. Each takes the arguments
- * after its name and returns the exit code: 0 ok, 1 bad input data, 2 usage.
+ * after its name and returns the exit code (PB_EXIT_*, util.h): 0 ok, 1 bad
+ * input data, 2 usage, 3 (compare only) a regression beyond --fail-if-slower.
  * Their shared helpers are in util.h, their argument parser in args.h.
  */
 #ifndef PB_CLI_H

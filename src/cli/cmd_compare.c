@@ -7,7 +7,6 @@
  */
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +14,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-
-/* Exit code of the regression gate (--fail-if-slower). */
-enum { PB_EXIT_SLOWER = 3 };
 
 /* mkdir -p; 0 when the folder exists afterwards. */
 static int mkdir_p(const char *dir) {
@@ -34,6 +30,8 @@ static int mkdir_p(const char *dir) {
   struct stat st;
   return (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
 }
+
+static const char PROG[] = "porter-bench compare";
 
 static const char HELP[] =
     "usage: porter-bench compare RUN_A RUN_B [RUN ...] [--label NAME ...]\n"
@@ -53,16 +51,19 @@ static const char HELP[] =
     "values, a plain difference). Then charts overlay the runs.\n"
     "\n"
     "Each RUN is resolved as 'porter-bench plots --path' does (latest run).\n"
+    "Options and runs may come in any order; a list (--topics) ends at the\n"
+    "next option or at '--'.\n"
     "\n"
     "options:\n"
-    "  --label NAME          name the runs, once per run in order (default:\n"
-    "                        their folder names)\n"
+    "  --label NAME          name a run: once per run, in the runs' order\n"
+    "                        (default: their folder names)\n"
     "  --threshold PCT       smallest change called significant (default 5)\n"
     "  --fail-if-slower PCT  exit with code 3 when a time topic is significantly\n"
     "                        slower by more than PCT percent\n"
     "  --json                print the comparison as JSON instead of tables\n"
     "  --show-probes         include the memory probes' own time topics\n"
-    "  --topics A ...        only these benchmarkers\n"
+    "  --topics A ...        only these benchmarkers; a name that is not a\n"
+    "                        benchmarker of RUN_A is an error\n"
     "  --no-latest           treat each RUN as the run folder itself\n"
     "  --output DIR          folder for the charts (default COMPARE)\n"
     "  --format F            png (default), svg or pdf\n"
@@ -73,13 +74,12 @@ static const char HELP[] =
     "--fail-if-slower allows.\n";
 
 typedef struct compare_opts {
-  const char *out;
+  const char *out, *format, *threshold_arg, *fail_arg; /* point into argv */
   pb_format fmt;
-  bool latest, charts, json, probes;
-  double threshold;                       /* fraction: 0.05 */
-  double fail_slower;                     /* fraction; negative: no gate */
-  const char **paths, **topics, **labels; /* point into argv */
-  size_t npaths, ntopics, nlabels;
+  bool no_latest, no_charts, json, probes;
+  double threshold;                 /* fraction: 0.05 */
+  double fail_slower;               /* fraction; negative: no gate */
+  pb_cli_list runs, topics, labels; /* point into argv */
 } compare_opts;
 
 /* ---- options ------------------------------------------------------------------ */
@@ -93,77 +93,40 @@ static bool parse_pct(const char *s, double *out) {
   return true;
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "porter-bench compare: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\n\n%s", HELP);
-  return PB_EXIT_USAGE;
+/* The checks of the values, after parsing. */
+static pb_cli_parse_result check_values(const pb_cli_spec *spec, compare_opts *o) {
+  if (pb_format_parse(o->format, &o->fmt) != PB_OK)
+    return pb_cli_usage_error(spec, "--format must be png, svg or pdf, not '%s'", o->format);
+  if (o->threshold_arg && !parse_pct(o->threshold_arg, &o->threshold))
+    return pb_cli_usage_error(spec, "--threshold needs a percentage >= 0, not '%s'",
+                              o->threshold_arg);
+  if (o->fail_arg && !parse_pct(o->fail_arg, &o->fail_slower))
+    return pb_cli_usage_error(spec, "--fail-if-slower needs a percentage >= 0, not '%s'",
+                              o->fail_arg);
+  if (o->labels.n && o->labels.n != o->runs.n)
+    return pb_cli_usage_error(spec, "give one --label per run, or none (%zu label%s, %zu runs)",
+                              o->labels.n, o->labels.n == 1 ? "" : "s", o->runs.n);
+  return PB_CLI_PARSED;
 }
 
-/* The options that take one value; returns -1 to go on, or the exit code. */
-static int parse_valued(const char *a, const char *v, compare_opts *o) {
-  if (strcmp(a, "--output") == 0) {
-    o->out = v;
-  } else if (strcmp(a, "--format") == 0) {
-    if (pb_format_parse(v, &o->fmt) != PB_OK)
-      return usage_error("--format must be png, svg or pdf, not '%s'", v);
-  } else if (strcmp(a, "--label") == 0) {
-    o->labels[o->nlabels++] = v;
-  } else if (strcmp(a, "--threshold") == 0) {
-    if (!parse_pct(v, &o->threshold))
-      return usage_error("--threshold needs a percentage >= 0, not '%s'", v);
-  } else if (!parse_pct(v, &o->fail_slower)) { /* --fail-if-slower */
-    return usage_error("--fail-if-slower needs a percentage >= 0, not '%s'", v);
-  }
-  return -1;
-}
-
-static bool takes_value(const char *a) {
-  static const char *const names[] = {"--output", "--format", "--label", "--threshold",
-                                      "--fail-if-slower"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(a, names[i]) == 0) return true;
-  return false;
-}
-
-/* Parses the arguments (self-contained: the only function that reads
- * argv); returns -1 to go on, or the exit code. */
+/* Parses the arguments into *o (args.h); returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, compare_opts *o) {
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    int rc = -1;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(HELP, stdout);
-      return PB_EXIT_OK;
-    } else if (takes_value(a)) {
-      if (i + 1 >= argc) return usage_error("%s needs a value", a);
-      rc = parse_valued(a, argv[++i], o);
-    } else if (strcmp(a, "--topics") == 0) {
-      o->ntopics = 0;
-      while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-        o->topics[o->ntopics++] = argv[++i];
-    } else if (strcmp(a, "--no-latest") == 0) {
-      o->latest = false;
-    } else if (strcmp(a, "--no-charts") == 0) {
-      o->charts = false;
-    } else if (strcmp(a, "--json") == 0) {
-      o->json = true;
-    } else if (strcmp(a, "--show-probes") == 0) {
-      o->probes = true;
-    } else if (a[0] == '-' && a[1] != 0) {
-      return usage_error("unknown option '%s'", a);
-    } else {
-      o->paths[o->npaths++] = a;
-    }
-    if (rc != -1) return rc;
-  }
-  if (o->npaths < 2) return usage_error("give at least two runs");
-  if (o->nlabels && o->nlabels != o->npaths)
-    return usage_error("give one --label per run, or none");
-  return -1;
+  const pb_cli_opt opts[] = {
+      {"label", 0, PB_CLI_REPEAT, NULL, NULL, &o->labels},
+      {"threshold", 0, PB_CLI_VALUE, NULL, &o->threshold_arg, NULL},
+      {"fail-if-slower", 0, PB_CLI_VALUE, NULL, &o->fail_arg, NULL},
+      {"json", 0, PB_CLI_FLAG, &o->json, NULL, NULL},
+      {"show-probes", 0, PB_CLI_FLAG, &o->probes, NULL, NULL},
+      {"topics", 0, PB_CLI_LIST, NULL, NULL, &o->topics},
+      {"no-latest", 0, PB_CLI_FLAG, &o->no_latest, NULL, NULL},
+      {"output", 0, PB_CLI_VALUE, NULL, &o->out, NULL},
+      {"format", 0, PB_CLI_VALUE, NULL, &o->format, NULL},
+      {"no-charts", 0, PB_CLI_FLAG, &o->no_charts, NULL, NULL},
+  };
+  const pb_cli_spec spec = {PROG, HELP, opts, sizeof opts / sizeof *opts, &o->runs, 2, 0, "RUN"};
+  pb_cli_parse_result r = pb_cli_parse(&spec, argc, argv);
+  if (r == PB_CLI_PARSED) r = check_values(&spec, o);
+  return r == PB_CLI_PARSED ? -1 : r == PB_CLI_HELP ? PB_EXIT_OK : PB_EXIT_USAGE;
 }
 
 /* ---- runs ---------------------------------------------------------------------- */
@@ -178,24 +141,22 @@ static const char *base_name(const char *p) {
 
 /* The run's label: --label, else its folder's name ("name (2)" for a repeat). */
 static char *make_label(const compare_opts *o, char **labels, size_t i, const pb_run *run) {
-  const char *b = o->nlabels ? o->labels[i] : base_name(pb_run_path(run));
+  const char *b = o->labels.n ? o->labels.items[i] : base_name(pb_run_path(run));
   size_t len = strlen(b) + 24;
   char *l = malloc(len);
   if (!l) return NULL;
   snprintf(l, len, "%s", b);
-  for (size_t j = 0; j < i && !o->nlabels; j++)
+  for (size_t j = 0; j < i && !o->labels.n; j++)
     if (strcmp(labels[j], l) == 0) snprintf(l, len, "%s (%zu)", b, i + 1);
   return l;
 }
 
+/* Loads every run as the other commands do (pb_cli_load: a latest run without
+ * records is an error naming it); prints "run i: label = path". */
 static int load_runs(const compare_opts *o, pb_run **runs, char **labels) {
-  for (size_t i = 0; i < o->npaths; i++) {
-    pb_error err;
-    int st = pb_run_load(o->paths[i], o->latest, &runs[i], &err);
-    if (st) {
-      fprintf(stderr, "porter-bench compare: %s\n", err.message);
-      return pb_cli_load_exit(st);
-    }
+  for (size_t i = 0; i < o->runs.n; i++) {
+    int rc = pb_cli_load(PROG, o->runs.items[i], !o->no_latest, &runs[i]);
+    if (rc != PB_EXIT_OK) return rc;
     if (!(labels[i] = make_label(o, labels, i, runs[i]))) return PB_EXIT_DATA;
     if (!o->json) printf("run %zu: %s = %s\n", i + 1, labels[i], pb_run_path(runs[i]));
   }
@@ -218,18 +179,29 @@ static bool same_data(const pb_run *a, const pb_run *b) {
   return shared > 0 && pb_run_record_count(a) == pb_run_record_count(b);
 }
 
-static void warn_benchmarkers(const pb_run *a, const pb_run *b, const char *la, const char *lb) {
-  for (size_t i = 0; i < pb_run_record_count(a); i++)
-    if (!pb_run_find(b, pb_record_name(pb_run_record(a, i))))
+/* True when benchmarker name is compared: --topics names it, or is not given. */
+static bool wanted(const compare_opts *o, const char *name) {
+  bool want = o->topics.n == 0;
+  for (size_t t = 0; t < o->topics.n && !want; t++) want = strcmp(o->topics.items[t], name) == 0;
+  return want;
+}
+
+/* Warns about the compared benchmarkers of a that b lacks. */
+static void warn_benchmarkers(const compare_opts *o, const pb_run *a, const pb_run *b,
+                              const char *la, const char *lb) {
+  for (size_t i = 0; i < pb_run_record_count(a); i++) {
+    const char *name = pb_record_name(pb_run_record(a, i));
+    if (wanted(o, name) && !pb_run_find(b, name))
       fprintf(stderr,
-              "porter-bench compare: warning: benchmarker '%s' is in '%s' but not in '%s'\n",
-              pb_record_name(pb_run_record(a, i)), la, lb);
+              "porter-bench compare: warning: benchmarker '%s' is in '%s' but not in '%s'\n", name,
+              la, lb);
+  }
 }
 
 /* Warnings about what is compared: a run with itself, different contents. */
 static void warn_runs(const compare_opts *o, pb_run **runs, char **labels) {
   char ra[PATH_MAX], rb[PATH_MAX];
-  for (size_t k = 1; k < o->npaths; k++) {
+  for (size_t k = 1; k < o->runs.n; k++) {
     const char *la = labels[0], *lb = labels[k];
     bool same_path = realpath(pb_run_path(runs[0]), ra) && realpath(pb_run_path(runs[k]), rb) &&
                      strcmp(ra, rb) == 0;
@@ -243,8 +215,8 @@ static void warn_runs(const compare_opts *o, pb_run **runs, char **labels) {
               "porter-bench compare: warning: '%s' and '%s' hold the same iterations "
               "(same start times): a run compared with a copy of itself\n",
               la, lb);
-    warn_benchmarkers(runs[0], runs[k], la, lb);
-    warn_benchmarkers(runs[k], runs[0], lb, la);
+    warn_benchmarkers(o, runs[0], runs[k], la, lb);
+    warn_benchmarkers(o, runs[k], runs[0], lb, la);
   }
 }
 
@@ -324,18 +296,6 @@ static void format_ci(double lo, double hi, char *buf, size_t n) {
   snprintf(buf, n, "[%s,%s]", a, b);
 }
 
-/* p-values: 4 decimals down to 0.001, then scientific ("3.2e-07"); never 0.0000. */
-static void format_p(double p, char *buf, size_t n) {
-  if (isnan(p))
-    snprintf(buf, n, "-");
-  else if (p >= 0.001)
-    snprintf(buf, n, "%.4f", p);
-  else if (p < 1e-300)
-    snprintf(buf, n, "<1e-300");
-  else
-    snprintf(buf, n, p >= 1e-99 ? "%.1e" : "%.0e", p);
-}
-
 /* The row's verdict word. */
 static const char *verdict(const pb_compare_row *r) {
   bool time = r->kind == PB_COMPARE_TIME;
@@ -357,23 +317,19 @@ static const char *row_title(const pb_compare_row *r) {
 
 /* ---- table ---------------------------------------------------------------------- */
 
+/* The topic column: 14 in 80 columns, wider on a wider terminal up to the
+ * longest name (only this column gives way, as in summary). */
 #define W_TOPIC 14
 
-/* Prints s in width columns, cut with "~" when longer. */
+/* Prints s in width (<= 24) columns, shortened in its middle with "…" when
+ * longer, as summary does: both ends stay ("samp…(2)", "gst…_MEMORY_STEP"). */
 static void cell(const char *s, int width, int left) {
   char buf[128];
-  if (pb_cli_width(s) > width) {
-    size_t k = 0;
-    for (int w = 0; s[k] && w < width - 1; w++) do
-        k++;
-      while (((unsigned char)s[k] & 0xC0) == 0x80);
-    snprintf(buf, sizeof buf, "%.*s~", (int)k, s);
-    s = buf;
-  }
-  pb_cli_pad(stdout, s, width, left);
+  pb_cli_ellipsize(s, width, buf, sizeof buf);
+  pb_cli_pad(stdout, buf, width, left);
 }
 
-static void print_row(const pb_compare_row *r) {
+static void print_row(const pb_compare_row *r, int wt) {
   const pb_shift *s = &r->change.shift;
   char va[64], vb[64], sh[64], ch[64], ci[64], p[64];
   format_value(r->kind, s->median_a, va, sizeof va);
@@ -381,11 +337,11 @@ static void print_row(const pb_compare_row *r) {
   format_shift(r->kind, s->shift, sh, sizeof sh);
   format_pct(s->rel, ch, sizeof ch);
   format_ci(s->rel_low, s->rel_high, ci, sizeof ci);
-  format_p(r->change.p_adjusted, p, sizeof p);
+  pb_cli_format_p(r->change.p_adjusted, p, sizeof p);
   const char *v = verdict(r);
   if (strcmp(v, "none") == 0 || strcmp(v, "untested") == 0) v = "-";
   printf("  ");
-  cell(row_title(r), W_TOPIC, 1);
+  cell(row_title(r), wt, 1);
   printf(" ");
   cell(r->in_a ? va : "absent", 8, 0);
   printf(" ");
@@ -393,11 +349,20 @@ static void print_row(const pb_compare_row *r) {
   printf(" %9s %7s %11s %7s %s\n", sh, ch, ci, p, v);
 }
 
-static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb) {
+/* The topic column's width for cb's rows on a width-column terminal. */
+static int topic_width(const pb_compare_bench *cb, int width) {
+  int wt = W_TOPIC;
+  for (size_t r = 0; r < cb->nrows; r++)
+    if (pb_cli_width(row_title(&cb->rows[r])) > wt) wt = pb_cli_width(row_title(&cb->rows[r]));
+  return wt < W_TOPIC + width - 80 ? wt : W_TOPIC + width - 80;
+}
+
+static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb, int width) {
+  int wt = topic_width(cb, width);
   printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", cb->name, la, cb->iters_a, lb,
          cb->iters_b);
   printf("  ");
-  cell("topic", W_TOPIC, 1);
+  cell("topic", wt, 1);
   printf(" ");
   cell(la, 8, 0);
   printf(" ");
@@ -405,19 +370,18 @@ static void print_bench(const pb_compare_bench *cb, const char *la, const char *
   printf(" %9s %7s %11s %7s %s\n", "shift", "change", "95% CI", "p Holm", "result");
   for (size_t r = 0; r < cb->nrows; r++) {
     if (r == cb->ntime && r > 0) printf("  memory\n");
-    print_row(&cb->rows[r]);
+    print_row(&cb->rows[r], wt);
   }
 }
 
 static void print_comparison(const compare_opts *o, const pb_comparison *c, const char *la,
                              const char *lb) {
-  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb);
+  int width = pb_cli_term_width();
+  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb, width);
   printf(
       "\nsignificant: Holm-corrected p < 0.05 (over %zu time topics, %zu memory)\n"
-      "and |change| > %g%%. shift: median of all differences %s - %s.\n",
-      c->ntested_time, c->ntested_memory, 100 * o->threshold, "new", "baseline");
-  (void)la;
-  (void)lb;
+      "and |change| > %g%%. shift: median of all differences new - baseline.\n",
+      c->ntested_time, c->ntested_memory, 100 * o->threshold);
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -511,7 +475,7 @@ static bool regressed(const compare_opts *o, const pb_compare_row *r) {
 /* Reports the regressions on stderr (and into JSON when f); returns their number. */
 static size_t gate(const compare_opts *o, pb_comparison **cmp, char **labels, FILE *f) {
   size_t n = 0;
-  for (size_t k = 1; k < o->npaths; k++)
+  for (size_t k = 1; k < o->runs.n; k++)
     for (size_t i = 0; i < cmp[k]->nbench; i++)
       for (size_t r = 0; r < cmp[k]->bench[i].ntime; r++) {
         const pb_compare_row *row = &cmp[k]->bench[i].rows[r];
@@ -539,7 +503,7 @@ static size_t gate(const compare_opts *o, pb_comparison **cmp, char **labels, FI
 
 static void print_json(const compare_opts *o, pb_comparison **cmp, pb_run **runs, char **labels) {
   fputs("{\"runs\":[", stdout);
-  for (size_t i = 0; i < o->npaths; i++) {
+  for (size_t i = 0; i < o->runs.n; i++) {
     fputs(i ? ",{\"label\":" : "{\"label\":", stdout);
     json_str(stdout, labels[i]);
     fputs(",\"path\":", stdout);
@@ -552,7 +516,7 @@ static void print_json(const compare_opts *o, pb_comparison **cmp, pb_run **runs
   json_field(stdout, "confidence", 0.95);
   json_field(stdout, "fail_if_slower", o->fail_slower >= 0 ? o->fail_slower : NAN);
   fputs(",\"comparisons\":[", stdout);
-  for (size_t k = 1; k < o->npaths; k++) {
+  for (size_t k = 1; k < o->runs.n; k++) {
     if (k > 1) fputc(',', stdout);
     json_comparison(stdout, cmp[k], labels[0], labels[k]);
   }
@@ -585,20 +549,14 @@ static int write_charts(const compare_opts *o, const pb_record **recs, const cha
   return rc;
 }
 
-static bool wanted(const compare_opts *o, const char *name) {
-  bool want = o->ntopics == 0;
-  for (size_t t = 0; t < o->ntopics && !want; t++) want = strcmp(o->topics[t], name) == 0;
-  return want;
-}
-
 /* Charts of every benchmarker of the baseline found in another run. */
 static int all_charts(const compare_opts *o, pb_run **runs, char **labels) {
   if (mkdir_p(o->out) != 0) {
     fprintf(stderr, "porter-bench compare: %s: cannot create the folder\n", o->out);
     return PB_EXIT_DATA;
   }
-  const pb_record **recs = calloc(o->npaths, sizeof *recs);
-  const char **labs = calloc(o->npaths, sizeof *labs);
+  const pb_record **recs = calloc(o->runs.n, sizeof *recs);
+  const char **labs = calloc(o->runs.n, sizeof *labs);
   int rc = (recs && labs) ? PB_EXIT_OK : PB_EXIT_DATA;
   for (size_t r = 0; rc == PB_EXIT_OK && r < pb_run_record_count(runs[0]); r++) {
     const pb_record *a = pb_run_record(runs[0], r);
@@ -606,7 +564,7 @@ static int all_charts(const compare_opts *o, pb_run **runs, char **labels) {
     size_t n = 0;
     recs[n] = a;
     labs[n++] = labels[0];
-    for (size_t k = 1; k < o->npaths; k++) {
+    for (size_t k = 1; k < o->runs.n; k++) {
       const pb_record *b = pb_run_find(runs[k], pb_record_name(a));
       if (!b) continue;
       recs[n] = b;
@@ -626,9 +584,9 @@ static int compare_all(const compare_opts *o, pb_run **runs, char **labels, pb_c
   pb_compare_params params = PB_COMPARE_DEFAULTS;
   params.threshold = o->threshold;
   warn_runs(o, runs, labels);
-  for (size_t k = 1; k < o->npaths; k++) {
-    int st = pb_compare_runs(runs[0], runs[k], o->ntopics ? o->topics : NULL, o->ntopics, &params,
-                             o->probes, &cmp[k]);
+  for (size_t k = 1; k < o->runs.n; k++) {
+    int st = pb_compare_runs(runs[0], runs[k], o->topics.n ? o->topics.items : NULL, o->topics.n,
+                             &params, o->probes, &cmp[k]);
     if (st != PB_OK) {
       fprintf(stderr, "porter-bench compare: %s\n", pb_analysis_strerror(st));
       return PB_EXIT_DATA;
@@ -638,32 +596,25 @@ static int compare_all(const compare_opts *o, pb_run **runs, char **labels, pb_c
   }
   if (o->json) print_json(o, cmp, runs, labels);
   fflush(stdout);
-  int rc = o->charts ? all_charts(o, runs, labels) : PB_EXIT_OK;
+  int rc = !o->no_charts ? all_charts(o, runs, labels) : PB_EXIT_OK;
   size_t slower = gate(o, cmp, labels, NULL);
   return (rc == PB_EXIT_OK && slower) ? PB_EXIT_SLOWER : rc;
 }
 
-int pb_cli_compare(int argc, char **argv) {
-  compare_opts o = {.out = "COMPARE",
-                    .fmt = PB_FORMAT_PNG,
-                    .latest = true,
-                    .charts = true,
-                    .threshold = 0.05,
-                    .fail_slower = -1};
-  size_t n = (size_t)argc + 1;
-  o.paths = calloc(n, sizeof *o.paths);
-  o.topics = calloc(n, sizeof *o.topics);
-  o.labels = calloc(n, sizeof *o.labels);
+/* Loads the runs, checks --topics against the baseline, compares; frees
+ * what it made. Returns the exit code. */
+static int run_compare(const compare_opts *o) {
+  size_t n = o->runs.n;
   pb_run **runs = calloc(n, sizeof *runs);
   char **labels = calloc(n, sizeof *labels);
   pb_comparison **cmp = calloc(n, sizeof *cmp);
-  bool ok = o.paths && o.topics && o.labels && runs && labels && cmp;
-  int rc = ok ? parse_args(argc, argv, &o) : PB_EXIT_DATA;
-  if (rc == -1) rc = load_runs(&o, runs, labels);
-  if (rc == PB_EXIT_OK) rc = compare_all(&o, runs, labels, cmp);
+  int rc = (runs && labels && cmp) ? load_runs(o, runs, labels) : PB_EXIT_DATA;
+  if (rc == PB_EXIT_OK) rc = pb_cli_check_names(PROG, runs[0], o->topics.items, o->topics.n);
+  if (rc == PB_EXIT_OK) rc = compare_all(o, runs, labels, cmp);
   fflush(stdout);
-  for (size_t i = 0; runs && i < o.npaths; i++) {
-    if (runs[i] && pb_cli_report_diagnostics(runs[i])) rc = PB_EXIT_DATA;
+  for (size_t i = 0; runs && i < n; i++) {
+    /* bad input data (1) takes precedence over the gate (3) */
+    if (runs[i] && pb_cli_report_diagnostics(runs[i]) && rc != PB_EXIT_USAGE) rc = PB_EXIT_DATA;
     if (cmp) pb_comparison_free(cmp[i]);
     pb_run_free(runs[i]);
     if (labels) free(labels[i]);
@@ -671,8 +622,15 @@ int pb_cli_compare(int argc, char **argv) {
   free(cmp);
   free(runs);
   free(labels);
-  free(o.labels);
-  free(o.topics);
-  free(o.paths);
+  return rc;
+}
+
+int pb_cli_compare(int argc, char **argv) {
+  compare_opts o = {.out = "COMPARE", .format = "png", .threshold = 0.05, .fail_slower = -1};
+  int rc = parse_args(argc, argv, &o);
+  if (rc == -1) rc = run_compare(&o);
+  pb_cli_list_free(&o.runs);
+  pb_cli_list_free(&o.topics);
+  pb_cli_list_free(&o.labels);
   return rc;
 }

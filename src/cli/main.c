@@ -18,7 +18,8 @@ static const char USAGE[] =
     "  compare   overlay several runs in charts and test each topic's change\n"
     "\n"
     "Run 'porter-bench <command> --help' for a command's options.\n"
-    "Exit codes: 0 ok, 1 bad input data, 2 usage error.\n";
+    "Exit codes: 0 ok, 1 bad input data, 2 usage error, 3 compare: a regression\n"
+    "beyond --fail-if-slower.\n";
 
 int main(int argc, char **argv) {
   const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;

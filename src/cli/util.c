@@ -134,12 +134,12 @@ int pb_cli_term_width(void) {
 void pb_cli_format_p(double p, char *buf, size_t n) {
   if (isnan(p))
     snprintf(buf, n, "-");
-  else if (p <= 0)
-    snprintf(buf, n, "<1e-300");
-  else if (p < 0.001)
-    snprintf(buf, n, "%.1e", p);
-  else
+  else if (p >= 0.001)
     snprintf(buf, n, "%.4f", p);
+  else if (p < 1e-300) /* 0 and subnormals: an underflow, never a true zero */
+    snprintf(buf, n, "<1e-300");
+  else /* one digit less from a 3-digit exponent on: 7 columns at most */
+    snprintf(buf, n, p >= 1e-99 ? "%.1e" : "%.0e", p);
 }
 
 void pb_cli_format_time(double epoch, char *buf, size_t n) {

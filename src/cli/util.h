@@ -14,8 +14,11 @@
 
 #include "porter_bench_analysis.h"
 
-/** Exit codes of every command. */
-enum { PB_EXIT_OK = 0, PB_EXIT_DATA = 1, PB_EXIT_USAGE = 2 };
+/**
+ * Exit codes of the commands (main.c's usage lists them): 0 ok, 1 bad input
+ * data, 2 usage error, 3 compare's regression gate (--fail-if-slower).
+ */
+enum { PB_EXIT_OK = 0, PB_EXIT_DATA = 1, PB_EXIT_USAGE = 2, PB_EXIT_SLOWER = 3 };
 
 /** Prints the run's load problems to stderr; returns how many there were. */
 size_t pb_cli_report_diagnostics(const pb_run *run);
@@ -68,8 +71,9 @@ void pb_cli_wrap(FILE *f, const char *prefix, const char *cont, const char *text
 int pb_cli_term_width(void);
 
 /**
- * Formats a p-value: "0.0123" (4 decimals) from 0.001 up, "3.2e-05" below,
- * "<1e-300" for 0 (an underflow, never a true zero), "-" for NAN.
+ * Formats a p-value in 7 columns at most: "0.0123" (4 decimals) from 0.001
+ * up, "3.2e-05" below, "4e-150" from a 3-digit exponent on, "<1e-300" below
+ * 1e-300 and for 0 (an underflow, never a true zero), "-" for NAN.
  */
 void pb_cli_format_p(double p, char *buf, size_t n);
 

@@ -22,7 +22,7 @@ static const char HELP[] = "usage: t [--flag] [--value V] [--list A ...] [ARG ..
 typedef struct parsed {
   bool flag, flag2;
   const char *value;
-  pb_cli_list list, pos;
+  pb_cli_list list, each, pos;
 } parsed;
 
 /* Parses the NULL-terminated arguments with a table of every kind. */
@@ -39,13 +39,15 @@ static pb_cli_parse_result parse(parsed *p, size_t max_pos, ...) {
       {"show-probes", 0, PB_CLI_FLAG, &p->flag2, NULL, NULL},
       {"value", 0, PB_CLI_VALUE, NULL, &p->value, NULL},
       {"list", 0, PB_CLI_LIST, NULL, NULL, &p->list},
+      {"each", 0, PB_CLI_REPEAT, NULL, NULL, &p->each},
   };
-  const pb_cli_spec spec = {"t", HELP, opts, 4, &p->pos, 0, max_pos, "ARG"};
+  const pb_cli_spec spec = {"t", HELP, opts, 5, &p->pos, 0, max_pos, "ARG"};
   return pb_cli_parse(&spec, argc, argv);
 }
 
 static void done(parsed *p) {
   pb_cli_list_free(&p->list);
+  pb_cli_list_free(&p->each);
   pb_cli_list_free(&p->pos);
 }
 
@@ -70,6 +72,29 @@ static void test_kinds(void **state) {
   assert_string_equal(p.value, "w");
   assert_int_equal(p.list.n, 2);
   assert_true(p.flag);
+  done(&p);
+}
+
+/* PB_CLI_REPEAT: one value each time, appended; what follows is positional */
+static void test_repeat(void **state) {
+  (void)state;
+  parsed p;
+  assert_int_equal(parse(&p, 0, "--each", "a", "RUN_A", "--each=-b", "RUN_B", NULL), PB_CLI_PARSED);
+  assert_true(p.each.given);
+  assert_int_equal(p.each.n, 2);
+  assert_string_equal(p.each.items[0], "a");
+  assert_string_equal(p.each.items[1], "-b");
+  assert_int_equal(p.pos.n, 2);
+  assert_string_equal(p.pos.items[0], "RUN_A");
+  assert_string_equal(p.pos.items[1], "RUN_B");
+  done(&p);
+  assert_int_equal(parse(&p, 0, "RUN_A", NULL), PB_CLI_PARSED);
+  assert_false(p.each.given);
+  assert_int_equal(p.each.n, 0);
+  done(&p);
+  assert_int_equal(parse(&p, 0, "--each", NULL), PB_CLI_ERROR);
+  done(&p);
+  assert_int_equal(parse(&p, 0, "--each", "--show", NULL), PB_CLI_ERROR);
   done(&p);
 }
 
@@ -161,6 +186,11 @@ static void test_format_p(void **state) {
   assert_string_equal(buf, "0.0010");
   pb_cli_format_p(3.21e-5, buf, sizeof buf);
   assert_string_equal(buf, "3.2e-05");
+  /* never wider than 7 columns (compare's p column) */
+  pb_cli_format_p(4.3e-150, buf, sizeof buf);
+  assert_string_equal(buf, "4e-150");
+  pb_cli_format_p(1e-310, buf, sizeof buf); /* subnormal */
+  assert_string_equal(buf, "<1e-300");
   pb_cli_format_p(0, buf, sizeof buf);
   assert_string_equal(buf, "<1e-300");
   pb_cli_format_p(NAN, buf, sizeof buf);
@@ -196,10 +226,11 @@ static void test_term_width(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kinds),       cmocka_unit_test(test_dashdash),
-      cmocka_unit_test(test_errors),      cmocka_unit_test(test_ellipsize),
-      cmocka_unit_test(test_wrap),        cmocka_unit_test(test_format_p),
-      cmocka_unit_test(test_format_time), cmocka_unit_test(test_term_width),
+      cmocka_unit_test(test_kinds),      cmocka_unit_test(test_repeat),
+      cmocka_unit_test(test_dashdash),   cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_ellipsize),  cmocka_unit_test(test_wrap),
+      cmocka_unit_test(test_format_p),   cmocka_unit_test(test_format_time),
+      cmocka_unit_test(test_term_width),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,12 +18,13 @@
 #include <math.h>
 
 /* Runs the CLI with args from the fixtures folder; returns its exit code
- * and its stdout in *out (malloc'ed). stderr is dropped. */
+ * and its stdout in *out (malloc'ed). stderr is dropped; tables laid out for
+ * 80 columns (COLUMNS=80: a terminal width in the environment would widen them). */
 static int run_cli(const char *args, char **out) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd,
-           "cd '%s' && LC_ALL=C '%s' compare --no-charts --no-latest %s 2>/dev/null", PB_FIXTURES,
-           PB_CLI, args);
+           "cd '%s' && LC_ALL=C COLUMNS=80 '%s' compare --no-charts --no-latest %s 2>/dev/null",
+           PB_FIXTURES, PB_CLI, args);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
   size_t cap = 1 << 16, n = 0;
