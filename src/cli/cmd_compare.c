@@ -61,7 +61,7 @@ static const char HELP[] =
     "  --fail-if-slower PCT  exit with code 3 when a time topic is significantly\n"
     "                        slower by more than PCT percent\n"
     "  --json                print the comparison as JSON instead of tables\n"
-    "  --show-probes         include the memory probes' own time topics\n"
+    "  --show-probes         also show the memory probes' time topics (rows, charts)\n"
     "  --topics A ...        only these benchmarkers; a name that is not a\n"
     "                        benchmarker of RUN_A is an error\n"
     "  --no-latest           treat each RUN as the run folder itself\n"
@@ -539,7 +539,9 @@ static int write_charts(const compare_opts *o, const pb_record **recs, const cha
     snprintf(file, sizeof file, "%s/%s_%s.%s", o->out, pb_record_name(recs[0]),
              pb_chart_name((pb_chart_kind)kind), pb_format_ext(o->fmt));
     pb_error err;
-    if (pb_chart_write((pb_chart_kind)kind, recs, labs, n, NULL, o->fmt, file, &err) == PB_OK) {
+    const pb_chart_options copts = {.show_probes = o->probes};
+    if (pb_chart_write_opts((pb_chart_kind)kind, recs, labs, n, NULL, o->fmt, file, &copts, &err) ==
+        PB_OK) {
       fprintf(o->json ? stderr : stdout, "  Saved: %s\n", file);
     } else {
       fprintf(stderr, "porter-bench compare: %s\n", err.message);
