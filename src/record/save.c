@@ -639,7 +639,7 @@ int pb__bench_write(pb_bench *b, size_t journal_from, size_t *covered, bool *wit
   for (int f = 1; !full && base && f < 3; f++) {
     char *path = file_path(base, suffixes[f], true);
     struct stat st;
-    if (path) before[f] = stat(path, &st) == 0 ? st.st_size : 0;
+    if (path) before[f] = lstat(path, &st) == 0 ? st.st_size : 0;
     free(path);
   }
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
@@ -657,8 +657,7 @@ int pb__bench_write(pb_bench *b, size_t journal_from, size_t *covered, bool *wit
   }
   for (int f = 1; rc && !full && base && f < 3; f++) { /* keep the two journals in step */
     char *path = before[f] >= 0 ? file_path(base, suffixes[f], true) : NULL;
-    if (path && truncate(path, before[f]) != 0) { /* best effort: readers skip a bad line */
-    }
+    if (path) pb__truncate_nofollow(path, before[f]); /* best effort: readers skip a bad line */
     free(path);
   }
   free(base);
