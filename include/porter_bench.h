@@ -350,7 +350,15 @@ typedef struct pb_registry pb_registry;
  * The caller owns *out (pb_registry_destroy).
  */
 PB_EXPORT int pb_registry_create(const char *root, pb_registry **out);
-/** Frees the registry and every benchmarker it owns. NULL is a no-op. */
+/**
+ * Frees the registry and every benchmarker it owns (unsaved records are lost:
+ * call pb_registry_save first). NULL is a no-op. No other thread may use r,
+ * or any benchmarker obtained from it, during or after the call: stop (join)
+ * every thread that records into them first, as for pb_bench_destroy. The
+ * pointers pb_registry_get returned become invalid. Destroying one registry
+ * while other threads use other registries or benchmarkers is safe. The
+ * default registry (pb_default_registry) must not be destroyed.
+ */
 PB_EXPORT void pb_registry_destroy(pb_registry *r);
 /**
  * Returns the benchmarker called name, creating it on first use (enabled

@@ -86,6 +86,8 @@ struct pb_bench {
   int save_rc;             /* status of the last finished save */
   char save_msg[512];      /* its error message */
 
+  struct pb__qcache *qcache; /* save.c's quoted topics: used by the saving thread only */
+
   /* immutable after creation */
   char *path;
   long pid;   /* the process that created it: a forked child saves elsewhere */
@@ -94,6 +96,8 @@ struct pb_bench {
 
 /** Creates a benchmarker owned by a registry (pb_bench_destroy refuses it). */
 int pb__bench_create_owned(const char *path, pb_bench **out);
+/** Frees what save.c keeps across saves (the quoted topics). */
+void pb__bench_write_free(pb_bench *b);
 /** Destroys any benchmarker, owned or not. */
 void pb__bench_free(pb_bench *b);
 
