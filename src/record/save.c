@@ -35,19 +35,26 @@ typedef struct snap {
  * one abandons the cache (it may be half-made) and builds its own.
  */
 struct pb__qcache {
-  char **quoted; /* per topic id: its JSON string, unique within the files */
-  size_t *len;   /* its length */
-  size_t n, cap; /* topics quoted; capacity of the two arrays */
-  size_t *set;   /* open addressing: id + 1 of the topics kept unsuffixed, by text */
-  size_t nslots; /* power of two, at least 2 * n */
-  long pid;      /* the process that made it */
-  bool busy;     /* an update is under way */
+  char **quoted;   /* per topic id: its JSON string, unique within the files */
+  size_t *len;     /* its length */
+  size_t n, cap;   /* topics quoted; capacity of the two arrays */
+  size_t *set;     /* open addressing: id + 1, keyed by quoted[id]'s text */
+  size_t nslots;   /* power of two, at least 2 * n */
+  uint64_t *stamp; /* per topic: group()'s epoch where last seen (scratch's) */
+  uint32_t *local; /* per topic: its position in the group (scratch's) */
+  size_t ntopics;  /* length of stamp and local */
+  uint64_t epoch;  /* group()'s calls so far: a stamp never matches a later one */
+  long pid;        /* the process that made it */
+  bool busy;       /* an update is under way */
 };
 
-/* Per-save scratch: topic -> position among an iteration's topics. */
+/* Per-save scratch: topic -> position among an iteration's topics. The two
+ * per-topic arrays belong to b->qcache and last across saves, so that a
+ * journal append costs nothing per topic (issue 11, defect 13). */
 typedef struct scratch {
-  uint64_t *stamp; /* per topic: iteration index + 1 where last seen */
+  uint64_t *stamp; /* per topic: *epoch (or, in the summary, iteration + 1) where last seen */
   uint32_t *local; /* per topic: its position in `order` */
+  uint64_t *epoch; /* group()'s counter */
   uint32_t *order; /* topics of the iteration in first-use order */
   uint64_t *sum;   /* per position: sum of ns */
   uint32_t *start; /* per position: start of its calls in `calls` */
@@ -192,6 +199,8 @@ void pb__bench_write_free(pb_bench *b) {
   free(c->quoted);
   free(c->len);
   free(c->set);
+  free(c->stamp);
+  free(c->local);
   free(c);
   b->qcache = NULL;
 }
@@ -205,14 +214,26 @@ static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
   pb__out_lit(o, text);
 }
 
-static int scratch_init(scratch *x, size_t ntopics) {
+/* Per-topic arrays for ntopics topics (new ones zeroed), kept in c. */
+static int scratch_init(scratch *x, struct pb__qcache *c, size_t ntopics) {
   memset(x, 0, sizeof *x);
-  x->stamp = calloc(ntopics ? ntopics : 1, sizeof *x->stamp);
-  x->local = calloc(ntopics ? ntopics : 1, sizeof *x->local);
-  if (x->stamp && x->local) return PB_OK;
-  free(x->stamp);
-  free(x->local);
-  return PB_ENOMEM;
+  if (ntopics > c->ntopics || !c->stamp) {
+    c->busy = true; /* see struct pb__qcache */
+    size_t n = ntopics ? ntopics : 1;
+    uint64_t *stamp = realloc(c->stamp, n * sizeof *stamp);
+    if (stamp) c->stamp = stamp;
+    uint32_t *local = realloc(c->local, n * sizeof *local);
+    if (local) c->local = local;
+    if (!stamp || !local) return PB_ENOMEM; /* busy stays set: a child rebuilds */
+    memset(c->stamp + c->ntopics, 0, (n - c->ntopics) * sizeof *stamp);
+    memset(c->local + c->ntopics, 0, (n - c->ntopics) * sizeof *local);
+    c->ntopics = n;
+    c->busy = false;
+  }
+  x->stamp = c->stamp;
+  x->local = c->local;
+  x->epoch = &c->epoch;
+  return PB_OK;
 }
 
 static int scratch_reserve(scratch *x, size_t n) {
@@ -232,8 +253,6 @@ static int scratch_reserve(scratch *x, size_t n) {
 }
 
 static void scratch_free(scratch *x) {
-  free(x->stamp);
-  free(x->local);
   free(x->order);
   free(x->sum);
   free(x->start);
@@ -241,19 +260,19 @@ static void scratch_free(scratch *x) {
 }
 
 /*
- * Groups the records [first, first + n) of iteration `iter` by topic in
+ * Groups the records [first, first + n) of one iteration by topic in
  * first-use order. `topic_of(k)` gives the topic of record k. Returns the
  * number of topics; their calls are x->calls[x->start[p] .. x->start[p+1]).
  */
 typedef uint32_t (*topic_fn)(const snap *s, uint64_t k);
 
-static uint32_t group(const snap *s, scratch *x, size_t iter, uint64_t first, size_t n,
-                      topic_fn topic_of) {
+static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic_fn topic_of) {
   uint32_t nt = 0;
+  uint64_t epoch = ++*x->epoch;
   for (size_t j = 0; j < n; j++) {
     uint32_t t = topic_of(s, first + j);
-    if (x->stamp[t] != iter + 1) {
-      x->stamp[t] = iter + 1;
+    if (x->stamp[t] != epoch) {
+      x->stamp[t] = epoch;
       x->local[t] = nt;
       x->order[nt] = t;
       x->start[nt] = 0;
@@ -326,7 +345,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
                             bool journal) {
   const pb__iter *it = iter_at(s, i);
   bool closed = it->stop_wall_ns != 0;
-  uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
+  uint32_t nt = group(s, x, it->first, it->nrec, rec_topic);
   pb__out_lit(o, first ? "{" : iter_sep(journal));
   pb__out_lit(o, "\"absolutes\":{");
   for (uint32_t p = 0; p < nt; p++) {
@@ -377,7 +396,6 @@ static int write_data(const char *path, const snap *s, scratch *x, size_t from, 
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
-  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from, journal);
   pb__out_lit(&o, "]\n");
@@ -418,7 +436,6 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
-  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   size_t lo = 0, hi = s->mrecs.n; /* first record of iteration >= from */
   while (lo < hi) {
@@ -438,7 +455,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
       o.err = o.err ? o.err : 12; /* ENOMEM: the file is not committed */
       break;
     }
-    uint32_t nt = group(s, x, (size_t)iter, k, n, mrec_topic);
+    uint32_t nt = group(s, x, k, n, mrec_topic);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
     write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
     pb__out_lit(&o, ",\"data\":{");
@@ -554,7 +571,9 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
     return pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
   }
   size_t nused = 0;
-  memset(x->stamp, 0, nt * sizeof *x->stamp);
+  if (*x->epoch < s->iters.n) *x->epoch = s->iters.n; /* group()'s stamps stay above these */
+  memset(x->stamp, 0, nt * sizeof *x->stamp);         /* keyed on iteration + 1 here */
+  memset(x->local, 0, nt * sizeof *x->local);         /* the in-batch flags below */
   for (size_t i = 0; i < s->iters.n; i++) {
     const pb__iter *it = iter_at(s, i);
     for (uint32_t j = 0; j < it->nrec; j++) {
@@ -635,7 +654,7 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
 
 static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
   int rc = quote_topics(b, s);
-  if (rc == PB_OK) rc = scratch_init(x, s->topics.n);
+  if (rc == PB_OK) rc = scratch_init(x, b->qcache, s->topics.n);
   if (rc == PB_OK) {
     size_t most = 0; /* the most records of one written iteration */
     for (size_t i = from; i < to; i++) {
