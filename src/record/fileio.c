@@ -53,10 +53,13 @@ int pb__mkdir_p(const char *dir) {
 }
 
 /*
- * The folder that receives record files must be one only its owner can
- * change: a folder (or a link to one) owned by the effective user or root,
- * a link itself owned by one of them, and not writable by all unless the
- * sticky bit keeps others from replacing its entries.
+ * The folder that receives record files: a symbolic link there must be owned
+ * by the effective user or root (another user's link could lead our files
+ * anywhere), and the folder must not be writable by all unless the sticky bit
+ * keeps others from renaming or removing its entries. Its owner is not
+ * checked: files are created exclusively and never through a link, so the
+ * owner of the folder can touch only what is in it (and root writing into a
+ * user's bind-mounted folder is a common, legitimate set-up).
  */
 static int check_folder(const char *dir) {
   struct stat lst, st;
@@ -67,8 +70,6 @@ static int check_folder(const char *dir) {
     return pb__fail(PB_EIO, "folder '%s' is a link owned by another user (uid %ld)", dir,
                     (long)lst.st_uid);
   if (!S_ISDIR(st.st_mode)) return pb__fail(PB_EIO, "'%s' is not a folder", dir);
-  if (st.st_uid != me && st.st_uid != 0)
-    return pb__fail(PB_EIO, "folder '%s' is owned by another user (uid %ld)", dir, (long)st.st_uid);
   if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
     return pb__fail(PB_EIO, "folder '%s' is writable by all users without the sticky bit", dir);
   return PB_OK;
