@@ -281,18 +281,49 @@ PB_EXPORT void pb_set_save_on_step(pb_bench *b, bool on);
 /**
  * Turns memory tracking on: a memory record at every gstep and gstop, and at
  * every step when per_step is true. Each record holds the resident set size,
- * the exact peak since the benchmarker's previous record (or, where the
- * kernel refuses to reset the peak, a polling thread's estimate) and the
- * malloc heap in use. Returns PB_OK, or PB_EINVAL.
+ * the peak since the benchmarker's previous record (see pb_peak_mode: sampled
+ * by default, exact with PB_PEAK_RESET) and the malloc heap in use. Returns
+ * PB_OK, or PB_EINVAL.
  */
 PB_EXPORT int pb_enable_memory_tracking(pb_bench *b, bool per_step);
 /** Turns memory tracking off (records already taken are kept). */
 PB_EXPORT void pb_disable_memory_tracking(pb_bench *b);
 /**
- * Sets the period (seconds, > 0; default 0.1) of the polling thread used for
- * peaks where the kernel does not let the process reset its peak. Process-wide.
+ * Sets the period (seconds, > 0; default 0.1) of the polling thread that
+ * samples RSS for peaks in PB_PEAK_SAMPLE mode. Process-wide.
  */
 PB_EXPORT int pb_set_peak_poll_period(double seconds);
+
+/** How memory records measure "max memory usage" (see docs/RECORDING.md). */
+typedef enum pb_peak_mode {
+  /**
+   * The default: never changes what the process or its parent see as its
+   * peak (getrusage ru_maxrss, VmHWM, wait4). The peak since a record is the
+   * largest of: RSS sampled every poll period by a thread, the RSS at each
+   * record, and the process's peak when it rose during the interval (then
+   * exact). Misses spikes shorter than the period below an earlier high.
+   */
+  PB_PEAK_SAMPLE = 0,
+  /**
+   * Opt-in: the exact peak since each record, by resetting the process's peak
+   * counter (/proc/self/clear_refs) at every record. The process's VmHWM and
+   * ru_maxrss, and the child's peak its parent reads from wait4 or
+   * /usr/bin/time, then hold only the peak since the last record.
+   */
+  PB_PEAK_RESET = 1
+} pb_peak_mode;
+
+/**
+ * Chooses the peak mode, process-wide, for all benchmarkers (the default is
+ * PB_PEAK_SAMPLE, or PB_PEAK_RESET when $PORTER_BENCH_PEAK is "reset" at the
+ * first memory probe). Takes effect at once, also while memory is tracked.
+ * Returns PB_OK, PB_EINVAL for an unknown mode, or PB_ENOTSUP when the kernel
+ * refuses the reset (PB_PEAK_SAMPLE is used then). Thread-safe.
+ */
+PB_EXPORT int pb_set_peak_mode(pb_peak_mode mode);
+/** The peak mode in effect (what pb_set_peak_mode or the environment chose and the kernel allows).
+ */
+PB_EXPORT pb_peak_mode pb_get_peak_mode(void);
 
 /**
  * Turns GPU memory tracking on for b (a "cuda memory usage" object in every
@@ -374,7 +405,15 @@ typedef struct pb_registry pb_registry;
  * The caller owns *out (pb_registry_destroy).
  */
 PB_EXPORT int pb_registry_create(const char *root, pb_registry **out);
-/** Frees the registry and every benchmarker it owns. NULL is a no-op. */
+/**
+ * Frees the registry and every benchmarker it owns (unsaved records are lost:
+ * call pb_registry_save first). NULL is a no-op. No other thread may use r,
+ * or any benchmarker obtained from it, during or after the call: stop (join)
+ * every thread that records into them first, as for pb_bench_destroy. The
+ * pointers pb_registry_get returned become invalid. Destroying one registry
+ * while other threads use other registries or benchmarkers is safe. The
+ * default registry (pb_default_registry) must not be destroyed.
+ */
 PB_EXPORT void pb_registry_destroy(pb_registry *r);
 /**
  * Returns the benchmarker called name, creating it on first use (enabled

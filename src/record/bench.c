@@ -54,6 +54,7 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->extras);
   pb__topics_free(&b->topics);
   pb__arena_free(&b->arena);
+  pb__bench_write_free(b);
   pthread_mutex_destroy(&b->op_lock);
   pthread_mutex_destroy(&b->save_mu);
   pthread_cond_destroy(&b->save_cv);

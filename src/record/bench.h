@@ -91,6 +91,8 @@ struct pb_bench {
   int save_rc;             /* status of the last finished save */
   char save_msg[512];      /* its error message */
 
+  struct pb__qcache *qcache; /* save.c's quoted topics: used by the saving thread only */
+
   /* immutable after creation */
   char *path;
   long pid;   /* the process that created it: a forked child saves elsewhere */
@@ -101,6 +103,8 @@ struct pb_bench {
 int pb__bench_create_owned(const char *path, pb_bench **out);
 /** pb_save without the signal-handler guard, for callers inside a guarded call. */
 int pb__bench_save(pb_bench *b);
+/** Frees what save.c keeps across saves (the quoted topics). */
+void pb__bench_write_free(pb_bench *b);
 /** Destroys any benchmarker, owned or not. */
 void pb__bench_free(pb_bench *b);
 

@@ -2,6 +2,13 @@
  * fileio.c - folders and record files that are never partial: every file is
  * written to a temporary name in its folder and renamed over the target, so
  * a reader or a crash sees either the old file or the new one, whole.
+ *
+ * Planted links (issue 11, defect 11): a temporary name carries 64 random
+ * bits and is created with O_CREAT | O_EXCL | O_NOFOLLOW, so that nothing
+ * anyone put there beforehand is opened; rename() replaces a link at the
+ * target name instead of writing through it; a journal is opened with
+ * O_NOFOLLOW and must be a regular file with one link. The folder that
+ * receives the files is checked by check_folder (see docs/RECORDING.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,20 +52,75 @@ int pb__mkdir_p(const char *dir) {
   return rc;
 }
 
+/*
+ * The folder that receives record files: a symbolic link there must be owned
+ * by the effective user or root (another user's link could lead our files
+ * anywhere), and the folder must not be writable by all unless the sticky bit
+ * keeps others from renaming or removing its entries. Its owner is not
+ * checked: files are created exclusively and never through a link, so the
+ * owner of the folder can touch only what is in it (and root writing into a
+ * user's bind-mounted folder is a common, legitimate set-up).
+ */
+static int check_folder(const char *dir) {
+  struct stat lst, st;
+  uid_t me = geteuid();
+  if (lstat(dir, &lst) != 0 || stat(dir, &st) != 0)
+    return pb__fail(PB_EIO, "cannot examine folder '%s': %s", dir, strerror(errno));
+  if (S_ISLNK(lst.st_mode) && lst.st_uid != me && lst.st_uid != 0)
+    return pb__fail(PB_EIO, "folder '%s' is a link owned by another user (uid %ld)", dir,
+                    (long)lst.st_uid);
+  if (!S_ISDIR(st.st_mode)) return pb__fail(PB_EIO, "'%s' is not a folder", dir);
+  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+    return pb__fail(PB_EIO, "folder '%s' is writable by all users without the sticky bit", dir);
+  return PB_OK;
+}
+
 int pb__mkdir_parent(const char *path) {
   const char *slash = strrchr(path, '/');
-  if (!slash || slash == path) return PB_OK;
+  if (!slash) return check_folder(".");
+  if (slash == path) return check_folder("/");
   size_t len = (size_t)(slash - path);
   char *dir = malloc(len + 1);
   if (!dir) return pb__fail(PB_ENOMEM, "out of memory creating the folder of '%s'", path);
   memcpy(dir, path, len);
   dir[len] = '\0';
   int rc = pb__mkdir_p(dir);
+  if (rc == PB_OK) rc = check_folder(dir);
   free(dir);
   return rc;
 }
 
-static atomic_uint tmp_counter;
+static atomic_uint_fast64_t tmp_counter;
+
+/* 64 unpredictable bits: getrandom, else /dev/urandom, else a mix of the
+ * clock, the pid and a counter (still unique; creation is exclusive anyway). */
+static uint64_t random64(void) {
+  uint64_t v;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v) return v;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n = fd >= 0 ? read(fd, &v, sizeof v) : -1;
+  if (fd >= 0) close(fd);
+  if (n == (ssize_t)sizeof v) return v;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  v = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 40);
+  v ^= atomic_fetch_add(&tmp_counter, 1) * 0x9E3779B97F4A7C15u;
+  return v;
+}
+
+/*
+ * Creates "<path>.tmp.<16 hex digits>" exclusively, never through a link;
+ * returns its descriptor (o->tmp holds the name) or -1 with errno set.
+ */
+static int create_temp(pb__out *o, size_t n) {
+  int fd = -1;
+  for (int tries = 0; fd < 0 && tries < 32; tries++) {
+    snprintf(o->tmp, n, "%s.tmp.%016llx", o->path, (unsigned long long)random64());
+    fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  return fd;
+}
 
 /* RLIMIT_FSIZE now (UINT64_MAX: none): writing past it raises SIGXFSZ, which
  * kills the host program by default, so writes stop short of it (EFBIG). */
@@ -82,10 +145,8 @@ int pb__out_open(pb__out *o, const char *path) {
   }
   o->cap = OUT_BUF;
   o->append_at = -1;
-  unsigned id = atomic_fetch_add(&tmp_counter, 1);
-  snprintf(o->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), id);
   o->limit = fsize_limit();
-  o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  o->fd = create_temp(o, n);
   if (o->fd < 0) {
     int e = errno;
     free(o->path);
@@ -107,10 +168,15 @@ int pb__out_open_append(pb__out *o, const char *path) {
   }
   o->cap = OUT_BUF;
   o->limit = fsize_limit();
-  o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
   off_t end = o->fd >= 0 ? lseek(o->fd, 0, SEEK_END) : -1;
+  int e = errno;
+  struct stat st;
+  if (end >= 0 && (fstat(o->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+    end = -1; /* a device, a FIFO or a hard link to another file: not ours to append to */
+    e = EPERM;
+  }
   if (end < 0) {
-    int e = errno;
     if (o->fd >= 0) close(o->fd);
     free(o->path);
     free(o->buf);
@@ -174,5 +240,14 @@ int pb__out_commit(pb__out *o) {
   free(o->tmp);
   free(o->buf);
   o->buf = o->path = o->tmp = NULL;
+  return rc;
+}
+
+int pb__truncate_nofollow(const char *path, int64_t size) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return PB_EIO;
+  struct stat st;
+  int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, size) == 0 ? PB_OK : PB_EIO;
+  close(fd);
   return rc;
 }

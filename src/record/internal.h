@@ -304,7 +304,10 @@ int pb__write_run_meta(const char *path);
 
 /* ---- file helpers (fileio.c) ---- */
 
-/** mkdir -p of the folder part of path ("a/b/name" creates "a/b"). */
+/**
+ * mkdir -p of the folder part of path ("a/b/name" creates "a/b"), then checks
+ * that folder is safe to write into (fileio.c: check_folder); PB_EIO if not.
+ */
 int pb__mkdir_parent(const char *path);
 /** mkdir -p of dir itself. */
 int pb__mkdir_p(const char *dir);
@@ -327,6 +330,8 @@ int pb__out_open(pb__out *o, const char *path);
 /** Opens path for appending one block; on failure the file is cut back to its old end. */
 int pb__out_open_append(pb__out *o, const char *path);
 void pb__out_flush(pb__out *o);
+/** Cuts the regular file at path (never through a link) to size bytes; PB_OK or PB_EIO. */
+int pb__truncate_nofollow(const char *path, int64_t size);
 /** Closes, renames over the target (or removes the temporary on error). */
 int pb__out_commit(pb__out *o);
 

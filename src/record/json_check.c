@@ -2,6 +2,8 @@
  * json_check.c - checks that a caller's extra is exactly one JSON value
  * (RFC 8259), so that it can be copied verbatim into a record file.
  */
+#include <limits.h>
+
 #include "internal.h"
 
 enum { MAX_DEPTH = 512 };
@@ -31,9 +33,16 @@ static bool digits(cur *c) {
   return c->p > start;
 }
 
+/* Exponents are read up to this and saturate there: far beyond a double's
+ * range, yet the sum with a position in the text cannot overflow a long. */
+#define EXP_CAP (LONG_MAX / 4)
+
 /*
- * The decimal magnitude of the number [start, end) (grammar already checked):
- * 1234.5e2 -> 5, 0.01 -> -2, 0 -> 0. The exponent saturates.
+ * The decimal exponent of the first significant digit of the number
+ * [start, end) (grammar already checked): 1234.5e2 -> 5, 0.01 -> -2, 0 -> 0.
+ * The digits' part is bounded by the text's length and is exact; the written
+ * exponent saturates at EXP_CAP, which no text is long enough to offset, so
+ * the sign and the overflow decision stay right for any length.
  */
 static long magnitude(const unsigned char *p, const unsigned char *end) {
   if (*p == '-') p++;
@@ -52,27 +61,35 @@ static long magnitude(const unsigned char *p, const unsigned char *end) {
     p++;
     bool neg = *p == '-';
     if (*p == '+' || *p == '-') p++;
-    for (; p < end; p++) exp = exp < 100000 ? exp * 10 + (*p - '0') : exp;
+    for (; p < end; p++) exp = exp < EXP_CAP / 10 ? exp * 10 + (*p - '0') : EXP_CAP;
     if (neg) exp = -exp;
   }
   return intdigits - first - 1 + exp;
 }
 
-/* For a magnitude of 308: true when the significant digits read below the
- * point where a double overflows (DBL_MAX plus half an ulp). */
+/*
+ * For a magnitude of 308: true when the significant digits read below the
+ * point where a double overflows, DBL_MAX plus half an ulp = 2^1024 - 2^970,
+ * written out in full. A value equal to it rounds (to even) to infinity; one
+ * that matches all its digits and has more is at or above it.
+ */
 static bool below_max(const unsigned char *p, const unsigned char *end) {
-  static const char limit[] = "1797693134862315807937289714053";
+  static const char limit[] =
+      "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649"
+      "017977587207096330286416692887910946555547851940402630657488671505820681908902000708383"
+      "676273854845817711531764475730270069855571366959622842914819860834936475292719074168444"
+      "365510704342711559699508093042880177904174497792";
   size_t k = 0;
   bool started = false;
   for (; p < end && *p != 'e' && *p != 'E'; p++) {
     if (*p < '0' || *p > '9') continue;
     if (!started && *p == '0') continue;
     started = true;
-    if (k == sizeof limit - 1) return false; /* more digits than the limit: at or above it */
+    if (k == sizeof limit - 1) return false; /* all of the limit's digits matched */
     if (*p != limit[k]) return *p < limit[k];
     k++;
   }
-  return true;
+  return k < sizeof limit - 1; /* a prefix of the limit is below it (its tail is not 0) */
 }
 
 /*

@@ -1,16 +1,24 @@
 /*
- * memprobe.c - the process's memory: resident set size, exact peak, heap.
+ * memprobe.c - the process's memory: resident set size, peak, heap.
  *
- * Peak: Linux (4.0+) lets a process reset its peak RSS ("VmHWM") by writing
- * "5" to /proc/self/clear_refs. The peak since the last reset is exact, but
- * there is one counter per process while several benchmarkers may track at
- * once. So every reader folds the value it reads into every subscriber's
- * accumulator before it resets the counter: each benchmarker gets the exact
- * peak since its own previous record. Where the kernel refuses the reset, a
- * polling thread samples RSS every period into the accumulators instead
- * (the original's method; it misses spikes shorter than the period).
+ * Peak: one counter per process (VmHWM, the peak RSS) while several
+ * benchmarkers may track at once; every reader folds what it sees into every
+ * subscriber's accumulator, so each benchmarker gets the peak since its own
+ * previous record. Two modes (issue 11, defect 10; docs/RECORDING.md):
  *
- * Reading the peak: getrusage's ru_maxrss is max(the counter, a floor kept
+ * - PB_PEAK_SAMPLE (default) never changes the counter, so the host's own
+ *   figures (getrusage's ru_maxrss, VmHWM, what a parent gets from wait4)
+ *   stay true. A polling thread samples RSS every period into the
+ *   accumulators, each probe adds the RSS it reads, and a probe that finds
+ *   the counter risen since the previous probe folds it in: the interval set
+ *   a new process-wide high, so that value is its exact peak.
+ * - PB_PEAK_RESET (opt-in): Linux (4.0+) lets a process reset the counter by
+ *   writing "5" to /proc/self/clear_refs; each probe reads it, folds it in and
+ *   resets it: the exact peak since each record, at the price of the host's
+ *   figures, which then hold the peak since the last probe only. Where the
+ *   kernel refuses the reset, the sample mode is used.
+ *
+ * Reading the counter: getrusage's ru_maxrss is max(the counter, a floor kept
  * from before exec()). When it is above the floor it is the counter itself,
  * read without parsing text; otherwise /proc/self/status is parsed.
  *
@@ -35,6 +43,9 @@ static struct {
   pthread_mutex_t mu;
   pthread_cond_t cv; /* wakes the poll thread to exit */
   enum mode mode;
+  int want;           /* the pb_peak_mode asked for; -1: not yet ($PORTER_BENCH_PEAK) */
+  int64_t last_hwm;   /* sample mode: the counter at the previous read, bytes */
+  int64_t proven_kb;  /* sample mode: ru_maxrss at or above this is the counter */
   int statm_fd;       /* /proc/self/statm, or -1 */
   int status_fd;      /* /proc/self/status, or -1 */
   int clear_fd;       /* /proc/self/clear_refs, or -1 */
@@ -46,6 +57,9 @@ static struct {
 } g = {PTHREAD_MUTEX_INITIALIZER,
        PTHREAD_COND_INITIALIZER,
        MODE_UNSET,
+       -1,
+       0,
+       INT64_MAX,
        -1,
        -1,
        -1,
@@ -95,32 +109,46 @@ static int64_t maxrss_kb(void) {
  */
 static int64_t read_hwm_locked(void) {
   int64_t kb = maxrss_kb();
-  if (kb > g.floor_kb) return kb * 1024;
+  if (kb != PB__NONE && kb > g.floor_kb) return kb * 1024;
+  /* Sample mode never resets the counter: once ru_maxrss has equalled it, it
+   * stays equal to it (a floor below it then, the counter only grows). */
+  if (kb != PB__NONE && g.mode == MODE_POLL && kb >= g.proven_kb) return kb * 1024;
   int64_t hwm = g.status_fd >= 0 ? read_field_kb(g.status_fd, "VmHWM:") : PB__NONE;
   if (hwm == PB__NONE) return kb == PB__NONE ? PB__NONE : kb * 1024;
   if (kb == hwm && kb < g.floor_kb) g.floor_kb = kb;
+  if (kb == hwm && kb < g.proven_kb) g.proven_kb = kb;
   return hwm * 1024;
 }
 
 static bool reset_hwm_locked(void) { return g.clear_fd >= 0 && pwrite(g.clear_fd, "5", 1, 0) == 1; }
 
+/* The mode asked for: pb_set_peak_mode, else $PORTER_BENCH_PEAK ("reset"). */
+static int wanted_locked(void) {
+  if (g.want < 0) {
+    const char *env = getenv("PORTER_BENCH_PEAK");
+    g.want = env && strcmp(env, "reset") == 0 ? PB_PEAK_RESET : PB_PEAK_SAMPLE;
+  }
+  return g.want;
+}
+
 static void init_locked(void) {
   if (g.mode != MODE_UNSET) return;
   g.page = sysconf(_SC_PAGESIZE);
-  g.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  g.status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  const char *force = getenv("PORTER_BENCH_PEAK");
-  bool want_poll = force && strcmp(force, "poll") == 0;
-  if (!want_poll) g.clear_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (g.statm_fd < 0) g.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (g.status_fd < 0) g.status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (wanted_locked() == PB_PEAK_RESET && g.clear_fd < 0)
+    g.clear_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  /* Until proven lower, assume the floor may be as high as ru_maxrss now. */
+  g.floor_kb = maxrss_kb();
+  if (g.floor_kb == PB__NONE) g.floor_kb = INT64_MAX;
+  g.proven_kb = INT64_MAX;
   if (g.clear_fd >= 0 && reset_hwm_locked()) {
     g.mode = MODE_EXACT;
-    /* Until proven lower, assume the floor may be as high as ru_maxrss now. */
-    g.floor_kb = maxrss_kb();
-    if (g.floor_kb == PB__NONE) g.floor_kb = INT64_MAX;
   } else {
     if (g.clear_fd >= 0) close(g.clear_fd);
     g.clear_fd = -1;
     g.mode = MODE_POLL;
+    g.last_hwm = read_hwm_locked();
   }
 }
 
@@ -159,6 +187,47 @@ int pb_set_peak_poll_period(double seconds) {
   return PB_OK;
 }
 
+/* Sample mode: folds the counter in when it rose since the previous read. */
+static void fold_new_high_locked(void) {
+  int64_t hwm = read_hwm_locked();
+  if (hwm != PB__NONE && hwm > g.last_hwm) {
+    fold_locked(hwm);
+    g.last_hwm = hwm;
+  }
+}
+
+static int start_poll_locked(void);
+
+int pb_set_peak_mode(pb_peak_mode mode) {
+  if (mode != PB_PEAK_SAMPLE && mode != PB_PEAK_RESET)
+    return pb__fail(PB_EINVAL, "pb_set_peak_mode: unknown mode %d", (int)mode);
+  int rc = PB_OK;
+  pthread_mutex_lock(&g.mu);
+  bool changed = wanted_locked() != (int)mode;
+  g.want = (int)mode;
+  if (changed && g.mode != MODE_UNSET) {
+    if (g.mode == MODE_EXACT) fold_locked(read_hwm_locked()); /* the peak since the last reset */
+    if (g.clear_fd >= 0) close(g.clear_fd);
+    g.clear_fd = -1;
+    g.mode = MODE_UNSET;
+    init_locked();
+    if (g.mode == MODE_POLL && g.subs && !g.poll_running) rc = start_poll_locked();
+  }
+  int now = g.mode == MODE_EXACT || (g.mode == MODE_UNSET && mode == PB_PEAK_RESET);
+  pthread_mutex_unlock(&g.mu);
+  if (rc == PB_OK && mode == PB_PEAK_RESET && !now)
+    rc = pb__fail(PB_ENOTSUP, "the kernel does not let the process reset its peak: sampling");
+  return rc;
+}
+
+pb_peak_mode pb_get_peak_mode(void) {
+  pthread_mutex_lock(&g.mu);
+  init_locked();
+  pb_peak_mode m = g.mode == MODE_EXACT ? PB_PEAK_RESET : PB_PEAK_SAMPLE;
+  pthread_mutex_unlock(&g.mu);
+  return m;
+}
+
 /* Starts the polling thread. Caller holds g.mu. */
 static int start_poll_locked(void) {
   pthread_t th;
@@ -183,6 +252,8 @@ int pb__peak_subscribe(pb__peak_sub *s) {
     if (g.mode == MODE_EXACT) {
       fold_locked(read_hwm_locked()); /* others keep what they had seen */
       reset_hwm_locked();
+    } else {
+      fold_new_high_locked();
     }
     s->acc = 0;
     s->prev = NULL;
@@ -236,6 +307,7 @@ void pb__mem_probe(pb__peak_sub *s, pb__mem_sample *out) {
       /* Resetting sets the counter to RSS: nothing to do when it is there already. */
       if (hwm != out->rss) reset_hwm_locked();
     } else {
+      fold_new_high_locked();
       fold_locked(out->rss);
     }
     /* The kernel's counters are per-CPU approximations; a peak is never below now. */
@@ -257,7 +329,7 @@ void pb__memprobe_atfork(int stage) {
     if (g.status_fd >= 0) close(g.status_fd);
     if (g.clear_fd >= 0) close(g.clear_fd);
     g.statm_fd = g.status_fd = g.clear_fd = -1;
-    g.mode = MODE_UNSET;
+    g.mode = MODE_UNSET; /* the mode asked for (g.want) carries over */
   }
   pthread_mutex_unlock(&g.mu);
 }

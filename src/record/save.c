@@ -23,14 +23,39 @@ typedef struct snap {
   pb__segvec recs, iters, mrecs, extras, topics;
   pb__iter last;    /* copy of the last iteration */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
-  char **quoted;    /* per topic: its JSON string (quotes included), made on first use */
+  char **quoted;    /* per topic: its JSON string (quotes included), from b->qcache */
   size_t *quoted_len;
 } snap;
 
-/* Per-save scratch: topic -> position among an iteration's topics. */
+/*
+ * Quoted topic names kept across saves (issue 11, defect 13: quoting every
+ * topic at every journal append cost 7.5 ms per auto-save at 100,000 topics):
+ * a save quotes only the topics interned since the previous one. Used only by
+ * the thread that writes (the save combiner's `saving` role, handed over
+ * under save_mu). `busy` marks an update in progress: a child forked during
+ * one abandons the cache (it may be half-made) and builds its own.
+ */
+struct pb__qcache {
+  char **quoted;   /* per topic id: its JSON string, unique within the files */
+  size_t *len;     /* its length */
+  size_t n, cap;   /* topics quoted; capacity of the two arrays */
+  size_t *set;     /* open addressing: id + 1, keyed by quoted[id]'s text */
+  size_t nslots;   /* power of two, at least 2 * n */
+  uint64_t *stamp; /* per topic: group()'s epoch where last seen (scratch's) */
+  uint32_t *local; /* per topic: its position in the group (scratch's) */
+  size_t ntopics;  /* length of stamp and local */
+  uint64_t epoch;  /* group()'s calls so far: a stamp never matches a later one */
+  long pid;        /* the process that made it */
+  bool busy;       /* an update is under way */
+};
+
+/* Per-save scratch: topic -> position among an iteration's topics. The two
+ * per-topic arrays belong to b->qcache and last across saves, so that a
+ * journal append costs nothing per topic (issue 11, defect 13). */
 typedef struct scratch {
-  uint64_t *stamp; /* per topic: iteration index + 1 where last seen */
+  uint64_t *stamp; /* per topic: *epoch (or, in the summary, iteration + 1) where last seen */
   uint32_t *local; /* per topic: its position in `order` */
+  uint64_t *epoch; /* group()'s counter */
   uint32_t *order; /* topics of the iteration in first-use order */
   uint64_t *sum;   /* per position: sum of ns */
   uint32_t *start; /* per position: start of its calls in `calls` */
@@ -84,7 +109,7 @@ static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
   return pb__segvec_at(&s->topics, id);
 }
 
-/* Writes a topic's name as a JSON string (made once per save by quote_topics). */
+/* Writes a topic's name as a JSON string (made once, by quote_topics). */
 static void write_topic(pb__out *o, const snap *s, uint32_t id) {
   pb__out_write(o, s->quoted[id], s->quoted_len[id]);
 }
@@ -104,55 +129,108 @@ static char *quote(const pb__topic_info *ti, const char *suffix, size_t *len) {
   return tmp.buf;
 }
 
-static int cmp_quoted(const void *a, const void *b, void *arg) {
-  const snap *s = arg;
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  size_t lx = s->quoted_len[x], ly = s->quoted_len[y];
-  int c = memcmp(s->quoted[x], s->quoted[y], lx < ly ? lx : ly);
-  if (c) return c;
-  if (lx != ly) return lx < ly ? -1 : 1;
-  return (x > y) - (x < y);
+static size_t hash_bytes(const char *p, size_t n) {
+  uint64_t h = 14695981039346656037u; /* FNV-1a, 64 bits */
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211u;
+  return (size_t)(h ^ (h >> 32));
+}
+
+/* The set's slot for text q: the id + 1 holding it, or an empty slot. */
+static size_t *set_slot(struct pb__qcache *c, const char *q, size_t len) {
+  size_t mask = c->nslots - 1;
+  for (size_t i = hash_bytes(q, len) & mask;; i = (i + 1) & mask) {
+    size_t k = c->set[i];
+    if (!k || (c->len[k - 1] == len && memcmp(c->quoted[k - 1], q, len) == 0)) return &c->set[i];
+  }
+}
+
+/* Room for topics up to n (arrays and a set at most half full). */
+static int qcache_reserve(struct pb__qcache *c, size_t n) {
+  if (n > c->cap) {
+    size_t cap = c->cap ? c->cap : 64;
+    while (cap < n) cap *= 2;
+    char **q = realloc(c->quoted, cap * sizeof *q);
+    if (!q) return PB_ENOMEM;
+    c->quoted = q;
+    size_t *len = realloc(c->len, cap * sizeof *len);
+    if (!len) return PB_ENOMEM;
+    c->len = len;
+    c->cap = cap;
+  }
+  if (2 * n <= c->nslots) return PB_OK;
+  size_t nslots = c->nslots ? c->nslots : 128;
+  while (2 * n > nslots) nslots *= 2;
+  size_t *set = calloc(nslots, sizeof *set);
+  if (!set) return PB_ENOMEM;
+  free(c->set);
+  c->set = set;
+  c->nslots = nslots;
+  for (size_t id = 0; id < c->n; id++) {
+    size_t *slot = set_slot(c, c->quoted[id], c->len[id]);
+    if (!*slot) *slot = id + 1;
+  }
+  return PB_OK;
 }
 
 /*
- * Every topic's JSON string, unique within the files: two names that differ
- * only in invalid UTF-8 (each bad byte becomes U+FFFD), or a user topic
- * called "GLOBAL", would otherwise give duplicate keys. The later topic gets
- * "~<id>" appended; "GLOBAL" is reserved for the iteration's own time.
+ * Quotes topic c->n: unique within the files, as two names that differ only
+ * in invalid UTF-8 (each bad byte becomes U+FFFD), or a user topic called
+ * "GLOBAL", would otherwise give duplicate keys. A topic whose text an earlier
+ * topic has (as written, suffix included), or "GLOBAL" (reserved for the
+ * iteration's own time), gets "~<id>" appended (again if that is taken too).
  */
-static int quote_topics(snap *s) {
-  size_t n = s->topics.n;
-  uint32_t *order = malloc((n + 1) * sizeof *order);
-  if (!order) return PB_ENOMEM;
-  for (uint32_t id = 0; id < n; id++) {
-    s->quoted[id] = quote(topic_at(s, id), "", &s->quoted_len[id]);
-    if (!s->quoted[id]) {
-      free(order);
-      return PB_ENOMEM;
-    }
-    order[id] = id;
+static int qcache_add(struct pb__qcache *c, const pb__topic_info *ti) {
+  size_t id = c->n, len;
+  char *q = quote(ti, "", &len);
+  if (!q) return PB_ENOMEM;
+  size_t *slot = set_slot(c, q, len);
+  bool taken = *slot || (len == 8 && memcmp(q, "\"GLOBAL\"", 8) == 0);
+  char suffix[128] = "";
+  for (int k = 0; taken && k < 4; k++) { /* "~<id>", then "~<id>~<id>" if a topic has that */
+    size_t used = strlen(suffix);
+    snprintf(suffix + used, sizeof suffix - used, "~%zu", id);
+    free(q);
+    q = quote(ti, suffix, &len);
+    if (!q) return PB_ENOMEM;
+    slot = set_slot(c, q, len);
+    taken = *slot != 0;
   }
-  qsort_r(order, n, sizeof *order, cmp_quoted, s);
-  for (size_t i = 0; i < n; i++) {
-    uint32_t id = order[i];
-    bool dup = i > 0 && s->quoted_len[id] == s->quoted_len[order[i - 1]] &&
-               memcmp(s->quoted[id], s->quoted[order[i - 1]], s->quoted_len[id]) == 0;
-    bool reserved = s->quoted_len[id] == 8 && memcmp(s->quoted[id], "\"GLOBAL\"", 8) == 0;
-    if (!dup && !reserved) continue;
-    char suffix[16];
-    snprintf(suffix, sizeof suffix, "~%u", id);
-    size_t len;
-    char *alt = quote(topic_at(s, id), suffix, &len);
-    if (!alt) {
-      free(order);
-      return PB_ENOMEM;
-    }
-    free(s->quoted[id]);
-    s->quoted[id] = alt;
-    s->quoted_len[id] = len;
-  }
-  free(order);
+  if (!*slot) *slot = id + 1;
+  c->quoted[id] = q;
+  c->len[id] = len;
+  c->n = id + 1;
   return PB_OK;
+}
+
+/* Brings b's cache up to the snapshot's topics and points s at it. */
+static int quote_topics(pb_bench *b, snap *s) {
+  struct pb__qcache *c = b->qcache;
+  long pid = (long)getpid();
+  if (c && c->pid != pid && c->busy) c = NULL; /* forked mid-update: abandoned (see above) */
+  if (!c) c = calloc(1, sizeof *c);
+  if (!c) return PB_ENOMEM;
+  b->qcache = c;
+  c->pid = pid;
+  c->busy = true;
+  int rc = qcache_reserve(c, s->topics.n);
+  while (rc == PB_OK && c->n < s->topics.n) rc = qcache_add(c, topic_at(s, (uint32_t)c->n));
+  c->busy = false;
+  s->quoted = c->quoted;
+  s->quoted_len = c->len;
+  return rc;
+}
+
+void pb__bench_write_free(pb_bench *b) {
+  struct pb__qcache *c = b->qcache;
+  if (!c) return;
+  for (size_t id = 0; id < c->n; id++) free(c->quoted[id]);
+  free(c->quoted);
+  free(c->len);
+  free(c->set);
+  free(c->stamp);
+  free(c->local);
+  free(c);
+  b->qcache = NULL;
 }
 
 static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
@@ -164,14 +242,26 @@ static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
   pb__out_lit(o, text);
 }
 
-static int scratch_init(scratch *x, size_t ntopics) {
+/* Per-topic arrays for ntopics topics (new ones zeroed), kept in c. */
+static int scratch_init(scratch *x, struct pb__qcache *c, size_t ntopics) {
   memset(x, 0, sizeof *x);
-  x->stamp = calloc(ntopics ? ntopics : 1, sizeof *x->stamp);
-  x->local = calloc(ntopics ? ntopics : 1, sizeof *x->local);
-  if (x->stamp && x->local) return PB_OK;
-  free(x->stamp);
-  free(x->local);
-  return PB_ENOMEM;
+  if (ntopics > c->ntopics || !c->stamp) {
+    c->busy = true; /* see struct pb__qcache */
+    size_t n = ntopics ? ntopics : 1;
+    uint64_t *stamp = realloc(c->stamp, n * sizeof *stamp);
+    if (stamp) c->stamp = stamp;
+    uint32_t *local = realloc(c->local, n * sizeof *local);
+    if (local) c->local = local;
+    if (!stamp || !local) return PB_ENOMEM; /* busy stays set: a child rebuilds */
+    memset(c->stamp + c->ntopics, 0, (n - c->ntopics) * sizeof *stamp);
+    memset(c->local + c->ntopics, 0, (n - c->ntopics) * sizeof *local);
+    c->ntopics = n;
+    c->busy = false;
+  }
+  x->stamp = c->stamp;
+  x->local = c->local;
+  x->epoch = &c->epoch;
+  return PB_OK;
 }
 
 static int scratch_reserve(scratch *x, size_t n) {
@@ -191,8 +281,6 @@ static int scratch_reserve(scratch *x, size_t n) {
 }
 
 static void scratch_free(scratch *x) {
-  free(x->stamp);
-  free(x->local);
   free(x->order);
   free(x->sum);
   free(x->start);
@@ -200,19 +288,19 @@ static void scratch_free(scratch *x) {
 }
 
 /*
- * Groups the records [first, first + n) of iteration `iter` by topic in
+ * Groups the records [first, first + n) of one iteration by topic in
  * first-use order. `topic_of(k)` gives the topic of record k. Returns the
  * number of topics; their calls are x->calls[x->start[p] .. x->start[p+1]).
  */
 typedef uint32_t (*topic_fn)(const snap *s, uint64_t k);
 
-static uint32_t group(const snap *s, scratch *x, size_t iter, uint64_t first, size_t n,
-                      topic_fn topic_of) {
+static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic_fn topic_of) {
   uint32_t nt = 0;
+  uint64_t epoch = ++*x->epoch;
   for (size_t j = 0; j < n; j++) {
     uint32_t t = topic_of(s, first + j);
-    if (x->stamp[t] != iter + 1) {
-      x->stamp[t] = iter + 1;
+    if (x->stamp[t] != epoch) {
+      x->stamp[t] = epoch;
       x->local[t] = nt;
       x->order[nt] = t;
       x->start[nt] = 0;
@@ -285,7 +373,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
                             bool journal) {
   const pb__iter *it = iter_at(s, i);
   bool closed = it->stop_wall_ns != 0;
-  uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
+  uint32_t nt = group(s, x, it->first, it->nrec, rec_topic);
   pb__out_lit(o, first ? "{" : iter_sep(journal));
   pb__out_lit(o, "\"absolutes\":{");
   for (uint32_t p = 0; p < nt; p++) {
@@ -336,7 +424,6 @@ static int write_data(const char *path, const snap *s, scratch *x, size_t from, 
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
-  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from, journal);
   pb__out_lit(&o, "]\n");
@@ -377,7 +464,6 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
-  memset(x->stamp, 0, s->topics.n * sizeof *x->stamp); /* group() keys on it */
   pb__out_char(&o, '[');
   size_t k = mrecs_below(&s->mrecs, from), written = 0;
   while (k < s->mrecs.n && mrec_iter(s, k) < to) {
@@ -389,7 +475,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
       o.err = o.err ? o.err : 12; /* ENOMEM: the file is not committed */
       break;
     }
-    uint32_t nt = group(s, x, (size_t)iter, k, n, mrec_topic);
+    uint32_t nt = group(s, x, k, n, mrec_topic);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
     write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
     pb__out_lit(&o, ",\"data\":{");
@@ -505,7 +591,9 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
     return pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
   }
   size_t nused = 0;
-  memset(x->stamp, 0, nt * sizeof *x->stamp);
+  if (*x->epoch < s->iters.n) *x->epoch = s->iters.n; /* group()'s stamps stay above these */
+  memset(x->stamp, 0, nt * sizeof *x->stamp);         /* keyed on iteration + 1 here */
+  memset(x->local, 0, nt * sizeof *x->local);         /* the in-batch flags below */
   for (size_t i = 0; i < s->iters.n; i++) {
     const pb__iter *it = iter_at(s, i);
     for (uint32_t j = 0; j < it->nrec; j++) {
@@ -584,19 +672,9 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
   return pb__out_commit(&o);
 }
 
-static void free_quoted(snap *s) {
-  if (s->quoted) {
-    for (size_t t = 0; t < s->topics.n; t++) free(s->quoted[t]);
-  }
-  free(s->quoted);
-  free(s->quoted_len);
-}
-
 static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
-  s->quoted = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted);
-  s->quoted_len = calloc(s->topics.n ? s->topics.n : 1, sizeof *s->quoted_len);
-  int rc = s->quoted && s->quoted_len ? quote_topics(s) : PB_ENOMEM;
-  if (rc == PB_OK) rc = scratch_init(x, s->topics.n);
+  int rc = quote_topics(b, s);
+  if (rc == PB_OK) rc = scratch_init(x, b->qcache, s->topics.n);
   if (rc == PB_OK) {
     size_t most = 0; /* the most records of one written iteration */
     for (size_t i = from; i < to; i++) {
@@ -606,7 +684,6 @@ static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
     if (rc) scratch_free(x);
   }
   if (rc) {
-    free_quoted(s);
     return pb__fail(PB_ENOMEM, "out of memory saving '%s'", b->path);
   }
   return PB_OK;
@@ -685,7 +762,7 @@ int pb__bench_write(pb_bench *b, pb__write_req *req) {
   for (int f = 1; !full && base && f < 3; f++) {
     char *path = file_path(base, suffixes[f], true);
     struct stat st;
-    if (path) before[f] = stat(path, &st) == 0 ? st.st_size : 0;
+    if (path) before[f] = lstat(path, &st) == 0 ? st.st_size : 0;
     free(path);
   }
   for (int f = full ? 0 : 1; f < 3 && !rc; f++) {
@@ -703,13 +780,11 @@ int pb__bench_write(pb_bench *b, pb__write_req *req) {
   }
   for (int f = 1; rc && !full && base && f < 3; f++) { /* keep the two journals in step */
     char *path = before[f] >= 0 ? file_path(base, suffixes[f], true) : NULL;
-    if (path && truncate(path, before[f]) != 0) { /* best effort: readers skip a bad line */
-    }
+    if (path) pb__truncate_nofollow(path, before[f]); /* best effort: readers skip a bad line */
     free(path);
   }
   free(base);
   scratch_free(&x);
-  free_quoted(&s);
   return rc;
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct fixture {
   char *dir;
@@ -363,6 +365,107 @@ static void test_destroy_owned(void **state) {
   free(root);
 }
 
+/*
+ * Issue 11, defect 13: benchmarkers are forgotten by the fork handlers in
+ * O(1) (a doubly linked list with an index). Creations and destructions in
+ * every order, then fork(): the handlers lock every live benchmarker and
+ * none that was destroyed (ASan would see a use after free), and the child
+ * records and saves with an inherited one.
+ */
+static void test_create_destroy_interleaved(void **state) {
+  fixture *f = *state;
+  size_t n = th_scaled(6000, 600);
+  pb_bench **b = calloc(n, sizeof *b);
+  assert_non_null(b);
+  for (size_t i = 0; i < n; i++) {
+    char *path = th_strf("%s/many/b%zu", f->dir, i);
+    TH_ASSERT_OK(pb_bench_create(path, &b[i]));
+    free(path);
+    if (i % 3 == 2) { /* destroy an older one meanwhile, from anywhere in the list */
+      size_t k = (i * 2654435761u) % i;
+      TH_ASSERT_OK(pb_bench_destroy(b[k]));
+      b[k] = NULL;
+    }
+  }
+  for (size_t i = 0; i < n; i += 2) { /* then every other one, newest first */
+    size_t k = n - 1 - i;
+    TH_ASSERT_OK(pb_bench_destroy(b[k]));
+    b[k] = NULL;
+  }
+  size_t live = 0, keep = n;
+  for (size_t i = 0; i < n; i++) {
+    if (!b[i]) continue;
+    live++;
+    keep = i;
+  }
+  assert_true(live > 0);
+  TH_ASSERT_OK(pb_gstep(b[keep]));
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int ok = pb_step(b[keep], "in child") == PB_OK && pb_gstop(b[keep]) == PB_OK &&
+             pb_save(b[keep]) == PB_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  char *child_data = th_strf("%s.fork-%ld%s", pb_bench_path(b[keep]), (long)pid, PB_SUFFIX_DATA);
+  json_t *data = th_load_json(child_data);
+  assert_int_equal(json_array_size(data), 1);
+  json_t *calls = json_object_get(json_array_get(data, 0), "individual_calls");
+  assert_int_equal(json_array_size(json_object_get(calls, "in child")), 1);
+  json_decref(data);
+  free(child_data);
+  TH_ASSERT_OK(pb_gstop(b[keep]));
+  for (size_t i = 0; i < n; i++) TH_ASSERT_OK(pb_bench_destroy(b[i]));
+  free(b);
+}
+
+/*
+ * Issue 11, defect 13: topics are quoted once and kept across saves. Topics
+ * that appear between saves, including ones whose quoted text equals an
+ * earlier one's ("\xff", "\xfe" and "\xfd" all read U+FFFD), "GLOBAL", and a name
+ * equal to another's suffixed form ("GLOBAL" is topic 6: "GLOBAL~6"), all get
+ * distinct keys, stable from one save to the next.
+ */
+static void test_topics_added_between_saves(void **state) {
+  fixture *f = *state;
+  static const char *const topics[] = {"a", "\xff", "GLOBAL", "\xfe", "b", "GLOBAL~6", "\xfd", "c"};
+  enum { NT = sizeof topics / sizeof *topics };
+  json_t *first_keys = NULL;
+  for (size_t k = 0; k < NT; k++) {
+    TH_ASSERT_OK(pb_gstep(f->b));
+    for (size_t t = 0; t <= k; t++) TH_ASSERT_OK(pb_step(f->b, topics[t]));
+    TH_ASSERT_OK(pb_gstop(f->b));
+    TH_ASSERT_OK(pb_save(f->b));
+  }
+  json_t *data = th_must_load(f->b, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(data), NT);
+  for (size_t k = 0; k < NT; k++) {
+    json_t *abs = json_object_get(json_array_get(data, k), "absolutes");
+    assert_int_equal(json_object_size(abs), k + 3); /* its topics, distinct; gstop; GLOBAL */
+    if (k + 1 == NT) first_keys = abs;
+  }
+  /* keys of the last iteration: the earlier iterations use the same ones */
+  const char *key;
+  json_t *v;
+  size_t seen = 0;
+  json_object_foreach(first_keys, key, v) {
+    for (size_t k = 0; k < NT; k++) {
+      json_t *abs = json_object_get(json_array_get(data, k), "absolutes");
+      seen += json_object_get(abs, key) != NULL;
+    }
+  }
+  /* topic t is in iterations t..NT-1 (NT - t of them); gstop and GLOBAL in all NT */
+  assert_int_equal(seen, NT * (NT + 1) / 2 + 2 * NT);
+  assert_non_null(json_object_get(first_keys, "\xef\xbf\xbd"));
+  assert_non_null(json_object_get(first_keys, "GLOBAL~6"));
+  assert_non_null(json_object_get(first_keys, "GLOBAL~6~9"));
+  json_decref(data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_and_path, setup, teardown),
@@ -376,6 +479,8 @@ int main(void) {
       cmocka_unit_test(test_errors_and_version),
       cmocka_unit_test_setup_teardown(test_no_tmp_files_left, setup, teardown),
       cmocka_unit_test_setup_teardown(test_destroy_owned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_create_destroy_interleaved, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_topics_added_between_saves, setup, teardown),
   };
   return cmocka_run_group_tests_name("benchmarker", tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MiB (1024.0 * 1024.0)
 #define SPIKE_BYTES ((size_t)64 << 20)
@@ -36,6 +39,25 @@ static int teardown(void **state) {
   free(f->dir);
   free(f);
   return 0;
+}
+
+/* The exact-peak tests: PB_PEAK_RESET (opt-in) for their duration. */
+static int setup_reset(void **state) {
+  (void)pb_set_peak_mode(PB_PEAK_RESET); /* PB_ENOTSUP where the kernel refuses: skipped */
+  return setup(state);
+}
+
+/* Skips a PB_PEAK_RESET test where the kernel refuses the reset. */
+static void need_reset(void) {
+  if (pb_get_peak_mode() != PB_PEAK_RESET) {
+    printf("# the kernel refuses to reset the peak: PB_PEAK_RESET test skipped\n");
+    skip();
+  }
+}
+
+static int teardown_reset(void **state) {
+  int rc = teardown(state);
+  return pb_set_peak_mode(PB_PEAK_SAMPLE) == PB_OK ? rc : -1;
 }
 
 static json_t *mem_record(json_t *mem_iteration, const char *topic, size_t j) {
@@ -282,10 +304,12 @@ static void spike(void) {
   munmap(p, SPIKE_BYTES);
 }
 
-/* The exact-peak feature: a spike inside one step shows in that step's
- * record as a peak >= 60 MiB above the previous RSS, while RSS fell back. */
+/* The exact-peak feature (PB_PEAK_RESET): a spike inside one step shows in
+ * that step's record as a peak >= 60 MiB above the previous RSS, while RSS
+ * fell back, even when the process had been higher before. */
 static void test_exact_peak_of_freed_spike(void **state) {
   fixture *f = *state;
+  need_reset();
   TH_ASSERT_OK(pb_enable_memory_tracking(f->b, true));
   TH_ASSERT_OK(pb_gstep(f->b));
   TH_ASSERT_OK(pb_step(f->b, "pre"));
@@ -313,9 +337,11 @@ static void test_exact_peak_of_freed_spike(void **state) {
   json_decref(mem);
 }
 
-/* Two benchmarkers tracking at once both see one spike in their next record. */
+/* Two benchmarkers tracking at once both see one spike in their next record
+ * (PB_PEAK_RESET). */
 static void test_two_benchmarkers_see_spike(void **state) {
   fixture *f = *state;
+  need_reset();
   pb_bench *b2 = NULL;
   char *p2 = th_strf("%s/mem/second", f->dir);
   TH_ASSERT_OK(pb_bench_create(p2, &b2));
@@ -450,17 +476,180 @@ static void test_cuda_and_args(void **state) {
   json_decref(mem);
 }
 
+/* VmHWM of this process, bytes (-1 if unreadable). */
+static double vm_hwm(void) {
+  FILE *fp = fopen("/proc/self/status", "r");
+  char line[256];
+  double v = -1;
+  while (fp && fgets(line, sizeof line, fp)) {
+    if (strncmp(line, "VmHWM:", 6) == 0) v = strtod(line + 6, NULL) * 1024;
+  }
+  if (fp) fclose(fp);
+  return v;
+}
+
+static double maxrss_self(void) {
+  struct rusage ru;
+  assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+  return (double)ru.ru_maxrss * 1024;
+}
+
+/* Touches and frees a block that sets a new high-water mark: 64 MiB above it. */
+static void new_high(void) {
+  double rss = 0, hwm = vm_hwm();
+  FILE *fp = fopen("/proc/self/statm", "r");
+  long pages = 0;
+  long size = 0;
+  if (fp && fscanf(fp, "%ld %ld", &size, &pages) == 2) rss = (double)pages * (double)getpagesize();
+  if (fp) fclose(fp);
+  size_t n = (size_t)(hwm - rss) + SPIKE_BYTES;
+  char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(p != MAP_FAILED);
+  memset(p, 0x5a, n);
+  munmap(p, n);
+}
+
+/* Tracks memory for a few records, with a freed spike among them. */
+static void track_a_little(pb_bench *b) {
+  TH_ASSERT_OK(pb_enable_memory_tracking(b, true));
+  TH_ASSERT_OK(pb_gstep(b));
+  TH_ASSERT_OK(pb_step(b, "a"));
+  spike();
+  TH_ASSERT_OK(pb_step(b, "b"));
+  TH_ASSERT_OK(pb_gstop(b));
+  pb_disable_memory_tracking(b);
+  TH_ASSERT_OK(pb_save(b));
+}
+
+/*
+ * Issue 11, defect 10: by default memory tracking leaves the host's own peak
+ * figures alone: after a 64 MiB block was touched and freed, tracking memory
+ * leaves getrusage's ru_maxrss and VmHWM at that peak, and a parent reading
+ * wait4's rusage sees the child's real peak.
+ */
+static void test_host_peak_untouched(void **state) {
+  fixture *f = *state;
+  new_high();
+  double hwm = vm_hwm(), maxrss = maxrss_self();
+  track_a_little(f->b);
+  if (vm_hwm() < hwm || maxrss_self() < maxrss)
+    fail_msg(
+        "tracking memory lowered the process's peak: VmHWM %.1f -> %.1f MiB, ru_maxrss "
+        "%.1f -> %.1f MiB",
+        hwm / MiB, vm_hwm() / MiB, maxrss / MiB, maxrss_self() / MiB);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) { /* a child with a 256 MiB peak, tracking memory after it */
+    size_t n = (size_t)256 << 20;
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) _exit(2);
+    memset(p, 0x11, n);
+    munmap(p, n);
+    pb_bench *c = NULL;
+    char *prefix = th_strf("%s/child/c", f->dir);
+    int ok = pb_bench_create(prefix, &c) == PB_OK && pb_enable_memory_tracking(c, true) == PB_OK;
+    for (int i = 0; ok && i < 5; i++) ok = pb_gstep(c) == PB_OK && pb_gstop(c) == PB_OK;
+    ok = ok && pb_save(c) == PB_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  struct rusage ru;
+  assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  if ((double)ru.ru_maxrss * 1024 < 256 * MiB)
+    fail_msg("the parent sees a peak of %.1f MiB for a child that peaked above 256 MiB",
+             (double)ru.ru_maxrss / 1024);
+}
+
+/*
+ * The default mode's peak: exact when the interval set a new process-wide
+ * high (the record after a freed block that did holds it), and never below
+ * the record's own RSS.
+ */
+static void test_sampled_peak_of_new_high(void **state) {
+  fixture *f = *state;
+  TH_ASSERT_OK(pb_enable_memory_tracking(f->b, true));
+  TH_ASSERT_OK(pb_gstep(f->b));
+  TH_ASSERT_OK(pb_step(f->b, "pre"));
+  double before = vm_hwm();
+  new_high();
+  TH_ASSERT_OK(pb_step(f->b, "high"));
+  TH_ASSERT_OK(pb_gstop(f->b));
+  TH_ASSERT_OK(pb_save(f->b));
+  json_t *mem = th_must_load(f->b, PB_SUFFIX_MEMORY);
+  json_t *m = json_array_get(mem, 0);
+  double peak = mem_num(mem_record(m, "high", 0), "max memory usage");
+  if (peak < before + 60 * MiB)
+    fail_msg("peak %.1f MiB of the record after a new high is not >= the old high %.1f MiB + 60",
+             peak / MiB, before / MiB);
+  double rss = mem_num(mem_record(m, "pre", 0), "total memory usage");
+  assert_true(mem_num(mem_record(m, "pre", 0), "max memory usage") >= rss);
+  json_decref(mem);
+}
+
+/*
+ * PB_PEAK_RESET is opt-in and does what the documentation says it costs: the
+ * process's own VmHWM then holds only the peak since the last record, and a
+ * parent's wait4 sees the child's peak since its last record.
+ */
+static void test_reset_mode_opt_in(void **state) {
+  fixture *f = *state;
+  assert_int_equal(pb_get_peak_mode(), PB_PEAK_SAMPLE);
+  TH_ASSERT_STATUS(pb_set_peak_mode((pb_peak_mode)7), PB_EINVAL);
+  int rc = pb_set_peak_mode(PB_PEAK_RESET);
+  if (rc == PB_ENOTSUP) {
+    assert_int_equal(pb_get_peak_mode(), PB_PEAK_SAMPLE);
+    need_reset();
+  }
+  TH_ASSERT_OK(rc);
+  assert_int_equal(pb_get_peak_mode(), PB_PEAK_RESET);
+  new_high();
+  double hwm = vm_hwm();
+  track_a_little(f->b);
+  if (vm_hwm() > hwm - 60 * MiB)
+    fail_msg("PB_PEAK_RESET: VmHWM %.1f MiB after tracking, expected the reset below %.1f MiB",
+             vm_hwm() / MiB, (hwm - 60 * MiB) / MiB);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) { /* the mode carries over into a child */
+    size_t n = (size_t)256 << 20;
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) _exit(2);
+    memset(p, 0x11, n);
+    munmap(p, n);
+    pb_bench *c = NULL;
+    char *prefix = th_strf("%s/child/c", f->dir);
+    int ok = pb_bench_create(prefix, &c) == PB_OK && pb_enable_memory_tracking(c, true) == PB_OK;
+    ok = ok && pb_gstep(c) == PB_OK && pb_gstop(c) == PB_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  struct rusage ru;
+  assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  if ((double)ru.ru_maxrss * 1024 >= 256 * MiB)
+    fail_msg("PB_PEAK_RESET: the parent still sees the child's 256 MiB peak (%.1f MiB)",
+             (double)ru.ru_maxrss / 1024);
+  TH_ASSERT_OK(pb_set_peak_mode(PB_PEAK_SAMPLE));
+  assert_int_equal(pb_get_peak_mode(), PB_PEAK_SAMPLE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_per_step_topics, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gstep_gstop_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tracking_off, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rss_rise, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_exact_peak_of_freed_spike, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_two_benchmarkers_see_spike, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_exact_peak_of_freed_spike, setup_reset, teardown_reset),
+      cmocka_unit_test_setup_teardown(test_two_benchmarkers_see_spike, setup_reset, teardown_reset),
       cmocka_unit_test_setup_teardown(test_heap_in_use, setup, teardown),
       cmocka_unit_test_setup_teardown(test_memory_extra, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cuda_and_args, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_peak_untouched, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sampled_peak_of_new_high, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reset_mode_opt_in, setup, teardown),
   };
   return cmocka_run_group_tests_name("memory_recording", tests, NULL, NULL);
 }

@@ -396,6 +396,137 @@ static void test_defaults(void **state) {
   TH_ASSERT_STATUS(pb_bench_destroy(g), PB_EOWNED);
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The i-th name of test_many_names: plain, with a '/', or spelling another's file name. */
+static void many_name(size_t i, char *buf, size_t n) {
+  if (i % 3 == 0)
+    snprintf(buf, n, "n%zu", i);
+  else if (i % 3 == 1)
+    snprintf(buf, n, "dir/n%zu", i); /* sanitised: "dir_n<i>-<hash>" */
+  else
+    snprintf(buf, n, "dir_n%zu", i - 1); /* close to, not equal to, the one before */
+}
+
+/*
+ * Issue 11, defect 13: the name and file-name indexes. Many names, created
+ * with look-ups of earlier ones in between, all found again (in another
+ * order) as the same benchmarker, every one with its own file; a name equal
+ * to another's sanitised file name gets a file of its own as well.
+ */
+static void test_many_names(void **state) {
+  (void)state;
+  size_t n = th_scaled(30000, 3000);
+  pb_registry *r = NULL;
+  TH_ASSERT_OK(pb_registry_create("root_many", &r));
+  pb_bench **seen = calloc(n, sizeof *seen);
+  assert_non_null(seen);
+  char name[64];
+  for (size_t i = 0; i < n; i++) {
+    many_name(i, name, sizeof name);
+    seen[i] = pb_registry_get(r, name);
+    assert_non_null(seen[i]);
+    if (i % 7 == 0) { /* interleave a look-up of an earlier name */
+      size_t k = (i * 2654435761u) % (i + 1);
+      many_name(k, name, sizeof name);
+      assert_ptr_equal(pb_registry_get(r, name), seen[k]);
+    }
+  }
+  assert_int_equal(pb_registry_size(r), n);
+  for (size_t j = 0; j < n; j++) {
+    size_t i = (j * 7919) % n; /* 7919 is prime and n is not a multiple of it */
+    many_name(i, name, sizeof name);
+    assert_ptr_equal(pb_registry_get(r, name), seen[i]);
+  }
+  /* "dir/n1" is sanitised to "dir_n1-<hash>": that literal name gets another file */
+  const char *spoof_of = pb_bench_path(seen[1]);
+  const char *spoof = strrchr(spoof_of, '/') + 1;
+  pb_bench *sb = pb_registry_get(r, spoof);
+  assert_non_null(sb);
+  assert_ptr_not_equal(sb, seen[1]);
+  assert_string_not_equal(pb_bench_path(sb), spoof_of);
+  char **paths = malloc((n + 1) * sizeof *paths);
+  assert_non_null(paths);
+  for (size_t i = 0; i < n; i++) paths[i] = (char *)pb_bench_path(seen[i]);
+  paths[n] = (char *)pb_bench_path(sb);
+  qsort(paths, n + 1, sizeof *paths, cmp_str);
+  for (size_t i = 1; i <= n; i++) {
+    if (strcmp(paths[i - 1], paths[i]) == 0) fail_msg("two names share the file '%s'", paths[i]);
+  }
+  free(paths);
+  free(seen);
+  pb_registry_destroy(r);
+}
+
+typedef struct user_arg {
+  pb_registry *r;
+  int id;
+  size_t iters;
+  int rc;
+} user_arg;
+
+/* A thread that records into a benchmarker of its own and a shared one. */
+static void *registry_user(void *p) {
+  user_arg *a = p;
+  char name[32];
+  snprintf(name, sizeof name, "user-%d", a->id);
+  pb_bench *own = pb_registry_get(a->r, name), *shared = pb_registry_get(a->r, "shared");
+  if (!own || !shared) {
+    a->rc = PB_ENOMEM;
+    return NULL;
+  }
+  for (size_t i = 0; i < a->iters && !a->rc; i++) {
+    a->rc = pb_gstep(own);
+    if (!a->rc) a->rc = pb_step(own, "work");
+    if (!a->rc) a->rc = pb_step(shared, "shared work");
+  }
+  if (!a->rc) a->rc = pb_gstop(own);
+  return NULL;
+}
+
+/*
+ * Issue 11, defect 12: pb_registry_destroy may be called once every thread
+ * that used the registry or its benchmarkers has stopped (documented in
+ * porter_bench.h); then it frees everything cleanly (ASan: no use after free,
+ * no leak). Destroying one registry while other threads still record into
+ * another registry is allowed and is done here, concurrently.
+ */
+static void test_destroy_after_users_stop(void **state) {
+  (void)state;
+  enum { USERS = 4 };
+  pb_registry *busy = NULL, *other = NULL;
+  TH_ASSERT_OK(pb_registry_create("root_busy", &busy));
+  TH_ASSERT_OK(pb_registry_create("root_other", &other));
+  pthread_t th[2 * USERS];
+  user_arg args[2 * USERS];
+  size_t iters = th_scaled(20000, 500);
+  pb_bench *shared = pb_registry_get(busy, "shared");
+  TH_ASSERT_OK(pb_gstep(shared));
+  TH_ASSERT_OK(pb_gstep(pb_registry_get(other, "shared")));
+  for (int t = 0; t < 2 * USERS; t++) {
+    args[t] = (user_arg){t < USERS ? other : busy, t, iters, 0};
+    assert_int_equal(pthread_create(&th[t], NULL, registry_user, &args[t]), 0);
+  }
+  for (int t = 0; t < USERS; t++) pthread_join(th[t], NULL); /* other's users have stopped */
+  pb_registry_destroy(other);                                /* while busy's users still record */
+  for (int t = USERS; t < 2 * USERS; t++) pthread_join(th[t], NULL);
+  for (int t = 0; t < 2 * USERS; t++) TH_ASSERT_OK(args[t].rc);
+  TH_ASSERT_OK(pb_gstop(shared));
+  pb_bench_stats st;
+  TH_ASSERT_OK(pb_bench_get_stats(shared, &st));
+  assert_int_equal(st.steps, USERS * iters + 1); /* every shared step, plus gstop */
+  for (int t = USERS; t < 2 * USERS; t++) {
+    char name[32];
+    snprintf(name, sizeof name, "user-%d", t);
+    TH_ASSERT_OK(pb_bench_get_stats(pb_registry_get(busy, name), &st));
+    assert_int_equal(st.iterations, iters);
+  }
+  TH_ASSERT_OK(pb_registry_save(busy));
+  pb_registry_destroy(busy); /* every user has stopped */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_dir_from_env),
@@ -407,6 +538,8 @@ int main(void) {
       cmocka_unit_test(test_enable_disable_save_all),
       cmocka_unit_test(test_names_sanitised),
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_many_names),
+      cmocka_unit_test(test_destroy_after_users_stop),
   };
   return cmocka_run_group_tests_name("registry", tests, group_setup, group_teardown);
 }

@@ -616,6 +616,106 @@ static void test_extreme_doubles(void **state) {
   if (refused) fail_msg("REL-F10: %zu extras holding valid doubles were refused", refused);
 }
 
+/* "<head>" + n copies of fill + "<tail>", malloc'd. */
+static char *long_number(const char *head, char fill, size_t n, const char *tail) {
+  size_t h = strlen(head), t = strlen(tail);
+  char *s = malloc(h + n + t + 1);
+  assert_non_null(s);
+  memcpy(s, head, h);
+  memset(s + h, fill, n);
+  memcpy(s + h + n, tail, t + 1);
+  return s;
+}
+
+/* One long-number case: the extra's text, and whether its value fits a double. */
+typedef struct long_case {
+  const char *head, *tail;
+  size_t zeros;
+  bool fits;
+} long_case;
+
+/*
+ * Issue 11, defect 9: overflow is decided from the decimal exponent of the
+ * first significant digit, whatever the number's length: a million zeros
+ * before or after it shift the exponent by a million, and an exponent of any
+ * length saturates far beyond a double's range. Each accepted extra must be
+ * read back by jansson as the value strtod gives (finite).
+ */
+static void test_long_numbers(void **state) {
+  (void)state;
+  static const long_case cases[] = {
+      {"0.", "1e1000400", 1000000, false},               /* 1e399 */
+      {"1", "e-1000000", 1000000, true},                 /* 1 */
+      {"0.", "1e1000309", 1000000, true},                /* 1e308 */
+      {"0.", "1e1000310", 1000000, false},               /* 1e309 */
+      {"1", "e-999692", 1000000, true},                  /* 1e308 */
+      {"1", "e-999691", 1000000, false},                 /* 1e309 */
+      {"-17976931348623157", "e-999708", 1000000, true}, /* -DBL_MAX */
+      {"17976931348623158", "e-999708", 1000000, true},  /* rounds to DBL_MAX */
+      {"17976931348623159", "e-999708", 1000000, false}, /* rounds to infinity */
+      {"1797693134862315807937289714053034150799341327100378269361737789804449682927647509466490"
+       "1797758720709633028641669288791094655554785194040263065748867150582068190890200070838367"
+       "6273854845817711531764475730270069855571366959622842914819860834936475292719074168444365"
+       "510704342711559699508093042880177904174497791",
+       "", 0, true}, /* just below DBL_MAX + half an ulp: DBL_MAX */
+      {"1797693134862315807937289714053034150799341327100378269361737789804449682927647509466490"
+       "1797758720709633028641669288791094655554785194040263065748867150582068190890200070838367"
+       "6273854845817711531764475730270069855571366959622842914819860834936475292719074168444365"
+       "510704342711559699508093042880177904174497792",
+       "", 1000, false},           /* the half-way point times 10^1000: infinity */
+      {"0.", "1", 1000000, true},  /* underflows to 0 */
+      {"4.9e-", "324", 0, true},   /* the smallest denormal */
+      {"1e-", "1", 1000000, true}, /* 1e-1000...0: 0 */
+      {"1e", "1", 1000000, true},  /* 1e000...01 = 10 */
+      {"1e1", "", 1000000, false}, /* 1e1000...0 */
+      {"1e", "", 1000000, true},   /* 1e000...0 = 1 */
+      {"0e", "9", 1000000, true},  /* 0 */
+      {"0.", "e99999999999999999999999", 1000000, true}, /* 0 */
+  };
+  char *scratch = rel_mkdtemp("longnum");
+  char *prefix = rel_strf("%s/n", scratch);
+  pb_bench *b = NULL;
+  REL_ASSERT_OK(pb_bench_create(prefix, &b));
+  REL_ASSERT_OK(pb_gstep(b));
+  size_t wrong = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *text = long_number(cases[i].head, '0', cases[i].zeros, cases[i].tail);
+    int rc = pb_step_ex(b, "x", text, NULL);
+    if (rc != (cases[i].fits ? PB_OK : PB_EJSON)) {
+      printf("# case %zu ('%s' + %zu zeros + '%s'): %s\n", i, cases[i].head, cases[i].zeros,
+             cases[i].tail, pb_err_name(rc));
+      wrong++;
+    }
+    free(text);
+  }
+  REL_ASSERT_OK(pb_gstop(b));
+  REL_ASSERT_OK(pb_save(b));
+  char *path = rel_strf("%s%s", prefix, PB_SUFFIX_DATA);
+  json_t *data = load_flags(path, LOAD_FLAGS);
+  json_t *calls =
+      json_object_get(json_object_get(json_array_get(data, 0), "individual_calls"), "x");
+  /* a refused extra leaves its step recorded with a null extra */
+  assert_int_equal(json_array_size(calls), sizeof cases / sizeof *cases);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases && !wrong; i++) {
+    json_t *extra = json_object_get(json_array_get(calls, i), "extra");
+    if (!cases[i].fits) {
+      assert_true(json_is_null(extra));
+      continue;
+    }
+    char *text = long_number(cases[i].head, '0', cases[i].zeros, cases[i].tail);
+    if (!json_is_real(extra)) fail_msg("case %zu: the extra read back is not a number", i);
+    assert_true(json_real_value(extra) == strtod(text, NULL));
+    free(text);
+  }
+  json_decref(data);
+  free(path);
+  pb_bench_destroy(b);
+  free(prefix);
+  rel_rmtree(scratch);
+  free(scratch);
+  if (wrong) fail_msg("%zu long numbers were judged wrongly (issue 11, defect 9)", wrong);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry_names_stay_inside),
@@ -628,6 +728,7 @@ int main(void) {
       cmocka_unit_test(test_big_extras),
       cmocka_unit_test(test_out_of_range_numbers),
       cmocka_unit_test(test_extreme_doubles),
+      cmocka_unit_test(test_long_numbers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
