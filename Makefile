@@ -30,7 +30,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libcmocka-dev libjansson-dev cl
 # The Python module (make python, make test-python). python3-torch (large) is for the
 # PyTorch training-loop test only; that test is skipped where torch is absent.
 PY_DEB_PACKAGES := python3-dev python3-venv python3-pip python3-setuptools python3-pytest \
-	python3-numpy python3-pandas
+	python3-numpy python3-pandas python3-torch
 # At least one static analyser; cppcheck is installed when neither is present.
 DEB_ANALYSERS := cppcheck clang-tidy
 
