@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from . import _core
 
-__all__ = ["load_record", "get_latest_record", "find_clusters", "filter_no_change", "Record"]
+__all__ = ["load_record", "get_latest_record", "find_clusters", "filter_no_change", "Record",
+           "LazyMap"]
 
 
 class Record(dict):
@@ -20,28 +21,47 @@ class Record(dict):
     run = None
 
 
-class LazyJSONFiles(Mapping):
-    """name -> parsed JSON of ``<folder>/<name><suffix>``, parsed on first access."""
+class LazyMap(Mapping):
+    """name -> value, each built by ``build(name)`` on first access and then kept.
 
-    def __init__(self, folder, names, suffix):
-        self._files = {n: os.path.join(folder, n + suffix) for n in names}
-        self._files = {n: f for n, f in self._files.items() if os.path.exists(f)}
+    load_record's ``calls``, ``memory``, ``_raw_data`` and ``_raw_memory`` are
+    LazyMaps: their Python objects (one dict per call or memory record, or the
+    json module's parse of a file) cost more than the C load itself, so they
+    are made only for the names read.
+    """
+
+    def __init__(self, names, build):
+        self._names = list(names)
+        self._build = build
         self._cache = {}
 
     def __getitem__(self, name):
         if name not in self._cache:
-            with open(self._files[name], encoding="utf-8") as fh:
-                self._cache[name] = json.load(fh)
+            if name not in self._names:
+                raise KeyError(name)
+            self._cache[name] = self._build(name)
         return self._cache[name]
 
     def __iter__(self):
-        return iter(self._files)
+        return iter(self._names)
 
     def __len__(self):
-        return len(self._files)
+        return len(self._names)
 
     def __repr__(self):
-        return f"LazyJSONFiles({sorted(self._files)})"
+        return f"LazyMap({self._names})"
+
+
+def _json_files(folder, names, suffix):
+    """LazyMap of the json module's parse of ``<folder>/<name><suffix>`` (existing files)."""
+    files = {n: os.path.join(folder, n + suffix) for n in names}
+    files = {n: f for n, f in files.items() if os.path.exists(f)}
+
+    def parse(name):
+        with open(files[name], encoding="utf-8") as fh:
+            return json.load(fh)
+
+    return LazyMap(files, parse)
 
 
 def _absolutes(pd, np, run, name):
@@ -59,10 +79,11 @@ def _infos(pd, np, run, name):
     })
 
 
-def _calls(pd, run, name):
+def _calls(pd, np, run, name):
     topics, _ = run.absolutes(name)
-    cols = run.calls(name)
-    return pd.DataFrame(dict(zip(topics, cols)), columns=topics)
+    # fromiter keeps each cell's list whole (np.array would nest it).
+    cols = [np.fromiter(c, dtype=object, count=len(c)) for c in run.calls(name)]
+    return pd.DataFrame(dict(zip(topics, cols)), columns=topics, copy=False)
 
 
 def load_record(record_path, only_latest=True):
@@ -70,7 +91,8 @@ def load_record(record_path, only_latest=True):
 
     Returns a dict with ``summary``, ``absolutes``, ``calls``, ``infos``,
     ``memory`` (each name -> value), ``_raw_data`` and ``_raw_memory`` (name ->
-    parsed JSON, read lazily). Raises FileNotFoundError when there is no run,
+    parsed JSON); ``calls``, ``memory`` and the raw ones are LazyMaps, built per
+    name on first access. ``diagnostics`` lists files that failed to parse. Raises FileNotFoundError when there is no run,
     ValueError/OSError with the loader's message when nothing could be read.
     """
     import numpy as np
@@ -83,11 +105,11 @@ def load_record(record_path, only_latest=True):
     rec.run = run
     rec["summary"] = {n: run.summary(n) for n in names}
     rec["absolutes"] = {n: _absolutes(pd, np, run, n) for n in names}
-    rec["calls"] = {n: _calls(pd, run, n) for n in names}
+    rec["calls"] = LazyMap(names, lambda n: _calls(pd, np, run, n))
     rec["infos"] = {n: _infos(pd, np, run, n) for n in names}
-    rec["memory"] = {n: run.memory(n) for n in names}
-    rec["_raw_data"] = LazyJSONFiles(folder, names, _core.SUFFIX_DATA)
-    rec["_raw_memory"] = LazyJSONFiles(folder, names, _core.SUFFIX_MEMORY)
+    rec["memory"] = LazyMap(names, run.memory)
+    rec["_raw_data"] = _json_files(folder, names, _core.SUFFIX_DATA)
+    rec["_raw_memory"] = _json_files(folder, names, _core.SUFFIX_MEMORY)
     rec["diagnostics"] = run.diagnostics()
     return rec
 

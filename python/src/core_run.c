@@ -203,14 +203,8 @@ static PyObject *list_of(size_t n, PyObject *v) {
   return l;
 }
 
-/*
- * calls(name) -> [column per topic]: each a list, per iteration, of the
- * topic's individual_calls entries, or float NaN where the topic did not occur
- * (as pandas makes of the original's list of dicts). Extras are None.
- */
-static PyObject *run_calls(RunObject *self, PyObject *name) {
-  const pb_record *r = run_record(self, name);
-  if (!r || keys_ready() < 0) return NULL;
+/* The columns of run_calls for record r. */
+static PyObject *calls_columns(const pb_record *r) {
   size_t nt = pb_record_topic_count(r), ni = pb_record_iter_count(r), nc = 0;
   const pb_call *calls = pb_record_calls(r, &nc);
   long global = pb_record_topic_index(r, "GLOBAL");
@@ -225,6 +219,20 @@ static PyObject *run_calls(RunObject *self, PyObject *name) {
       Py_CLEAR(cols);
   Py_XDECREF(nan);
   if (!cols && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "porter_bench: bad call index");
+  return cols;
+}
+
+/*
+ * calls(name) -> [column per topic]: each a list, per iteration, of the
+ * topic's individual_calls entries, or float NaN where the topic did not occur
+ * (as pandas makes of the original's list of dicts). Extras are None.
+ */
+static PyObject *run_calls(RunObject *self, PyObject *name) {
+  const pb_record *r = run_record(self, name);
+  if (!r || keys_ready() < 0) return NULL;
+  int gc_was_on = PyGC_Disable(); /* no collection per 700 new lists and dicts */
+  PyObject *cols = calls_columns(r);
+  if (gc_was_on) PyGC_Enable();
   return cols;
 }
 
@@ -282,10 +290,8 @@ static int mem_add(PyObject *iters, PyObject *topics, const pb_mem_record *m, in
   return rc;
 }
 
-/* memory(name) -> [per memory iteration: {topic: [entries]}] (the files' "data"). */
-static PyObject *run_memory(RunObject *self, PyObject *name) {
-  const pb_record *r = run_record(self, name);
-  if (!r || keys_ready() < 0) return NULL;
+/* The lists of run_memory for record r. */
+static PyObject *memory_lists(const pb_record *r) {
   size_t nt = pb_record_memory_topic_count(r), ni = pb_record_memory_iter_count(r), nm = 0;
   const pb_mem_record *m = pb_record_memory(r, &nm);
   int heap = pb_record_has_heap(r);
@@ -306,6 +312,16 @@ static PyObject *run_memory(RunObject *self, PyObject *name) {
   Py_XDECREF(topics);
   if (!iters && !PyErr_Occurred())
     PyErr_SetString(PyExc_ValueError, "porter_bench: bad memory index");
+  return iters;
+}
+
+/* memory(name) -> [per memory iteration: {topic: [entries]}] (the files' "data"). */
+static PyObject *run_memory(RunObject *self, PyObject *name) {
+  const pb_record *r = run_record(self, name);
+  if (!r || keys_ready() < 0) return NULL;
+  int gc_was_on = PyGC_Disable(); /* no collection per 700 new lists and dicts */
+  PyObject *iters = memory_lists(r);
+  if (gc_was_on) PyGC_Enable();
   return iters;
 }
 
