@@ -157,3 +157,17 @@ def test_plot_helpers():
     assert find_clusters([1.0, 1.1, 5.0, 5.2, 9.0], 0.5) == [[1.0, 1.1], [5.0, 5.2], [9.0]]
     frame = pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 3]})
     assert list(filter_no_change(frame).columns) == ["b"]
+
+
+def test_cli_reads_python_records(in_tmp):
+    from conftest import REPO
+    clis = [os.path.join(REPO, d, "src", "cli", "porter-bench") for d in ("build", "build-python")]
+    cli = next((c for c in clis if os.access(c, os.X_OK)), None)
+    if cli is None:
+        pytest.skip("the porter-bench CLI is not built (make build)")
+    write_run(in_tmp / "root")
+    out = subprocess.run([cli, "summary", str(in_tmp / "root")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "train: 20 iterations" in out.stdout and "eval: 1 iteration" in out.stdout
+    counts = {w[0]: w[1] for w in (line.split() for line in out.stdout.splitlines()) if len(w) > 2}
+    assert (counts["forward"], counts["rare"], counts["backward"]) == ("20", "7", "20")

@@ -237,3 +237,13 @@ def test_iterbench(in_tmp, monkeypatch):
     data = read_json(os.path.join(g.default_path, "loop_STEP_DICT_DATA.json"))
     assert len(data) == 4
     assert all(d["info"]["STOP_TIME"] > 0 for d in data)  # the last one closed by gstop
+
+
+def test_cuda_sync_needs_a_loaded_cuda_runtime(in_tmp):
+    import sys
+    b = Benchmarker("cs/base")
+    if "torch" in sys.modules:
+        pytest.skip("torch loaded in this process: the CUDA runtime may be present")
+    with pytest.raises(RuntimeError):
+        b.set_cuda_sync(True)
+    b.set_cuda_sync(False)  # turning it off always works
