@@ -8,41 +8,41 @@ from .Benchmarker import Benchmarker
 __all__ = ["GlobalBenchmarker", "IterBench"]
 
 
-class GlobalBenchmarker:
+class GlobalBenchmarker(dict):
     """A dict of Benchmarkers saved together in one timestamped run folder.
 
     ``bench_dict["name"]`` creates ``Benchmarker(f"{default_path}/{name}")`` on
     first use (the C registry: names are mapped to file names by its rule).
+    It is a dict (name -> Benchmarker) so that ``bench_dict["name"]`` on the
+    hot path is a plain dict lookup; ``benchmarkers`` is the dict itself.
     """
 
     def __init__(self):
+        super().__init__()
         self._registry = _core.Registry(None)
         self._lock = threading.Lock()
-        self.benchmarkers = {}
+        self._enabled = True
 
-    def __getitem__(self, name):
-        try:
-            return self.benchmarkers[name]
-        except KeyError:
-            return self._create(name)
-
-    def _create(self, name):
+    def __missing__(self, name):
         if not isinstance(name, str):
             raise TypeError(f"porter_bench: benchmarker names are str, not {type(name).__name__}")
         with self._lock:
-            bench = self.benchmarkers.get(name)
+            bench = dict.get(self, name)
             if bench is None:
                 bench = Benchmarker.__new__(Benchmarker)
                 bench._attach(self._registry, name)
                 bench._setup()
-                self.benchmarkers[name] = bench
+                bench._in_registry = True
+                dict.__setitem__(self, name, bench)
         return bench
 
-    def __contains__(self, name):
-        return name in self.benchmarkers
+    def __repr__(self):
+        return f"GlobalBenchmarker({self.default_path!r}, {sorted(self)})"
 
-    def __len__(self):
-        return len(self.benchmarkers)
+    @property
+    def benchmarkers(self):
+        """name -> Benchmarker (this object itself)."""
+        return self
 
     @property
     def default_path(self):
@@ -52,7 +52,7 @@ class GlobalBenchmarker:
     @property
     def enabled(self):
         """False after disable(): every benchmarker, present and future, is off."""
-        return getattr(self, "_enabled", True)
+        return self._enabled
 
     @enabled.setter
     def enabled(self, value):
@@ -65,19 +65,30 @@ class GlobalBenchmarker:
         """Later benchmarkers save into a new timestamped folder under path."""
         self._registry.set_default_path(str(path))
 
+    def _added(self):
+        """Benchmarkers a user put in the dict (``bench_dict[name] = Benchmarker(...)``)."""
+        return [b for b in self.values() if not getattr(b, "_in_registry", False)]
+
     def enable(self):
         """Enables every benchmarker, and those created later."""
         self._enabled = True
         self._registry.enable()
+        for b in self._added():
+            b.enable()
 
     def disable(self):
         """Disables every benchmarker, and those created later."""
         self._enabled = False
         self._registry.disable()
+        for b in self._added():
+            b.disable()
 
     def save(self):
         """Saves every benchmarker (nothing when disabled). Raises OSError on a failure."""
         self._registry.save()
+        if self._enabled:
+            for b in self._added():
+                b.save_data()
 
     def generate_plots(self, output_dir="PLOTS", topics=None, show=False):
         """Charts of this registry's run folder into output_dir; returns the files.

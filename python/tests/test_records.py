@@ -247,3 +247,18 @@ def test_cuda_sync_needs_a_loaded_cuda_runtime(in_tmp):
     with pytest.raises(RuntimeError):
         b.set_cuda_sync(True)
     b.set_cuda_sync(False)  # turning it off always works
+
+
+def test_global_benchmarker_is_a_dict_and_takes_added_benchmarkers(in_tmp, monkeypatch):
+    monkeypatch.setenv("PORTER_BENCH_ROOT", str(in_tmp / "root"))
+    g = GlobalBenchmarker()
+    assert g.benchmarkers is g and isinstance(g, dict)
+    with pytest.raises(TypeError):
+        g[3]
+    g["own"] = Benchmarker("mine/own")
+    g["own"].gstep()
+    g["own"].step("a")
+    g.save()
+    assert files_of("mine/own")["data"][0]["absolutes"]["a"] > 0
+    g.disable()
+    assert g["own"].enabled is False
