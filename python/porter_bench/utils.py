@@ -65,9 +65,10 @@ def _json_files(folder, names, suffix):
 
 
 def _absolutes(pd, np, run, name):
-    topics, cols = run.absolutes(name)
-    data = {t: np.frombuffer(c, dtype=np.float64) for t, c in zip(topics, cols)}
-    return pd.DataFrame(data, columns=topics)
+    topics, matrix = run.absolutes(name)
+    values = np.frombuffer(matrix, dtype=np.float64).reshape(-1, len(topics)) if topics \
+        else np.empty((0, 0))
+    return pd.DataFrame(values, columns=topics, copy=False)
 
 
 def _infos(pd, np, run, name):
@@ -80,7 +81,7 @@ def _infos(pd, np, run, name):
 
 
 def _calls(pd, np, run, name):
-    topics, _ = run.absolutes(name)
+    topics = run.topics(name)
     # fromiter keeps each cell's list whole (np.array would nest it).
     cols = [np.fromiter(c, dtype=object, count=len(c)) for c in run.calls(name)]
     return pd.DataFrame(dict(zip(topics, cols)), columns=topics, copy=False)

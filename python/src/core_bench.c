@@ -47,6 +47,10 @@ static int bench_init(BenchObject *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"file", NULL};
   const char *path = "performance/base";
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|s:Bench", kwlist, &path)) return -1;
+  if (self->b) { /* another thread may be saving it with the GIL released */
+    PyErr_SetString(PyExc_RuntimeError, "porter_bench: a Benchmarker is initialised once");
+    return -1;
+  }
   pb_bench *b = NULL;
   int st = pb_bench_create(path, &b);
   if (st != PB_OK) {
@@ -403,6 +407,7 @@ static PyObject *bench_attach(BenchObject *self, PyObject *args) {
   PyObject *reg = NULL;
   const char *name = NULL;
   if (!PyArg_ParseTuple(args, "O!s:_attach", &pbpy_RegistryType, &reg, &name)) return NULL;
+  if (self->b) return PyErr_Format(PyExc_RuntimeError, "porter_bench: already initialised");
   pb_bench *b = pb_registry_get(((RegistryObject *)reg)->r, name);
   if (!b) return pbpy_raise(PB_EINVAL, pb_last_error());
   bench_release(self);

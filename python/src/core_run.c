@@ -91,31 +91,45 @@ static PyObject *run_summary(RunObject *self, PyObject *name) {
   return d;
 }
 
-/* absolutes(name) -> (topics, [bytes of float64 per topic]), NAN where absent. */
+/* The time topics of r as a list of str. */
+static PyObject *topic_list(const pb_record *r) {
+  size_t nt = pb_record_topic_count(r);
+  PyObject *topics = PyList_New((Py_ssize_t)nt);
+  for (size_t t = 0; topics && t < nt; t++) {
+    PyObject *k = str_of(pb_record_topic(r, t));
+    if (!k) Py_CLEAR(topics);
+    if (topics) PyList_SET_ITEM(topics, (Py_ssize_t)t, k);
+  }
+  return topics;
+}
+
+/* topics(name) -> the time topics in order of first appearance. */
+static PyObject *run_topics(RunObject *self, PyObject *name) {
+  const pb_record *r = run_record(self, name);
+  return r ? topic_list(r) : NULL;
+}
+
+/*
+ * absolutes(name) -> (topics, bytearray): the float64 matrix of iterations x
+ * topics in row-major order (NAN where a topic did not occur), writable, so
+ * that numpy and pandas wrap it without a copy.
+ */
 static PyObject *run_absolutes(RunObject *self, PyObject *name) {
   const pb_record *r = run_record(self, name);
   if (!r) return NULL;
   size_t nt = pb_record_topic_count(r), ni = pb_record_iter_count(r);
-  PyObject *topics = PyList_New((Py_ssize_t)nt), *cols = PyList_New((Py_ssize_t)nt);
-  for (size_t t = 0; topics && cols && t < nt; t++) {
-    PyObject *k = str_of(pb_record_topic(r, t));
-    PyObject *v = PyBytes_FromStringAndSize((const char *)pb_record_absolutes(r, t),
-                                            (Py_ssize_t)(ni * sizeof(double)));
-    if (!k || !v) {
-      Py_XDECREF(k);
-      Py_XDECREF(v);
-      Py_CLEAR(topics);
-      break;
-    }
-    PyList_SET_ITEM(topics, (Py_ssize_t)t, k);
-    PyList_SET_ITEM(cols, (Py_ssize_t)t, v);
-  }
-  if (!topics || !cols) {
+  PyObject *topics = topic_list(r);
+  PyObject *m = topics ? PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(ni * nt * 8)) : NULL;
+  if (!m) {
     Py_XDECREF(topics);
-    Py_XDECREF(cols);
     return NULL;
   }
-  return Py_BuildValue("(NN)", topics, cols);
+  double *out = (double *)(void *)PyByteArray_AS_STRING(m);
+  for (size_t t = 0; t < nt; t++) {
+    const double *col = pb_record_absolutes(r, t);
+    for (size_t i = 0; i < ni; i++) out[i * nt + t] = col[i];
+  }
+  return Py_BuildValue("(NN)", topics, m);
 }
 
 /* infos(name) -> (bytes int64 STEP_NUMBER, bytes float64 START_TIME, bytes STOP_TIME). */
@@ -330,7 +344,8 @@ static PyMethodDef run_methods[] = {
     {"names", (PyCFunction)run_names, METH_NOARGS, "The benchmarkers' names, sorted."},
     {"diagnostics", (PyCFunction)run_diagnostics, METH_NOARGS, "Problems met while loading."},
     {"summary", (PyCFunction)run_summary, METH_O, "The saved summary of a benchmarker."},
-    {"absolutes", (PyCFunction)run_absolutes, METH_O, "(topics, float64 columns as bytes)."},
+    {"topics", (PyCFunction)run_topics, METH_O, "The time topics of a benchmarker."},
+    {"absolutes", (PyCFunction)run_absolutes, METH_O, "(topics, float64 matrix as bytearray)."},
     {"infos", (PyCFunction)run_infos, METH_O, "(STEP_NUMBER, START_TIME, STOP_TIME) as bytes."},
     {"calls", (PyCFunction)run_calls, METH_O, "Per topic, per iteration: call entries."},
     {"memory", (PyCFunction)run_memory, METH_O, "Per memory iteration: {topic: [entries]}."},

@@ -171,3 +171,12 @@ def test_cli_reads_python_records(in_tmp):
     assert "train: 20 iterations" in out.stdout and "eval: 1 iteration" in out.stdout
     counts = {w[0]: w[1] for w in (line.split() for line in out.stdout.splitlines()) if len(w) > 2}
     assert (counts["forward"], counts["rare"], counts["backward"]) == ("20", "7", "20")
+
+
+def test_frames_are_writable(in_tmp):
+    write_run(in_tmp / "root", n=3)
+    rec = load_record(str(in_tmp / "root"))
+    frame = rec["absolutes"]["train"]
+    frame.iloc[0, 0] = 1.5  # a user may edit the frames, as the original's
+    assert frame.iloc[0, 0] == 1.5
+    assert frame.shape == (3, len(rec["calls"]["train"].columns))

@@ -262,3 +262,10 @@ def test_global_benchmarker_is_a_dict_and_takes_added_benchmarkers(in_tmp, monke
     assert files_of("mine/own")["data"][0]["absolutes"]["a"] > 0
     g.disable()
     assert g["own"].enabled is False
+
+
+def test_benchmarker_is_initialised_once(in_tmp):
+    b = Benchmarker("once/base")
+    with pytest.raises(RuntimeError):
+        b.__init__("twice/base")
+    assert b.file == "once/base"
