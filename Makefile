@@ -35,7 +35,7 @@ PY_DEB_PACKAGES := python3-dev python3-venv python3-pip python3-setuptools pytho
 DEB_ANALYSERS := cppcheck clang-tidy
 
 # Sources checked by clang-format.
-FORMAT_DIRS := $(wildcard include src tests examples bench fuzz)
+FORMAT_DIRS := $(wildcard include src tests examples bench fuzz python/src)
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \
 	-o -name '*.cc' -o -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | LC_ALL=C sort)
 

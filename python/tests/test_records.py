@@ -269,3 +269,14 @@ def test_benchmarker_is_initialised_once(in_tmp):
     with pytest.raises(RuntimeError):
         b.__init__("twice/base")
     assert b.file == "once/base"
+
+
+def test_extra_that_is_not_json_is_rejected_by_the_c_library(in_tmp):
+    b = Benchmarker("nan/base")
+    b.gstep()
+    with pytest.raises(ValueError) as exc:
+        b.step("s", time_extra=float("nan"))  # json.dumps writes NaN, which is not JSON
+    assert "json" in str(exc.value).lower() or "extra" in str(exc.value).lower()
+    b.gstop()
+    b.save_data()
+    assert files_of("nan/base")["data"][0]["individual_calls"]["s"][0]["extra"] is None
