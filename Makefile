@@ -173,8 +173,8 @@ stress: build
 	cd $(BUILD_DIR) && $(CTEST) -L stress --output-on-failure --no-tests=ignore
 
 # The Python module (docs/PYTHON.md): a venv over Debian's Python, the extension built by pip.
-PYTHON ?= /usr/bin/python3
-VENV ?= .venv
+PYTHON := /usr/bin/python3
+VENV := .venv
 python: deps
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/pip install --no-build-isolation --no-index ./python
