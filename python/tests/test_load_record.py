@@ -70,7 +70,7 @@ def test_matches_json_and_pandas(in_tmp):
     data, absolutes, infos, calls = original_frames(folder, "train")
     pd.testing.assert_frame_equal(rec["absolutes"]["train"], absolutes)
     assert rec["absolutes"]["train"]["rare"].isna().sum() == 13
-    pd.testing.assert_frame_equal(rec["infos"]["train"], infos, check_dtype=False)
+    pd.testing.assert_frame_equal(rec["infos"]["train"], infos)
     assert_calls_equal(rec["calls"]["train"], calls)
     assert rec["summary"]["train"] == read_json(os.path.join(folder, "train_STEP_DICT_SUMMARY.json"))
     memory = read_json(os.path.join(folder, "train_MEMORY.json"))
@@ -89,7 +89,7 @@ def test_only_latest_and_explicit_folder(in_tmp):
     rec2 = load_record(older, only_latest=False)
     data, absolutes, infos, calls = original_frames(older, "training")
     pd.testing.assert_frame_equal(rec2["absolutes"]["training"], absolutes)
-    pd.testing.assert_frame_equal(rec2["infos"]["training"], infos, check_dtype=False)
+    pd.testing.assert_frame_equal(rec2["infos"]["training"], infos)
     assert_calls_equal(rec2["calls"]["training"], calls)
     mem_folder = latest
     memory = read_json(os.path.join(mem_folder, "demo_MEMORY.json"))
