@@ -28,11 +28,15 @@ BENCH_BIN = $(abspath $(BUILD_DIR)/bench/porter_bench_bench)
 # Debian packages for the build, the tests, the lint and the analysis layer.
 DEB_PACKAGES := build-essential cmake pkg-config libcmocka-dev libjansson-dev clang \
 	clang-format libsimdjson-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core
+# The Python module (make python, make test-python). python3-torch (large) is for the
+# PyTorch training-loop test only; that test is skipped where torch is absent.
+PY_DEB_PACKAGES := python3-dev python3-venv python3-pip python3-setuptools python3-pytest \
+	python3-numpy python3-pandas python3-torch
 # At least one static analyser; cppcheck is installed when neither is present.
 DEB_ANALYSERS := cppcheck clang-tidy
 
 # Sources checked by clang-format.
-FORMAT_DIRS := $(wildcard include src tests examples bench fuzz)
+FORMAT_DIRS := $(wildcard include src tests examples bench fuzz python/src)
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \
 	-o -name '*.cc' -o -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | LC_ALL=C sort)
 
@@ -48,7 +52,7 @@ CONFIGURE = $(CMAKE) -S . -B
 has_target = $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -w -- '$(1)' >/dev/null
 
 .PHONY: help deps configure build test test-normal test-asan test-tsan example install \
-	lint format tidy bench stress clean distclean
+	lint format tidy bench stress clean distclean python test-python
 
 help:
 	@echo "make deps      check (and as root install) the Debian packages needed"
@@ -61,6 +65,8 @@ help:
 	@echo "make format    clang-format -i over the sources"
 	@echo "make bench     run the overhead benchmark"
 	@echo "make stress    run the tests labelled 'stress'"
+	@echo "make python    build and install the Python module into .venv (docs/PYTHON.md)"
+	@echo "make test-python  the Python module's pytest suite"
 	@echo "make clean     remove the build trees"
 
 deps:
@@ -70,7 +76,7 @@ deps:
 	fi; \
 	installed() { [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$1" 2>/dev/null)" = installed ]; }; \
 	missing=""; \
-	for p in $(DEB_PACKAGES); do installed "$$p" || missing="$$missing $$p"; done; \
+	for p in $(DEB_PACKAGES) $(PY_DEB_PACKAGES); do installed "$$p" || missing="$$missing $$p"; done; \
 	analyser=""; \
 	for p in $(DEB_ANALYSERS); do installed "$$p" && analyser="$$p"; done; \
 	[ -n "$$analyser" ] || missing="$$missing cppcheck"; \
@@ -92,8 +98,8 @@ configure:
 build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
-test: deps test-normal test-asan test-tsan
-	@echo "make test: all passed (normal, ASan+UBSan, TSan)"
+test: deps test-normal test-asan test-tsan test-python
+	@echo "make test: all passed (normal, ASan+UBSan, TSan, Python)"
 
 test-normal:
 	$(CONFIGURE) $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPB_WERROR=ON $(CMAKE_ARGS)
@@ -196,8 +202,18 @@ bench: configure
 stress: build
 	cd $(BUILD_DIR) && $(CTEST) -L stress --output-on-failure --no-tests=ignore
 
+# The Python module (docs/PYTHON.md): a venv over Debian's Python, the extension built by pip.
+PYTHON := /usr/bin/python3
+VENV := .venv
+python: deps
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --no-build-isolation --no-index ./python
+
+test-python: python
+	cd python/tests && $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) build-python python/build
 
 distclean: clean
 	rm -rf TICTOC_PERFORMANCE PLOTS performance_benchmark
