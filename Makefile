@@ -26,7 +26,8 @@ BENCH_BIN = $(abspath $(BUILD_DIR)/bench/porter_bench_bench)
 
 # Debian packages for the build, the tests, the lint and the analysis layer.
 DEB_PACKAGES := build-essential cmake pkg-config libcmocka-dev libjansson-dev clang \
-	clang-format libsimdjson-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core
+	clang-format libsimdjson-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core \
+	openmpi-bin libopenmpi-dev
 # At least one static analyser; cppcheck is installed when neither is present.
 DEB_ANALYSERS := cppcheck clang-tidy
 

@@ -27,9 +27,10 @@ struct pb_registry {
   pthread_mutex_t mu;
   entry *entries;
   size_t n, cap;
-  char *root;    /* the root folder */
-  char *run_dir; /* "<root>/<timestamp>[-N]" */
-  bool claimed;  /* run_dir has been created by this registry */
+  char *root;        /* the root folder */
+  char *run_dir;     /* "<root>/<timestamp>[-N]", or "<root>/<job>[-N]/rank-NNNNN" */
+  pb_rank_info rank; /* read when the run folder is chosen; rank -1: one process */
+  bool claimed;      /* run_dir has been created by this registry */
   bool enabled;
 };
 
@@ -53,6 +54,12 @@ static char *join_run_dir(const char *root) {
   return dir;
 }
 
+/* The run folder under root: the job's rank folder in a multi-process job. */
+static char *plan_run_dir(const char *root, pb_rank_info *ri) {
+  pb_rank_detect(ri);
+  return ri->rank >= 0 ? pb__rank_run_dir(root, ri, 0) : join_run_dir(root);
+}
+
 static const char *default_root(void) {
   const char *env = getenv(PB_ENV_ROOT);
   return env && *env ? env : PB_DEFAULT_ROOT;
@@ -64,7 +71,7 @@ int pb_registry_create(const char *root, pb_registry **out) {
   pb_registry *r = calloc(1, sizeof *r);
   if (!r) return pb__fail(PB_ENOMEM, "out of memory creating a registry");
   r->root = strdup(root && *root ? root : default_root());
-  r->run_dir = r->root ? join_run_dir(r->root) : NULL;
+  r->run_dir = r->root ? plan_run_dir(r->root, &r->rank) : NULL;
   if (!r->run_dir) {
     free(r->root);
     free(r);
@@ -107,6 +114,11 @@ static int claim_locked(pb_registry *r) {
   if (r->claimed) return PB_OK;
   int rc = pb__mkdir_p(r->root);
   if (rc) return rc;
+  if (r->rank.rank >= 0) {
+    rc = pb__rank_claim(r->root, &r->rank, &r->run_dir);
+    r->claimed = rc == PB_OK;
+    return rc;
+  }
   size_t n = strlen(r->run_dir) + 16;
   char *dir = malloc(n);
   if (!dir) return pb__fail(PB_ENOMEM, "out of memory creating the run folder");
@@ -232,12 +244,14 @@ pb_bench *pb_registry_get(pb_registry *r, const char *name) {
     return NULL;
   }
   char *meta = NULL;
+  pb_rank_info rank;
   pthread_mutex_lock(&r->mu);
   pb_bench *b = find_locked(r, name);
   if (!b) b = insert_locked(r, name, &meta);
+  rank = r->rank;
   pthread_mutex_unlock(&r->mu);
   if (meta) {
-    if (pb__write_run_meta(meta) != PB_OK)
+    if (pb__write_run_meta(meta, &rank) != PB_OK)
       pb__warn("cannot write run metadata: %s", pb_last_error());
     free(meta);
   }
@@ -248,7 +262,8 @@ int pb_registry_set_default_path(pb_registry *r, const char *root) {
   if (!r || !root || !*root)
     return pb__fail(PB_EINVAL, "pb_registry_set_default_path: bad argument");
   char *new_root = strdup(root);
-  char *dir = new_root ? join_run_dir(root) : NULL;
+  pb_rank_info rank;
+  char *dir = new_root ? plan_run_dir(root, &rank) : NULL;
   if (!dir) {
     free(new_root);
     return pb__fail(PB_ENOMEM, "out of memory setting the default path");
@@ -258,6 +273,7 @@ int pb_registry_set_default_path(pb_registry *r, const char *root) {
   free(r->run_dir);
   r->root = new_root;
   r->run_dir = dir;
+  r->rank = rank;
   r->claimed = false;
   pthread_mutex_unlock(&r->mu);
   return PB_OK;
