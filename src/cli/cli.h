@@ -13,6 +13,11 @@
 int pb_cli_plots(int argc, char **argv);
 /** "porter-bench summary": a table per benchmarker of a run. */
 int pb_cli_summary(int argc, char **argv);
+/**
+ * The summary of a multi-rank run (pb_run_rank_count(run) > 0): the job,
+ * then per benchmarker and topic the spread of the per-rank means.
+ */
+void pb_cli_summary_ranks(const pb_run *run, bool probes, int width);
 /** "porter-bench compare": runs against a baseline. */
 int pb_cli_compare(int argc, char **argv);
 
