@@ -459,6 +459,20 @@ PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *con
                              void *user_data, pb_error *err);
 
 /**
+ * Draws the per-rank view of a multi-rank run into file: a rank x iteration
+ * heat map of topic (NULL: "GLOBAL") of benchmarker record, one row per
+ * rank (lowest at the top), one column per iteration, coloured from the
+ * fastest value (dark purple) to the slowest (yellow), with a colour bar.
+ * With more ranks or iterations than pixels, each pixel shows the largest
+ * value it covers; cells without a value are light grey. Returns PB_OK,
+ * PB_EINVAL (a NULL argument, a bad format, run not multi-rank),
+ * PB_ENOTFOUND (no rank has a value of the topic), PB_ENOMEM, PB_ECHART or
+ * PB_EIO (err filled when non-NULL). Thread-safe for different files.
+ */
+PB_EXPORT int pb_chart_ranks_write(const pb_run *run, const char *record, const char *topic,
+                                   pb_format fmt, const char *file, pb_error *err);
+
+/**
  * In-process equivalent of the original's bench_dict.generate_plots():
  * loads the latest run under root (NULL: $PORTER_BENCH_ROOT or
  * TICTOC_PERFORMANCE) and writes its PNG charts into dir (NULL: "PLOTS").
