@@ -6,7 +6,7 @@
  *   mpirun -np 4 ./porter_bench_mpi_ranks [ROOT]
  *   porter-bench summary ROOT          (default ROOT: TICTOC_PERFORMANCE)
  *
- * Each of 10 iterations runs "compute" (2 ms, but 16 ms on the last rank)
+ * Each of 10 iterations runs "compute" (2 ms, but 30 ms on the last rank)
  * and "exchange" (1 ms on every rank). The work is sleeping, so that the
  * imbalance does not depend on how many cores the ranks share.
  */
@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
   bool slow = ri.world_size > 1 && ri.rank == ri.world_size - 1;
   for (int i = 0; i < 10; i++) {
     pb_gstep(b);
-    work_ms(slow ? 16 : 2);
+    work_ms(slow ? 30 : 2);
     pb_step(b, "compute");
     work_ms(1);
     pb_step(b, "exchange");

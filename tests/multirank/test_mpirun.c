@@ -1,7 +1,8 @@
 /*
  * test_mpirun.c - a real 4-rank Open MPI job (examples/mpi/mpi_ranks.c,
- * whose last rank computes 8 times longer: 16 ms against 2), merged by the loader and by
- * "porter-bench summary". Exits 77 (ctest's skip) when mpirun is absent.
+ * whose last rank computes 15 times longer: 30 ms against 2 (sleeping,
+ * so that the ranks sharing cores does not blur it: a sleep is never shorter)), merged by the
+ * loader and by "porter-bench summary". Exits 77 (ctest's skip) when mpirun is absent.
  *
  *   test_mpirun MPIRUN JOB_PROGRAM [PORTER_BENCH_CLI]
  */
@@ -37,7 +38,7 @@ static void test_four_ranks(void **state) {
   assert_int_equal(pb_run_rank_spread(run, "train", "compute", &sp), PB_OK);
   assert_int_equal(sp.ranks, 4);
   assert_int_equal(sp.max_rank, 3);
-  assert_true(sp.imbalance > 1.3); /* 16 ms against 2 ms: about 2.5 */
+  assert_true(sp.imbalance > 1.3); /* 30 ms against 2 ms: about 3.4 */
   assert_true(sp.min >= 0.002);    /* a sleep is never shorter */
   assert_non_null(strstr(pb_run_metadata(pb_run_rank(run, 3)), "launcher: openmpi\n"));
   assert_non_null(strstr(pb_run_metadata(pb_run_rank(run, 3)), "world_size: 4\n"));
