@@ -162,12 +162,14 @@ typedef struct pb_record pb_record;
 
 /**
  * Resolves path to a run folder and copies it into buf (size n).
- * - path holds "*_STEP_DICT_DATA.json" files: path itself;
+ * - path holds "*_STEP_DICT_DATA.json" files, or is the job folder of a
+ *   multi-rank run (a "rank-N" folder in it holds them): path itself;
  * - otherwise, with latest true: the latest run folder under path, under
  *   path/TICTOC_PERFORMANCE, path/PORTER_BENCH_PERFORMANCE or
  *   path/$PORTER_BENCH_ROOT (all searched; the latest wins). Both folder
  *   name formats are understood: "YYYY-MM-DDTHH-MM-SS.ffffffZ[-N]" (UTC) and
- *   the original's "%H:%M-%d:%m:%Y" (local time). When the latest run
+ *   the original's "%H:%M-%d:%m:%Y" (local time); job folders "job-*" of
+ *   multi-rank runs count by their modification time. When the latest run
  *   folder holds no data file yet (a program still running with auto-save
  *   off has written only PB_RUN_METADATA_FILE), it is not skipped for an
  *   older one: PB_ENOTFOUND, err naming it and the latest run with records;
