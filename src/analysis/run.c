@@ -197,21 +197,30 @@ static int rank_of(const char *name) {
   return (int)v;
 }
 
-/* True when dir is a job folder: a "rank-N" folder in it holds records. */
-static bool is_job_dir(const char *dir) {
+/* What a folder is as a job folder of a multi-rank run. */
+typedef enum job_kind {
+  JOB_NONE,    /* no "rank-N" folder in it */
+  JOB_PENDING, /* "rank-N" folders, none with records yet (the ranks are still running) */
+  JOB_RECORDS  /* a "rank-N" folder holds records */
+} job_kind;
+
+static job_kind job_dir_kind(const char *dir) {
   DIR *d = opendir(dir);
-  if (!d) return false;
-  bool found = false;
+  if (!d) return JOB_NONE;
+  job_kind kind = JOB_NONE;
   struct dirent *e;
-  while (!found && (e = readdir(d)) != NULL) {
+  while (kind != JOB_RECORDS && (e = readdir(d)) != NULL) {
     if (rank_of(e->d_name) < 0) continue;
     char *p = join(dir, e->d_name);
-    found = p && has_records(p);
+    kind = p && has_records(p) ? JOB_RECORDS : JOB_PENDING;
     free(p);
   }
   closedir(d);
-  return found;
+  return kind;
 }
+
+/* True when dir is a job folder: a "rank-N" folder in it holds records. */
+static bool is_job_dir(const char *dir) { return job_dir_kind(dir) == JOB_RECORDS; }
 
 /* A job folder's time for "latest": its last change (its ranks' folders are made at start). */
 static int64_t mtime_us(const char *p) {
@@ -250,10 +259,11 @@ static void scan_root(const char *root, best_run *best, best_run *bare) {
     if (!job && !pb_run_parse_timestamp(e->d_name, &us, &seq)) continue;
     char *p = join(root, e->d_name);
     if (p && job) {
-      if (is_job_dir(p))
-        keep_later(best, p, mtime_us(p), 0);
-      else
+      job_kind kind = job_dir_kind(p);
+      if (kind == JOB_NONE)
         free(p);
+      else
+        keep_later(kind == JOB_RECORDS ? best : bare, p, mtime_us(p), 0);
       continue;
     }
     if (!p) continue;

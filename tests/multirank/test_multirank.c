@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "porter_bench.h"
@@ -147,12 +148,41 @@ static void test_recorded_job(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A job whose ranks have made their folders but saved nothing yet is the
+ * latest run: reported, not skipped for an older run. */
+static void test_pending_job(void **state) {
+  (void)state;
+  char root[] = "/tmp/pbtest-pending.XXXXXX";
+  assert_non_null(mkdtemp(root));
+  pb_registry *reg = NULL;
+  assert_int_equal(pb_registry_create(root, &reg), PB_OK);
+  pb_gstep(pb_registry_get(reg, "older"));
+  pb_gstop(pb_registry_get(reg, "older"));
+  assert_int_equal(pb_registry_save(reg), PB_OK);
+  pb_registry_destroy(reg);
+  sleep_ms(50);
+  char job[128];
+  snprintf(job, sizeof job, "%s/job-running", root);
+  assert_int_equal(mkdir(job, 0777), 0);
+  snprintf(job, sizeof job, "%s/job-running/rank-00000", root);
+  assert_int_equal(mkdir(job, 0777), 0);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(root, true, &run, &err), PB_ENOTFOUND);
+  assert_null(run);
+  assert_non_null(strstr(err.message, "job-running: the latest run has no records yet"));
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   unsetenv(PB_ENV_ROOT);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixture_spread),
       cmocka_unit_test(test_rank_alone),
       cmocka_unit_test(test_recorded_job),
+      cmocka_unit_test(test_pending_job),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
