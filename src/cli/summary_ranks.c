@@ -176,6 +176,41 @@ static void print_rtable(const rtable *tb) {
            tb->hidden == 1 ? "" : "s", tb->hidden == 1 ? "it" : "them");
 }
 
+/* "  memory: RSS up to X MiB (rank r), peak up to Y MiB (rank r)" over the ranks. */
+static void print_memory(const pb_run *run, const char *rec, int width) {
+  double rss = -INFINITY, peak = -INFINITY;
+  int rss_rank = -1, peak_rank = -1;
+  size_t with = 0;
+  for (size_t i = 0; i < pb_run_rank_count(run); i++) {
+    size_t nm = 0;
+    const pb_mem_record *m = pb_record_memory(pb_run_find(pb_run_rank(run, i), rec), &nm);
+    with += nm > 0;
+    for (size_t k = 0; m && k < nm; k++) {
+      if (m[k].rss > rss) {
+        rss = m[k].rss;
+        rss_rank = pb_run_rank_id(run, i);
+      }
+      if (m[k].peak > peak) {
+        peak = m[k].peak;
+        peak_rank = pb_run_rank_id(run, i);
+      }
+    }
+  }
+  if (!with || rss_rank < 0) return;
+  const double mib = 1024.0 * 1024.0;
+  char a[128], b[96] = "";
+  snprintf(a, sizeof a, "  memory (%zu rank%s): RSS up to %.1f MiB (rank %d)", with,
+           with == 1 ? "" : "s", rss / mib, rss_rank);
+  if (peak_rank >= 0 && peak > 0)
+    snprintf(b, sizeof b, "peak up to %.1f MiB (rank %d)", peak / mib, peak_rank);
+  if (!b[0])
+    printf("%s\n", a);
+  else if ((int)(strlen(a) + 2 + strlen(b)) <= width)
+    printf("%s, %s\n", a, b);
+  else
+    printf("%s,\n    %s\n", a, b);
+}
+
 static void print_benchmarker(const pb_run *run, const char *rec, bool probes, int width) {
   names topics = {NULL, 0, 0};
   size_t lo, hi, have;
@@ -209,6 +244,7 @@ static void print_benchmarker(const pb_run *run, const char *rec, bool probes, i
   free(tb.topic);
   free(tb.cells);
   free(topics.v);
+  print_memory(run, rec, width);
 }
 
 void pb_cli_summary_ranks(const pb_run *run, bool probes, int width) {
