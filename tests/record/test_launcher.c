@@ -3,6 +3,7 @@
  * environment (set by hand: no scheduler here), the explicit overrides, the
  * job folder's name, and the run folder and metadata of a rank.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,36 @@ static void test_rank_folder_and_metadata(void **state) {
   free(root);
 }
 
+/* pb_set_rank and pb_rank_detect from several threads: every detection sees
+ * one whole setting (its rank and its job id together). */
+static void *flip(void *arg) {
+  int k = *(const int *)arg;
+  char id[32];
+  snprintf(id, sizeof id, "job%d", k);
+  for (int i = 0; i < 2000; i++) {
+    pb_set_rank(k, 8, id);
+    pb_rank_info ri;
+    pb_rank_detect(&ri);
+    char want[32];
+    snprintf(want, sizeof want, "job%d", ri.rank);
+    if (strcmp(ri.job_id, want) != 0 || ri.world_size != 8) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  pthread_t th[4];
+  int ks[4] = {0, 1, 2, 3};
+  for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, flip, &ks[i]), 0);
+  for (int i = 0; i < 4; i++) {
+    void *rc = NULL;
+    pthread_join(th[i], &rc);
+    assert_null(rc);
+  }
+  pb_set_rank(-1, 0, NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_single_process, clear_env),
@@ -296,6 +327,7 @@ int main(void) {
       cmocka_unit_test_setup(test_overrides, clear_env),
       cmocka_unit_test_setup(test_job_folder_name, clear_env),
       cmocka_unit_test_setup(test_rank_folder_and_metadata, clear_env),
+      cmocka_unit_test_setup(test_threads, clear_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
