@@ -370,7 +370,9 @@ PB_EXPORT void pb_registry_destroy(pb_registry *r);
 PB_EXPORT pb_bench *pb_registry_get(pb_registry *r, const char *name);
 /**
  * Moves later benchmarkers to a new run folder "<root>/<new timestamp>/"
- * (the original's set_default_path). Benchmarkers already created keep theirs.
+ * (in a multi-process job: the job's rank folder under root, the rank read
+ * again now) (the original's set_default_path). Benchmarkers already
+ * created keep theirs.
  */
 PB_EXPORT int pb_registry_set_default_path(pb_registry *r, const char *root);
 /**
@@ -394,7 +396,11 @@ PB_EXPORT size_t pb_registry_size(pb_registry *r);
 PB_EXPORT pb_registry *pb_default_registry(void);
 /** Shorthand for pb_registry_get(pb_default_registry(), name). */
 PB_EXPORT pb_bench *pb_get(const char *name);
-/** The process-wide default benchmarker, path "performance_benchmark/default". */
+/**
+ * The process-wide default benchmarker, path "performance_benchmark/default"
+ * ("performance_benchmark/rank-NNNNN/default" in a multi-process job, so
+ * that ranks do not overwrite each other's files).
+ */
 PB_EXPORT pb_bench *pb_default_bench(void);
 /** The process-wide default timer (the original's module-level timer). */
 PB_EXPORT pb_timer *pb_default_timer(void);

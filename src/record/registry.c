@@ -353,7 +353,11 @@ static pb_timer default_timer;
 
 static void make_defaults(void) {
   pb_registry_create(NULL, &default_registry);
-  pb_bench_create("performance_benchmark/default", &default_bench);
+  pb_rank_info ri; /* in a job, each rank its own folder: ranks share a working directory */
+  pb_rank_detect(&ri);
+  char path[64] = "performance_benchmark/default";
+  if (ri.rank >= 0) snprintf(path, sizeof path, "performance_benchmark/rank-%05d/default", ri.rank);
+  pb_bench_create(path, &default_bench);
   pb_timer_tic(&default_timer);
 }
 

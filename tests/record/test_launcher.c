@@ -317,6 +317,26 @@ static void test_threads(void **state) {
   pb_set_rank(-1, 0, NULL);
 }
 
+/* The default benchmarker of a rank saves under its own rank folder. */
+static void test_default_bench(void **state) {
+  (void)state;
+  char *dir = th_mkdtemp("launcher-default");
+  char *cwd = getcwd(NULL, 0);
+  assert_int_equal(chdir(dir), 0);
+  setenv("SLURM_PROCID", "5", 1);
+  setenv("SLURM_JOB_ID", "17", 1);
+  pb_bench *b = pb_default_bench(); /* created now: no other test of this file uses it */
+  TH_ASSERT_OK(pb_gstep(b));
+  TH_ASSERT_OK(pb_gstop(b));
+  TH_ASSERT_OK(pb_save(b));
+  assert_true(th_exists("performance_benchmark/rank-00005/default_STEP_DICT_DATA.json"));
+  assert_false(th_exists("performance_benchmark/default_STEP_DICT_DATA.json"));
+  assert_int_equal(chdir(cwd), 0);
+  free(cwd);
+  th_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_single_process, clear_env),
@@ -328,6 +348,7 @@ int main(void) {
       cmocka_unit_test_setup(test_job_folder_name, clear_env),
       cmocka_unit_test_setup(test_rank_folder_and_metadata, clear_env),
       cmocka_unit_test_setup(test_threads, clear_env),
+      cmocka_unit_test_setup(test_default_bench, clear_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
