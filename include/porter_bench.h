@@ -434,7 +434,9 @@ typedef struct pb_rank_info {
  * (OMPI_COMM_WORLD_*, PMIX_NAMESPACE), MPICH/Hydra and other PMI launchers
  * (PMI_RANK, PMI_SIZE, MPI_LOCALRANKID), torchrun (RANK, WORLD_SIZE,
  * LOCAL_RANK, TORCHELASTIC_RUN_ID), Slurm (SLURM_PROCID, SLURM_NTASKS,
- * SLURM_JOB_ID, SLURM_STEP_ID), in that order. PORTER_BENCH_JOB_ID alone
+ * SLURM_JOB_ID, SLURM_STEP_ID: an srun step only), in that order. A
+ * launcher's world size of 1 is one process (rank -1); the explicit
+ * settings make a job of any size. PORTER_BENCH_JOB_ID alone
  * replaces a detected launcher's job id. When a launcher exports no shared
  * id, the id is the launching process's identity (host, parent pid and its
  * start time), which the ranks share only when they run on one host; see

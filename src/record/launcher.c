@@ -131,17 +131,23 @@ static bool try_torchrun(pb_rank_info *o) {
   return true;
 }
 
+/*
+ * An srun step's task. The batch script itself (no step id, or the special
+ * ids of the batch and extern steps, all above INT_MAX) is one process,
+ * however many tasks the allocation has.
+ */
 static bool try_slurm(pb_rank_info *o) {
   int rank = parse_nonneg(env("SLURM_PROCID"));
   const char *job = env("SLURM_JOB_ID");
   if (!job) job = env("SLURM_JOBID");
-  if (rank < 0 || !job) return false;
-  int ws = parse_nonneg(env("SLURM_NTASKS"));
-  if (ws < 0) ws = parse_nonneg(env("SLURM_NPROCS"));
-  set_launcher(o, "slurm", rank, ws, parse_nonneg(env("SLURM_LOCALID")));
   const char *step = env("SLURM_STEP_ID");
   if (!step) step = env("SLURM_STEPID");
-  snprintf(o->job_id, sizeof o->job_id, "%s.%s", job, step ? step : "batch");
+  if (rank < 0 || !job || parse_nonneg(step) < 0) return false;
+  int ws = parse_nonneg(env("SLURM_STEP_NUM_TASKS"));
+  if (ws < 0) ws = parse_nonneg(env("SLURM_NTASKS"));
+  if (ws < 0) ws = parse_nonneg(env("SLURM_NPROCS"));
+  set_launcher(o, "slurm", rank, ws, parse_nonneg(env("SLURM_LOCALID")));
+  snprintf(o->job_id, sizeof o->job_id, "%s.%s", job, step);
   return true;
 }
 
@@ -149,6 +155,10 @@ static bool try_slurm(pb_rank_info *o) {
  * allocation inherits the batch step's SLURM_PROCID (0), so Slurm is last. */
 static void detect_launcher(pb_rank_info *o) {
   if (!try_openmpi(o) && !try_pmi(o) && !try_pmix(o) && !try_torchrun(o)) try_slurm(o);
+  if (o->world_size == 1) { /* a launcher's only process: a run of one process */
+    memset(o, 0, sizeof *o);
+    o->rank = o->local_rank = -1;
+  }
 }
 
 /* PORTER_BENCH_RANK / _WORLD_SIZE: above any launcher's rank. */

@@ -41,6 +41,7 @@ static const char *const VARS[] = {"OMPI_COMM_WORLD_RANK",
                                    "SLURM_JOBID",
                                    "SLURM_STEP_ID",
                                    "SLURM_STEPID",
+                                   "SLURM_STEP_NUM_TASKS",
                                    PB_ENV_RANK,
                                    PB_ENV_WORLD_SIZE,
                                    PB_ENV_JOB_ID,
@@ -99,6 +100,12 @@ static void test_openmpi(void **state) {
   unsetenv("PMIX_NAMESPACE");
   setenv("OMPI_MCA_ess_base_jobid", "99", 1);
   assert_string_equal(detect().job_id, "99");
+  setenv("OMPI_COMM_WORLD_RANK", "0", 1); /* mpirun -np 1: a run of one process */
+  setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  assert_int_equal(detect().rank, -1);
+  setenv(PB_ENV_RANK, "0", 1); /* unless asked for */
+  assert_int_equal(detect().rank, 0);
+  assert_string_equal(detect().launcher, "env");
 }
 
 static void test_mpich(void **state) {
@@ -133,8 +140,17 @@ static void test_slurm(void **state) {
   assert_string_equal(ri.job_id, "123456.2");
   unsetenv("PMIX_RANK");
   unsetenv("PMIX_NAMESPACE");
-  unsetenv("SLURM_STEP_ID"); /* the batch script itself */
-  assert_string_equal(detect().job_id, "123456.batch");
+  setenv("SLURM_STEP_NUM_TASKS", "8", 1); /* the step's tasks, not the allocation's */
+  assert_int_equal(detect().world_size, 8);
+  setenv("SLURM_STEP_NUM_TASKS", "1", 1); /* srun -n 1: one process */
+  assert_int_equal(detect().rank, -1);
+  unsetenv("SLURM_STEP_NUM_TASKS");
+  setenv("SLURM_STEP_ID", "4294967291", 1); /* the batch step's id */
+  assert_int_equal(detect().rank, -1);
+  unsetenv("SLURM_STEP_ID"); /* the batch script itself: one process */
+  assert_int_equal(detect().rank, -1);
+  setenv("SLURM_STEPID", "3", 1); /* the older name */
+  assert_string_equal(detect().job_id, "123456.3");
   unsetenv("SLURM_JOB_ID"); /* no job: not a Slurm task */
   assert_int_equal(detect().rank, -1);
 }
@@ -168,6 +184,7 @@ static void test_overrides(void **state) {
   setenv("SLURM_PROCID", "7", 1);
   setenv("SLURM_NTASKS", "16", 1);
   setenv("SLURM_JOB_ID", "123456", 1);
+  setenv("SLURM_STEP_ID", "0", 1);
   setenv(PB_ENV_JOB_ID, "mine", 1); /* alone: replaces the launcher's id */
   pb_rank_info ri = detect();
   assert_int_equal(ri.rank, 7);
@@ -325,6 +342,7 @@ static void test_default_bench(void **state) {
   assert_int_equal(chdir(dir), 0);
   setenv("SLURM_PROCID", "5", 1);
   setenv("SLURM_JOB_ID", "17", 1);
+  setenv("SLURM_STEP_ID", "0", 1);
   pb_bench *b = pb_default_bench(); /* created now: no other test of this file uses it */
   TH_ASSERT_OK(pb_gstep(b));
   TH_ASSERT_OK(pb_gstop(b));
