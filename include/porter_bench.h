@@ -402,6 +402,13 @@ typedef struct pb_registry pb_registry;
  * directory). The timestamp is UTC, sortable and unique to this registry:
  * "2026-11-26T07-15-42.123456Z" (a "-N" suffix is added if that folder
  * already exists when it is first created).
+ * In a multi-process job (pb_rank_detect() finds a rank when the registry
+ * is created, or by pb_registry_set_default_path) the run folder is instead
+ * "<root>/<pb_job_folder_name(job id)>/rank-NNNNN" (the rank in 5 digits or
+ * more): every rank of one job writes into one job folder. A rank folder
+ * that exists already belongs to another job with the same id, so the
+ * whole job moves on to "<job folder>-1", "-2", ... (each rank decides
+ * alone, by the same rule).
  * The caller owns *out (pb_registry_destroy).
  */
 PB_EXPORT int pb_registry_create(const char *root, pb_registry **out);
@@ -426,7 +433,9 @@ PB_EXPORT void pb_registry_destroy(pb_registry *r);
 PB_EXPORT pb_bench *pb_registry_get(pb_registry *r, const char *name);
 /**
  * Moves later benchmarkers to a new run folder "<root>/<new timestamp>/"
- * (the original's set_default_path). Benchmarkers already created keep theirs.
+ * (in a multi-process job: the job's rank folder under root, the rank read
+ * again now) (the original's set_default_path). Benchmarkers already
+ * created keep theirs.
  */
 PB_EXPORT int pb_registry_set_default_path(pb_registry *r, const char *root);
 /**
@@ -450,10 +459,77 @@ PB_EXPORT size_t pb_registry_size(pb_registry *r);
 PB_EXPORT pb_registry *pb_default_registry(void);
 /** Shorthand for pb_registry_get(pb_default_registry(), name). */
 PB_EXPORT pb_bench *pb_get(const char *name);
-/** The process-wide default benchmarker, path "performance_benchmark/default". */
+/**
+ * The process-wide default benchmarker, path "performance_benchmark/default"
+ * ("performance_benchmark/rank-NNNNN/default" in a multi-process job, so
+ * that ranks do not overwrite each other's files).
+ */
 PB_EXPORT pb_bench *pb_default_bench(void);
 /** The process-wide default timer (the original's module-level timer). */
 PB_EXPORT pb_timer *pb_default_timer(void);
+
+/* ------------------------------------------------------------------------ */
+/* Multi-process runs (MPI, Slurm, torchrun): docs/MULTIPROCESS.md           */
+/* ------------------------------------------------------------------------ */
+
+/** Environment variable giving this process's rank (overrides any launcher's). */
+#define PB_ENV_RANK "PORTER_BENCH_RANK"
+/** Environment variable giving the number of ranks (with PORTER_BENCH_RANK). */
+#define PB_ENV_WORLD_SIZE "PORTER_BENCH_WORLD_SIZE"
+/** Environment variable giving the id shared by every rank of one job. */
+#define PB_ENV_JOB_ID "PORTER_BENCH_JOB_ID"
+/** Room for a job id, its NUL included; longer ids are cut. */
+#define PB_JOB_ID_SIZE 256
+
+/** Where this process stands in a multi-process job. */
+typedef struct pb_rank_info {
+  int rank;                    /**< 0-based rank; -1 when not part of a job (one process) */
+  int world_size;              /**< number of ranks; 0 when the launcher does not say */
+  int local_rank;              /**< rank on this host; -1 when unknown */
+  char launcher[16];           /**< "openmpi", "mpich", "slurm", "torchrun", "env", "api", "" */
+  char job_id[PB_JOB_ID_SIZE]; /**< shared by the job's ranks; "" when rank is -1 */
+} pb_rank_info;
+
+/**
+ * Detects this process's rank, world size, local rank and job id, reading
+ * the environment at each call (nothing is cached): first pb_set_rank()'s
+ * values, then PORTER_BENCH_RANK / _WORLD_SIZE / _JOB_ID, then Open MPI
+ * (OMPI_COMM_WORLD_*, PMIX_NAMESPACE), MPICH/Hydra and other PMI launchers
+ * (PMI_RANK, PMI_SIZE, MPI_LOCALRANKID), torchrun (RANK, WORLD_SIZE,
+ * LOCAL_RANK, TORCHELASTIC_RUN_ID), Slurm (SLURM_PROCID, SLURM_NTASKS,
+ * SLURM_JOB_ID, SLURM_STEP_ID: an srun step only), in that order. A
+ * launcher's world size of 1 is one process (rank -1); the explicit
+ * settings make a job of any size. PORTER_BENCH_JOB_ID alone
+ * replaces a detected launcher's job id. When a launcher exports no shared
+ * id, the id is the launching process's identity (host, parent pid and its
+ * start time), which the ranks share only when they run on one host; see
+ * docs/MULTIPROCESS.md for each launcher's limits. Returns PB_OK (with
+ * out->rank -1 outside a job) or PB_EINVAL (out NULL). Thread-safe, except
+ * against a concurrent setenv() (libc's rule for getenv).
+ */
+PB_EXPORT int pb_rank_detect(pb_rank_info *out);
+
+/**
+ * Sets this process's rank, world size and job id explicitly, above every
+ * environment variable: for launchers the library does not know. rank < 0
+ * removes the setting (detection from the environment again). job_id NULL
+ * or "" keeps the job id the environment gives (or the parent identity).
+ * It applies to registries created afterwards: call it before
+ * pb_registry_create(), and for the default registry before the first
+ * pb_get() or pb_default_registry(). Returns PB_OK, or PB_EINVAL for
+ * world_size > 0 with rank >= world_size. Thread-safe.
+ */
+PB_EXPORT int pb_set_rank(int rank, int world_size, const char *job_id);
+
+/**
+ * The run folder's name for job_id: "job-" and the id, bytes outside
+ * [A-Za-z0-9._-] replaced by '_', plus "-" and 8 hex digits of the id's
+ * FNV-1a hash when anything was replaced or the id is over 96 bytes, so
+ * that two ids never share a name. Written into buf (size n). Returns the
+ * length, or PB_EINVAL (NULL argument, empty id, buf too small).
+ * Thread-safe.
+ */
+PB_EXPORT int pb_job_folder_name(const char *job_id, char *buf, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Toggles                                                                   */

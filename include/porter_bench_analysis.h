@@ -162,12 +162,14 @@ typedef struct pb_record pb_record;
 
 /**
  * Resolves path to a run folder and copies it into buf (size n).
- * - path holds "*_STEP_DICT_DATA.json" files: path itself;
+ * - path holds "*_STEP_DICT_DATA.json" files, or is the job folder of a
+ *   multi-rank run (a "rank-N" folder in it holds them): path itself;
  * - otherwise, with latest true: the latest run folder under path, under
  *   path/TICTOC_PERFORMANCE, path/PORTER_BENCH_PERFORMANCE or
  *   path/$PORTER_BENCH_ROOT (all searched; the latest wins). Both folder
  *   name formats are understood: "YYYY-MM-DDTHH-MM-SS.ffffffZ[-N]" (UTC) and
- *   the original's "%H:%M-%d:%m:%Y" (local time). When the latest run
+ *   the original's "%H:%M-%d:%m:%Y" (local time); job folders "job-*" of
+ *   multi-rank runs count by their modification time. When the latest run
  *   folder holds no data file yet (a program still running with auto-save
  *   off has written only PB_RUN_METADATA_FILE), it is not skipped for an
  *   older one: PB_ENOTFOUND, err naming it and the latest run with records;
@@ -237,6 +239,59 @@ PB_EXPORT size_t pb_run_record_count(const pb_run *run);
 PB_EXPORT const pb_record *pb_run_record(const pb_run *run, size_t i);
 /** The benchmarker called name, NULL if none. */
 PB_EXPORT const pb_record *pb_run_find(const pb_run *run, const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Multi-rank runs (MPI, Slurm, torchrun jobs): docs/MULTIPROCESS.md         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A job folder "<root>/job-<id>/" holds one run folder per rank,
+ * "rank-NNNNN/", each an ordinary run folder (readable on its own).
+ * pb_run_load() of a job folder (or, with latest, of a root whose latest
+ * run is one) loads every rank: the returned run then has no benchmarkers
+ * of its own (pb_run_record_count 0, pb_run_metadata NULL) and
+ * pb_run_rank_count() > 0 ranks, loaded on up to PB_ANALYSIS_THREADS
+ * threads. Its diagnostics are every rank's, plus one per rank folder that
+ * could not be loaded (such a rank is left out). A job folder counts as a
+ * run for "latest" from its last modification time.
+ */
+
+/** Number of ranks of a multi-rank run; 0 for a run of one process. */
+PB_EXPORT size_t pb_run_rank_count(const pb_run *run);
+/** Rank i (0-based, in increasing rank order) as a run of one process; NULL out of range. */
+PB_EXPORT const pb_run *pb_run_rank(const pb_run *run, size_t i);
+/** The rank number of rank i (its folder's "rank-NNNNN"); -1 out of range. */
+PB_EXPORT int pb_run_rank_id(const pb_run *run, size_t i);
+
+/**
+ * How one topic of one benchmarker spreads across the ranks: the mean of
+ * each rank's per-iteration times (as pb_stats.mean), and their min, mean
+ * and max over the ranks that have the topic (with one value at least).
+ */
+typedef struct pb_rank_spread {
+  size_t ranks;     /**< ranks that have the topic */
+  double min;       /**< smallest per-rank mean, seconds; NAN when ranks is 0 */
+  double mean;      /**< mean of the per-rank means */
+  double max;       /**< largest per-rank mean */
+  int min_rank;     /**< the rank with the smallest mean (the lowest such rank); -1 if none */
+  int max_rank;     /**< the slowest rank (largest mean; the lowest such rank); -1 if none */
+  double imbalance; /**< max / mean (1 = balanced); NAN when mean is 0 or NAN */
+} pb_rank_spread;
+
+/**
+ * Computes the spread of topic of benchmarker record across run's ranks
+ * into *out (ranks 0 when none has it). Returns PB_OK, PB_EINVAL (a NULL
+ * argument, or run is not multi-rank) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_run_rank_spread(const pb_run *run, const char *record, const char *topic,
+                                 pb_rank_spread *out);
+
+/**
+ * The mean of topic of benchmarker record on rank i (pb_stats.mean of its
+ * per-iteration times); NAN when that rank lacks either. Thread-safe.
+ */
+PB_EXPORT double pb_run_rank_mean(const pb_run *run, size_t i, const char *record,
+                                  const char *topic);
 
 /* ------------------------------------------------------------------------ */
 /* One benchmarker                                                           */
@@ -585,6 +640,20 @@ PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *con
 PB_EXPORT int pb_plots_write_opts(const pb_run *run, const char *dir, const char *const *topics,
                                   size_t ntopics, pb_format fmt, const pb_chart_options *opts,
                                   pb_plot_written_fn on_file, void *user_data, pb_error *err);
+
+/**
+ * Draws the per-rank view of a multi-rank run into file: a rank x iteration
+ * heat map of topic (NULL: "GLOBAL") of benchmarker record, one row per
+ * rank (lowest at the top), one column per iteration, coloured from the
+ * fastest value (dark purple) to the slowest (yellow), with a colour bar.
+ * With more ranks or iterations than pixels, each pixel shows the largest
+ * value it covers; cells without a value are light grey. Returns PB_OK,
+ * PB_EINVAL (a NULL argument, a bad format, run not multi-rank),
+ * PB_ENOTFOUND (no rank has a value of the topic), PB_ENOMEM, PB_ECHART or
+ * PB_EIO (err filled when non-NULL). Thread-safe for different files.
+ */
+PB_EXPORT int pb_chart_ranks_write(const pb_run *run, const char *record, const char *topic,
+                                   pb_format fmt, const char *file, pb_error *err);
 
 /**
  * In-process equivalent of the original's bench_dict.generate_plots():

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ struct pb_run {
   char **diags;
   size_t n_diags;
   char *metadata;
+  pb_run **ranks; /* a job folder's rank runs, by rank; NULL for one process */
+  int *rank_ids;  /* their ranks (from "rank-NNNNN") */
+  size_t n_ranks;
 };
 
 const char *pb_analysis_version(void) { return PB_ANALYSIS_VERSION_STRING; }
@@ -182,6 +186,49 @@ static bool has_records(const char *dir) {
   return found;
 }
 
+/* The rank of a rank folder's name "rank-<digits>", or -1. */
+static int rank_of(const char *name) {
+  if (strncmp(name, "rank-", 5) != 0 || !name[5]) return -1;
+  long v = 0;
+  for (const char *p = name + 5; *p; p++) {
+    if (*p < '0' || *p > '9' || v > 100000000) return -1;
+    v = v * 10 + (*p - '0');
+  }
+  return (int)v;
+}
+
+/* What a folder is as a job folder of a multi-rank run. */
+typedef enum job_kind {
+  JOB_NONE,    /* no "rank-N" folder in it */
+  JOB_PENDING, /* "rank-N" folders, none with records yet (the ranks are still running) */
+  JOB_RECORDS  /* a "rank-N" folder holds records */
+} job_kind;
+
+static job_kind job_dir_kind(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return JOB_NONE;
+  job_kind kind = JOB_NONE;
+  struct dirent *e;
+  while (kind != JOB_RECORDS && (e = readdir(d)) != NULL) {
+    if (rank_of(e->d_name) < 0) continue;
+    char *p = join(dir, e->d_name);
+    kind = p && has_records(p) ? JOB_RECORDS : JOB_PENDING;
+    free(p);
+  }
+  closedir(d);
+  return kind;
+}
+
+/* True when dir is a job folder: a "rank-N" folder in it holds records. */
+static bool is_job_dir(const char *dir) { return job_dir_kind(dir) == JOB_RECORDS; }
+
+/* A job folder's time for "latest": its last change (its ranks' folders are made at start). */
+static int64_t mtime_us(const char *p) {
+  struct stat st;
+  if (stat(p, &st) != 0) return 0;
+  return (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+}
+
 typedef struct best_run {
   char *path;
   int64_t us;
@@ -207,9 +254,18 @@ static void scan_root(const char *root, best_run *best, best_run *bare) {
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     int64_t us;
-    int seq;
-    if (!pb_run_parse_timestamp(e->d_name, &us, &seq)) continue;
+    int seq = 0;
+    bool job = strncmp(e->d_name, "job-", 4) == 0;
+    if (!job && !pb_run_parse_timestamp(e->d_name, &us, &seq)) continue;
     char *p = join(root, e->d_name);
+    if (p && job) {
+      job_kind kind = job_dir_kind(p);
+      if (kind == JOB_NONE)
+        free(p);
+      else
+        keep_later(kind == JOB_RECORDS ? best : bare, p, mtime_us(p), 0);
+      continue;
+    }
     if (!p) continue;
     if (!is_dir(p))
       free(p);
@@ -269,7 +325,7 @@ int pb_run_resolve(const char *path, bool latest, char *buf, size_t n, pb_error 
   }
   const char *found = NULL;
   best_run best = {NULL, 0, 0};
-  if (!latest || has_records(path)) {
+  if (!latest || has_records(path) || is_job_dir(path)) {
     found = path;
   } else if (find_latest(path, &best, err) != PB_OK) {
     free(best.path);
@@ -651,15 +707,11 @@ static void load_metadata(pb_run *run) {
   free(file);
 }
 
-int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err) {
-  if (out) *out = NULL;
-  if (!path || !out) {
-    set_err(err, PB_EINVAL, "no path given");
-    return PB_EINVAL;
-  }
-  char dir[4096];
-  int rc = pb_run_resolve(path, latest, dir, sizeof dir, err);
-  if (rc) return rc;
+static int load_job(const char *dir, pb_run **out, pb_error *err);
+
+/* Loads the run folder dir (one process's records). */
+static int load_dir(const char *dir, pb_run **out, pb_error *err) {
+  int rc;
   pb_run *run = calloc(1, sizeof *run);
   if (!run || !(run->path = xstrdup(dir))) {
     free(run);
@@ -690,6 +742,154 @@ int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err) {
   load_metadata(run);
   *out = run;
   return PB_OK;
+}
+
+int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err) {
+  if (out) *out = NULL;
+  if (!path || !out) {
+    set_err(err, PB_EINVAL, "no path given");
+    return PB_EINVAL;
+  }
+  char dir[4096];
+  int rc = pb_run_resolve(path, latest, dir, sizeof dir, err);
+  if (rc) return rc;
+  if (!has_records(dir) && is_job_dir(dir)) return load_job(dir, out, err);
+  return load_dir(dir, out, err);
+}
+
+/* ---- multi-rank runs: a job folder of "rank-NNNNN" run folders ----------- */
+
+typedef struct rank_slot {
+  char *dir;
+  int rank;
+  pb_run *run;
+  pb_error err;
+  int rc;
+} rank_slot;
+
+typedef struct rank_pool {
+  rank_slot *slots;
+  size_t n;
+  size_t next; /* next slot to load; guarded by mu */
+  pthread_mutex_t mu;
+} rank_pool;
+
+static void *load_ranks(void *arg) {
+  rank_pool *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    size_t i = p->next++;
+    pthread_mutex_unlock(&p->mu);
+    if (i >= p->n) return NULL;
+    rank_slot *s = &p->slots[i];
+    s->rc = load_dir(s->dir, &s->run, &s->err);
+  }
+}
+
+static int cmp_slot(const void *a, const void *b) {
+  const rank_slot *x = a, *y = b;
+  return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* The rank folders of dir, sorted by rank (*n of them; NULL and 0 when none or no memory). */
+static rank_slot *list_ranks(const char *dir, size_t *n) {
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return NULL;
+  rank_slot *v = NULL;
+  size_t cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int rank = rank_of(e->d_name);
+    if (rank < 0) continue;
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 64;
+      rank_slot *nv = realloc(v, cap * sizeof *nv);
+      if (!nv) break;
+      v = nv;
+    }
+    memset(&v[*n], 0, sizeof v[*n]);
+    v[*n].rank = rank;
+    v[*n].dir = join(dir, e->d_name);
+    if (v[*n].dir) (*n)++;
+  }
+  closedir(d);
+  if (v) qsort(v, *n, sizeof *v, cmp_slot);
+  return v;
+}
+
+/* Loads the rank folders on up to PB_ANALYSIS_THREADS threads. */
+static void load_all(rank_slot *slots, size_t n) {
+  rank_pool pool = {slots, n, 0, PTHREAD_MUTEX_INITIALIZER};
+  int nt = pb__analysis_threads();
+  if ((size_t)nt > n) nt = (int)n;
+  pthread_t th[64];
+  int started = 0;
+  for (int i = 1; i < nt && i < 64; i++)
+    if (pthread_create(&th[started], NULL, load_ranks, &pool) == 0) started++;
+  load_ranks(&pool);
+  for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&pool.mu);
+}
+
+/* Moves the loaded ranks into run; a rank without records becomes a diagnostic. */
+static int adopt_ranks(pb_run *run, rank_slot *slots, size_t n) {
+  run->ranks = calloc(n ? n : 1, sizeof *run->ranks);
+  run->rank_ids = calloc(n ? n : 1, sizeof *run->rank_ids);
+  if (!run->ranks || !run->rank_ids) return PB_ENOMEM;
+  int rc = PB_OK;
+  for (size_t i = 0; i < n; i++) {
+    rank_slot *s = &slots[i];
+    if (s->rc == PB_ENOMEM) rc = PB_ENOMEM;
+    if (!s->run) {
+      if (add_diag(run, "%s", s->err.message)) rc = PB_ENOMEM;
+      continue;
+    }
+    for (size_t k = 0; k < s->run->n_diags; k++)
+      if (add_diag(run, "%s", s->run->diags[k])) rc = PB_ENOMEM;
+    run->ranks[run->n_ranks] = s->run;
+    run->rank_ids[run->n_ranks++] = s->rank;
+    s->run = NULL;
+  }
+  return rc;
+}
+
+static int load_job(const char *dir, pb_run **out, pb_error *err) {
+  pb_run *run = calloc(1, sizeof *run);
+  size_t n = 0;
+  rank_slot *slots = run ? list_ranks(dir, &n) : NULL;
+  int rc = run && (run->path = xstrdup(dir)) ? PB_OK : PB_ENOMEM;
+  if (rc == PB_OK && !slots) rc = n ? PB_ENOMEM : PB_ENOTFOUND;
+  if (rc == PB_OK) {
+    load_all(slots, n);
+    rc = adopt_ranks(run, slots, n);
+  }
+  for (size_t i = 0; i < n; i++) {
+    pb_run_free(slots[i].run);
+    free(slots[i].dir);
+  }
+  free(slots);
+  if (rc == PB_ENOTFOUND || (rc == PB_OK && run->n_ranks == 0)) {
+    set_err(err, PB_ENOTFOUND, "%s: no rank folder with records", dir);
+    rc = PB_ENOTFOUND;
+  }
+  if (rc == PB_ENOMEM) set_err(err, rc, "out of memory while loading %s", dir);
+  if (rc) {
+    pb_run_free(run);
+    return rc;
+  }
+  *out = run;
+  return PB_OK;
+}
+
+size_t pb_run_rank_count(const pb_run *run) { return run ? run->n_ranks : 0; }
+
+const pb_run *pb_run_rank(const pb_run *run, size_t i) {
+  return run && i < run->n_ranks ? run->ranks[i] : NULL;
+}
+
+int pb_run_rank_id(const pb_run *run, size_t i) {
+  return run && i < run->n_ranks ? run->rank_ids[i] : -1;
 }
 
 int pb_run_load_files(const char *data_file, pb_run **out, pb_error *err) {
@@ -746,6 +946,9 @@ void pb_run_free(pb_run *run) {
   for (size_t i = 0; i < run->n_diags; i++) free(run->diags[i]);
   free(run->diags);
   free(run->metadata);
+  for (size_t i = 0; i < run->n_ranks; i++) pb_run_free(run->ranks[i]);
+  free(run->ranks);
+  free(run->rank_ids);
   free(run->path);
   free(run);
 }

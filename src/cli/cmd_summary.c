@@ -21,6 +21,10 @@ static const char HELP[] =
     "PATH (default .) is a run folder, a folder of runs, or a folder holding\n"
     "TICTOC_PERFORMANCE/ or PORTER_BENCH_PERFORMANCE/: the latest run is used.\n"
     "\n"
+    "A multi-rank run (a job folder of rank-NNNNN/ folders written under mpirun,\n"
+    "srun or torchrun) gets, per benchmarker and topic, the min, mean and max\n"
+    "over the ranks of each rank's mean, the slowest rank and max/mean.\n"
+    "\n"
     "options:\n"
     "  --no-latest    treat PATH as the run folder itself\n"
     "  --show-probes  also show the rows timing porter_bench's own memory probes\n"
@@ -242,6 +246,7 @@ int pb_cli_summary(int argc, char **argv) {
   if (!run) return rc;
   int width = pb_cli_term_width();
   printf("run: %s\n", pb_run_path(run));
+  if (pb_run_rank_count(run)) pb_cli_summary_ranks(run, probes, width);
   print_metadata(pb_run_metadata(run), width);
   for (size_t i = 0; i < pb_run_record_count(run); i++)
     print_record(pb_run_record(run, i), probes, width);

@@ -299,8 +299,22 @@ void pb__memprobe_atfork(int stage);
 
 /** The run metadata file's name inside a registry's run folder. */
 #define PB__RUN_META "porter_bench_run.json"
-/** Measures the library's overhead and writes the run metadata JSON to path. */
-int pb__write_run_meta(const char *path);
+/**
+ * Measures the library's overhead and writes the run metadata JSON to path;
+ * ri (may be NULL: one process) adds the rank, job and launcher.
+ */
+int pb__write_run_meta(const char *path, const pb_rank_info *ri);
+
+/* ---- multi-process runs (launcher.c) ---- */
+
+/** "<root>/<job folder>[-attempt]/rank-NNNNN" for ri (a rank); NULL when out of memory. */
+char *pb__rank_run_dir(const char *root, const pb_rank_info *ri, unsigned attempt);
+/**
+ * Creates ri's rank folder under root: the first attempt (0, 1, ...) whose
+ * rank folder does not exist yet (one that does belongs to an earlier job
+ * with the same id). Replaces *dir (freed) with it. Returns PB_OK or an error.
+ */
+int pb__rank_claim(const char *root, const pb_rank_info *ri, char **dir);
 
 /* ---- file helpers (fileio.c) ---- */
 

@@ -31,12 +31,13 @@ struct pb_registry {
   pthread_mutex_t mu;
   entry *entries;
   size_t n, cap;
-  size_t *by_name;  /* open addressing: entry index + 1 (0 = empty), keyed by name */
-  size_t *by_fname; /* the same, keyed by file name */
-  size_t nslots;    /* slots of each index: a power of two, at least 2 * n */
-  char *root;       /* the root folder */
-  char *run_dir;    /* "<root>/<timestamp>[-N]" */
-  bool claimed;     /* run_dir has been created by this registry */
+  size_t *by_name;   /* open addressing: entry index + 1 (0 = empty), keyed by name */
+  size_t *by_fname;  /* the same, keyed by file name */
+  size_t nslots;     /* slots of each index: a power of two, at least 2 * n */
+  char *root;        /* the root folder */
+  char *run_dir;     /* "<root>/<timestamp>[-N]", or "<root>/<job>[-N]/rank-NNNNN" */
+  pb_rank_info rank; /* read when the run folder is chosen; rank -1: one process */
+  bool claimed;      /* run_dir has been created by this registry */
   bool enabled;
 };
 
@@ -60,6 +61,12 @@ static char *join_run_dir(const char *root) {
   return dir;
 }
 
+/* The run folder under root: the job's rank folder in a multi-process job. */
+static char *plan_run_dir(const char *root, pb_rank_info *ri) {
+  pb_rank_detect(ri);
+  return ri->rank >= 0 ? pb__rank_run_dir(root, ri, 0) : join_run_dir(root);
+}
+
 static const char *default_root(void) {
   const char *env = getenv(PB_ENV_ROOT);
   return env && *env ? env : PB_DEFAULT_ROOT;
@@ -71,7 +78,7 @@ int pb_registry_create(const char *root, pb_registry **out) {
   pb_registry *r = calloc(1, sizeof *r);
   if (!r) return pb__fail(PB_ENOMEM, "out of memory creating a registry");
   r->root = strdup(root && *root ? root : default_root());
-  r->run_dir = r->root ? join_run_dir(r->root) : NULL;
+  r->run_dir = r->root ? plan_run_dir(r->root, &r->rank) : NULL;
   if (!r->run_dir) {
     free(r->root);
     free(r);
@@ -116,6 +123,11 @@ static int claim_locked(pb_registry *r) {
   if (r->claimed) return PB_OK;
   int rc = pb__mkdir_p(r->root);
   if (rc) return rc;
+  if (r->rank.rank >= 0) {
+    rc = pb__rank_claim(r->root, &r->rank, &r->run_dir);
+    r->claimed = rc == PB_OK;
+    return rc;
+  }
   size_t n = strlen(r->run_dir) + 16;
   char *dir = malloc(n);
   if (!dir) return pb__fail(PB_ENOMEM, "out of memory creating the run folder");
@@ -284,14 +296,16 @@ pb_bench *pb_registry_get(pb_registry *r, const char *name) {
   }
   char *meta = NULL;
   if (!pb__call_enter()) return NULL; /* re-entered from a signal handler */
+  pb_rank_info rank;
   pthread_mutex_lock(&r->mu);
   pb_bench *b = find_locked(r, name);
   if (!b) b = insert_locked(r, name, &meta);
+  rank = r->rank;
   pthread_mutex_unlock(&r->mu);
   pb__call_leave(); /* the metadata's calibration makes guarded calls of its own */
   if (meta) {
     int old = pb__nocancel_begin(); /* no temporary file left behind */
-    if (pb__write_run_meta(meta) != PB_OK)
+    if (pb__write_run_meta(meta, &rank) != PB_OK)
       pb__warn("cannot write run metadata: %s", pb_last_error());
     pb__nocancel_end(old);
     free(meta);
@@ -303,7 +317,8 @@ int pb_registry_set_default_path(pb_registry *r, const char *root) {
   if (!r || !root || !*root)
     return pb__fail(PB_EINVAL, "pb_registry_set_default_path: bad argument");
   char *new_root = strdup(root);
-  char *dir = new_root ? join_run_dir(root) : NULL;
+  pb_rank_info rank;
+  char *dir = new_root ? plan_run_dir(root, &rank) : NULL;
   if (!dir) {
     free(new_root);
     return pb__fail(PB_ENOMEM, "out of memory setting the default path");
@@ -313,6 +328,7 @@ int pb_registry_set_default_path(pb_registry *r, const char *root) {
   free(r->run_dir);
   r->root = new_root;
   r->run_dir = dir;
+  r->rank = rank;
   r->claimed = false;
   pthread_mutex_unlock(&r->mu);
   return PB_OK;
@@ -399,7 +415,11 @@ static pb_timer default_timer;
 
 static void make_defaults(void) {
   pb_registry_create(NULL, &default_registry);
-  pb_bench_create("performance_benchmark/default", &default_bench);
+  pb_rank_info ri; /* in a job, each rank its own folder: ranks share a working directory */
+  pb_rank_detect(&ri);
+  char path[64] = "performance_benchmark/default";
+  if (ri.rank >= 0) snprintf(path, sizeof path, "performance_benchmark/rank-%05d/default", ri.rank);
+  pb_bench_create(path, &default_bench);
   pb_timer_tic(&default_timer);
 }
 
