@@ -28,7 +28,7 @@ BENCH_BIN = $(abspath $(BUILD_DIR)/bench/porter_bench_bench)
 # Debian packages for the build, the tests, the lint and the analysis layer.
 DEB_PACKAGES := build-essential cmake pkg-config libcmocka-dev libjansson-dev clang \
 	clang-format libsimdjson-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core \
-	openmpi-bin libopenmpi-dev
+	openmpi-bin libopenmpi-dev zlib1g-dev
 # The Python module (make python, make test-python). python3-torch (large) is for the
 # PyTorch training-loop test only; that test is skipped where torch is absent.
 PY_DEB_PACKAGES := python3-dev python3-venv python3-pip python3-setuptools python3-pytest \
