@@ -301,7 +301,8 @@ typedef enum pb_peak_mode {
    * peak (getrusage ru_maxrss, VmHWM, wait4). The peak since a record is the
    * largest of: RSS sampled every poll period by a thread, the RSS at each
    * record, and the process's peak when it rose during the interval (then
-   * exact). Misses spikes shorter than the period below an earlier high.
+   * exact). Misses spikes shorter than the period below an earlier high,
+   * and records a spike a poll lands in while it grows at that poll's height.
    */
   PB_PEAK_SAMPLE = 0,
   /**
