@@ -58,11 +58,9 @@ size_t pb_cli_bench_names(const pb_run *run, const char **names, size_t cap) {
   size_t n = 0;
   for (size_t p = 0; p < nprocs(run); p++)
     for (size_t i = 0; i < pb_run_record_count(proc(run, p)); i++) {
-      const char *name = pb_record_name(pb_run_record(proc(run, p), i));
-      size_t k = 0;
-      while (k < n && k < cap && strcmp(names[k], name) != 0) k++;
-      if (k < n) continue;
-      if (n < cap) names[n] = name;
+      const pb_record *r = pb_run_record(proc(run, p), i);
+      if (pb_cli_find_any(run, pb_record_name(r)) != r) continue; /* seen in a lower rank */
+      if (n < cap) names[n] = pb_record_name(r);
       n++;
     }
   return n;
