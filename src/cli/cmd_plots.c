@@ -105,17 +105,8 @@ static bool wanted(const plots_opts *o, const char *name) {
   return want;
 }
 
-/* Prints "Plotting benchmarkers: a b", and for a multi-rank run which
- * rank's charts stand for each benchmarker. */
-static void print_plan(const plots_opts *o, const pb_run *run) {
-  const char *names[256];
-  size_t n = pb_cli_bench_names(run, names, 256);
-  if (n > 256) n = 256;
-  printf("Plotting benchmarkers:");
-  for (size_t i = 0; i < n; i++)
-    if (wanted(o, names[i])) printf(" %s", names[i]);
-  printf("\n");
-  if (!pb_run_rank_count(run)) return;
+/* For a multi-rank run, the rank whose charts stand for each benchmarker. */
+static void print_slowest(const plots_opts *o, const pb_run *run, const char **names, size_t n) {
   printf(
       "Multi-rank run (%zu ranks): per benchmarker <name>_ranks (GLOBAL per rank\n"
       "and iteration), and the other charts of its slowest rank (largest GLOBAL mean):\n",
@@ -128,6 +119,20 @@ static void print_plan(const plots_opts *o, const pb_run *run) {
     else
       printf("  %s: no GLOBAL times, no charts\n", names[i]);
   }
+}
+
+/* Prints "Plotting benchmarkers: a b", and for a multi-rank run which
+ * rank's charts stand for each benchmarker. */
+static void print_plan(const plots_opts *o, const pb_run *run) {
+  size_t n = pb_cli_bench_names(run, NULL, 0);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  n = names ? pb_cli_bench_names(run, names, n) : 0;
+  printf("Plotting benchmarkers:");
+  for (size_t i = 0; i < n; i++)
+    if (wanted(o, names[i])) printf(" %s", names[i]);
+  printf("\n");
+  if (pb_run_rank_count(run)) print_slowest(o, run, names, n);
+  free(names);
 }
 
 /* Writes the charts of run; prints what it does. Returns the exit code. */
