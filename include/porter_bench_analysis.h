@@ -626,7 +626,12 @@ typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
  * on up to PB_ANALYSIS_THREADS threads (see pb_run_load); on_file (may be
  * NULL) is then called from the calling thread for each file written, in
  * order. Returns PB_OK or the first error (err filled); the other charts
- * are still written.
+ * are still written. For a multi-rank run (pb_run_rank_count > 0), per
+ * benchmarker of any rank (topics filtering as above, first appearance
+ * first): "<dir>/<name>_ranks.<ext>" (pb_chart_ranks_write of GLOBAL), then
+ * the charts above of its slowest rank (largest GLOBAL mean, the
+ * pb_rank_spread max_rank), titled "<name> (slowest rank N)"; a benchmarker
+ * without GLOBAL times in any rank gets none.
  */
 PB_EXPORT int pb_plots_write(const pb_run *run, const char *dir, const char *const *topics,
                              size_t ntopics, pb_format fmt, pb_plot_written_fn on_file,

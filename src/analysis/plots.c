@@ -36,10 +36,15 @@ static bool wanted(const char *name, const char *const *topics, size_t ntopics) 
   return false;
 }
 
-/* One chart to write; the jobs of a run are shared by a few threads. */
+/* One chart to write; the jobs of a run are shared by a few threads. A job
+ * with ranks set draws the rank x iteration heat map of benchmarker name
+ * (pb_chart_ranks_write); the others draw chart kind of record r. */
 typedef struct plot_job {
   const pb_record *r;
+  const pb_run *ranks; /* the multi-rank run, for a heat map */
+  const char *name;    /* the heat map's benchmarker */
   pb_chart_kind kind;
+  char title[160]; /* empty: the default title */
   char file[4096];
   int rc;
   pb_error e;
@@ -61,8 +66,96 @@ static void *plot_worker(void *arg) {
     pthread_mutex_unlock(&p->lock);
     if (i >= p->n) return NULL;
     plot_job *j = &p->jobs[i];
-    j->rc = pb_chart_write_opts(j->kind, &j->r, NULL, 1, NULL, p->fmt, j->file, p->opts, &j->e);
+    if (j->ranks)
+      j->rc = pb_chart_ranks_write(j->ranks, j->name, "GLOBAL", p->fmt, j->file, &j->e);
+    else
+      j->rc = pb_chart_write_opts(j->kind, &j->r, NULL, 1, j->title[0] ? j->title : NULL, p->fmt,
+                                  j->file, p->opts, &j->e);
   }
+}
+
+/* Queues the charts of record r that apply into pool (title NULL: default). */
+static void queue_record(plot_pool *pool, const pb_record *r, const char *dir, const char *title) {
+  for (int k = 0; k < PB_CHART_KIND_COUNT; k++) {
+    if (!pb_chart_applies((pb_chart_kind)k, r)) continue;
+    plot_job *j = &pool->jobs[pool->n];
+    int len = snprintf(j->file, sizeof j->file, "%s/%s_%s.%s", dir, pb_record_name(r),
+                       pb_chart_name((pb_chart_kind)k), pb_format_ext(pool->fmt));
+    if (len < 0 || (size_t)len >= sizeof j->file) continue;
+    j->r = r;
+    j->kind = (pb_chart_kind)k;
+    snprintf(j->title, sizeof j->title, "%s", title ? title : "");
+    pool->n++;
+  }
+}
+
+/* The jobs of a run of one process: every chart of every wanted benchmarker. */
+static int queue_run(plot_pool *pool, const pb_run *run, const char *dir, const char *const *topics,
+                     size_t ntopics) {
+  pool->jobs = calloc(pb_run_record_count(run) * PB_CHART_KIND_COUNT + 1, sizeof(plot_job));
+  if (!pool->jobs) return PB_ENOMEM;
+  for (size_t i = 0; i < pb_run_record_count(run); i++) {
+    const pb_record *r = pb_run_record(run, i);
+    if (wanted(pb_record_name(r), topics, ntopics)) queue_record(pool, r, dir, NULL);
+  }
+  return PB_OK;
+}
+
+/* True when a rank before rank i of run has benchmarker name. */
+static bool seen_before(const pb_run *run, size_t i, const char *name) {
+  for (size_t k = 0; k < i; k++)
+    if (pb_run_find(pb_run_rank(run, k), name)) return true;
+  return false;
+}
+
+/* The index of the rank whose id is id, or the count when none. */
+static size_t rank_index(const pb_run *run, int id) {
+  size_t i = 0;
+  while (i < pb_run_rank_count(run) && pb_run_rank_id(run, i) != id) i++;
+  return i;
+}
+
+/* Benchmarker name of a multi-rank run: its GLOBAL heat map, then the
+ * ordinary charts of its slowest rank (largest GLOBAL mean), titled so. */
+static int queue_rank_bench(plot_pool *pool, const pb_run *run, const char *dir, const char *name) {
+  pb_rank_spread sp;
+  int st = pb_run_rank_spread(run, name, "GLOBAL", &sp);
+  if (st != PB_OK || sp.ranks == 0) return st;
+  plot_job *j = &pool->jobs[pool->n];
+  int len =
+      snprintf(j->file, sizeof j->file, "%s/%s_ranks.%s", dir, name, pb_format_ext(pool->fmt));
+  if (len > 0 && (size_t)len < sizeof j->file) {
+    j->ranks = run;
+    j->name = name;
+    pool->n++;
+  }
+  size_t i = rank_index(run, sp.max_rank);
+  const pb_record *r = i < pb_run_rank_count(run) ? pb_run_find(pb_run_rank(run, i), name) : NULL;
+  char title[160];
+  snprintf(title, sizeof title, "%.100s (slowest rank %d)", name, sp.max_rank);
+  if (r) queue_record(pool, r, dir, title);
+  return PB_OK;
+}
+
+/* The jobs of a multi-rank run: per wanted benchmarker of any rank, in
+ * order of first appearance, a heat map and the slowest rank's charts. */
+static int queue_ranks(plot_pool *pool, const pb_run *run, const char *dir,
+                       const char *const *topics, size_t ntopics) {
+  size_t cap = 0;
+  for (size_t i = 0; i < pb_run_rank_count(run); i++)
+    cap += pb_run_record_count(pb_run_rank(run, i)) * (PB_CHART_KIND_COUNT + 1);
+  pool->jobs = calloc(cap + 1, sizeof(plot_job));
+  if (!pool->jobs) return PB_ENOMEM;
+  int st = PB_OK;
+  for (size_t i = 0; st == PB_OK && i < pb_run_rank_count(run); i++) {
+    const pb_run *rank = pb_run_rank(run, i);
+    for (size_t k = 0; st == PB_OK && k < pb_run_record_count(rank); k++) {
+      const char *name = pb_record_name(pb_run_record(rank, k));
+      if (wanted(name, topics, ntopics) && !seen_before(run, i, name))
+        st = queue_rank_bench(pool, run, dir, name);
+    }
+  }
+  return st;
 }
 
 static int set_error(pb_error *err, int code, const char *what, const char *detail) {
@@ -91,22 +184,12 @@ int pb_plots_write_opts(const pb_run *run, const char *dir, const char *const *t
     snprintf(what, sizeof what, "%.400s: cannot create the folder", dir);
     return set_error(err, PB_EIO, what, strerror(e));
   }
-  size_t cap = pb_run_record_count(run) * PB_CHART_KIND_COUNT;
-  plot_pool pool = {calloc(cap + 1, sizeof(plot_job)), 0, 0, fmt, opts, PTHREAD_MUTEX_INITIALIZER};
-  if (!pool.jobs) return set_error(err, PB_ENOMEM, "out of memory", NULL);
-  for (size_t i = 0; i < pb_run_record_count(run); i++) {
-    const pb_record *r = pb_run_record(run, i);
-    if (!wanted(pb_record_name(r), topics, ntopics)) continue;
-    for (int k = 0; k < PB_CHART_KIND_COUNT; k++) {
-      if (!pb_chart_applies((pb_chart_kind)k, r)) continue;
-      plot_job *j = &pool.jobs[pool.n];
-      int len = snprintf(j->file, sizeof j->file, "%s/%s_%s.%s", dir, pb_record_name(r),
-                         pb_chart_name((pb_chart_kind)k), pb_format_ext(fmt));
-      if (len < 0 || (size_t)len >= sizeof j->file) continue;
-      j->r = r;
-      j->kind = (pb_chart_kind)k;
-      pool.n++;
-    }
+  plot_pool pool = {NULL, 0, 0, fmt, opts, PTHREAD_MUTEX_INITIALIZER};
+  int st = pb_run_rank_count(run) ? queue_ranks(&pool, run, dir, topics, ntopics)
+                                  : queue_run(&pool, run, dir, topics, ntopics);
+  if (st != PB_OK) {
+    free(pool.jobs);
+    return set_error(err, st, "out of memory", NULL);
   }
   /* charts are independent: draw them on a few threads (cairo and pango
    * are thread-safe for separate surfaces) */

@@ -49,6 +49,9 @@ static const char HELP[] =
     "larger than the threshold. Rows are sorted by impact. Memory is compared\n"
     "too (peak and heap per iteration: tested; RSS and heap at the end: single\n"
     "values, a plain difference). Then charts overlay the runs.\n"
+    "Multi-rank runs (job folders) are compared with each other only: every\n"
+    "rank's iterations pooled per topic, the same test; no memory rows, no\n"
+    "charts; max/mean and the slowest rank before -> after.\n"
     "\n"
     "Each RUN is resolved as 'porter-bench plots --path' does (latest run).\n"
     "Options and runs may come in any order; a list (--topics) ends at the\n"
@@ -189,13 +192,18 @@ static bool wanted(const compare_opts *o, const char *name) {
 /* Warns about the compared benchmarkers of a that b lacks. */
 static void warn_benchmarkers(const compare_opts *o, const pb_run *a, const pb_run *b,
                               const char *la, const char *lb) {
-  for (size_t i = 0; i < pb_run_record_count(a); i++) {
-    const char *name = pb_record_name(pb_run_record(a, i));
-    if (wanted(o, name) && !pb_run_find(b, name))
+  size_t n = pb_cli_bench_names(a, NULL, 0);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  if (!names) return;
+  pb_cli_bench_names(a, names, n);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = names[i];
+    if (wanted(o, name) && !pb_cli_find_any(b, name))
       fprintf(stderr,
               "porter-bench compare: warning: benchmarker '%s' is in '%s' but not in '%s'\n", name,
               la, lb);
   }
+  free(names);
 }
 
 /* Warnings about what is compared: a run with itself, different contents. */
@@ -357,10 +365,21 @@ static int topic_width(const pb_compare_bench *cb, int width) {
   return wt < W_TOPIC + width - 80 ? wt : W_TOPIC + width - 80;
 }
 
-static void print_bench(const pb_compare_bench *cb, const char *la, const char *lb, int width) {
+/* The benchmarker's title line; for multi-rank runs with their ranks. */
+static void print_title(const pb_compare_bench *cb, const pb_run *a, const pb_run *b,
+                        const char *la, const char *lb) {
+  if (pb_run_rank_count(a))
+    printf("\n%s: %s (%zu ranks, %zu iterations) -> %s (%zu ranks, %zu iterations)\n", cb->name, la,
+           pb_run_rank_count(a), cb->iters_a, lb, pb_run_rank_count(b), cb->iters_b);
+  else
+    printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", cb->name, la, cb->iters_a, lb,
+           cb->iters_b);
+}
+
+static void print_bench(const pb_compare_bench *cb, const pb_run *a, const pb_run *b,
+                        const char *la, const char *lb, int width) {
   int wt = topic_width(cb, width);
-  printf("\n%s: %s (%zu iterations) -> %s (%zu iterations)\n", cb->name, la, cb->iters_a, lb,
-         cb->iters_b);
+  print_title(cb, a, b, la, lb);
   printf("  ");
   cell("topic", wt, 1);
   printf(" ");
@@ -372,16 +391,22 @@ static void print_bench(const pb_compare_bench *cb, const char *la, const char *
     if (r == cb->ntime && r > 0) printf("  memory\n");
     print_row(&cb->rows[r], wt);
   }
+  if (pb_run_rank_count(a) && pb_run_rank_count(b))
+    (void)pb_cli_print_rank_extras(stdout, a, b, cb, wt);
 }
 
-static void print_comparison(const compare_opts *o, const pb_comparison *c, const char *la,
-                             const char *lb) {
+static void print_comparison(const compare_opts *o, const pb_comparison *c, const pb_run *a,
+                             const pb_run *b, const char *la, const char *lb) {
   int width = pb_cli_term_width();
-  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], la, lb, width);
+  for (size_t i = 0; i < c->nbench; i++) print_bench(&c->bench[i], a, b, la, lb, width);
   printf(
       "\nsignificant: Holm-corrected p < 0.05 (over %zu time topics, %zu memory)\n"
       "and |change| > %g%%. shift: median of all differences new - baseline.\n",
       c->ntested_time, c->ntested_memory, 100 * o->threshold);
+  if (pb_run_rank_count(a))
+    printf(
+        "Multi-rank runs: every rank's iterations pooled. max/mean: the slowest\n"
+        "rank's mean over the mean of the per-rank means (1 = balanced).\n");
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -424,6 +449,15 @@ static const char *kind_name(pb_compare_kind k) {
   return k == PB_COMPARE_TIME ? "time" : (k == PB_COMPARE_MEMORY ? "memory" : "memory_end");
 }
 
+/* The per-rank extras of a multi-rank comparison's row. */
+static void json_rank_extras(FILE *f, const pb_run *a, const pb_run *b, const char *bench,
+                             const pb_compare_row *r) {
+  pb_rank_spread sa, sb;
+  if (pb_cli_rank_extras(a, b, bench, r->name, &sa, &sb) != PB_OK) return;
+  json_pair(f, "max_mean", sa.imbalance, sb.imbalance);
+  json_pair(f, "slowest_rank", sa.ranks ? sa.max_rank : NAN, sb.ranks ? sb.max_rank : NAN);
+}
+
 static void json_row(FILE *f, const pb_compare_row *r) {
   const pb_shift *s = &r->change.shift;
   fputs("{\"name\":", f);
@@ -439,11 +473,12 @@ static void json_row(FILE *f, const pb_compare_row *r) {
   json_pair(f, "change_ci", s->rel_low, s->rel_high);
   json_field(f, "p_value", s->p_value);
   json_field(f, "p_holm", r->change.p_adjusted);
-  fprintf(f, ",\"exact\":%s,\"significant\":%s,\"verdict\":\"%s\"}", s->exact ? "true" : "false",
+  fprintf(f, ",\"exact\":%s,\"significant\":%s,\"verdict\":\"%s\"", s->exact ? "true" : "false",
           r->change.significant ? "true" : "false", verdict(r));
 }
 
-static void json_comparison(FILE *f, const pb_comparison *c, const char *la, const char *lb) {
+static void json_comparison(FILE *f, const pb_comparison *c, const pb_run *a, const pb_run *b,
+                            const char *la, const char *lb) {
   fputs("{\"baseline\":", f);
   json_str(f, la);
   fputs(",\"new\":", f);
@@ -454,10 +489,15 @@ static void json_comparison(FILE *f, const pb_comparison *c, const char *la, con
     const pb_compare_bench *cb = &c->bench[i];
     fprintf(f, "%s{\"name\":", i ? "," : "");
     json_str(f, cb->name);
-    fprintf(f, ",\"iterations\":[%zu,%zu],\"rows\":[", cb->iters_a, cb->iters_b);
+    fprintf(f, ",\"iterations\":[%zu,%zu]", cb->iters_a, cb->iters_b);
+    if (pb_run_rank_count(a))
+      fprintf(f, ",\"ranks\":[%zu,%zu]", pb_run_rank_count(a), pb_run_rank_count(b));
+    fputs(",\"rows\":[", f);
     for (size_t r = 0; r < cb->nrows; r++) {
       if (r) fputc(',', f);
       json_row(f, &cb->rows[r]);
+      if (pb_run_rank_count(a)) json_rank_extras(f, a, b, cb->name, &cb->rows[r]);
+      fputc('}', f);
     }
     fputs("]}", f);
   }
@@ -518,7 +558,7 @@ static void print_json(const compare_opts *o, pb_comparison **cmp, pb_run **runs
   fputs(",\"comparisons\":[", stdout);
   for (size_t k = 1; k < o->runs.n; k++) {
     if (k > 1) fputc(',', stdout);
-    json_comparison(stdout, cmp[k], labels[0], labels[k]);
+    json_comparison(stdout, cmp[k], runs[0], runs[k], labels[0], labels[k]);
   }
   fputs("],\"regressions\":[", stdout);
   gate(o, cmp, labels, stdout);
@@ -581,24 +621,49 @@ static int all_charts(const compare_opts *o, pb_run **runs, char **labels) {
 
 /* ---- the command ------------------------------------------------------------------- */
 
+/* False, after saying so, when the runs mix multi-rank runs and runs of one
+ * process: their samples mean different things (a job's pool all ranks). */
+static bool same_kind(const compare_opts *o, pb_run **runs, char **labels) {
+  for (size_t k = 1; k < o->runs.n; k++) {
+    size_t na = pb_run_rank_count(runs[0]), nb = pb_run_rank_count(runs[k]);
+    if ((na > 0) == (nb > 0)) continue;
+    size_t m = na ? 0 : k;
+    fprintf(stderr,
+            "porter-bench compare: '%s' is a multi-rank run (%zu ranks) and '%s' is a run of one "
+            "process: compare runs of one kind (a rank's folder, %s/rank-NNNNN, is a run of one "
+            "process)\n",
+            labels[m], pb_run_rank_count(runs[m]), labels[m ? 0 : k], pb_run_path(runs[m]));
+    return false;
+  }
+  return true;
+}
+
 /* Compares every run with the first into cmp[1 ..]; prints; returns the exit code. */
 static int compare_all(const compare_opts *o, pb_run **runs, char **labels, pb_comparison **cmp) {
   pb_compare_params params = PB_COMPARE_DEFAULTS;
   params.threshold = o->threshold;
+  if (!same_kind(o, runs, labels)) return PB_EXIT_USAGE;
   warn_runs(o, runs, labels);
+  bool ranks = pb_run_rank_count(runs[0]) > 0;
   for (size_t k = 1; k < o->runs.n; k++) {
-    int st = pb_compare_runs(runs[0], runs[k], o->topics.n ? o->topics.items : NULL, o->topics.n,
-                             &params, o->probes, &cmp[k]);
+    const char *const *names = o->topics.n ? (const char *const *)o->topics.items : NULL;
+    int st =
+        ranks ? pb_cli_compare_ranks(runs[0], runs[k], names, o->topics.n, &params, o->probes,
+                                     &cmp[k])
+              : pb_compare_runs(runs[0], runs[k], names, o->topics.n, &params, o->probes, &cmp[k]);
     if (st != PB_OK) {
       fprintf(stderr, "porter-bench compare: %s\n", pb_analysis_strerror(st));
       return PB_EXIT_DATA;
     }
     warn_topics(cmp[k], labels[0], labels[k]);
-    if (!o->json) print_comparison(o, cmp[k], labels[0], labels[k]);
+    if (!o->json) print_comparison(o, cmp[k], runs[0], runs[k], labels[0], labels[k]);
   }
   if (o->json) print_json(o, cmp, runs, labels);
   fflush(stdout);
-  int rc = !o->no_charts ? all_charts(o, runs, labels) : PB_EXIT_OK;
+  if (ranks && !o->no_charts)
+    fprintf(o->json ? stderr : stdout,
+            "No overlay charts for multi-rank runs: 'porter-bench plots' draws each job's.\n");
+  int rc = (!o->no_charts && !ranks) ? all_charts(o, runs, labels) : PB_EXIT_OK;
   size_t slower = gate(o, cmp, labels, NULL);
   return (rc == PB_EXIT_OK && slower) ? PB_EXIT_SLOWER : rc;
 }

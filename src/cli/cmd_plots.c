@@ -17,6 +17,9 @@ static const char HELP[] =
     "Write the charts of a run: per benchmarker <name>_times, <name>_bars,\n"
     "<name>_crono, and <name>_memory / <name>_cuda_memory when memory / GPU\n"
     "memory was recorded. 'porter-bench-plots' is the same command.\n"
+    "For a multi-rank run (a job folder of rank-N folders): per benchmarker\n"
+    "<name>_ranks (a rank x iteration heat map of GLOBAL), and the charts above\n"
+    "of its slowest rank (largest GLOBAL mean; their titles name the rank).\n"
     "\n"
     "options:\n"
     "  --path P       a run folder, a folder of runs, or a folder holding\n"
@@ -95,17 +98,47 @@ static int parse_args(int argc, char **argv, plots_opts *o) {
   return r == PB_CLI_PARSED ? -1 : r == PB_CLI_HELP ? PB_EXIT_OK : PB_EXIT_USAGE;
 }
 
+/* True when benchmarker name is plotted: --topics names it, or is not given. */
+static bool wanted(const plots_opts *o, const char *name) {
+  bool want = !o->topics.given;
+  for (size_t t = 0; t < o->topics.n && !want; t++) want = strcmp(o->topics.items[t], name) == 0;
+  return want;
+}
+
+/* For a multi-rank run, the rank whose charts stand for each benchmarker. */
+static void print_slowest(const plots_opts *o, const pb_run *run, const char **names, size_t n) {
+  printf(
+      "Multi-rank run (%zu ranks): per benchmarker <name>_ranks (GLOBAL per rank\n"
+      "and iteration), and the other charts of its slowest rank (largest GLOBAL mean):\n",
+      pb_run_rank_count(run));
+  for (size_t i = 0; i < n; i++) {
+    pb_rank_spread sp;
+    if (!wanted(o, names[i]) || pb_run_rank_spread(run, names[i], "GLOBAL", &sp) != PB_OK) continue;
+    if (sp.ranks)
+      printf("  %s: slowest rank %d\n", names[i], sp.max_rank);
+    else
+      printf("  %s: no GLOBAL times, no charts\n", names[i]);
+  }
+}
+
+/* Prints "Plotting benchmarkers: a b", and for a multi-rank run which
+ * rank's charts stand for each benchmarker. */
+static void print_plan(const plots_opts *o, const pb_run *run) {
+  size_t n = pb_cli_bench_names(run, NULL, 0);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  n = names ? pb_cli_bench_names(run, names, n) : 0;
+  printf("Plotting benchmarkers:");
+  for (size_t i = 0; i < n; i++)
+    if (wanted(o, names[i])) printf(" %s", names[i]);
+  printf("\n");
+  if (pb_run_rank_count(run)) print_slowest(o, run, names, n);
+  free(names);
+}
+
 /* Writes the charts of run; prints what it does. Returns the exit code. */
 static int plot_run(const plots_opts *o, const pb_run *run) {
   printf("Run: %s\n", pb_run_path(run));
-  printf("Plotting benchmarkers:");
-  for (size_t i = 0; i < pb_run_record_count(run); i++) {
-    const char *name = pb_record_name(pb_run_record(run, i));
-    bool want = !o->topics.given;
-    for (size_t t = 0; t < o->topics.n && !want; t++) want = strcmp(o->topics.items[t], name) == 0;
-    if (want) printf(" %s", name);
-  }
-  printf("\n");
+  print_plan(o, run);
   written w = {NULL, 0};
   pb_error err;
   int rc = PB_EXIT_OK;

@@ -1,9 +1,12 @@
 /*
- * compare_ranks.c - "porter-bench compare" of two multi-rank runs: per
- * benchmarker and topic, the mean of the per-rank means before and after,
- * the change, a Mann-Whitney U test over every rank's per-iteration times,
- * and how the imbalance and the slowest rank moved. Uses only the public
- * analysis API; cmd_compare.c calls it when both runs have ranks.
+ * compare_ranks.c - "porter-bench compare" of two multi-rank runs. Per
+ * benchmarker and time topic, every rank's per-iteration times are pooled
+ * into one sample per run and compared as compare does for runs of one
+ * process (pb_compare_samples: median shift with its interval, a U test
+ * corrected with Holm's method over every topic, the threshold), into a
+ * pb_comparison that cmd_compare.c prints, turns into JSON and gates like
+ * any other. The per-rank extras (max/mean, slowest rank) come from
+ * pb_run_rank_spread. Uses only the public analysis API.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,9 +15,28 @@
 
 #include "cli.h"
 
-#define ALPHA 0.05
+/* A tested row waiting for the family's verdict; owns its two samples. */
+typedef struct pending {
+  double *a, *b;
+  size_t na, nb;
+  size_t bench, row; /* where the row is: indexes survive reallocations */
+} pending;
 
-/* Every rank's per-iteration times of topic (NANs skipped); *n values, caller frees. */
+typedef struct family {
+  pending *v;
+  size_t n, cap;
+} family;
+
+static void family_free(family *f) {
+  for (size_t i = 0; i < f->n; i++) {
+    free(f->v[i].a);
+    free(f->v[i].b);
+  }
+  free(f->v);
+}
+
+/* Every rank's per-iteration times of topic of benchmarker rec (values that
+ * are not finite skipped) into a new array (*n values; caller frees). */
 static double *pooled(const pb_run *run, const char *rec, const char *topic, size_t *n) {
   size_t cap = 0;
   *n = 0;
@@ -28,122 +50,237 @@ static double *pooled(const pb_run *run, const char *rec, const char *topic, siz
     if (t < 0) continue;
     const double *abs = pb_record_absolutes(r, (size_t)t);
     for (size_t k = 0; k < pb_record_iter_count(r); k++)
-      if (!isnan(abs[k])) v[(*n)++] = abs[k];
+      if (isfinite(abs[k])) v[(*n)++] = abs[k];
   }
   return v;
 }
 
-/* The U test's p-value and note for topic, into pv and *note. */
-static int test_topic(const pb_run *a, const pb_run *b, const char *rec, const char *topic,
-                      bool slower, char *pv, size_t npv, const char **note) {
-  size_t na, nb;
-  double *va = pooled(a, rec, topic, &na), *vb = pooled(b, rec, topic, &nb);
-  pb_utest u;
-  int rc = va && vb ? pb_utest_compute(va, na, vb, nb, &u) : PB_ENOMEM;
-  free(va);
-  free(vb);
-  if (rc != PB_OK) return rc;
-  if (!isnan(u.p_value)) snprintf(pv, npv, "%.4f", u.p_value);
-  if (u.too_few)
-    *note = "too few iterations for the test (< 9)";
-  else if (!isnan(u.p_value) && u.p_value < ALPHA)
-    *note = slower ? "slower (significant)" : "faster (significant)";
-  else
-    *note = "no significant change";
-  return PB_OK;
-}
-
-/* One topic's line; returns PB_OK or PB_ENOMEM. */
-static int print_topic(FILE *f, const pb_run *a, const pb_run *b, const char *rec,
-                       const char *topic) {
-  pb_rank_spread sa, sb;
-  if (pb_run_rank_spread(a, rec, topic, &sa) || pb_run_rank_spread(b, rec, topic, &sb))
-    return PB_ENOMEM;
-  char ma[32], mb[32], ch[32] = "-", pv[32] = "-", im[48] = "-", sl[48] = "-";
-  const char *note = "topic missing in the new run";
-  pb_format_seconds(sa.mean, ma, sizeof ma);
-  pb_format_seconds(sb.mean, mb, sizeof mb);
-  if (sb.ranks == 0) snprintf(mb, sizeof mb, "absent");
-  if (sa.ranks && sb.ranks) {
-    if (sa.mean > 0) snprintf(ch, sizeof ch, "%+.1f%%", 100.0 * (sb.mean - sa.mean) / sa.mean);
-    int rc = test_topic(a, b, rec, topic, sb.mean > sa.mean, pv, sizeof pv, &note);
-    if (rc) return rc;
-    snprintf(im, sizeof im, "%.2f->%.2f", sa.imbalance, sb.imbalance);
-    snprintf(sl, sizeof sl, "%d->%d", sa.max_rank, sb.max_rank);
+/* True when some rank of run has topic in benchmarker rec. */
+static bool has_topic(const pb_run *run, const char *rec, const char *topic) {
+  for (size_t i = 0; i < pb_run_rank_count(run); i++) {
+    const pb_record *r = pb_run_find(pb_run_rank(run, i), rec);
+    if (r && pb_record_topic_index(r, topic) >= 0) return true;
   }
-  fprintf(f, "  ");
-  pb_cli_pad(f, topic, 20, 1);
-  fprintf(f, " ");
-  pb_cli_pad(f, ma, 9, 0);
-  fprintf(f, " ");
-  pb_cli_pad(f, mb, 9, 0);
-  fprintf(f, " %8s %7s %11s %8s  %s\n", ch, pv, im, sl, note);
-  return PB_OK;
-}
-
-/* The benchmarker's topics over a's ranks, in order of first appearance. */
-static const char **topics_of(const pb_run *a, const char *rec, size_t *n) {
-  size_t cap = 16;
-  const char **v = malloc(cap * sizeof *v);
-  *n = 0;
-  for (size_t i = 0; v && i < pb_run_rank_count(a); i++) {
-    const pb_record *r = pb_run_find(pb_run_rank(a, i), rec);
-    for (size_t t = 0; r && v && t < pb_record_topic_count(r); t++) {
-      const char *name = pb_record_topic(r, t);
-      size_t k = 0;
-      while (k < *n && strcmp(v[k], name) != 0) k++;
-      if (k < *n) continue;
-      if (*n == cap) {
-        const char **nv = realloc(v, 2 * cap * sizeof *nv);
-        if (!nv) {
-          free(v);
-          return NULL;
-        }
-        v = nv;
-        cap *= 2;
-      }
-      v[(*n)++] = name;
-    }
-  }
-  return v;
-}
-
-/* True when some rank of run has benchmarker rec. */
-static bool has_record(const pb_run *run, const char *rec) {
-  for (size_t i = 0; i < pb_run_rank_count(run); i++)
-    if (pb_run_find(pb_run_rank(run, i), rec)) return true;
   return false;
 }
 
-static int print_benchmarker(FILE *f, const pb_run *a, const pb_run *b, const char *rec,
-                             const char *la, const char *lb) {
-  size_t n;
-  const char **topics = topics_of(a, rec, &n);
-  if (!topics) return PB_ENOMEM;
-  fprintf(f, "\n%s: %s (%zu ranks) -> %s (%zu ranks)\n", rec, la, pb_run_rank_count(a), lb,
-          pb_run_rank_count(b));
-  fprintf(f, "  mean of the per-rank means; U test over every rank's iterations\n");
-  fprintf(f, "  %-20s %9s %9s %8s %7s %11s %8s  %s\n", "topic", "baseline", "new", "change",
-          "p-value", "max/mean", "slowest", "note");
-  int rc = PB_OK;
-  for (size_t t = 0; t < n && rc == PB_OK; t++)
-    if (!pb_topic_is_probe(topics[t])) rc = print_topic(f, a, b, rec, topics[t]);
-  free(topics);
-  return rc;
+/* The iterations of benchmarker rec summed over run's ranks. */
+static size_t iterations(const pb_run *run, const char *rec) {
+  size_t n = 0;
+  for (size_t i = 0; i < pb_run_rank_count(run); i++)
+    n += pb_record_iter_count(pb_run_find(pb_run_rank(run, i), rec));
+  return n;
 }
 
-int pb_cli_compare_ranks(FILE *f, const pb_run *a, const pb_run *b, const char *la,
-                         const char *lb) {
-  if (!f || !pb_run_rank_count(a) || !pb_run_rank_count(b)) return PB_EINVAL;
-  int rc = PB_OK;
-  for (size_t i = 0; i < pb_run_rank_count(a) && rc == PB_OK; i++) {
-    const pb_run *ra = pb_run_rank(a, i);
-    for (size_t k = 0; k < pb_run_record_count(ra) && rc == PB_OK; k++) {
-      const char *rec = pb_record_name(pb_run_record(ra, k));
-      bool seen = false; /* printed already for a lower rank */
-      for (size_t j = 0; j < i && !seen; j++) seen = pb_run_find(pb_run_rank(a, j), rec) != NULL;
-      if (!seen && has_record(b, rec)) rc = print_benchmarker(f, a, b, rec, la, lb);
-    }
+/* Appends topic (owned by a rank's record) to v unless there or unwanted. */
+static int add_name(const char ***v, size_t *n, size_t *cap, const char *topic, bool probes) {
+  if (!probes && pb_topic_is_probe(topic)) return PB_OK;
+  for (size_t k = 0; k < *n; k++)
+    if (strcmp((*v)[k], topic) == 0) return PB_OK;
+  if (*n == *cap) {
+    size_t nc = *cap ? 2 * *cap : 16;
+    const char **nv = realloc(*v, nc * sizeof *nv);
+    if (!nv) return PB_ENOMEM;
+    *v = nv;
+    *cap = nc;
   }
-  return rc;
+  (*v)[(*n)++] = topic;
+  return PB_OK;
+}
+
+/* The time topics of benchmarker rec over a's ranks, then b's, in order of
+ * first appearance (*n of them; caller frees the array, not the names). */
+static const char **topics_of(const pb_run *a, const pb_run *b, const char *rec, bool probes,
+                              size_t *n) {
+  const char **v = NULL;
+  size_t cap = 0;
+  *n = 0;
+  int st = PB_OK;
+  const pb_run *runs[2] = {a, b};
+  for (int s = 0; s < 2; s++)
+    for (size_t i = 0; st == PB_OK && i < pb_run_rank_count(runs[s]); i++) {
+      const pb_record *r = pb_run_find(pb_run_rank(runs[s], i), rec);
+      for (size_t t = 0; r && st == PB_OK && t < pb_record_topic_count(r); t++)
+        st = add_name(&v, n, &cap, pb_record_topic(r, t), probes);
+    }
+  if (st == PB_OK && !v) v = malloc(sizeof *v);
+  if (st != PB_OK || !v) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+/* One row: a tested one joins the family with its pooled samples; one
+ * missing from a run gets only its present side's median. */
+static int add_row(family *f, pb_comparison *c, size_t bi, const pb_run *a, const pb_run *b,
+                   const char *topic) {
+  pb_compare_bench *cb = &c->bench[bi];
+  pb_compare_row *row = &cb->rows[cb->nrows];
+  *row = (pb_compare_row){.name = topic,
+                          .kind = PB_COMPARE_TIME,
+                          .in_a = has_topic(a, cb->name, topic),
+                          .in_b = has_topic(b, cb->name, topic),
+                          .probe = pb_topic_is_probe(topic)};
+  pending p = {NULL, NULL, 0, 0, bi, cb->nrows++};
+  p.a = pooled(a, cb->name, topic, &p.na);
+  p.b = pooled(b, cb->name, topic, &p.nb);
+  int st = (p.a && p.b) ? PB_OK : PB_ENOMEM;
+  if (st == PB_OK && !(row->in_a && row->in_b)) {
+    row->change.p_adjusted = NAN;
+    st = pb_shift_compute(p.a, p.na, p.b, p.nb, 0.95, &row->change.shift);
+  } else if (st == PB_OK && f->n == f->cap) {
+    size_t nc = f->cap ? 2 * f->cap : 16;
+    pending *nv = realloc(f->v, nc * sizeof *nv);
+    if (nv) f->v = nv, f->cap = nc;
+    st = nv ? PB_OK : PB_ENOMEM;
+  }
+  if (st == PB_OK && row->in_a && row->in_b) {
+    f->v[f->n++] = p;
+    return PB_OK;
+  }
+  free(p.a);
+  free(p.b);
+  return st;
+}
+
+/* Benchmarker name's rows into c->bench[c->nbench++]. */
+static int add_bench(family *f, pb_comparison *c, const pb_run *a, const pb_run *b,
+                     const char *name, bool probes) {
+  size_t n;
+  const char **topics = topics_of(a, b, name, probes, &n);
+  if (!topics) return PB_ENOMEM;
+  pb_compare_bench *cb = &c->bench[c->nbench];
+  *cb = (pb_compare_bench){.name = name,
+                           .iters_a = iterations(a, name),
+                           .iters_b = iterations(b, name),
+                           .rows = calloc(n ? n : 1, sizeof(pb_compare_row))};
+  c->nbench++;
+  int st = cb->rows ? PB_OK : PB_ENOMEM;
+  for (size_t t = 0; st == PB_OK && t < n; t++) st = add_row(f, c, c->nbench - 1, a, b, topics[t]);
+  cb->ntime = cb->nrows;
+  free(topics);
+  return st;
+}
+
+/* Runs the family through pb_compare_samples and hands out the verdicts. */
+static int judge(const family *f, pb_comparison *c, const pb_compare_params *params) {
+  size_t n = f->n ? f->n : 1;
+  const double **a = malloc(n * sizeof *a), **b = malloc(n * sizeof *b);
+  size_t *na = malloc(n * sizeof *na), *nb = malloc(n * sizeof *nb);
+  pb_change *out = malloc(n * sizeof *out);
+  int st = (a && b && na && nb && out) ? PB_OK : PB_ENOMEM;
+  for (size_t i = 0; st == PB_OK && i < f->n; i++) {
+    a[i] = f->v[i].a;
+    b[i] = f->v[i].b;
+    na[i] = f->v[i].na;
+    nb[i] = f->v[i].nb;
+  }
+  if (st == PB_OK) st = pb_compare_samples(a, na, b, nb, f->n, params, out);
+  for (size_t i = 0; st == PB_OK && i < f->n; i++) {
+    c->bench[f->v[i].bench].rows[f->v[i].row].change = out[i];
+    c->ntested_time += !isnan(out[i].p_adjusted);
+  }
+  free(a);
+  free(b);
+  free(na);
+  free(nb);
+  free(out);
+  return st;
+}
+
+/* Significant rows, then tested ones, then those of a missing topic,
+ * GLOBAL last; as pb_compare_runs orders them. */
+static int row_rank(const pb_compare_row *r) {
+  if (strcmp(r->name, "GLOBAL") == 0) return 3;
+  if (!(r->in_a && r->in_b)) return 2;
+  return r->change.significant ? 0 : 1;
+}
+
+static int cmp_impact(const void *pa, const void *pb) {
+  const pb_compare_row *a = pa, *b = pb;
+  int ra = row_rank(a), rb = row_rank(b);
+  if (ra != rb) return ra - rb;
+  double sa = fabs(a->change.shift.shift), sb = fabs(b->change.shift.shift);
+  if (isnan(sa) != isnan(sb)) return isnan(sa) ? 1 : -1;
+  if (sa != sb && !isnan(sa)) return sa > sb ? -1 : 1;
+  return strcmp(a->name, b->name);
+}
+
+/* True when benchmarker name is compared: names lists it, or is NULL. */
+static bool wanted(const char *name, const char *const *names, size_t nnames) {
+  if (!names) return true;
+  for (size_t i = 0; i < nnames; i++)
+    if (strcmp(names[i], name) == 0) return true;
+  return false;
+}
+
+/* Every wanted benchmarker of a's ranks also in b's, in order of first appearance. */
+static int add_benches(family *f, pb_comparison *c, const pb_run *a, const pb_run *b,
+                       const char *const *names, size_t nnames, bool probes) {
+  size_t n = pb_cli_bench_names(a, NULL, 0);
+  const char **all = malloc((n ? n : 1) * sizeof *all);
+  c->bench = calloc(n ? n : 1, sizeof *c->bench);
+  int st = (all && c->bench) ? PB_OK : PB_ENOMEM;
+  if (st == PB_OK) pb_cli_bench_names(a, all, n);
+  for (size_t i = 0; st == PB_OK && i < n; i++)
+    if (wanted(all[i], names, nnames) && pb_cli_find_any(b, all[i]))
+      st = add_bench(f, c, a, b, all[i], probes);
+  free(all);
+  return st;
+}
+
+int pb_cli_compare_ranks(const pb_run *a, const pb_run *b, const char *const *names, size_t nnames,
+                         const pb_compare_params *params, bool probes, pb_comparison **out) {
+  if (!out) return PB_EINVAL;
+  *out = NULL;
+  if (!a || !b || !params || !pb_run_rank_count(a) || !pb_run_rank_count(b)) return PB_EINVAL;
+  pb_comparison *c = calloc(1, sizeof *c);
+  if (!c) return PB_ENOMEM;
+  family f = {NULL, 0, 0};
+  int st = add_benches(&f, c, a, b, names, nnames, probes);
+  if (st == PB_OK) st = judge(&f, c, params);
+  family_free(&f);
+  for (size_t i = 0; st == PB_OK && i < c->nbench; i++)
+    qsort(c->bench[i].rows, c->bench[i].nrows, sizeof *c->bench[i].rows, cmp_impact);
+  if (st != PB_OK) {
+    pb_comparison_free(c);
+    return st;
+  }
+  *out = c;
+  return PB_OK;
+}
+
+/* "1.88 -> 1.00", "3 -> 0": a per-rank figure before and after ("-": none). */
+static void before_after(double x, double y, int prec, char *buf, size_t n) {
+  char sx[24] = "-", sy[24] = "-";
+  if (!isnan(x)) snprintf(sx, sizeof sx, "%.*f", prec, x);
+  if (!isnan(y)) snprintf(sy, sizeof sy, "%.*f", prec, y);
+  snprintf(buf, n, "%s -> %s", sx, sy);
+}
+
+int pb_cli_rank_extras(const pb_run *a, const pb_run *b, const char *bench, const char *topic,
+                       pb_rank_spread *sa, pb_rank_spread *sb) {
+  int st = pb_run_rank_spread(a, bench, topic, sa);
+  return st == PB_OK ? pb_run_rank_spread(b, bench, topic, sb) : st;
+}
+
+int pb_cli_print_rank_extras(FILE *f, const pb_run *a, const pb_run *b, const pb_compare_bench *cb,
+                             int wt) {
+  fprintf(f, "  ");
+  pb_cli_pad(f, "across ranks", wt, 1);
+  fprintf(f, " %-20s %s\n", "max/mean", "slowest rank");
+  for (size_t r = 0; r < cb->ntime; r++) {
+    pb_rank_spread sa, sb;
+    int st = pb_cli_rank_extras(a, b, cb->name, cb->rows[r].name, &sa, &sb);
+    if (st != PB_OK) return st;
+    char im[64], sl[64], name[128];
+    before_after(sa.imbalance, sb.imbalance, 2, im, sizeof im);
+    before_after(sa.ranks ? sa.max_rank : NAN, sb.ranks ? sb.max_rank : NAN, 0, sl, sizeof sl);
+    pb_cli_ellipsize(cb->rows[r].name, wt, name, sizeof name);
+    fprintf(f, "  ");
+    pb_cli_pad(f, name, wt, 1);
+    fprintf(f, " %-20s %s\n", im, sl);
+  }
+  return PB_OK;
 }

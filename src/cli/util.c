@@ -27,17 +27,61 @@ int pb_cli_load(const char *prog, const char *path, bool latest, pb_run **out) {
   return pb_cli_load_exit(st);
 }
 
-/* The first benchmarker of run that has a time topic called name, or NULL. */
-static const pb_record *owner_of_step(const pb_run *run, const char *name) {
-  for (size_t i = 0; i < pb_run_record_count(run); i++)
-    if (pb_record_topic_index(pb_run_record(run, i), name) >= 0) return pb_run_record(run, i);
+/* The run's processes: a multi-rank run's ranks, else the run itself. */
+static size_t nprocs(const pb_run *run) {
+  return pb_run_rank_count(run) ? pb_run_rank_count(run) : 1;
+}
+
+static const pb_run *proc(const pb_run *run, size_t i) {
+  return pb_run_rank_count(run) ? pb_run_rank(run, i) : run;
+}
+
+const pb_record *pb_cli_find_any(const pb_run *run, const char *name) {
+  for (size_t i = 0; i < nprocs(run); i++) {
+    const pb_record *r = pb_run_find(proc(run, i), name);
+    if (r) return r;
+  }
   return NULL;
+}
+
+/* The first benchmarker of run (of any rank) that has a time topic called name, or NULL. */
+static const pb_record *owner_of_step(const pb_run *run, const char *name) {
+  for (size_t p = 0; p < nprocs(run); p++)
+    for (size_t i = 0; i < pb_run_record_count(proc(run, p)); i++) {
+      const pb_record *r = pb_run_record(proc(run, p), i);
+      if (pb_record_topic_index(r, name) >= 0) return r;
+    }
+  return NULL;
+}
+
+size_t pb_cli_bench_names(const pb_run *run, const char **names, size_t cap) {
+  size_t n = 0;
+  for (size_t p = 0; p < nprocs(run); p++)
+    for (size_t i = 0; i < pb_run_record_count(proc(run, p)); i++) {
+      const pb_record *r = pb_run_record(proc(run, p), i);
+      if (pb_cli_find_any(run, pb_record_name(r)) != r) continue; /* seen in a lower rank */
+      if (n < cap) names[n] = pb_record_name(r);
+      n++;
+    }
+  return n;
+}
+
+/* Prints ", a, b" for the benchmarkers of run (of all its ranks). */
+static void list_benchmarkers(const pb_run *run) {
+  bool first = true;
+  for (size_t p = 0; p < nprocs(run); p++)
+    for (size_t i = 0; i < pb_run_record_count(proc(run, p)); i++) {
+      const pb_record *r = pb_run_record(proc(run, p), i);
+      if (pb_cli_find_any(run, pb_record_name(r)) != r) continue;
+      fprintf(stderr, "%s %s", first ? "" : ",", pb_record_name(r));
+      first = false;
+    }
 }
 
 int pb_cli_check_names(const char *prog, const pb_run *run, const char *const *names, size_t n) {
   int rc = PB_EXIT_OK;
   for (size_t t = 0; t < n; t++) {
-    if (pb_run_find(run, names[t])) continue;
+    if (pb_cli_find_any(run, names[t])) continue;
     const pb_record *owner = owner_of_step(run, names[t]);
     fprintf(stderr, "%s: no benchmarker named '%s' in %s", prog, names[t], pb_run_path(run));
     if (owner)
@@ -47,8 +91,7 @@ int pb_cli_check_names(const char *prog, const pb_run *run, const char *const *n
   }
   if (rc == PB_EXIT_OK) return rc;
   fprintf(stderr, "%s: the benchmarkers of this run are:", prog);
-  for (size_t i = 0; i < pb_run_record_count(run); i++)
-    fprintf(stderr, "%s %s", i ? "," : "", pb_record_name(pb_run_record(run, i)));
+  list_benchmarkers(run);
   fputc('\n', stderr);
   return rc;
 }

@@ -33,12 +33,26 @@ int pb_cli_load_exit(int status);
 int pb_cli_load(const char *prog, const char *path, bool latest, pb_run **out);
 
 /**
- * Checks that each of names[0..n) names a benchmarker of run. For those
+ * Checks that each of names[0..n) names a benchmarker of run (of any of
+ * its ranks for a multi-rank run). For those
  * that do not, prints to stderr the name, what it is instead when it is a
  * step of a benchmarker, and the run's benchmarkers; returns PB_EXIT_USAGE.
  * Returns PB_EXIT_OK when all are found (or n is 0).
  */
 int pb_cli_check_names(const char *prog, const pb_run *run, const char *const *names, size_t n);
+
+/**
+ * The benchmarker called name in run: in the run itself, or for a
+ * multi-rank run in its lowest rank that has one; NULL if none.
+ */
+const pb_record *pb_cli_find_any(const pb_run *run, const char *name);
+
+/**
+ * Stores into names[0..cap) the distinct benchmarker names of run (of all
+ * its ranks for a multi-rank run), in order of first appearance; returns
+ * how many there are (may exceed cap). The names are owned by the run.
+ */
+size_t pb_cli_bench_names(const pb_run *run, const char **names, size_t cap);
 
 /** Display width of a UTF-8 string (one column per code point). */
 int pb_cli_width(const char *s);

@@ -205,11 +205,57 @@ static void test_table_width(void **state) {
   }
 }
 
+/* Two multi-rank jobs (fixtures/compare_ranks): the pooled comparison, the
+ * per-rank extras and the gate, in JSON. */
+static void test_json_ranks(void **state) {
+  (void)state;
+  int rc;
+  json_t *j = run_json(
+      "--json --fail-if-slower 10 compare_ranks/base/job-100 "
+      "compare_ranks/slow/job-102",
+      &rc);
+  assert_int_equal(rc, 3);
+  json_t *c = json_array_get(json_object_get(j, "comparisons"), 0);
+  assert_int_equal(json_integer_value(json_object_get(c, "tested_time")), 3);
+  assert_int_equal(json_integer_value(json_object_get(c, "tested_memory")), 0);
+  json_t *b = json_array_get(json_object_get(c, "benchmarkers"), 0);
+  assert_string_equal(str(b, "name"), "train");
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(b, "ranks"), 0)), 4);
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(b, "iterations"), 1)), 60);
+  json_t *rows = json_object_get(b, "rows");
+  assert_int_equal(json_array_size(rows), 3);
+  json_t *compute = find_row(rows, "compute"), *exchange = find_row(rows, "exchange");
+  assert_non_null(compute);
+  assert_non_null(exchange);
+  /* every rank's 15 iterations pooled: 60 a side; compute 25% slower by construction */
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(compute, "n"), 0)), 60);
+  assert_string_equal(str(compute, "verdict"), "slower");
+  assert_true(num(compute, "change") > 0.15 && num(compute, "change") < 0.35);
+  assert_true(num(compute, "p_holm") < 0.05);
+  assert_string_equal(str(exchange, "verdict"), "none");
+  /* the slowest rank moves from 3 to 1; rank 3 computes 30% slower: max/mean above 1.1 */
+  json_t *slowest = json_object_get(compute, "slowest_rank");
+  assert_int_equal((int)json_number_value(json_array_get(slowest, 0)), 3);
+  assert_int_equal((int)json_number_value(json_array_get(slowest, 1)), 1);
+  assert_true(json_number_value(json_array_get(json_object_get(compute, "max_mean"), 0)) > 1.1);
+  json_t *reg = json_object_get(j, "regressions");
+  assert_int_equal(json_array_size(reg), 2); /* compute and GLOBAL */
+  json_decref(j);
+  /* the same job twice: nothing significant, the gate passes */
+  j = run_json("--json --fail-if-slower 10 compare_ranks/base/job-100 compare_ranks/base/job-100",
+               &rc);
+  assert_int_equal(rc, 0);
+  compute = find_row(first_rows(j), "compute");
+  assert_true(fabs(num(compute, "shift")) < 1e-12);
+  assert_string_equal(str(compute, "verdict"), "none");
+  json_decref(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_slower), cmocka_unit_test(test_json_rerun),
       cmocka_unit_test(test_gate_codes),  cmocka_unit_test(test_probes),
-      cmocka_unit_test(test_table_width),
+      cmocka_unit_test(test_table_width), cmocka_unit_test(test_json_ranks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  * of the fixture job: the slowest cell (rank 3, last iteration) is drawn in
  * the hottest colour at the bottom right, the fastest (rank 0, first
  * iteration) in the coldest at the top left; SVG and PDF are written too.
+ * pb_plots_write of the job: the GLOBAL heat map plus the slowest rank's
+ * charts, and the topics filter.
  */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
@@ -88,7 +90,68 @@ static void test_heat_map(void **state) {
   pb_run_free(run);
 }
 
+typedef struct files {
+  char names[16][64];
+  size_t n;
+} files;
+
+static void on_file(const char *file, void *user) {
+  files *f = user;
+  const char *slash = strrchr(file, '/');
+  if (f->n < 16) snprintf(f->names[f->n], sizeof f->names[0], "%s", slash ? slash + 1 : file);
+  f->n++;
+}
+
+/* The heat map pb_plots_write drew for the job: GLOBAL, slowest cell at the
+ * bottom right (rank 3, last iteration), fastest at the top left. */
+static void check_global_map(const char *png) {
+  struct stat st;
+  assert_int_equal(stat(png, &st), 0);
+  assert_true(st.st_size > 0);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+  int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  box hot = find(s, HOT, w * 85 / 100), cold = find(s, COLD, w * 85 / 100);
+  assert_true(hot.n > 1000 && cold.n > 1000);
+  assert_true(hot.y0 > h / 2 && hot.x0 > w / 2);
+  assert_true(cold.y1 < h / 2 && cold.x1 < w / 2);
+  cairo_surface_destroy(s);
+}
+
+static void test_plots_of_job(void **state) {
+  (void)state;
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(PB_FIXTURES "/multirank_root", true, &run, &err), PB_OK);
+  char dir[] = "/tmp/pbtest-plotsranks.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  files f = {.n = 0};
+  assert_int_equal(pb_plots_write(run, dir, NULL, 0, PB_FORMAT_PNG, on_file, &f, &err), PB_OK);
+  /* the heat map, then the charts of rank 3 (largest GLOBAL mean; no memory there) */
+  assert_int_equal(f.n, 4);
+  assert_string_equal(f.names[0], "train_ranks.png");
+  assert_string_equal(f.names[1], "train_times.png");
+  assert_string_equal(f.names[2], "train_bars.png");
+  assert_string_equal(f.names[3], "train_crono.png");
+  char png[160];
+  snprintf(png, sizeof png, "%s/train_ranks.png", dir);
+  check_global_map(png);
+  /* the topics filter: a benchmarker of no rank draws nothing, "train" all four */
+  const char *none[] = {"compute"}, *train[] = {"train"};
+  f.n = 0;
+  assert_int_equal(pb_plots_write(run, dir, none, 1, PB_FORMAT_SVG, on_file, &f, &err), PB_OK);
+  assert_int_equal(f.n, 0);
+  assert_int_equal(pb_plots_write(run, dir, train, 1, PB_FORMAT_SVG, on_file, &f, &err), PB_OK);
+  assert_int_equal(f.n, 4);
+  assert_string_equal(f.names[0], "train_ranks.svg");
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  pb_run_free(run);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_heat_map)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_heat_map),
+                                     cmocka_unit_test(test_plots_of_job)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
