@@ -548,6 +548,15 @@ PB_EXPORT int pb_compare_runs(const pb_run *a, const pb_run *b, const char *cons
                               size_t nnames, const pb_compare_params *params, bool with_probes,
                               pb_comparison **out);
 
+/**
+ * Sorts n rows by impact, as pb_compare_runs orders a benchmarker's time
+ * rows: significant changes first, then the other tested rows, then rows of
+ * a topic missing from one run, GLOBAL last; within each group by the size
+ * of the median shift (largest first), then by name. NULL with n 0 is a
+ * no-op. Thread-safe for different rows.
+ */
+PB_EXPORT void pb_compare_sort_rows(pb_compare_row *rows, size_t n);
+
 /** Frees a comparison. NULL is a no-op. */
 PB_EXPORT void pb_comparison_free(pb_comparison *c);
 

@@ -122,6 +122,10 @@ static int cmp_impact(const void *pa, const void *pb) {
   return strcmp(a->name, b->name);
 }
 
+void pb_compare_sort_rows(pb_compare_row *rows, size_t n) {
+  if (rows && n > 1) qsort(rows, n, sizeof *rows, cmp_impact);
+}
+
 /* ---- memory rows ------------------------------------------------------------ */
 
 /* Per memory iteration, the largest peak-or-RSS (heap false) or heap value. */
@@ -263,7 +267,7 @@ static int compare_benches(builder *bd, pb_comparison *c, const pb_run *a, const
   c->ntested_time = count_tested(&bd->time);
   c->ntested_memory = count_tested(&bd->mem);
   for (size_t i = 0; st == PB_OK && i < c->nbench; i++)
-    qsort(c->bench[i].rows, c->bench[i].ntime, sizeof *c->bench[i].rows, cmp_impact);
+    pb_compare_sort_rows(c->bench[i].rows, c->bench[i].ntime);
   return st;
 }
 

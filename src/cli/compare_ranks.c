@@ -189,24 +189,6 @@ static int judge(const family *f, pb_comparison *c, const pb_compare_params *par
   return st;
 }
 
-/* Significant rows, then tested ones, then those of a missing topic,
- * GLOBAL last; as pb_compare_runs orders them. */
-static int row_rank(const pb_compare_row *r) {
-  if (strcmp(r->name, "GLOBAL") == 0) return 3;
-  if (!(r->in_a && r->in_b)) return 2;
-  return r->change.significant ? 0 : 1;
-}
-
-static int cmp_impact(const void *pa, const void *pb) {
-  const pb_compare_row *a = pa, *b = pb;
-  int ra = row_rank(a), rb = row_rank(b);
-  if (ra != rb) return ra - rb;
-  double sa = fabs(a->change.shift.shift), sb = fabs(b->change.shift.shift);
-  if (isnan(sa) != isnan(sb)) return isnan(sa) ? 1 : -1;
-  if (sa != sb && !isnan(sa)) return sa > sb ? -1 : 1;
-  return strcmp(a->name, b->name);
-}
-
 /* True when benchmarker name is compared: names lists it, or is NULL. */
 static bool wanted(const char *name, const char *const *names, size_t nnames) {
   if (!names) return true;
@@ -242,7 +224,7 @@ int pb_cli_compare_ranks(const pb_run *a, const pb_run *b, const char *const *na
   if (st == PB_OK) st = judge(&f, c, params);
   family_free(&f);
   for (size_t i = 0; st == PB_OK && i < c->nbench; i++)
-    qsort(c->bench[i].rows, c->bench[i].nrows, sizeof *c->bench[i].rows, cmp_impact);
+    pb_compare_sort_rows(c->bench[i].rows, c->bench[i].nrows);
   if (st != PB_OK) {
     pb_comparison_free(c);
     return st;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -375,9 +376,30 @@ static void test_compare_runs(void **state) {
   pb_run_free(b);
 }
 
+/* pb_compare_sort_rows: significant, tested, missing, GLOBAL; by |shift| within. */
+static void test_sort_rows(void **state) {
+  (void)state;
+  pb_compare_row r[5];
+  memset(r, 0, sizeof r);
+  const char *names[5] = {"GLOBAL", "gone", "small", "big_sig", "big"};
+  const double shift[5] = {9.0, NAN, 0.1, 0.5, -0.7};
+  for (int i = 0; i < 5; i++) {
+    r[i].name = names[i];
+    r[i].in_a = true;
+    r[i].in_b = i != 1;
+    r[i].change.shift.shift = shift[i];
+  }
+  r[3].change.significant = true;
+  pb_compare_sort_rows(r, 5);
+  const char *want[5] = {"big_sig", "big", "small", "gone", "GLOBAL"};
+  for (int i = 0; i < 5; i++) assert_string_equal(r[i].name, want[i]);
+  pb_compare_sort_rows(NULL, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hodges_lehmann_brute_force),
+      cmocka_unit_test(test_sort_rows),
       cmocka_unit_test(test_exact_interval),
       cmocka_unit_test(test_exact_p_enumerated),
       cmocka_unit_test(test_exact_p_extreme),
