@@ -82,11 +82,14 @@ static void tick_at(pb__canvas *cv, const pb__axes *ax, double v, const char *bu
 static void value_ticks(pb__canvas *cv, const pb__axes *ax, double scale, double pw) {
   char buf[64];
   int nt = 0;
-  if (ax->xlog) {
-    for (double e = ceil(log10(ax->xmin / scale) - 1e-9);
-         e <= log10(ax->xmax / scale) + 1e-9 && nt++ < PB__MAX_TICKS; e++) {
-      snprintf(buf, sizeof buf, "%g", pow(10, e));
-      tick_at(cv, ax, pow(10, e) * scale, buf);
+  if (ax->xlog) { /* decades of seconds, each with its own unit: "10 ns", "1 ms" */
+    for (double e = ceil(log10(ax->xmin) - 1e-9);
+         e <= log10(ax->xmax) + 1e-9 && nt++ < PB__MAX_TICKS; e++) {
+      pb__fmt_seconds(pow(10, e), buf, sizeof buf);
+      char *dot = strstr(buf, ".0"); /* "10.0 ns" -> "10 ns" */
+      if (dot)
+        memmove(dot, dot + strspn(dot + 1, "0") + 1, strlen(dot + strspn(dot + 1, "0") + 1) + 1);
+      tick_at(cv, ax, pow(10, e), buf);
     }
     return;
   }
@@ -158,7 +161,10 @@ int pb__chart_bars(pb__chart_ctx *c) {
 
   static const char *const panel_titles[2] = {"mean", "quantile-filtered mean (1.5 IQR)"};
   char buf[64], xlabel[64];
-  snprintf(xlabel, sizeof xlabel, "time per iteration (%s%s)", unit, xlog ? ", log scale" : "");
+  if (xlog)
+    snprintf(xlabel, sizeof xlabel, "time per iteration (log scale)");
+  else
+    snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
   for (int p = 0; p < 2; p++) {
     pb__axes ax = {left + p * (pw + gap),
                    top,
