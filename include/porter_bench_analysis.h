@@ -344,6 +344,25 @@ PB_EXPORT bool pb_record_has_heap(const pb_record *r);
 /** True when some memory record has GPU memory values. */
 PB_EXPORT bool pb_record_has_cuda(const pb_record *r);
 
+/** How the recording library measured the memory records' peaks. */
+typedef enum pb_recorded_peak {
+  /** Not known: no run metadata, or metadata without "peak_mode" (the
+   *  original's records, porter_bench before it recorded the mode). */
+  PB_RECORDED_PEAK_UNKNOWN = 0,
+  /** "peak_mode": "sample": RSS sampled by a thread every poll period; a
+   *  spike shorter than the period may read low (docs/RECORDING.md). */
+  PB_RECORDED_PEAK_SAMPLE = 1,
+  /** "peak_mode": "reset": the exact peak since each record. */
+  PB_RECORDED_PEAK_RESET = 2
+} pb_recorded_peak;
+
+/**
+ * The peak mode of the run r was loaded from (its metadata's "peak_mode"),
+ * and with PB_RECORDED_PEAK_SAMPLE the poll period in milliseconds in
+ * *poll_ms when poll_ms is not NULL (NAN when not recorded). Thread-safe.
+ */
+PB_EXPORT pb_recorded_peak pb_record_peak_mode(const pb_record *r, double *poll_ms);
+
 /** The summary file as written (NULL and *n 0 when absent or unreadable). */
 PB_EXPORT const pb_saved_summary *pb_record_saved_summary(const pb_record *r, size_t *n);
 

@@ -576,6 +576,12 @@ void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *i
   out->legend_h = bottom - top;
 }
 
+void pb__x_range_points(size_t n, double *xmin, double *xmax) {
+  double last = n > 1 ? (double)(n - 1) : 0, pad = fmax(0.5, last * 0.01);
+  *xmin = -pad;
+  *xmax = last + pad;
+}
+
 /* ---- series -------------------------------------------------------------- */
 
 /* x of point i: x[i], or x0 + dx * i when x is NULL */

@@ -43,7 +43,15 @@ typedef struct pb__axes {
   double left, top, right, bottom; /* canvas coordinates */
   double xmin, xmax, ymin, ymax;   /* data ranges */
   bool ylog;
+  bool xlog; /* the x axis is logarithmic (xmin, xmax > 0; bars) */
 } pb__axes;
+
+/*
+ * The x range of n points at 0 .. n-1 with room on both sides (1% of the
+ * span, at least half a point), so that the first and last points, and
+ * marks around them, are inside the plot area and not on its frame.
+ */
+void pb__x_range_points(size_t n, double *xmin, double *xmax);
 
 /*
  * What a chart drew, for the tests (pb__chart_render): the plot area of its
@@ -55,6 +63,10 @@ typedef struct pb__chart_geom {
   double peak_value; /* in the chart's y unit (MiB for memory) */
   double peak_x;     /* x of the peak in data coordinates */
   char peak_topic[128];
+  /* x of the first and last points drawn (data coordinates), for the
+   * padding check; peak_note: the memory chart's peak-mode note, "" if none */
+  double x_first, x_last;
+  char peak_note[192];
 } pb__chart_geom;
 
 /* What a chart type gets: the records to overlay and where to draw. */
@@ -142,6 +154,11 @@ void pb__set_dash(cairo_t *cr, size_t k);
 void pb__marker(cairo_t *cr, double x, double y, double r, size_t shape);
 
 static inline double pb__ax_x(const pb__axes *a, double v) {
+  if (a->xlog) {
+    double lv = v > a->xmin ? log10(v) : log10(a->xmin);
+    return a->left +
+           (lv - log10(a->xmin)) / (log10(a->xmax) - log10(a->xmin)) * (a->right - a->left);
+  }
   return a->left + (v - a->xmin) / (a->xmax - a->xmin) * (a->right - a->left);
 }
 /* y pixel of value v (the tests use it to find where a value is drawn). */

@@ -13,6 +13,10 @@
 #include "chart.h"
 
 #define MAX_ROWS 512
+/* A log value axis when the largest value is this many times the smallest
+ * positive one or more (the times chart's rule): on a linear axis a step
+ * 1000 times smaller than GLOBAL is a bar under a pixel wide (issue 9). */
+#define LOG_RATIO 20.0
 
 static const pb__rgb BLACK = {0, 0, 0};
 
@@ -60,6 +64,42 @@ static size_t collect_rows(const pb__chart_ctx *c, row *rows) {
   return n;
 }
 
+/* A grid line and its label at value v (seconds), tick text buf. */
+static void tick_at(pb__canvas *cv, const pb__axes *ax, double v, const char *buf) {
+  cairo_t *cr = cv->cr;
+  double x = floor(pb__ax_x(ax, v)) + 0.5;
+  cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+  cairo_set_line_width(cr, 1);
+  cairo_move_to(cr, x, ax->top);
+  cairo_line_to(cr, x, ax->bottom);
+  cairo_stroke(cr);
+  pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+}
+
+/* The value axis' grid and ticks in the chosen unit (scale seconds per
+ * unit): every decade on a log axis, nice steps on a linear one; at most
+ * PB__MAX_TICKS, so that a huge or non-finite range cannot loop forever. */
+static void value_ticks(pb__canvas *cv, const pb__axes *ax, double scale, double pw) {
+  char buf[64];
+  int nt = 0;
+  if (ax->xlog) { /* decades of seconds, each with its own unit: "10 ns", "1 ms" */
+    for (double e = ceil(log10(ax->xmin) - 1e-9);
+         e <= log10(ax->xmax) + 1e-9 && nt++ < PB__MAX_TICKS; e++) {
+      pb__fmt_seconds(pow(10, e), buf, sizeof buf);
+      char *dot = strstr(buf, ".0"); /* "10.0 ns" -> "10 ns" */
+      if (dot)
+        memmove(dot, dot + strspn(dot + 1, "0") + 1, strlen(dot + strspn(dot + 1, "0") + 1) + 1);
+      tick_at(cv, ax, pow(10, e), buf);
+    }
+    return;
+  }
+  double step = pb__nice_step(ax->xmax / scale, pw / 90);
+  for (double v = 0; v <= ax->xmax / scale + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
+    pb__fmt_tick(v, step, buf, sizeof buf);
+    tick_at(cv, ax, v * scale, buf);
+  }
+}
+
 int pb__chart_bars(pb__chart_ctx *c) {
   pb__canvas *cv = c->cv;
   row *rows = malloc(MAX_ROWS * sizeof *rows);
@@ -71,7 +111,7 @@ int pb__chart_bars(pb__chart_ctx *c) {
     free(rows);
     return PB_ENOMEM;
   }
-  double vmax = 0;
+  double vmax = 0, vmin = INFINITY;
   for (size_t k = 0; k < c->n; k++) {
     for (size_t r = 0; r < nr; r++) {
       pb_stats *s = &st[k * nr + r];
@@ -80,9 +120,12 @@ int pb__chart_bars(pb__chart_ctx *c) {
       if (t < 0 || pb_record_stats(c->records[k], (size_t)t, s) != PB_OK) continue;
       if (s->mean > vmax) vmax = s->mean;
       if (s->quantile_filtered > vmax) vmax = s->quantile_filtered;
+      if (s->mean > 0 && s->mean < vmin) vmin = s->mean;
+      if (s->quantile_filtered > 0 && s->quantile_filtered < vmin) vmin = s->quantile_filtered;
     }
   }
   if (!(vmax > 0)) vmax = 1e-9;
+  bool xlog = isfinite(vmin) && vmax / vmin >= LOG_RATIO;
   double scale;
   const char *unit = pb__time_unit(vmax, &scale);
 
@@ -118,7 +161,10 @@ int pb__chart_bars(pb__chart_ctx *c) {
 
   static const char *const panel_titles[2] = {"mean", "quantile-filtered mean (1.5 IQR)"};
   char buf[64], xlabel[64];
-  snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
+  if (xlog)
+    snprintf(xlabel, sizeof xlabel, "time per iteration (log scale)");
+  else
+    snprintf(xlabel, sizeof xlabel, "time per iteration (%s)", unit);
   for (int p = 0; p < 2; p++) {
     pb__axes ax = {left + p * (pw + gap),
                    top,
@@ -128,23 +174,17 @@ int pb__chart_bars(pb__chart_ctx *c) {
                    vmax * 1.22,
                    0,
                    1,
-                   false};
+                   false,
+                   xlog};
+    if (xlog) { /* from the decade below the smallest value: its bar stays long */
+      ax.xmin = pow(10, floor(log10(vmin / 2)));
+      ax.xmax = vmax * pow(10, 0.15 * log10(vmax / ax.xmin));
+    }
     cairo_t *cr = cv->cr;
     pb__text(cv, (ax.left + ax.right) / 2, top - 8, panel_titles[p], PB__FONT_LABEL, true,
              PB__CENTER, PB__BOTTOM, 0, BLACK);
-    /* x grid and ticks in the chosen unit */
-    double step = pb__nice_step(ax.xmax / scale, pw / 90);
-    int nt = 0; /* at most PB__MAX_TICKS: a huge or non-finite range cannot loop forever */
-    for (double v = 0; v <= ax.xmax / scale + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
-      double x = floor(pb__ax_x(&ax, v * scale)) + 0.5;
-      cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-      cairo_set_line_width(cr, 1);
-      cairo_move_to(cr, x, ax.top);
-      cairo_line_to(cr, x, ax.bottom);
-      cairo_stroke(cr);
-      pb__fmt_tick(v, step, buf, sizeof buf);
-      pb__text(cv, x, ax.bottom + 6, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
-    }
+    value_ticks(cv, &ax, scale, pw);
+    if (c->geom && p == 0) c->geom->ax = ax; /* the mean panel */
     pb__text(cv, (ax.left + ax.right) / 2, cv->h - 8, xlabel, PB__FONT_LABEL, false, PB__CENTER,
              PB__BOTTOM, 0, BLACK);
     for (size_t r = 0; r < nr; r++) {

@@ -356,8 +356,7 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
   if (need > 260) need = 260;
   pb__layout_plot(cv, title, items, li, lm, need + 40, &L);
   pb__axes *ax = &L.ax;
-  ax->xmin = g->xmax > 1 ? -0.5 : -1;
-  ax->xmax = g->xmax > 1 ? (double)g->xmax - 0.5 : 1;
+  pb__x_range_points(g->xmax, &ax->xmin, &ax->xmax);
   ax->ymin = yr.ymin;
   ax->ymax = yr.ymax;
   ax->ylog = yr.ylog;
@@ -372,7 +371,10 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
     draw_capped(cv, ax, &ser[k], g->cap);
   }
   pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
-  if (c->geom) c->geom->ax = *ax;
+  if (c->geom) {
+    c->geom->ax = *ax;
+    c->geom->x_last = g->xmax ? (double)(g->xmax - 1) : 0;
+  }
   free(items);
   free(xs);
   free(ys);

@@ -165,7 +165,8 @@ static size_t plan(const mem_series *ser, size_t n, bool cuda, kind *out) {
   if (!cuda) {
     out[nk++] = (kind){MEM_RSS, "RSS (resident set)", {0.122, 0.467, 0.706}, false, 2.0};
     if (any_value(ser, n, false, MEM_PEAK))
-      out[nk++] = (kind){MEM_PEAK, "peak since the previous record", {0.85, 0.33, 0.0}, true, 0};
+      out[nk++] =
+          (kind){MEM_PEAK, "peak since the last record, if above RSS", {0.85, 0.33, 0.0}, true, 0};
     if (any_value(ser, n, false, MEM_HEAP))
       out[nk++] = (kind){MEM_HEAP, "heap in use (malloc)", {0.173, 0.627, 0.173}, false, 1.6};
     return nk;
@@ -263,25 +264,74 @@ static void annotate_peak(const pb__chart_ctx *c, const pb__axes *ax, const mem_
   }
 }
 
-static void draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *ser, size_t n,
-                        bool cuda, const kind *kinds, size_t nk, double per_px) {
+/* Peaks drawn: a peak only where it is at least PEAK_MARGIN_PX above the
+ * RSS of its record (elsewhere the RSS line shows it), NAN otherwise. */
+#define PEAK_MARGIN_PX 2.0
+static void peaks_above_rss(const pb__axes *ax, const mem_series *s, double *out) {
+  for (size_t i = 0; i < s->npts; i++) {
+    double p = s->peak[i], r = s->rss[i];
+    bool above = !isnan(p) && (isnan(r) || pb__ax_y(ax, r) - pb__ax_y(ax, p) >= PEAK_MARGIN_PX);
+    out[i] = above ? p : NAN;
+  }
+}
+
+/*
+ * Every series stays visible: the peak markers first (underneath, and only
+ * where above the RSS: a peak equal to the RSS would hide its line), then
+ * the lines, the last in the legend first, so that the first (RSS,
+ * allocated) is on top.
+ */
+static int draw_series(pb__canvas *cv, const pb__axes *ax, const mem_series *ser, size_t n,
+                       bool cuda, const kind *kinds, size_t nk, double per_px) {
   double rad = per_px > 0.5 ? 2 : 3.5;
   for (size_t k = 0; k < n; k++) {
     const mem_series *s = &ser[k];
-    /* lines last in the legend first, so the first (RSS, allocated) is on
-     * top of them; the peak markers over all lines (a peak equal to the
-     * RSS stays visible) */
+    for (size_t q = 0; q < nk; q++) {
+      if (!kinds[q].markers) continue;
+      double *pk = malloc((s->npts + 1) * sizeof *pk);
+      if (!pk) return PB_ENOMEM;
+      peaks_above_rss(ax, s, pk);
+      pb__draw_markers(cv, ax, s->x, pk, s->npts, kinds[q].color, rad, k);
+      free(pk);
+    }
     for (size_t q = nk; q-- > 0;)
       if (!kinds[q].markers)
         pb__draw_line(cv, ax, values(s, cuda, kinds[q].index), s->npts, 0, 1, kinds[q].color,
                       kinds[q].width, k);
     if (!cuda && per_px < 0.2) /* few points: dots show where each record is */
       pb__draw_markers(cv, ax, s->x, s->rss, s->npts, kinds[0].color, 2.2, 0);
-    for (size_t q = 0; q < nk; q++)
-      if (kinds[q].markers)
-        pb__draw_markers(cv, ax, s->x, values(s, cuda, kinds[q].index), s->npts, kinds[q].color,
-                         rad, k);
   }
+  return PB_OK;
+}
+
+/*
+ * The peak mode note (issue 9): "peak (sampled every N ms: ...)" when a run
+ * drawn sampled its peaks, "peak (exact)" when every run reset them, ""
+ * when a run's mode is unknown (the original's records).
+ */
+static void peak_note(const pb__chart_ctx *c, char *buf, size_t n) {
+  bool sampled = false, all_exact = true;
+  double period = NAN;
+  for (size_t k = 0; k < c->n; k++) {
+    double ms;
+    pb_recorded_peak m = pb_record_peak_mode(c->records[k], &ms);
+    if (m == PB_RECORDED_PEAK_SAMPLE) {
+      sampled = true;
+      if (!(ms <= period)) period = ms;
+    }
+    all_exact &= m == PB_RECORDED_PEAK_RESET;
+  }
+  buf[0] = '\0';
+  if (sampled && !isnan(period))
+    snprintf(buf, n,
+             "peak (sampled every %.4g ms: short spikes may read low; PORTER_BENCH_PEAK=reset "
+             "for exact)",
+             period);
+  else if (sampled)
+    snprintf(buf, n,
+             "peak (sampled: short spikes may read low; PORTER_BENCH_PEAK=reset for exact)");
+  else if (all_exact && c->n)
+    snprintf(buf, n, "peak (exact)");
 }
 
 static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
@@ -329,8 +379,7 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
     double need = pb__seq_axis(cv, &L.ax, xmax, ser[longest].pit, label_point, &sl, false);
     pb__layout_plot(cv, title, items, li, lm, (need > 260 ? 260 : need) + 40, &L);
     pb__axes *ax = &L.ax;
-    ax->xmin = xmax > 1 ? -0.5 : -1;
-    ax->xmax = xmax > 1 ? (double)xmax - 0.5 : 1;
+    pb__x_range_points(xmax, &ax->xmin, &ax->xmax);
     ax->ymin = ylo;
     ax->ymax = yhi;
     pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
@@ -339,10 +388,20 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
                       : "memory record (ticks at iteration starts)");
     pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
     pb__dense_note(cv, ax, xmax, "records");
-    draw_series(cv, ax, ser, c->n, cuda, kinds, nk, (double)xmax / (ax->right - ax->left));
+    char note[192] = "";
+    if (!cuda && any_value(ser, c->n, false, MEM_PEAK)) peak_note(c, note, sizeof note);
+    if (note[0])
+      pb__text(cv, ax->left, ax->top - 3, note, PB__FONT_SMALL, false, PB__LEFT, PB__BOTTOM, 0,
+               (pb__rgb){0.35, 0.35, 0.35});
+    rc = draw_series(cv, ax, ser, c->n, cuda, kinds, nk, (double)xmax / (ax->right - ax->left));
     annotate_peak(c, ax, ser, cuda, kinds, nk);
     pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
-    if (c->geom) c->geom->ax = *ax;
+    if (c->geom) {
+      c->geom->ax = *ax;
+      c->geom->x_first = 0;
+      c->geom->x_last = xmax ? (double)(xmax - 1) : 0;
+      snprintf(c->geom->peak_note, sizeof c->geom->peak_note, "%s", note);
+    }
   }
   for (size_t k = 0; k < c->n; k++) series_free(&ser[k]);
   free(ser);

@@ -278,18 +278,22 @@ static void draw_outliers(pb__canvas *cv, const pb__axes *ax, outlier *outs, siz
 typedef struct order_item {
   size_t k, t;
   double spread;
+  bool global;
 } order_item;
 
 static int cmp_spread_desc(const void *a, const void *b) {
   const order_item *x = a, *y = b;
+  if (x->global != y->global) return x->global ? -1 : 1;
   if (x->spread != y->spread) return (x->spread < y->spread) - (x->spread > y->spread);
   if (x->k != y->k) return (x->k > y->k) - (x->k < y->k);
   return (x->t > y->t) - (x->t < y->t);
 }
 
-/* The shown series, widest spread (max over min of the capped values) first:
- * dense series are drawn as the envelope of their columns, and a narrow one
- * drawn last stays visible inside a wide one's envelope. */
+/* The shown series: GLOBAL first (underneath: it is the sum of the steps,
+ * at or above each of them, and drawn over them it hid the largest step's
+ * band, issue 9), then the steps widest spread (max over min of the capped
+ * values) first: dense series are drawn as the envelope of their columns,
+ * and a narrow one drawn last stays visible inside a wide one's envelope. */
 static order_item *draw_order(const pb__chart_ctx *c, const times_scan *s, size_t *n) {
   order_item *o = malloc((s->nitems + 1) * sizeof *o);
   if (!o) return NULL;
@@ -306,7 +310,7 @@ static order_item *draw_order(const pb__chart_ctx *c, const times_scan *s, size_
         if (d > hi) hi = d;
         if (d > 0 && d < lo) lo = d;
       }
-      o[(*n)++] = (order_item){k, t, isfinite(lo) ? hi / lo : 0};
+      o[(*n)++] = (order_item){k, t, isfinite(lo) ? hi / lo : 0, s->color[k][t] == GLOBAL_COLOR};
     }
   }
   qsort(o, *n, sizeof *o, cmp_spread_desc);
@@ -386,9 +390,7 @@ int pb__chart_times(pb__chart_ctx *c) {
     pb__layout_plot(cv, title, items, li, lm, 64, &L);
     pb__axes *ax = &L.ax;
     /* a little room on both sides so that the end points show whole */
-    double xm = (double)s.xmax, pad = xm > 1 ? fmax(0.2, (xm - 1) * 0.01) : 0.5;
-    ax->xmin = -pad;
-    ax->xmax = (xm > 1 ? xm - 1 : 0) + pad;
+    pb__x_range_points(s.xmax, &ax->xmin, &ax->xmax);
     ax->ymin = yr.ymin;
     ax->ymax = yr.ymax;
     ax->ylog = yr.ylog;
@@ -399,7 +401,10 @@ int pb__chart_times(pb__chart_ctx *c) {
     rc = draw_topics(c, &s, ax, outs, &no);
     if (rc == PB_OK && no) draw_outliers(cv, ax, outs, no);
     pb__legend_draw(cv, items, li, L.legend_x, L.legend_y, L.legend_h);
-    if (c->geom) c->geom->ax = *ax;
+    if (c->geom) {
+      c->geom->ax = *ax;
+      c->geom->x_last = s.xmax ? (double)(s.xmax - 1) : 0;
+    }
   }
   free(items);
   free(outs);

@@ -66,6 +66,9 @@ struct pb_record {
   char *data_file, *summary_file, *memory_file;
   /* auto-save journals ("<name>_STEP_DICT_DATA.journal"...), read after the files */
   char *data_journal, *memory_journal;
+  /* the run metadata's peak mode (pb_recorded_peak) and poll period (ms, NAN if none) */
+  int peak_mode;
+  double peak_poll_ms;
 };
 
 /* Builder calls used by the JSON walker. All return 0 or PB_ENOMEM. */

@@ -470,6 +470,11 @@ size_t pb_record_memory_iter_count(const pb_record *r) { return r ? r->n_mem_ite
 bool pb_record_has_heap(const pb_record *r) { return r && r->has_heap; }
 bool pb_record_has_cuda(const pb_record *r) { return r && r->has_cuda; }
 
+pb_recorded_peak pb_record_peak_mode(const pb_record *r, double *poll_ms) {
+  if (poll_ms) *poll_ms = r ? r->peak_poll_ms : NAN;
+  return r ? (pb_recorded_peak)r->peak_mode : PB_RECORDED_PEAK_UNKNOWN;
+}
+
 const pb_saved_summary *pb_record_saved_summary(const pb_record *r, size_t *n) {
   if (n) *n = r ? r->n_saved : 0;
   return (r && r->n_saved) ? r->saved : NULL;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -686,6 +687,38 @@ static int load_records(pb_run *run) {
   return rc;
 }
 
+/* The value of metadata line "key: value" in meta (bounded copy), or "". */
+static void meta_value(const char *meta, const char *key, char *out, size_t n) {
+  size_t kl = strlen(key);
+  out[0] = '\0';
+  for (const char *p = meta; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    if (len > kl + 2 && strncmp(p, key, kl) == 0 && p[kl] == ':' && p[kl + 1] == ' ') {
+      snprintf(out, n, "%.*s", (int)(len - kl - 2), p + kl + 2);
+      return;
+    }
+    p += len + (nl ? 1 : 0);
+  }
+}
+
+/* Every record's peak mode and poll period from the metadata (unknown without). */
+static void apply_peak_mode(pb_run *run) {
+  char mode[32], ms[32];
+  meta_value(run->metadata, "peak_mode", mode, sizeof mode);
+  meta_value(run->metadata, "peak_poll_ms", ms, sizeof ms);
+  int m = strcmp(mode, "sample") == 0  ? PB_RECORDED_PEAK_SAMPLE
+          : strcmp(mode, "reset") == 0 ? PB_RECORDED_PEAK_RESET
+                                       : PB_RECORDED_PEAK_UNKNOWN;
+  char *end = NULL;
+  double period = strtod(ms, &end);
+  if (end == ms || *end || !(period > 0)) period = NAN;
+  for (size_t i = 0; i < run->n_records; i++) {
+    run->records[i]->peak_mode = m;
+    run->records[i]->peak_poll_ms = m == PB_RECORDED_PEAK_SAMPLE ? period : NAN;
+  }
+}
+
 static void load_metadata(pb_run *run) {
   char *file = join(run->path, PB_RUN_METADATA_FILE);
   if (!file) return;
@@ -740,6 +773,7 @@ static int load_dir(const char *dir, pb_run **out, pb_error *err) {
     return rc;
   }
   load_metadata(run);
+  apply_peak_mode(run);
   *out = run;
   return PB_OK;
 }

@@ -160,7 +160,13 @@ static void print_memory(const pb_record *r, int width) {
   int n = 0;
   snprintf(cl[n++], sizeof cl[0], "%zu records", nm);
   snprintf(cl[n++], sizeof cl[0], "RSS %.1f to %.1f MiB", lo / mib, hi / mib);
-  if (peak > 0) snprintf(cl[n++], sizeof cl[0], "peak %.1f MiB", peak / mib);
+  /* how the peak was measured, when the run metadata says (issue 9) */
+  pb_recorded_peak mode = pb_record_peak_mode(r, NULL);
+  if (peak > 0)
+    snprintf(cl[n++], sizeof cl[0], "peak %.1f MiB%s", peak / mib,
+             mode == PB_RECORDED_PEAK_SAMPLE  ? " (sampled)"
+             : mode == PB_RECORDED_PEAK_RESET ? " (exact)"
+                                              : "");
   if (heap > 0) snprintf(cl[n++], sizeof cl[0], "heap up to %.1f MiB", heap / mib);
   if (pb_record_has_cuda(r)) snprintf(cl[n++], sizeof cl[0], "GPU memory recorded");
   print_clauses(cl, n, width);

@@ -304,6 +304,8 @@ void pb__memprobe_atfork(int stage);
  * ri (may be NULL: one process) adds the rank, job and launcher.
  */
 int pb__write_run_meta(const char *path, const pb_rank_info *ri);
+/* The peak poll period (pb_set_peak_poll_period) in milliseconds. Thread-safe. */
+double pb__peak_poll_period_ms(void);
 
 /* ---- multi-process runs (launcher.c) ---- */
 

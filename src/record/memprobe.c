@@ -187,6 +187,13 @@ int pb_set_peak_poll_period(double seconds) {
   return PB_OK;
 }
 
+double pb__peak_poll_period_ms(void) {
+  pthread_mutex_lock(&g.mu);
+  double ms = (double)g.poll_period_ns / 1e6;
+  pthread_mutex_unlock(&g.mu);
+  return ms;
+}
+
 /* Sample mode: folds the counter in when it rose since the previous read. */
 static void fold_new_high_locked(void) {
   int64_t hwm = read_hwm_locked();

@@ -164,6 +164,15 @@ int pb__write_run_meta(const char *path, const pb_rank_info *ri) {
   pb__out_lit(&o, ",\"start_time\":");
   pb__json_seconds_signed(&o, now);
   if (ri && ri->rank >= 0) write_rank(&o, ri);
+  /* how "max memory usage" is measured (docs/RECORDING.md "Peak modes"): the
+   * mode in effect now, when the run's first benchmarker is created */
+  bool sampled = pb_get_peak_mode() == PB_PEAK_SAMPLE;
+  field(&o, "peak_mode", sampled ? "sample" : "reset", true);
+  if (sampled) {
+    char ms[32];
+    snprintf(ms, sizeof ms, ",\"peak_poll_ms\":%.6g", pb__peak_poll_period_ms());
+    pb__out_lit(&o, ms);
+  }
   pb__out_lit(&o, ",\"overhead_ns\":{\"clock_read\":");
   pb__json_int(&o, (int64_t)clock_ns);
   pb__out_lit(&o, ",\"step\":");

@@ -341,7 +341,8 @@ static void fx_write_data(const char *root, long iters, fx_calls_fn calls) {
 
 /* Memory records: per iteration "gstep", "compress", "gstop"; peak 10 MiB
  * everywhere except spike_mib in compress of iteration spike_it. */
-static void fx_write_memory(const char *root, long iters, long spike_it, double spike_mib) {
+static void fx_write_memory_rss(const char *root, long iters, long spike_it, double spike_mib,
+                                double rss_mib) {
   FILE *f = fx_open(root, "fx_MEMORY.json");
   static const char *const topics[3] = {"gstep", "compress", "gstop"};
   fputc('[', f);
@@ -355,11 +356,25 @@ static void fx_write_memory(const char *root, long iters, long spike_it, double 
               "%s\"%s\":[{\"total memory usage\":%.0f,\"cuda memory usage\":null,"
               "\"top_memory_objects\":[],\"crono_counter\":%d,\"extra\":null,"
               "\"max memory usage\":%.0f,\"heap memory usage\":%.0f}]",
-              s ? "," : "", topics[s], 9.0 * 1048576.0, s, peak, 4.0 * 1048576.0);
+              s ? "," : "", topics[s], rss_mib * 1048576.0, s, peak, 4.0 * 1048576.0);
     }
     fputs("}}", f);
   }
   fputs("]\n", f);
+  assert_int_equal(fclose(f), 0);
+}
+
+static void fx_write_memory(const char *root, long iters, long spike_it, double spike_mib) {
+  fx_write_memory_rss(root, iters, spike_it, spike_mib, 9.0);
+}
+
+/* The run metadata of a fixture run: "peak_mode" (NULL: no metadata). */
+static void fx_write_meta(const char *root, const char *mode, double poll_ms) {
+  if (!mode) return;
+  FILE *f = fx_open(root, "porter_bench_run.json");
+  fprintf(f, "{\"library\": \"porter_bench\", \"peak_mode\": \"%s\"", mode);
+  if (poll_ms > 0) fprintf(f, ", \"peak_poll_ms\": %g", poll_ms);
+  fputs("}\n", f);
   assert_int_equal(fclose(f), 0);
 }
 
@@ -514,6 +529,148 @@ static void test_crono_not_blank(void **state) {
   assert_true((double)cols > 0.95 * (w - 4));
   cairo_surface_destroy(s);
   pb_run_free(run);
+}
+
+/* ---- issue 9 review of a real program's charts ------------------------- */
+
+/* Peak == RSS at nearly every record (3,000 iterations): the RSS line is
+ * visible across the plot, not covered by the peak markers, and the spike
+ * still reaches its true height. */
+static void test_memory_rss_visible(void **state) {
+  (void)state;
+  const char *root = fx_dir("rssvis");
+  fx_write_data(root, 3000, flat_calls);
+  fx_write_memory_rss(root, 3000, 1777, 150.0, 10.0);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_MEMORY, r, "rssvis", NULL, &g);
+  int y = (int)lround(pb__ax_y(&g.ax, 10.0)), top;
+  long blue = count_color(s, (pb__rgb){0.122, 0.467, 0.706}, 12, (int)g.ax.left, (int)g.ax.right,
+                          y - 3, y + 4, NULL);
+  double w = g.ax.right - g.ax.left;
+  if (blue < (long)(0.9 * w)) print_error("RSS: %ld blue pixels, plot %.0f wide\n", blue, w);
+  assert_true(blue >= (long)(0.9 * w)); /* a line's worth across the plot */
+  long orange = count_color(s, (pb__rgb){0.85, 0.33, 0.0}, 12, (int)g.ax.left, (int)g.ax.right,
+                            (int)g.ax.top - 3, (int)g.ax.bottom + 1, &top);
+  assert_true(orange > 0);
+  assert_true(abs(top - (int)lround(pb__ax_y(&g.ax, 150.0))) <= 3);
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+/* The first and last points of every point chart are inside the plot,
+ * away from its frame (the last iteration's spike and ring were half
+ * hidden on the right frame line at 3,000 iterations). */
+static void test_x_padding(void **state) {
+  (void)state;
+  const char *root = fx_dir("pad");
+  fx_write_data(root, 3000, four_step_calls);
+  fx_write_memory(root, 3000, 2999, 150.0);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  static const pb_chart_kind kinds[] = {PB_CHART_TIMES, PB_CHART_CRONO, PB_CHART_MEMORY};
+  for (size_t i = 0; i < 3; i++) {
+    pb__chart_geom g;
+    cairo_surface_t *s = fx_render(kinds[i], r, "pad", NULL, &g);
+    double first = pb__ax_x(&g.ax, 0) - g.ax.left, last = g.ax.right - pb__ax_x(&g.ax, g.x_last);
+    if (first < 8 || last < 8)
+      print_error("%s: first point %.1f px, last %.1f px from the frame\n", pb_chart_name(kinds[i]),
+                  first, last);
+    assert_true(g.x_last > 100);
+    assert_true(first >= 8 && last >= 8);
+    cairo_surface_destroy(s);
+  }
+  pb_run_free(run);
+}
+
+static size_t varying_compress_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"compress", 2e-3 * (1 + 0.4 * (double)((it * 7) % 11))};
+  c[1] = (fx_call){"decompress", 300e-6 * (1 + 0.05 * (double)(it % 3))};
+  return 2;
+}
+
+/* Dense times chart where GLOBAL is compress plus a little: compress's band
+ * (2-10 ms) is visible, not hidden under GLOBAL's. */
+static void test_times_global_under_steps(void **state) {
+  (void)state;
+  const char *root = fx_dir("globalunder");
+  fx_write_data(root, 3000, varying_compress_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_TIMES, r, "globalunder", NULL, &g);
+  /* compress: palette colour 0, its band from 2 to 10 ms in most columns */
+  int y10 = (int)lround(pb__ax_y(&g.ax, 9e-3)), y2 = (int)lround(pb__ax_y(&g.ax, 2.5e-3));
+  long n = count_color(s, pb__palette(0), 10, (int)g.ax.left, (int)g.ax.right, y10, y2, NULL);
+  double area = (g.ax.right - g.ax.left) * (y2 - y10);
+  if (n < 0.3 * area) print_error("compress: %ld pixels of %.0f in its band\n", n, area);
+  assert_true(n >= 0.3 * area);
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+static size_t thousandfold_calls(long it, fx_call *c) {
+  c[0] = (fx_call){"big", 999e-6 * (1 + 0.01 * (double)(it % 3))};
+  c[1] = (fx_call){"tiny", 1e-6};
+  return 2;
+}
+
+/* Bars of a step 1000x smaller than GLOBAL: a log axis, and its bar is
+ * drawn wide enough to see, in its colour. */
+static void test_bars_small_step_visible(void **state) {
+  (void)state;
+  const char *root = fx_dir("bars");
+  fx_write_data(root, 50, thousandfold_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  cairo_surface_t *s = fx_render(PB_CHART_BARS, r, "bars", NULL, &g);
+  assert_true(g.ax.xlog);
+  double wtiny = pb__ax_x(&g.ax, 1e-6) - g.ax.left;
+  assert_true(wtiny >= 40);
+  /* "tiny", row 1: palette colour 1, a bar of that width */
+  long n = count_color(s, pb__palette(1), 10, (int)g.ax.left, (int)g.ax.right, (int)g.ax.top,
+                       (int)g.ax.bottom, NULL);
+  if (n < (long)(wtiny * 10)) print_error("tiny: %ld pixels, bar %.1f px long\n", n, wtiny);
+  assert_true(n >= (long)(wtiny * 10));
+  cairo_surface_destroy(s);
+  pb_run_free(run);
+}
+
+/* The memory chart says how peaks were recorded: sampled (with the period
+ * and the way to exact), exact, or nothing for records without the mode. */
+static void test_memory_peak_mode_note(void **state) {
+  (void)state;
+  static const char *const modes[] = {"sample", "reset", NULL};
+  static const char *const tags[] = {"mode_sample", "mode_reset", "mode_none"};
+  for (int i = 0; i < 3; i++) {
+    const char *root = fx_dir(tags[i]);
+    fx_write_data(root, 20, flat_calls);
+    fx_write_memory(root, 20, 7, 150.0);
+    fx_write_meta(root, modes[i], 100);
+    pb_run *run;
+    const pb_record *r = fx_load(root, &run);
+    double ms;
+    pb_recorded_peak m = pb_record_peak_mode(r, &ms);
+    pb__chart_geom g;
+    cairo_surface_t *s = fx_render(PB_CHART_MEMORY, r, tags[i], NULL, &g);
+    if (i == 0) {
+      assert_int_equal(m, PB_RECORDED_PEAK_SAMPLE);
+      assert_true(fabs(ms - 100) < 1e-9);
+      assert_string_equal(g.peak_note,
+                          "peak (sampled every 100 ms: short spikes may read low; "
+                          "PORTER_BENCH_PEAK=reset for exact)");
+    } else if (i == 1) {
+      assert_int_equal(m, PB_RECORDED_PEAK_RESET);
+      assert_string_equal(g.peak_note, "peak (exact)");
+    } else {
+      assert_int_equal(m, PB_RECORDED_PEAK_UNKNOWN);
+      assert_string_equal(g.peak_note, "");
+    }
+    cairo_surface_destroy(s);
+    pb_run_free(run);
+  }
 }
 
 static size_t probe_calls(long it, fx_call *c) {
@@ -733,6 +890,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crono_not_blank, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_crono_one_call, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_probes_hidden, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_memory_rss_visible, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_x_padding, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_times_global_under_steps, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_bars_small_step_visible, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_memory_peak_mode_note, make_tmp, remove_tmp),
       cmocka_unit_test(test_palette_distinct),
       cmocka_unit_test(test_y_range),
       cmocka_unit_test(test_ellipsize_bounded),

@@ -3,6 +3,7 @@
  * environment (set by hand: no scheduler here), the explicit overrides, the
  * job folder's name, and the run folder and metadata of a rank.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,44 @@ static void test_rank_folder_and_metadata(void **state) {
   free(root);
 }
 
+/* The metadata says how peaks are measured (issue 9): "peak_mode" and, when
+ * sampled, "peak_poll_ms" (the poll period). */
+static json_t *meta_of(const char *dir) {
+  char *path = th_strf("%s/porter_bench_run.json", dir);
+  json_error_t jerr;
+  json_t *meta = json_load_file(path, 0, &jerr);
+  if (!meta) fail_msg("%s: %s", path, jerr.text);
+  free(path);
+  return meta;
+}
+
+static void test_metadata_peak_mode(void **state) {
+  (void)state;
+  char *root = th_mkdtemp("peakmode");
+  TH_ASSERT_OK(pb_set_peak_mode(PB_PEAK_SAMPLE));
+  TH_ASSERT_OK(pb_set_peak_poll_period(0.05));
+  char *dir = record_one(root);
+  json_t *meta = meta_of(dir);
+  assert_string_equal(json_string_value(json_object_get(meta, "peak_mode")), "sample");
+  assert_true(json_is_number(json_object_get(meta, "peak_poll_ms")));
+  assert_true(fabs(json_number_value(json_object_get(meta, "peak_poll_ms")) - 50.0) < 1e-9);
+  json_decref(meta);
+  /* reset where the kernel allows it; else the library samples and says so */
+  bool exact = pb_set_peak_mode(PB_PEAK_RESET) == PB_OK;
+  char *dir2 = record_one(root);
+  meta = meta_of(dir2);
+  assert_string_equal(json_string_value(json_object_get(meta, "peak_mode")),
+                      exact ? "reset" : "sample");
+  assert_true(exact == (json_object_get(meta, "peak_poll_ms") == NULL));
+  json_decref(meta);
+  TH_ASSERT_OK(pb_set_peak_mode(PB_PEAK_SAMPLE));
+  TH_ASSERT_OK(pb_set_peak_poll_period(0.1));
+  free(dir2);
+  free(dir);
+  th_rmtree(root);
+  free(root);
+}
+
 /* pb_set_rank and pb_rank_detect from several threads: every detection sees
  * one whole setting (its rank and its job id together). */
 static void *flip(void *arg) {
@@ -365,6 +404,7 @@ int main(void) {
       cmocka_unit_test_setup(test_overrides, clear_env),
       cmocka_unit_test_setup(test_job_folder_name, clear_env),
       cmocka_unit_test_setup(test_rank_folder_and_metadata, clear_env),
+      cmocka_unit_test_setup(test_metadata_peak_mode, clear_env),
       cmocka_unit_test_setup(test_threads, clear_env),
       cmocka_unit_test_setup(test_default_bench, clear_env),
   };
