@@ -14,7 +14,8 @@ static void print_usage(FILE *f, const char *help) {
   fprintf(f, "%.*s\n", end ? (int)(end - help) : (int)strlen(help), help);
 }
 
-static void verror(const pb_cli_spec *spec, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void verror(const pb_cli_spec *spec, const char *fmt,
+                                                         va_list ap) {
   fprintf(stderr, "%s: ", spec->prog);
   vfprintf(stderr, fmt, ap);
   fputs("\n\n", stderr);
