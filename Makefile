@@ -53,7 +53,7 @@ CONFIGURE = $(CMAKE) -S . -B
 has_target = $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -w -- '$(1)' >/dev/null
 
 .PHONY: help deps configure build test test-normal test-asan test-tsan example install \
-	lint format tidy bench stress clean distclean python test-python
+	lint clang-check format tidy bench stress clean distclean python test-python
 
 help:
 	@echo "make deps      check (and as root install) the Debian packages needed"
@@ -63,6 +63,7 @@ help:
 	@echo "make install   build the libraries and the CLI, install them into PREFIX (default"
 	@echo "               /usr/local; ldconfig as root), e.g. make install PREFIX=\$$HOME/.local"
 	@echo "make lint      clang-format check + static analysis of src/record"
+	@echo "make clang-check  build everything with clang, warnings as errors"
 	@echo "make format    clang-format -i over the sources"
 	@echo "make bench     run the overhead benchmark"
 	@echo "make stress    run the tests labelled 'stress'"
@@ -171,6 +172,14 @@ install:
 	case ":$$pcpath:$${PKG_CONFIG_PATH:-}:" in *":$$libdir/pkgconfig:"*) ;; \
 	  *) echo "install: for pkg-config:  export PKG_CONFIG_PATH=\"$$libdir/pkgconfig\$${PKG_CONFIG_PATH:+:\$$PKG_CONFIG_PATH}\"" ;; esac
 
+# A clang build of everything with warnings as errors (gcc's build is the one tested).
+CLANG_DIR := build-clang
+clang-check:
+	$(CONFIGURE) $(CLANG_DIR) -DCMAKE_BUILD_TYPE=Debug -DPB_WERROR=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_ARGS)
+	$(CMAKE) --build $(CLANG_DIR) -j $(JOBS)
+	@echo "clang-check: clang -Werror build clean"
+
 lint: configure
 	@test -n "$(FORMAT_FILES)" || { echo "lint: no sources found"; exit 1; }
 	clang-format --dry-run --Werror $(FORMAT_FILES)
@@ -214,7 +223,7 @@ test-python: python
 	cd python/tests && $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) build-python python/build
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(CLANG_DIR) build-python python/build
 
 distclean: clean
 	rm -rf TICTOC_PERFORMANCE PLOTS performance_benchmark
