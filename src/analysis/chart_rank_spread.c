@@ -151,8 +151,9 @@ static void draw_axis(pb__canvas *cv, const spread_data *d) {
   double scale = 1, step = 0;
   const char *unit = d->xlog ? NULL : pb__time_unit(d->xmax, &scale);
   if (!d->xlog) step = pb__nice_step(d->xmax / scale, 8);
+  double e0 = d->xlog ? round(log10(d->xmin)) : 0; /* decades from an exact power of 10 */
   for (int k = 0; k < PB__MAX_TICKS; k++) {
-    double v = d->xlog ? d->xmin * pow(10, k) : k * step * scale;
+    double v = d->xlog ? pow(10, e0 + k) : k * step * scale;
     if (v > d->xmax * (1 + 1e-9)) break;
     double x = x_of(d, v);
     char buf[40];
