@@ -656,7 +656,8 @@ typedef void (*pb_plot_written_fn)(const char *file, void *user_data);
  * order. Returns PB_OK or the first error (err filled); the other charts
  * are still written. For a multi-rank run (pb_run_rank_count > 0), per
  * benchmarker of any rank (topics filtering as above, first appearance
- * first): "<dir>/<name>_ranks.<ext>" (pb_chart_ranks_write of GLOBAL), then
+ * first): "<dir>/<name>_ranks.<ext>" (pb_chart_ranks_write of GLOBAL),
+ * "<dir>/<name>_rank_spread.<ext>" (pb_chart_rank_spread_write), then
  * the charts above of its slowest rank (largest GLOBAL mean, the
  * pb_rank_spread max_rank), titled "<name> (slowest rank N)"; a benchmarker
  * without GLOBAL times in any rank gets none.
@@ -687,6 +688,24 @@ PB_EXPORT int pb_plots_write_opts(const pb_run *run, const char *dir, const char
  */
 PB_EXPORT int pb_chart_ranks_write(const pb_run *run, const char *record, const char *topic,
                                    pb_format fmt, const char *file, pb_error *err);
+
+/**
+ * Draws the per-topic spread of a multi-rank run into file: for each topic
+ * of benchmarker record (in order of first appearance over the ranks,
+ * GLOBAL last; memory-probe topics only with opts->show_probes; opts may be
+ * NULL) a horizontal bar from the smallest to the largest per-rank mean
+ * (pb_run_rank_spread, counting the ranks that have the topic), a tick at
+ * the mean of the per-rank means, a dot per rank, and a label naming the
+ * slowest rank and max/mean. The time axis is logarithmic when the largest
+ * value is 100 times the smallest or more. At most 400 topics are drawn
+ * (the first; the chart says so). Returns PB_OK, PB_EINVAL (a NULL
+ * argument, a bad format, run not multi-rank), PB_ENOTFOUND (no rank has a
+ * value of any shown topic), PB_ENOMEM, PB_ECHART or PB_EIO (err filled
+ * when non-NULL). Thread-safe for different files.
+ */
+PB_EXPORT int pb_chart_rank_spread_write(const pb_run *run, const char *record,
+                                         const pb_chart_options *opts, pb_format fmt,
+                                         const char *file, pb_error *err);
 
 /**
  * In-process equivalent of the original's bench_dict.generate_plots():

@@ -48,6 +48,8 @@ class BuildWithCMake(build_ext):
                 os.path.join(CMAKE_BUILD, "src", "record", "libporter_bench.a"),
             ]
             ext.extra_link_args = pkg_config("--libs") + ["-lstdc++", "-lm", "-lpthread", "-ldl"]
+            # relink when a library changed, not only when the extension's own sources did
+            ext.depends = list(ext.depends) + ext.extra_objects
         super().run()
 
 

@@ -38,11 +38,14 @@ static bool wanted(const char *name, const char *const *topics, size_t ntopics) 
 
 /* One chart to write; the jobs of a run are shared by a few threads. A job
  * with ranks set draws the rank x iteration heat map of benchmarker name
- * (pb_chart_ranks_write); the others draw chart kind of record r. */
+ * (pb_chart_ranks_write), or with spread also set its per-topic spread
+ * across the ranks (pb_chart_rank_spread_write); the others draw chart
+ * kind of record r. */
 typedef struct plot_job {
   const pb_record *r;
   const pb_run *ranks; /* the multi-rank run, for a heat map */
   const char *name;    /* the heat map's benchmarker */
+  bool spread;         /* the per-topic spread instead of the heat map */
   pb_chart_kind kind;
   char title[160]; /* empty: the default title */
   char file[4096];
@@ -66,7 +69,9 @@ static void *plot_worker(void *arg) {
     pthread_mutex_unlock(&p->lock);
     if (i >= p->n) return NULL;
     plot_job *j = &p->jobs[i];
-    if (j->ranks)
+    if (j->ranks && j->spread)
+      j->rc = pb_chart_rank_spread_write(j->ranks, j->name, p->opts, p->fmt, j->file, &j->e);
+    else if (j->ranks)
       j->rc = pb_chart_ranks_write(j->ranks, j->name, "GLOBAL", p->fmt, j->file, &j->e);
     else
       j->rc = pb_chart_write_opts(j->kind, &j->r, NULL, 1, j->title[0] ? j->title : NULL, p->fmt,
@@ -115,20 +120,29 @@ static size_t rank_index(const pb_run *run, int id) {
   return i;
 }
 
-/* Benchmarker name of a multi-rank run: its GLOBAL heat map, then the
- * ordinary charts of its slowest rank (largest GLOBAL mean), titled so. */
+/* Queues a per-rank chart of benchmarker name: "<name>_<suffix>.<ext>". */
+static void queue_rank_chart(plot_pool *pool, const pb_run *run, const char *dir, const char *name,
+                             const char *suffix, bool spread) {
+  plot_job *j = &pool->jobs[pool->n];
+  int len =
+      snprintf(j->file, sizeof j->file, "%s/%s_%s.%s", dir, name, suffix, pb_format_ext(pool->fmt));
+  if (len > 0 && (size_t)len < sizeof j->file) {
+    j->ranks = run;
+    j->name = name;
+    j->spread = spread;
+    pool->n++;
+  }
+}
+
+/* Benchmarker name of a multi-rank run: its GLOBAL heat map, its per-topic
+ * spread, then the ordinary charts of its slowest rank (largest GLOBAL
+ * mean), titled so. */
 static int queue_rank_bench(plot_pool *pool, const pb_run *run, const char *dir, const char *name) {
   pb_rank_spread sp;
   int st = pb_run_rank_spread(run, name, "GLOBAL", &sp);
   if (st != PB_OK || sp.ranks == 0) return st;
-  plot_job *j = &pool->jobs[pool->n];
-  int len =
-      snprintf(j->file, sizeof j->file, "%s/%s_ranks.%s", dir, name, pb_format_ext(pool->fmt));
-  if (len > 0 && (size_t)len < sizeof j->file) {
-    j->ranks = run;
-    j->name = name;
-    pool->n++;
-  }
+  queue_rank_chart(pool, run, dir, name, "ranks", false);
+  queue_rank_chart(pool, run, dir, name, "rank_spread", true);
   size_t i = rank_index(run, sp.max_rank);
   const pb_record *r = i < pb_run_rank_count(run) ? pb_run_find(pb_run_rank(run, i), name) : NULL;
   char title[160];
@@ -138,12 +152,13 @@ static int queue_rank_bench(plot_pool *pool, const pb_run *run, const char *dir,
 }
 
 /* The jobs of a multi-rank run: per wanted benchmarker of any rank, in
- * order of first appearance, a heat map and the slowest rank's charts. */
+ * order of first appearance, a heat map, the per-topic spread and the
+ * slowest rank's charts. */
 static int queue_ranks(plot_pool *pool, const pb_run *run, const char *dir,
                        const char *const *topics, size_t ntopics) {
   size_t cap = 0;
   for (size_t i = 0; i < pb_run_rank_count(run); i++)
-    cap += pb_run_record_count(pb_run_rank(run, i)) * (PB_CHART_KIND_COUNT + 1);
+    cap += pb_run_record_count(pb_run_rank(run, i)) * (PB_CHART_KIND_COUNT + 2);
   pool->jobs = calloc(cap + 1, sizeof(plot_job));
   if (!pool->jobs) return PB_ENOMEM;
   int st = PB_OK;

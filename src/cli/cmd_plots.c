@@ -18,8 +18,10 @@ static const char HELP[] =
     "<name>_crono, and <name>_memory / <name>_cuda_memory when memory / GPU\n"
     "memory was recorded. 'porter-bench-plots' is the same command.\n"
     "For a multi-rank run (a job folder of rank-N folders): per benchmarker\n"
-    "<name>_ranks (a rank x iteration heat map of GLOBAL), and the charts above\n"
-    "of its slowest rank (largest GLOBAL mean; their titles name the rank).\n"
+    "<name>_ranks (a rank x iteration heat map of GLOBAL), <name>_rank_spread\n"
+    "(per topic, the min, mean and max over the ranks of each rank's mean, and\n"
+    "the slowest rank), and the charts above of its slowest rank (largest\n"
+    "GLOBAL mean; their titles name the rank).\n"
     "\n"
     "options:\n"
     "  --path P       a run folder, a folder of runs, or a folder holding\n"
@@ -109,7 +111,8 @@ static bool wanted(const plots_opts *o, const char *name) {
 static void print_slowest(const plots_opts *o, const pb_run *run, const char **names, size_t n) {
   printf(
       "Multi-rank run (%zu ranks): per benchmarker <name>_ranks (GLOBAL per rank\n"
-      "and iteration), and the other charts of its slowest rank (largest GLOBAL mean):\n",
+      "and iteration), <name>_rank_spread (each topic's spread across the ranks),\n"
+      "and the other charts of its slowest rank (largest GLOBAL mean):\n",
       pb_run_rank_count(run));
   for (size_t i = 0; i < n; i++) {
     pb_rank_spread sp;

@@ -3,8 +3,8 @@
  * of the fixture job: the slowest cell (rank 3, last iteration) is drawn in
  * the hottest colour at the bottom right, the fastest (rank 0, first
  * iteration) in the coldest at the top left; SVG and PDF are written too.
- * pb_plots_write of the job: the GLOBAL heat map plus the slowest rank's
- * charts, and the topics filter.
+ * pb_plots_write of the job: the GLOBAL heat map, the per-topic spread, the
+ * slowest rank's charts, and the topics filter.
  */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
@@ -127,23 +127,26 @@ static void test_plots_of_job(void **state) {
   assert_non_null(mkdtemp(dir));
   files f = {.n = 0};
   assert_int_equal(pb_plots_write(run, dir, NULL, 0, PB_FORMAT_PNG, on_file, &f, &err), PB_OK);
-  /* the heat map, then the charts of rank 3 (largest GLOBAL mean; no memory there) */
-  assert_int_equal(f.n, 4);
+  /* the heat map, the per-topic spread, then the charts of rank 3 (largest
+   * GLOBAL mean; no memory there) */
+  assert_int_equal(f.n, 5);
   assert_string_equal(f.names[0], "train_ranks.png");
-  assert_string_equal(f.names[1], "train_times.png");
-  assert_string_equal(f.names[2], "train_bars.png");
-  assert_string_equal(f.names[3], "train_crono.png");
+  assert_string_equal(f.names[1], "train_rank_spread.png");
+  assert_string_equal(f.names[2], "train_times.png");
+  assert_string_equal(f.names[3], "train_bars.png");
+  assert_string_equal(f.names[4], "train_crono.png");
   char png[160];
   snprintf(png, sizeof png, "%s/train_ranks.png", dir);
   check_global_map(png);
-  /* the topics filter: a benchmarker of no rank draws nothing, "train" all four */
+  /* the topics filter: a benchmarker of no rank draws nothing, "train" all five */
   const char *none[] = {"compute"}, *train[] = {"train"};
   f.n = 0;
   assert_int_equal(pb_plots_write(run, dir, none, 1, PB_FORMAT_SVG, on_file, &f, &err), PB_OK);
   assert_int_equal(f.n, 0);
   assert_int_equal(pb_plots_write(run, dir, train, 1, PB_FORMAT_SVG, on_file, &f, &err), PB_OK);
-  assert_int_equal(f.n, 4);
+  assert_int_equal(f.n, 5);
   assert_string_equal(f.names[0], "train_ranks.svg");
+  assert_string_equal(f.names[1], "train_rank_spread.svg");
   char cmd[160];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
