@@ -18,7 +18,7 @@
 
 /* ---- canvas -------------------------------------------------------------- */
 
-static int canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w, double h) {
+int pb__canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w, double h) {
   memset(cv, 0, sizeof *cv);
   cv->fmt = fmt;
   cv->w = w;
@@ -83,7 +83,7 @@ static int write_png(cairo_surface_t *s, const char *file) {
   return rc;
 }
 
-static int canvas_close(pb__canvas *cv, const char *file, int rc) {
+int pb__canvas_close(pb__canvas *cv, const char *file, int rc) {
   if (cv->layout) g_object_unref(cv->layout);
   if (cv->font) pango_font_description_free(cv->font);
   if (cv->cr) {
@@ -1086,7 +1086,7 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
   }
   double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
   pb__canvas cv;
-  int rc = canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
+  int rc = pb__canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
   if (rc == PB_OK) {
     char short_title[PB__TITLE_CHARS * 4 + 8];
     pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title,
@@ -1096,7 +1096,7 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
     if (geom) memset(geom, 0, sizeof *geom);
     rc = CHARTS[kind].draw(&ctx);
   }
-  rc = canvas_close(&cv, file, rc);
+  rc = pb__canvas_close(&cv, file, rc);
   if (rc && err) {
     err->code = rc;
     err->line = err->column = 0;

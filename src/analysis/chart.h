@@ -37,6 +37,23 @@ typedef struct pb__canvas {
   double w, h;
 } pb__canvas;
 
+/*
+ * Opens a w x h canvas for fmt: an image surface for PNG (written by
+ * pb__canvas_close), or the SVG or PDF file itself; sets the font and
+ * paints the background white. Returns PB_OK, PB_ECHART (cairo failed) or
+ * PB_ENOMEM; whatever the result, pb__canvas_close(cv, file, rc) must
+ * follow. One canvas per thread.
+ */
+int pb__canvas_open(pb__canvas *cv, pb_format fmt, const char *file, double w, double h);
+
+/*
+ * Frees the canvas opened by pb__canvas_open and, when rc is PB_OK, writes
+ * a PNG to file (SVG and PDF are written as drawn). Returns rc when it is
+ * not PB_OK, else PB_ECHART (drawing failed), PB_EIO (writing failed) or
+ * PB_OK.
+ */
+int pb__canvas_close(pb__canvas *cv, const char *file, int rc);
+
 /* A plot area and its data ranges. ylog: the y axis is logarithmic (ymin,
  * ymax > 0; values at or below zero are drawn at ymin). */
 typedef struct pb__axes {

@@ -6,8 +6,6 @@
  * (max/mean). The time axis is logarithmic when the values span two
  * decades or more. Probe topics are left out unless opts->show_probes.
  */
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,8 +246,6 @@ static void draw_titles(pb__canvas *cv, const pb_run *run, const char *record,
 
 static void draw(pb__canvas *cv, const pb_run *run, const char *record, spread_data *d,
                  pb__spread_geom *geom) {
-  cairo_set_source_rgb(cv->cr, 1, 1, 1);
-  cairo_paint(cv->cr);
   lay_out(cv, d);
   draw_titles(cv, run, record, d);
   draw_axis(cv, d);
@@ -266,47 +262,12 @@ static void draw(pb__canvas *cv, const pb_run *run, const char *record, spread_d
   }
 }
 
-/* The surface; the canvas height follows the number of rows. */
-static cairo_surface_t *open_surface(pb_format fmt, const char *file, double h) {
-  switch (fmt) {
-    case PB_FORMAT_PNG: return cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)W, (int)h);
-    case PB_FORMAT_SVG: return cairo_svg_surface_create(file, W, h);
-    case PB_FORMAT_PDF: return cairo_pdf_surface_create(file, W, h);
-  }
-  return NULL;
-}
-
 static int render(const pb_run *run, const char *record, pb_format fmt, const char *file,
                   spread_data *d, pb__spread_geom *geom) {
   pb__canvas cv;
-  memset(&cv, 0, sizeof cv);
-  cv.fmt = fmt;
-  cv.w = W;
-  cv.h = TOP + (double)d->n * ROW_H + BOTTOM_MARGIN;
-  cv.surface = open_surface(fmt, file, cv.h);
-  int rc =
-      cv.surface && cairo_surface_status(cv.surface) == CAIRO_STATUS_SUCCESS ? PB_OK : PB_ECHART;
-  if (rc == PB_OK) {
-    cv.cr = cairo_create(cv.surface);
-    cv.layout = pango_cairo_create_layout(cv.cr);
-    cv.font = pango_font_description_from_string("DejaVu Sans, Sans");
-    if (cv.layout && cv.font)
-      draw(&cv, run, record, d, geom);
-    else
-      rc = PB_ENOMEM;
-  }
-  if (cv.font) pango_font_description_free(cv.font);
-  if (cv.layout) g_object_unref(cv.layout);
-  if (cv.cr) cairo_destroy(cv.cr);
-  if (cv.surface) {
-    if (rc == PB_OK && fmt == PB_FORMAT_PNG &&
-        cairo_surface_write_to_png(cv.surface, file) != CAIRO_STATUS_SUCCESS)
-      rc = PB_EIO;
-    cairo_surface_finish(cv.surface);
-    if (rc == PB_OK && cairo_surface_status(cv.surface) != CAIRO_STATUS_SUCCESS) rc = PB_EIO;
-    cairo_surface_destroy(cv.surface);
-  }
-  return rc;
+  int rc = pb__canvas_open(&cv, fmt, file, W, TOP + (double)d->n * ROW_H + BOTTOM_MARGIN);
+  if (rc == PB_OK) draw(&cv, run, record, d, geom);
+  return pb__canvas_close(&cv, file, rc);
 }
 
 int pb__chart_rank_spread_render(const pb_run *run, const char *record,

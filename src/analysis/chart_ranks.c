@@ -5,8 +5,6 @@
  * reduced to the largest value per pixel, so a slow cell never disappears.
  * Not yet listed by pb_plots_write (plots.c): pb_chart_ranks_write draws it.
  */
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,19 +147,8 @@ static void draw_colorbar(pb__canvas *cv, const grid *g) {
   pb__text(cv, x + w + 6, BOTTOM, lo, PB__FONT_TICK, false, PB__LEFT, PB__MIDDLE, 0, BLACK);
 }
 
-static cairo_surface_t *open_surface(pb_format fmt, const char *file) {
-  switch (fmt) {
-    case PB_FORMAT_PNG: return cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)W, (int)H);
-    case PB_FORMAT_SVG: return cairo_svg_surface_create(file, W, H);
-    case PB_FORMAT_PDF: return cairo_pdf_surface_create(file, W, H);
-  }
-  return NULL;
-}
-
 static int draw(pb__canvas *cv, const pb_run *run, const char *rec, const char *topic,
                 const grid *g) {
-  cairo_set_source_rgb(cv->cr, 1, 1, 1);
-  cairo_paint(cv->cr);
   char title[512];
   snprintf(title, sizeof title, "%s: %s per rank and iteration (%zu ranks)", rec, topic,
            pb_run_rank_count(run));
@@ -177,31 +164,9 @@ static int draw(pb__canvas *cv, const pb_run *run, const char *rec, const char *
 static int render(const pb_run *run, const char *rec, const char *topic, pb_format fmt,
                   const char *file, const grid *g) {
   pb__canvas cv;
-  memset(&cv, 0, sizeof cv);
-  cv.fmt = fmt;
-  cv.w = W;
-  cv.h = H;
-  cv.surface = open_surface(fmt, file);
-  int rc =
-      cv.surface && cairo_surface_status(cv.surface) == CAIRO_STATUS_SUCCESS ? PB_OK : PB_ECHART;
-  if (rc == PB_OK) {
-    cv.cr = cairo_create(cv.surface);
-    cv.layout = pango_cairo_create_layout(cv.cr);
-    cv.font = pango_font_description_from_string("DejaVu Sans, Sans");
-    rc = cv.layout && cv.font ? draw(&cv, run, rec, topic, g) : PB_ENOMEM;
-  }
-  if (cv.font) pango_font_description_free(cv.font);
-  if (cv.layout) g_object_unref(cv.layout);
-  if (cv.cr) cairo_destroy(cv.cr);
-  if (cv.surface) {
-    if (rc == PB_OK && fmt == PB_FORMAT_PNG &&
-        cairo_surface_write_to_png(cv.surface, file) != CAIRO_STATUS_SUCCESS)
-      rc = PB_EIO;
-    cairo_surface_finish(cv.surface);
-    if (rc == PB_OK && cairo_surface_status(cv.surface) != CAIRO_STATUS_SUCCESS) rc = PB_EIO;
-    cairo_surface_destroy(cv.surface);
-  }
-  return rc;
+  int rc = pb__canvas_open(&cv, fmt, file, W, H);
+  if (rc == PB_OK) rc = draw(&cv, run, rec, topic, g);
+  return pb__canvas_close(&cv, file, rc);
 }
 
 int pb_chart_ranks_write(const pb_run *run, const char *record, const char *topic, pb_format fmt,
