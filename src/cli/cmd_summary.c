@@ -35,25 +35,18 @@ static const char HELP[] =
 static const char PROG[] = "porter-bench summary";
 
 #define NCOL 8
-#define CELL 48
-
-typedef struct table {
-  const pb_record *r;
-  size_t *topic;             /* row -> topic index */
-  char (*cells)[NCOL][CELL]; /* row -> the cells of columns 1.. (0 unused) */
-  size_t rows, hidden;
-  int width[NCOL];
-} table;
+#define CELL PB_CLI_CELL
 
 static const char *const HEAD[NCOL] = {"topic", "count", "mean",       "median",
                                        "min",   "max",   "q-filtered", "% GLOBAL"};
 
 /* Fills row's cells for topic t; gs is GLOBAL's statistics (count 0 if none). */
-static void fill_row(table *tb, size_t row, size_t t, const pb_stats *gs) {
+static void fill_row(pb_cli_table *tb, const pb_record *r, size_t row, size_t t,
+                     const pb_stats *gs) {
   pb_stats s;
-  if (pb_record_stats(tb->r, t, &s) != PB_OK) memset(&s, 0, sizeof s);
+  if (pb_record_stats(r, t, &s) != PB_OK) memset(&s, 0, sizeof s);
   char(*cl)[CELL] = tb->cells[row];
-  tb->topic[row] = t;
+  tb->topic[row] = pb_record_topic(r, t);
   snprintf(cl[1], CELL, "%zu", s.count);
   pb_format_seconds(s.mean, cl[2], CELL);
   pb_format_seconds(s.median, cl[3], CELL);
@@ -67,10 +60,11 @@ static void fill_row(table *tb, size_t row, size_t t, const pb_stats *gs) {
 }
 
 /* The rows of r: GLOBAL last (as the original's summary), probes unless shown. */
-static bool build(table *tb, const pb_record *r, bool probes) {
+static bool build(pb_cli_table *tb, const pb_record *r, bool probes) {
   size_t nt = pb_record_topic_count(r);
   memset(tb, 0, sizeof *tb);
-  tb->r = r;
+  tb->head = HEAD;
+  tb->ncol = NCOL;
   tb->topic = calloc(nt + 1, sizeof *tb->topic);
   tb->cells = calloc(nt + 1, sizeof *tb->cells);
   if (!tb->topic || !tb->cells) return false;
@@ -84,50 +78,10 @@ static bool build(table *tb, const pb_record *r, bool probes) {
         tb->hidden++;
         continue;
       }
-      fill_row(tb, tb->rows++, t, &gs);
+      fill_row(tb, r, tb->rows++, t, &gs);
     }
   }
   return true;
-}
-
-/* Column widths; the topic column gets what is left of width, 8 at least. */
-static void layout(table *tb, int width) {
-  int used = 2, name = pb_cli_width(HEAD[0]);
-  for (int c = 1; c < NCOL; c++) {
-    tb->width[c] = pb_cli_width(HEAD[c]);
-    for (size_t i = 0; i < tb->rows; i++)
-      if (pb_cli_width(tb->cells[i][c]) > tb->width[c])
-        tb->width[c] = pb_cli_width(tb->cells[i][c]);
-    used += 2 + tb->width[c];
-  }
-  for (size_t i = 0; i < tb->rows; i++) {
-    int w = pb_cli_width(pb_record_topic(tb->r, tb->topic[i]));
-    if (w > name) name = w;
-  }
-  if (name > width - used) name = width - used < 8 ? 8 : width - used;
-  tb->width[0] = name;
-}
-
-static void print_table(const table *tb) {
-  printf("  ");
-  for (int c = 0; c < NCOL; c++) {
-    pb_cli_pad(stdout, HEAD[c], tb->width[c], c == 0);
-    fputs(c + 1 < NCOL ? "  " : "\n", stdout);
-  }
-  for (size_t i = 0; i < tb->rows; i++) {
-    char name[4 * CELL * 4];
-    pb_cli_ellipsize(pb_record_topic(tb->r, tb->topic[i]), tb->width[0], name, sizeof name);
-    printf("  ");
-    pb_cli_pad(stdout, name, tb->width[0], 1);
-    for (int c = 1; c < NCOL; c++) {
-      fputs("  ", stdout);
-      pb_cli_pad(stdout, tb->cells[i][c], tb->width[c], 0);
-    }
-    fputs("\n", stdout);
-  }
-  if (tb->hidden)
-    printf("  (%zu memory-probe row%s hidden: --show-probes shows %s)\n", tb->hidden,
-           tb->hidden == 1 ? "" : "s", tb->hidden == 1 ? "it" : "them");
 }
 
 /* Prints "  memory: " and the clauses separated by ", ", breaking lines between clauses. */
@@ -192,13 +146,13 @@ static void print_record(const pb_record *r, bool probes, int width) {
   printf("\n%s: %zu iteration%s\n", name, pb_record_iter_count(r),
          pb_record_iter_count(r) == 1 ? "" : "s");
   print_span(r);
-  table tb;
+  pb_cli_table tb;
   memset(&tb, 0, sizeof tb);
   if (pb_record_topic_count(r) == 0 || pb_record_iter_count(r) == 0) {
     printf("  (no iterations loaded)\n");
   } else if (build(&tb, r, probes)) {
-    layout(&tb, width);
-    print_table(&tb);
+    pb_cli_table_layout(&tb, width);
+    pb_cli_table_print(&tb);
   } else {
     printf("  (out of memory)\n");
   }

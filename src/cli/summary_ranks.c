@@ -11,7 +11,7 @@
 #include "cli.h"
 
 #define NCOL 7
-#define CELL 48
+#define CELL PB_CLI_CELL
 
 static const char *const HEAD[NCOL] = {"topic", "ranks",   "min",     "mean",
                                        "max",   "slowest", "max/mean"};
@@ -89,14 +89,7 @@ static void print_job(const pb_run *run) {
   printf("%s\n", (size_t)world - nr > shown ? " ..." : "");
 }
 
-typedef struct rtable {
-  const char **topic;
-  char (*cells)[NCOL][CELL];
-  size_t rows, hidden;
-  int width[NCOL];
-} rtable;
-
-static void fill(rtable *tb, const pb_run *run, const char *rec, const char *topic) {
+static void fill(pb_cli_table *tb, const pb_run *run, const char *rec, const char *topic) {
   pb_rank_spread sp;
   char(*cl)[CELL] = tb->cells[tb->rows];
   if (pb_run_rank_spread(run, rec, topic, &sp) != PB_OK) sp.ranks = 0;
@@ -139,43 +132,6 @@ static bool collect_topics(const pb_run *run, const char *rec, names *out, size_
   return !global || names_add(out, "GLOBAL");
 }
 
-static void layout(rtable *tb, int width) {
-  int used = 2, name = pb_cli_width(HEAD[0]);
-  for (int c = 1; c < NCOL; c++) {
-    tb->width[c] = pb_cli_width(HEAD[c]);
-    for (size_t i = 0; i < tb->rows; i++)
-      if (pb_cli_width(tb->cells[i][c]) > tb->width[c])
-        tb->width[c] = pb_cli_width(tb->cells[i][c]);
-    used += 2 + tb->width[c];
-  }
-  for (size_t i = 0; i < tb->rows; i++)
-    if (pb_cli_width(tb->topic[i]) > name) name = pb_cli_width(tb->topic[i]);
-  if (name > width - used) name = width - used < 8 ? 8 : width - used;
-  tb->width[0] = name;
-}
-
-static void print_rtable(const rtable *tb) {
-  printf("  ");
-  for (int c = 0; c < NCOL; c++) {
-    pb_cli_pad(stdout, HEAD[c], tb->width[c], c == 0);
-    fputs(c + 1 < NCOL ? "  " : "\n", stdout);
-  }
-  for (size_t i = 0; i < tb->rows; i++) {
-    char name[4 * CELL * 4];
-    pb_cli_ellipsize(tb->topic[i], tb->width[0], name, sizeof name);
-    printf("  ");
-    pb_cli_pad(stdout, name, tb->width[0], 1);
-    for (int c = 1; c < NCOL; c++) {
-      fputs("  ", stdout);
-      pb_cli_pad(stdout, tb->cells[i][c], tb->width[c], 0);
-    }
-    fputs("\n", stdout);
-  }
-  if (tb->hidden)
-    printf("  (%zu memory-probe row%s hidden: --show-probes shows %s)\n", tb->hidden,
-           tb->hidden == 1 ? "" : "s", tb->hidden == 1 ? "it" : "them");
-}
-
 /* "  memory: RSS up to X MiB (rank r), peak up to Y MiB (rank r)" over the ranks. */
 static void print_memory(const pb_run *run, const char *rec, int width) {
   double rss = -INFINITY, peak = -INFINITY;
@@ -214,8 +170,10 @@ static void print_memory(const pb_run *run, const char *rec, int width) {
 static void print_benchmarker(const pb_run *run, const char *rec, bool probes, int width) {
   names topics = {NULL, 0, 0};
   size_t lo, hi, have;
-  rtable tb;
+  pb_cli_table tb;
   memset(&tb, 0, sizeof tb);
+  tb.head = HEAD;
+  tb.ncol = NCOL;
   bool ok = collect_topics(run, rec, &topics, &lo, &hi, &have);
   char name[1024];
   pb_cli_ellipsize(rec, width - 40, name, sizeof name);
@@ -238,8 +196,8 @@ static void print_benchmarker(const pb_run *run, const char *rec, bool probes, i
         fill(&tb, run, rec, topics.v[t]);
     }
     printf("  per-rank mean of each topic: min, mean and max over the ranks that have it\n");
-    layout(&tb, width);
-    print_rtable(&tb);
+    pb_cli_table_layout(&tb, width);
+    pb_cli_table_print(&tb);
   }
   free(tb.topic);
   free(tb.cells);

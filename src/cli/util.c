@@ -196,3 +196,40 @@ void pb_cli_format_time(double epoch, char *buf, size_t n) {
   if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
     snprintf(buf, n, "-");
 }
+
+void pb_cli_table_layout(pb_cli_table *tb, int width) {
+  int used = 2, name = pb_cli_width(tb->head[0]);
+  for (int c = 1; c < tb->ncol; c++) {
+    tb->width[c] = pb_cli_width(tb->head[c]);
+    for (size_t i = 0; i < tb->rows; i++)
+      if (pb_cli_width(tb->cells[i][c]) > tb->width[c])
+        tb->width[c] = pb_cli_width(tb->cells[i][c]);
+    used += 2 + tb->width[c];
+  }
+  for (size_t i = 0; i < tb->rows; i++)
+    if (pb_cli_width(tb->topic[i]) > name) name = pb_cli_width(tb->topic[i]);
+  if (name > width - used) name = width - used < 8 ? 8 : width - used;
+  tb->width[0] = name;
+}
+
+void pb_cli_table_print(const pb_cli_table *tb) {
+  printf("  ");
+  for (int c = 0; c < tb->ncol; c++) {
+    pb_cli_pad(stdout, tb->head[c], tb->width[c], c == 0);
+    fputs(c + 1 < tb->ncol ? "  " : "\n", stdout);
+  }
+  for (size_t i = 0; i < tb->rows; i++) {
+    char name[4 * PB_CLI_CELL * 4];
+    pb_cli_ellipsize(tb->topic[i], tb->width[0], name, sizeof name);
+    printf("  ");
+    pb_cli_pad(stdout, name, tb->width[0], 1);
+    for (int c = 1; c < tb->ncol; c++) {
+      fputs("  ", stdout);
+      pb_cli_pad(stdout, tb->cells[i][c], tb->width[c], 0);
+    }
+    fputs("\n", stdout);
+  }
+  if (tb->hidden)
+    printf("  (%zu memory-probe row%s hidden: --show-probes shows %s)\n", tb->hidden,
+           tb->hidden == 1 ? "" : "s", tb->hidden == 1 ? "it" : "them");
+}

@@ -98,4 +98,35 @@ void pb_cli_format_p(double p, char *buf, size_t n);
  */
 void pb_cli_format_time(double epoch, char *buf, size_t n);
 
+/** Bytes of one cell of a pb_cli_table, and the most columns it has. */
+#define PB_CLI_CELL 48
+#define PB_CLI_MAX_COLS 8
+
+/**
+ * A table with one row per topic, for pb_cli_table_layout and
+ * pb_cli_table_print: the topic names in column 0, cells formatted by the
+ * caller in the others. The caller owns and frees topic and cells.
+ */
+typedef struct pb_cli_table {
+  const char *const *head;                     /* ncol column titles */
+  int ncol;                                    /* 2 .. PB_CLI_MAX_COLS */
+  const char **topic;                          /* row -> topic name (column 0) */
+  char (*cells)[PB_CLI_MAX_COLS][PB_CLI_CELL]; /* row -> cells of columns 1.. (0 unused) */
+  size_t rows, hidden;                         /* hidden: probe rows left out */
+  int width[PB_CLI_MAX_COLS];                  /* set by pb_cli_table_layout */
+} pb_cli_table;
+
+/**
+ * Sets tb->width for a table width display columns wide: each column as
+ * wide as its widest cell or title, the topic column what is left (8 at
+ * least, never more than its longest name).
+ */
+void pb_cli_table_layout(pb_cli_table *tb, int width);
+
+/**
+ * Prints the laid-out table to stdout: the titles, a row per topic (names
+ * ellipsized to their column), and a note when probe rows are hidden.
+ */
+void pb_cli_table_print(const pb_cli_table *tb);
+
 #endif
