@@ -17,31 +17,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "porter_bench_analysis.h"
 
 #ifndef PB_GEN_RUN_PATH
 #define PB_GEN_RUN_PATH "gen_run"
 #endif
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of the process (user + system): less sensitive than wall time
- * to other processes sharing the machine. */
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static int gen(const char *dir, long iters, int steps, const char *extra) {
   char cmd[16384];
@@ -92,8 +73,8 @@ static int charts(const char *dir, const char *out, pb_format fmt) {
 }
 
 static void report(const char *what, double *t, double *c, int n) {
-  qsort(t, (size_t)n, sizeof *t, cmp);
-  qsort(c, (size_t)n, sizeof *c, cmp);
+  bench_sort(t, (size_t)n);
+  bench_sort(c, (size_t)n);
   printf("%-56s wall best %7.3f s median %7.3f s | cpu best %7.3f s median %7.3f s\n", what, t[0],
          t[n / 2], c[0], c[n / 2]);
 }
@@ -128,28 +109,28 @@ int main(int argc, char **argv) {
   printf("100,000 x 5 data file: %.1f MB\n", (double)file_size(big) / 1e6);
   double t[100], c[100];
   for (int i = 0; i < repeat; i++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     if (load_summary(big)) return 1;
-    t[i] = now() - t0;
-    c[i] = cpu_now() - c0;
+    t[i] = bench_now() - t0;
+    c[i] = bench_cpu_now() - c0;
   }
   report("load + summary, 100,000 iterations x 5 steps", t, c, repeat);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("%-58s %8.1f MB\n", "peak RSS so far", (double)ru.ru_maxrss / 1024.0);
   for (int i = 0; i < repeat; i++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     if (charts(small, out, fmt)) return 1;
-    t[i] = now() - t0;
-    c[i] = cpu_now() - c0;
+    t[i] = bench_now() - t0;
+    c[i] = bench_cpu_now() - c0;
   }
   report("all charts (load included), 1,000 iterations + memory", t, c, repeat);
   int rep = repeat > 3 ? 3 : repeat;
   for (int i = 0; i < rep; i++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     if (charts(bigmem, out, fmt)) return 1;
-    t[i] = now() - t0;
-    c[i] = cpu_now() - c0;
+    t[i] = bench_now() - t0;
+    c[i] = bench_cpu_now() - c0;
   }
   report("all charts (load included), 100,000 iterations + memory", t, c, rep);
   return 0;

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "porter_bench_analysis.h"
 
 #ifndef PB_GEN_RUN_PATH
@@ -20,24 +21,6 @@
 #endif
 
 enum { STEPS = 5 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* A job folder of ranks rank folders, each with data and metadata files. */
 static int gen_job(const char *dir, int ranks, long iters) {
@@ -97,18 +80,18 @@ static double summarise_one(const pb_run *run) {
 static int measure(const char *dir, bool ranks, int repeat, double *wall, double *cpu) {
   double t[100], c[100];
   for (int i = 0; i < repeat; i++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     pb_run *run = load(dir);
     if (!run) return 1;
     volatile double sink = ranks ? summarise_ranks(run) : summarise_one(run);
     (void)sink;
     if (ranks && pb_run_rank_count(run) == 0) return 1;
     pb_run_free(run);
-    t[i] = now() - t0;
-    c[i] = cpu_now() - c0;
+    t[i] = bench_now() - t0;
+    c[i] = bench_cpu_now() - c0;
   }
-  qsort(t, (size_t)repeat, sizeof *t, cmp);
-  qsort(c, (size_t)repeat, sizeof *c, cmp);
+  bench_sort(t, (size_t)repeat);
+  bench_sort(c, (size_t)repeat);
   *wall = t[repeat / 2];
   *cpu = c[repeat / 2];
   return 0;
