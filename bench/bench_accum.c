@@ -17,6 +17,7 @@
  * the table shows the median of 21 rounds.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,52 @@ static uint64_t run_iters(pb_bench *b, size_t iters) {
 }
 
 /* One round: fills s[0..NA) with this round's figures. */
-enum { A_CLOCK_LIB, A_CLOCK_SYS, A_ITER, A_STEP, A_GSG, A_BYTES, A_ITER_X, A_STEP_X, A_GSG_X, NA };
+enum {
+  A_CLOCK_LIB,
+  A_CLOCK_SYS,
+  A_ITER,
+  A_STEP,
+  A_GSG,
+  A_BYTES,
+  A_ITER_X,
+  A_STEP_X,
+  A_GSG_X,
+  A_LOCK,
+  A_TSC_CLOCK,
+  A_TSC_STEP,
+  A_TSC_ITER,
+  NA
+};
+
+/* ns per take + release of a lock like the benchmarker's (an atomic exchange, a store). */
+static double time_lock(size_t n) {
+  static atomic_int v;
+  uint64_t t0 = pbb_now();
+  for (size_t i = 0; i < n; i++) {
+    if (atomic_exchange_explicit(&v, 1, memory_order_acquire)) sink++;
+    atomic_store_explicit(&v, 0, memory_order_release);
+  }
+  return (double)(pbb_now() - t0) / (double)n;
+}
+
+/* pb_step and the whole iteration on the TSC clock (0 where it is not available). */
+static void tsc_round(const pbb_config *cfg, size_t iters, double *s) {
+  s[A_TSC_CLOCK] = s[A_TSC_STEP] = s[A_TSC_ITER] = 0;
+  if (pb_set_clock(PB_CLOCK_TSC) != PB_CLOCK_TSC) return;
+  s[A_TSC_CLOCK] = time_clock(iters * CLOCKS, true);
+  pb_bench *b = fresh(cfg, "accum_tsc_step");
+  pb_gstep(b);
+  uint64_t t0 = pbb_now();
+  for (size_t i = 0; i < iters; i++) {
+    for (int k = 0; k < STEPS; k++) pb_step(b, topics[k]);
+  }
+  s[A_TSC_STEP] = (double)(pbb_now() - t0) / (double)(iters * STEPS);
+  pb_bench_destroy(b);
+  b = fresh(cfg, "accum_tsc_iter");
+  s[A_TSC_ITER] = (double)run_iters(b, iters) / (double)iters;
+  pb_bench_destroy(b);
+  pb_set_clock(PB_CLOCK_MONOTONIC);
+}
 
 static void accum_round(const pbb_config *cfg, size_t iters, double *s) {
   s[A_CLOCK_LIB] = time_clock(iters * CLOCKS, true);
@@ -103,6 +149,9 @@ static void accum_round(const pbb_config *cfg, size_t iters, double *s) {
   }
   s[A_GSG] = (double)(pbb_now() - t0) / (double)iters;
   pb_bench_destroy(b);
+
+  s[A_LOCK] = time_lock(iters * CLOCKS);
+  tsc_round(cfg, iters, s);
 
   double clock = s[A_CLOCK_SYS];
   s[A_ITER_X] = s[A_ITER] / clock;
@@ -135,6 +184,16 @@ static void report_accum(double **col, int n, size_t iters) {
            "bytes_held after %zu iterations / (%zu x 5) user steps: gstop record, "
            "iteration and topics included",
            iters, iters);
+  r = pbb_add("acc_lock_floor_ns", "0. floor: lock take + release (xchg, store)", "ns", col[A_LOCK],
+              n);
+  pbb_note(r, "an uncontended lock like the benchmarker's, in a loop: every call pays it once");
+  if (col[A_TSC_STEP][0] <= 0) return; /* no invariant TSC here */
+  r = pbb_add("acc_tsc_clock_ns", "0. TSC clock: pb_now_ns read", "ns", col[A_TSC_CLOCK], n);
+  pbb_note(r, "pb_set_clock(PB_CLOCK_TSC): rdtsc scaled to ns");
+  r = pbb_add("acc_tsc_step_ns", "0. TSC clock: pb_step, accumulating", "ns", col[A_TSC_STEP], n);
+  pbb_target(r, PBB_LE, 15, "<= 15 ns");
+  r = pbb_add("acc_tsc_iter5_ns", "0. TSC clock: whole iteration, accumulating", "ns",
+              col[A_TSC_ITER], n);
 }
 
 /* ---- two threads against one, and the machine's own ceiling ---- */

@@ -153,9 +153,9 @@ static int64_t wall_at(pb_bench *b, uint64_t now) {
      * tries: a thread preempted between the reads would skew the offset. */
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 3; i++) {
-      uint64_t m1 = pb_now_ns();
+      uint64_t m1 = pb__now_ns();
       int64_t w = pb_wall_ns();
-      uint64_t m2 = pb_now_ns();
+      uint64_t m2 = pb__now_ns();
       if (m2 - m1 < best) {
         best = m2 - m1;
         b->wall_off = w - (int64_t)(m1 + (m2 - m1) / 2);
@@ -242,7 +242,7 @@ static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const
   take_probe(b, &p);
   pb__spin_lock(&b->lock);
   int rc = push_mrec(b, topic, &p, extra);
-  int rc2 = push_rec(b, time_topic, pb_now_ns(), 0);
+  int rc2 = push_rec(b, time_topic, pb__now_ns(), 0);
   pb__spin_unlock(&b->lock);
   return rc ? rc : rc2;
 }
@@ -293,7 +293,7 @@ static void op_end(pb_bench *b, bool held) {
 static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_t *opened) {
   gpu_sync_if(b);
   pb__spin_lock(&b->lock);
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   int rc = PB_OK;
   if (b->open) {
     pb__iter *it = b->cur;
@@ -330,7 +330,7 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
 static void restart_clocks(pb_bench *b, size_t opened) {
   pb__spin_lock(&b->lock);
   if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
-    uint64_t now = pb_now_ns();
+    uint64_t now = pb__now_ns();
     b->cur->start_wall_ns = wall_at(b, now);
     b->open_mono = now;
     b->step_t0 = b->global_t0 = now;
@@ -389,7 +389,7 @@ static int start(pb_bench *b) {
   gpu_sync_if(b);
   int rc = PB_OK;
   pb__spin_lock(&b->lock);
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   if (b->open) {
     b->step_t0 = b->global_t0 = now;
   } else {
@@ -413,7 +413,8 @@ int pb_gstep(pb_bench *b) { GUARDED(gstep(b)); }
 int pb_start(pb_bench *b) { GUARDED(start(b)); }
 
 /* Resolves a topic id (or name) under b->lock; PB_TOPIC_INVALID on failure. */
-static uint32_t resolve_topic(pb_bench *b, uint32_t id, const char *name) {
+static inline __attribute__((always_inline)) uint32_t resolve_topic(pb_bench *b, uint32_t id,
+                                                                    const char *name) {
   if (name) return pb__topics_find(&b->topics, &b->arena, name);
   return id < b->topics.infos.n ? id : PB_TOPIC_INVALID;
 }
@@ -458,7 +459,7 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
     op_end(b, held);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (t == PB_TOPIC_INVALID) {
@@ -505,7 +506,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
     pb__spin_unlock(&b->lock);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {

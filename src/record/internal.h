@@ -13,8 +13,45 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "porter_bench.h"
+
+/* ---- the recording clock (timer.c) ----
+ * pb__now_ns is what every recording call reads: CLOCK_MONOTONIC, or, once
+ * pb_set_clock(PB_CLOCK_TSC) found an invariant TSC, rdtsc scaled to
+ * nanoseconds on the monotonic clock's time base (issue 15). pb__tsc is
+ * written once, before pb__clock_tsc is first set (release); readers load the
+ * flag with acquire, so they never see a half-written calibration. */
+typedef struct pb__tsc_cal {
+  uint64_t tsc0; /* TSC at the calibration's end */
+  uint64_t ns0;  /* CLOCK_MONOTONIC ns at the same moment */
+  uint64_t mult; /* ns per tick, as a 32.32 fixed-point number */
+} pb__tsc_cal;
+
+extern atomic_int pb__clock_tsc; /* 1: read the TSC */
+extern pb__tsc_cal pb__tsc;
+
+/** CLOCK_MONOTONIC in nanoseconds, inline. */
+static inline uint64_t pb__mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/** The recording clock in nanoseconds (see above); inline, no call on the TSC path. */
+static inline uint64_t pb__now_ns(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_expect(atomic_load_explicit(&pb__clock_tsc, memory_order_acquire) != 0, 0)) {
+    uint64_t d = __builtin_ia32_rdtsc() - pb__tsc.tsc0;
+    return pb__tsc.ns0 + (uint64_t)(((unsigned __int128)d * pb__tsc.mult) >> 32);
+  }
+#endif
+  return pb__mono_ns();
+}
+
+/** True when cpuinfo text (contents of /proc/cpuinfo) reports constant_tsc and nonstop_tsc. */
+bool pb__tsc_flags_ok(const char *cpuinfo);
 
 /* ---- a small lock for short critical sections (store.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
@@ -102,13 +139,18 @@ typedef struct pb__segvec {
   size_t n;               /* elements in use */
   size_t elem;            /* element size in bytes */
   char *cur;              /* next free slot in the last segment */
-  char *end;              /* end of the last segment */
+  char *end;              /* end of the pre-faulted window of the last segment */
+  char *lim;              /* end of the last segment */
   size_t bytes;           /* bytes allocated */
 } pb__segvec;
 
 void pb__segvec_init(pb__segvec *v, size_t elem);
 void pb__segvec_free(pb__segvec *v);
-/** Slow path of pb__segvec_push: allocates the next segment. */
+/**
+ * Slow path of pb__segvec_push: pre-faults the next window of the last
+ * segment (one madvise instead of a page fault per page), or allocates the
+ * next segment.
+ */
 void *pb__segvec_grow(pb__segvec *v);
 
 /** Appends one zero-uninitialised element; returns it, or NULL when out of memory. */
@@ -175,7 +217,11 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
 static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *name) {
   size_t c = ((uintptr_t)name >> 3) & 63u;
   if (t->cache[c].ptr == name) {
-    if (__builtin_strcmp(t->cache[c].name, name) == 0) return t->cache[c].id;
+    /* Topics are short: an inline loop costs less time than a call to the
+     * vectorised strcmp (more instructions, no call, no set-up). */
+    const char *p = t->cache[c].name, *q = name;
+    while (*p && *p == *q) p++, q++;
+    if (*p == *q) return t->cache[c].id;
   }
   return pb__topics_lookup(t, a, name);
 }
