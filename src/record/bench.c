@@ -26,6 +26,8 @@ static int bench_init(pb_bench *b, const char *path) {
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);
   pb__segvec_init(&b->recs, sizeof(pb__rec));
+  pb__segvec_init(&b->longs, sizeof(pb__recx));
+  pb__segvec_init(&b->xrecs, sizeof(pb__recx));
   pb__segvec_init(&b->iters, sizeof(pb__iter));
   pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
   pb__segvec_init(&b->extras, sizeof(const char *));
@@ -49,6 +51,8 @@ void pb__bench_free(pb_bench *b) {
   pb__peak_unsubscribe(&b->peak);
   pb__gpu_tracker_free(b->gpu);
   pb__segvec_free(&b->recs);
+  pb__segvec_free(&b->longs);
+  pb__segvec_free(&b->xrecs);
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->mrecs);
   pb__segvec_free(&b->extras);
@@ -109,16 +113,34 @@ static void set_flag(pb_bench *b, unsigned f, bool on) {
 
 static pb__iter *last_iter(pb_bench *b) { return b->cur; }
 
-static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+/* Appends side data of the record just pushed (index k); false when out of memory. */
+static bool push_side(pb__segvec *v, uint64_t k, uint64_t val) {
+  pb__recx *e = pb__segvec_push(v);
+  if (!e) return false;
+  e->rec = k;
+  e->val = val;
+  return true;
+}
+
+static int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
   pb__rec *r = pb__segvec_push(&b->recs);
-  if (!r) {
+  uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+  uint64_t k = b->recs.n - 1;
+  bool ok = r != NULL;
+  bool long_gap = gap >= PB__REC_LONG;
+  if (ok && long_gap && !push_side(&b->longs, k, gap)) ok = false;
+  if (ok && extra && !push_side(&b->xrecs, k, extra)) {
+    if (long_gap) pb__segvec_pop(&b->longs);
+    ok = false;
+  }
+  if (!ok) {
+    if (r) pb__segvec_pop(&b->recs);
     b->dropped++;
     b->step_t0 = now;
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
-  r->ns = now > b->step_t0 ? now - b->step_t0 : 0;
-  r->topic = topic;
-  r->extra = extra;
+  r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
+  r->topic = topic | (extra ? PB__REC_EXTRA : 0);
   b->step_t0 = now;
   last_iter(b)->nrec++;
   return PB_OK;
@@ -497,7 +519,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
 /*
  * The hot path: enabled, no memory tracking, no GPU sync, no save per step
  * (one load tells). One lock section: a clock read, a topic look-up that
- * usually hits the pointer cache, a 16-byte append.
+ * usually hits the pointer cache, an 8-byte append.
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
@@ -510,17 +532,17 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
-    pb__rec *r = pb__segvec_push(&b->recs);
+    uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+    pb__rec *r = gap < PB__REC_LONG ? pb__segvec_push(&b->recs) : NULL;
     if (__builtin_expect(r != NULL, 1)) {
-      r->ns = now > b->step_t0 ? now - b->step_t0 : 0;
+      r->ns = (uint32_t)gap;
       r->topic = t;
-      r->extra = 0;
       b->step_t0 = now;
       b->cur->nrec++;
       pb__spin_unlock(&b->lock);
       return PB_OK;
     }
-    rc = push_rec(b, t, now, 0); /* counts the drop, sets the message */
+    rc = push_rec(b, t, now, 0); /* a long gap, or counts the drop and sets the message */
   } else {
     b->step_t0 = now;
     b->dropped += topic != NULL;
@@ -699,10 +721,10 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->saves = b->saves;
   out->save_errors = b->save_errors;
   /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
-  out->bytes_held = b->recs.n * b->recs.elem + b->iters.n * b->iters.elem +
-                    b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
-                    b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
-                    (uint64_t)b->topics.nslots * 4;
+  out->bytes_held =
+      b->recs.n * b->recs.elem + b->longs.n * b->longs.elem + b->xrecs.n * b->xrecs.elem +
+      b->iters.n * b->iters.elem + b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
+      b->topics.infos.n * b->topics.infos.elem + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
   pb__spin_unlock(&b->lock);
   pb__call_leave();
   return PB_OK;

@@ -162,6 +162,12 @@ static inline void *pb__segvec_push(pb__segvec *v) {
   return slot;
 }
 
+/** Removes the element the last pb__segvec_push returned (none may follow it). */
+static inline void pb__segvec_pop(pb__segvec *v) {
+  v->cur -= v->elem;
+  v->n--;
+}
+
 /** Element i (< v->n); works on a copied pb__segvec as well. */
 static inline void *pb__segvec_at(const pb__segvec *v, size_t i) {
   size_t q = i / PB__SEG_BASE + 1;
@@ -228,12 +234,58 @@ static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *
 
 /* ---- records ---- */
 
-/** One timed call: 16 bytes. */
+/**
+ * One timed call: 8 bytes (issue 15). The rare wide values live in side
+ * tables of pb__recx, by record index: a gap of 2^32 - 1 ns (4.29 s) or more
+ * (ns == PB__REC_LONG), and an extra (topic has PB__REC_EXTRA set).
+ */
 typedef struct pb__rec {
-  uint64_t ns;    /* gap since the previous step or the iteration start */
-  uint32_t topic; /* topic id */
-  uint32_t extra; /* 0 = null, else index + 1 into the extras table */
+  uint32_t ns;    /* gap since the previous step or the iteration start, or PB__REC_LONG */
+  uint32_t topic; /* topic id, | PB__REC_EXTRA when the record has an extra */
 } pb__rec;
+
+#define PB__REC_LONG UINT32_MAX
+#define PB__REC_EXTRA 0x80000000u
+/** Topic ids stay below this (bit 31 of pb__rec.topic is the extra flag). */
+#define PB__TOPIC_LIMIT 0x7fffffffu
+
+/** Side data of one record: its long gap, or its extra (index + 1 into the extras table). */
+typedef struct pb__recx {
+  uint64_t rec; /* record index; entries are appended in record order */
+  uint64_t val;
+} pb__recx;
+
+/** The value of record `rec` in side table v (sorted by rec), or 0 when absent. */
+static inline uint64_t pb__recx_find(const pb__segvec *v, uint64_t rec) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const pb__recx *e = pb__segvec_at(v, mid);
+    if (e->rec == rec) return e->val;
+    if (e->rec < rec)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return 0;
+}
+
+/** Record k's gap in ns (longs: the long-gap table). */
+static inline uint64_t pb__rec_ns(const pb__segvec *recs, const pb__segvec *longs, uint64_t k) {
+  const pb__rec *r = pb__segvec_at(recs, k);
+  return r->ns != PB__REC_LONG ? r->ns : pb__recx_find(longs, k);
+}
+
+/** Record k's topic id. */
+static inline uint32_t pb__rec_topic(const pb__segvec *recs, uint64_t k) {
+  return ((const pb__rec *)pb__segvec_at(recs, k))->topic & ~PB__REC_EXTRA;
+}
+
+/** Record k's extra: 0 = null, else index + 1 into the extras table. */
+static inline uint32_t pb__rec_extra(const pb__segvec *recs, const pb__segvec *xrecs, uint64_t k) {
+  const pb__rec *r = pb__segvec_at(recs, k);
+  return r->topic & PB__REC_EXTRA ? (uint32_t)pb__recx_find(xrecs, k) : 0;
+}
 
 /** One iteration: its time records are recs[first .. first + nrec). */
 typedef struct pb__iter {

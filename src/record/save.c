@@ -20,7 +20,7 @@
 #include "bench.h"
 
 typedef struct snap {
-  pb__segvec recs, iters, mrecs, extras, topics;
+  pb__segvec recs, longs, xrecs, iters, mrecs, extras, topics;
   pb__iter last;    /* copy of the last iteration */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
   char **quoted;    /* per topic: its JSON string (quotes included), made on first use */
@@ -61,6 +61,8 @@ static size_t mrecs_below(const pb__segvec *mrecs, uint64_t iter) {
 static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   pb__spin_lock(&b->lock);
   s->recs = b->recs;
+  s->longs = b->longs;
+  s->xrecs = b->xrecs;
   s->iters = b->iters;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
@@ -236,9 +238,7 @@ static uint32_t group(const snap *s, scratch *x, size_t iter, uint64_t first, si
   return nt;
 }
 
-static uint32_t rec_topic(const snap *s, uint64_t k) {
-  return ((const pb__rec *)pb__segvec_at(&s->recs, k))->topic;
-}
+static uint32_t rec_topic(const snap *s, uint64_t k) { return pb__rec_topic(&s->recs, k); }
 
 static uint32_t mrec_topic(const snap *s, uint64_t k) {
   return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->topic;
@@ -258,23 +258,24 @@ static void write_info(pb__out *o, size_t step, const pb__iter *it) {
 }
 
 /* One call: {"time":..,"crono_counter":..,"extra":..}, built in place. */
-static void write_call(pb__out *o, const snap *s, const pb__rec *r, uint64_t crono, bool comma) {
+static void write_call(pb__out *o, const snap *s, uint64_t k, uint64_t crono, bool comma) {
   static const char head[] = ",{\"time\":", mid[] = ",\"crono_counter\":";
   static const char tail[] = ",\"extra\":null}";
   char *p = pb__out_room(o, 96), *q = p;
   memcpy(q, head + !comma, sizeof head - 1 - !comma);
   q += sizeof head - 1 - !comma;
-  q = pb__json_seconds_at(q, r->ns);
+  q = pb__json_seconds_at(q, pb__rec_ns(&s->recs, &s->longs, k));
   memcpy(q, mid, sizeof mid - 1);
   q = pb__json_uint_at(q + sizeof mid - 1, crono);
-  if (!r->extra) {
+  uint32_t extra = pb__rec_extra(&s->recs, &s->xrecs, k);
+  if (!extra) {
     memcpy(q, tail, sizeof tail - 1);
     o->len += (size_t)(q + sizeof tail - 1 - p);
     return;
   }
   memcpy(q, tail, 9); /* ,"extra": */
   o->len += (size_t)(q + 9 - p);
-  write_extra(o, s, r->extra);
+  write_extra(o, s, extra);
   pb__out_char(o, '}');
 }
 
@@ -291,7 +292,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
   for (uint32_t p = 0; p < nt; p++) {
     uint64_t sum = 0;
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      sum += ((const pb__rec *)pb__segvec_at(&s->recs, x->calls[c]))->ns;
+      sum += pb__rec_ns(&s->recs, &s->longs, x->calls[c]);
     }
     if (p) pb__out_char(o, ',');
     write_topic(o, s, x->order[p]);
@@ -310,8 +311,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
     write_topic(o, s, x->order[p]);
     pb__out_lit(o, ":[");
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      const pb__rec *r = pb__segvec_at(&s->recs, x->calls[c]);
-      write_call(o, s, r, x->calls[c] - it->first, c > x->start[p]);
+      write_call(o, s, x->calls[c], x->calls[c] - it->first, c > x->start[p]);
     }
     pb__out_char(o, ']');
   }
@@ -551,13 +551,14 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
     for (size_t i = 0; i < s->iters.n; i++) {
       const pb__iter *it = iter_at(s, i);
       for (uint32_t j = 0; j < it->nrec; j++) {
-        const pb__rec *r = pb__segvec_at(&s->recs, it->first + j);
-        if (!x->local[r->topic]) continue;
-        if (x->stamp[r->topic] != i + 1) {
-          x->stamp[r->topic] = i + 1;
-          vals[off[r->topic]++] = 0;
+        uint64_t k = it->first + j;
+        uint32_t t = pb__rec_topic(&s->recs, k);
+        if (!x->local[t]) continue;
+        if (x->stamp[t] != i + 1) {
+          x->stamp[t] = i + 1;
+          vals[off[t]++] = 0;
         }
-        vals[off[r->topic] - 1] += r->ns;
+        vals[off[t] - 1] += pb__rec_ns(&s->recs, &s->longs, k);
       }
     }
     for (size_t k = b0; k < b1; k++) {

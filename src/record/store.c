@@ -244,7 +244,7 @@ uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t
     const pb__topic_info *ti = info_at(t, t->slots[i] - 1);
     if (ti->len == len && memcmp(ti->name, name, len) == 0) return t->slots[i] - 1;
   }
-  if (t->infos.n >= PB_TOPIC_INVALID - 1) return PB_TOPIC_INVALID;
+  if (t->infos.n >= PB__TOPIC_LIMIT) return PB_TOPIC_INVALID;
   char *copy = pb__arena_dup(a, name, len);
   if (!copy) return PB_TOPIC_INVALID;
   pb__topic_info *ti = pb__segvec_push(&t->infos);

@@ -139,11 +139,54 @@ static void test_tsc_agrees_with_monotonic(void **state) {
   assert_int_equal(pb_get_clock(), PB_CLOCK_MONOTONIC);
 }
 
+/*
+ * Records keep gaps of 2^32 ns (4.29 s) and more, and extras, in side tables
+ * beside the 8-byte record: both on one record, and records around it, read
+ * back exactly.
+ */
+static void test_long_gap_and_extra(void **state) {
+  fixture *f = *state;
+  char *path = th_strf("%s/long", f->dir);
+  pb_bench *b = NULL;
+  TH_ASSERT_OK(pb_bench_create(path, &b));
+  TH_ASSERT_OK(pb_gstep(b));
+  TH_ASSERT_OK(pb_step(b, "before"));
+  uint64_t t0 = mono_ns();
+  th_sleep_ms(4400);
+  TH_ASSERT_OK(pb_step_ex(b, "long", "{\"k\":1}", NULL));
+  uint64_t t1 = mono_ns();
+  TH_ASSERT_OK(pb_step_ex(b, "after", "[2]", NULL));
+  TH_ASSERT_OK(pb_step(b, "after"));
+  TH_ASSERT_OK(pb_gstop(b));
+  TH_ASSERT_OK(pb_save(b));
+  json_t *data = th_must_load(b, PB_SUFFIX_DATA);
+  json_t *it = json_array_get(data, 0);
+  double t = th_call_time(it, "long", 0);
+  TH_ASSERT_BETWEEN(t, 4.4, (double)(t1 - t0) / 1e9 + 0.01);
+  assert_true(th_is_ns_seconds(t));
+  json_t *calls = json_object_get(json_object_get(it, "individual_calls"), "long");
+  json_t *extra = json_object_get(json_array_get(calls, 0), "extra");
+  assert_int_equal(json_integer_value(json_object_get(extra, "k")), 1);
+  calls = json_object_get(json_object_get(it, "individual_calls"), "after");
+  assert_int_equal(json_array_size(calls), 2);
+  assert_int_equal(
+      json_integer_value(json_array_get(json_object_get(json_array_get(calls, 0), "extra"), 0)), 2);
+  assert_true(json_is_null(json_object_get(json_array_get(calls, 1), "extra")));
+  assert_true(th_call_time(it, "after", 1) < 1.0);
+  assert_true(th_call_time(it, "before", 0) < 1.0);
+  double abs_long = json_number_value(json_object_get(json_object_get(it, "absolutes"), "long"));
+  TH_ASSERT_NEAR(abs_long, t, 0);
+  json_decref(data);
+  pb_bench_destroy(b);
+  free(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_default_is_monotonic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fallback_without_flags, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tsc_agrees_with_monotonic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_long_gap_and_extra, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
