@@ -122,7 +122,9 @@ static bool push_side(pb__segvec *v, uint64_t k, uint64_t val) {
   return true;
 }
 
-static int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+/* push_rec's general case: a long gap, an extra, or no memory. */
+static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
+                                                   uint32_t extra) {
   pb__rec *r = pb__segvec_push(&b->recs);
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
   uint64_t k = b->recs.n - 1;
@@ -141,6 +143,18 @@ static int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
   }
   r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
   r->topic = topic | (extra ? PB__REC_EXTRA : 0);
+  b->step_t0 = now;
+  last_iter(b)->nrec++;
+  return PB_OK;
+}
+
+/* Appends a time record of `topic` ending now. Caller holds b->lock. */
+static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+  uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+  pb__rec *r = gap < PB__REC_LONG && !extra ? pb__segvec_push(&b->recs) : NULL;
+  if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
+  r->ns = (uint32_t)gap;
+  r->topic = topic;
   b->step_t0 = now;
   last_iter(b)->nrec++;
   return PB_OK;
