@@ -29,6 +29,8 @@ static int bench_init(pb_bench *b, const char *path) {
   pb__segvec_init(&b->longs, sizeof(pb__recx));
   pb__segvec_init(&b->xrecs, sizeof(pb__recx));
   pb__segvec_init(&b->iters, sizeof(pb__iter));
+  pb__segvec_init(&b->iwide, sizeof(pb__recx));
+  pb__segvec_init(&b->ilead, sizeof(pb__recx));
   pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
   pb__segvec_init(&b->extras, sizeof(const char *));
   pb__topics_init(&b->topics);
@@ -54,6 +56,8 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->longs);
   pb__segvec_free(&b->xrecs);
   pb__segvec_free(&b->iters);
+  pb__segvec_free(&b->iwide);
+  pb__segvec_free(&b->ilead);
   pb__segvec_free(&b->mrecs);
   pb__segvec_free(&b->extras);
   pb__topics_free(&b->topics);
@@ -212,10 +216,9 @@ static int open_iter(pb_bench *b, uint64_t now) {
   it->first = b->recs.n;
   it->nrec = 0;
   it->global_crono = 0;
-  it->global_ns = 0;
+  it->global_ns = PB__ITER_OPEN;
   it->start_wall_ns = wall_at(b, now);
   b->open_mono = now;
-  it->stop_wall_ns = 0;
   b->have_iter = true;
   b->open = true;
   b->step_t0 = b->global_t0 = now;
@@ -223,15 +226,36 @@ static int open_iter(pb_bench *b, uint64_t now) {
   return PB_OK;
 }
 
-static void close_iter(pb_bench *b, uint64_t now) {
+/*
+ * Closes the last iteration at `now`: GLOBAL from its clocks' start, STOP_TIME
+ * from START_TIME by the monotonic clock (never before it, whatever the wall
+ * clock did in between), kept as GLOBAL plus the lead of GLOBAL's start. Out
+ * of memory for a side-table entry: the value is cut to what fits, counted
+ * as dropped, and PB_ENOMEM returned.
+ */
+static int close_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = last_iter(b);
-  it->global_ns = now > b->global_t0 ? now - b->global_t0 : 0;
+  uint64_t i = b->iters.n - 1;
+  uint64_t global = now > b->global_t0 ? now - b->global_t0 : 0;
+  uint64_t span = now > b->open_mono ? now - b->open_mono : 0;
+  int64_t lead = (int64_t)(span - global);
+  bool ok = true;
   it->global_crono = it->nrec;
-  /* From START_TIME by the monotonic clock: never before it, whatever the
-   * wall clock did in between. */
-  it->stop_wall_ns = it->start_wall_ns + (int64_t)(now > b->open_mono ? now - b->open_mono : 0);
+  if (global < PB__ITER_OPEN) {
+    it->global_ns = (uint32_t)global;
+  } else if (push_side(&b->iwide, i, global)) {
+    it->global_ns = PB__REC_LONG;
+  } else {
+    it->global_ns = PB__ITER_OPEN - 1;
+    ok = false;
+  }
+  if (lead != 0 && !push_side(&b->ilead, i, (uint64_t)lead)) ok = false;
   b->open = false;
   b->gstops++;
+  if (ok) return PB_OK;
+  b->dropped++;
+  return pb__fail(PB_ENOMEM, "out of memory closing an iteration of '%s': its times are cut",
+                  b->path);
 }
 
 /* ---- memory records ---- */
@@ -344,7 +368,8 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
     /* Still ours, unless a thread that began before memory tracking was on (so without
      * op_lock) closed it while the lock was released for the probe. */
     if (b->open && b->cur == it) {
-      close_iter(b, now);
+      int crc = close_iter(b, now);
+      if (!rc) rc = crc;
       *save_now = autosave_due(b);
     }
   }
@@ -735,10 +760,11 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->saves = b->saves;
   out->save_errors = b->save_errors;
   /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
-  out->bytes_held =
-      b->recs.n * b->recs.elem + b->longs.n * b->longs.elem + b->xrecs.n * b->xrecs.elem +
-      b->iters.n * b->iters.elem + b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
-      b->topics.infos.n * b->topics.infos.elem + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
+  out->bytes_held = b->recs.n * b->recs.elem + b->longs.n * b->longs.elem +
+                    b->xrecs.n * b->xrecs.elem + b->iters.n * b->iters.elem +
+                    (b->iwide.n + b->ilead.n) * sizeof(pb__recx) + b->mrecs.n * b->mrecs.elem +
+                    b->extras.n * b->extras.elem + b->topics.infos.n * b->topics.infos.elem +
+                    b->arena.bytes + (uint64_t)b->topics.nslots * 4;
   pb__spin_unlock(&b->lock);
   pb__call_leave();
   return PB_OK;

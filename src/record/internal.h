@@ -287,15 +287,41 @@ static inline uint32_t pb__rec_extra(const pb__segvec *recs, const pb__segvec *x
   return r->topic & PB__REC_EXTRA ? (uint32_t)pb__recx_find(xrecs, k) : 0;
 }
 
-/** One iteration: its time records are recs[first .. first + nrec). */
-typedef struct pb__iter {
+/**
+ * One iteration: 28 bytes (issue 15); its time records are recs[first ..
+ * first + nrec). Rare wide values live in side tables of pb__recx keyed by
+ * iteration index: a GLOBAL time of 2^32 - 2 ns or more (global_ns ==
+ * PB__REC_LONG), and the lead of GLOBAL's start over START_TIME when it is
+ * not 0 (a memory probe at gstep, or pb_start on an open iteration).
+ * STOP_TIME = START_TIME + GLOBAL + lead: one wall/monotonic pair per
+ * iteration (start_wall_ns), the stop derived from it.
+ */
+typedef struct __attribute__((packed, aligned(4))) pb__iter {
   uint64_t first;        /* index of the first time record */
+  int64_t start_wall_ns; /* START_TIME */
   uint32_t nrec;         /* number of time records */
   uint32_t global_crono; /* crono_counter of GLOBAL (calls before the close) */
-  uint64_t global_ns;    /* GLOBAL time; valid once closed */
-  int64_t start_wall_ns; /* START_TIME */
-  int64_t stop_wall_ns;  /* STOP_TIME; 0 while open */
+  uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__REC_LONG */
 } pb__iter;
+
+#define PB__ITER_OPEN (UINT32_MAX - 1)
+
+/** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
+static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
+
+/** GLOBAL of iteration i in ns (0 while open); iwide: its side table. */
+static inline uint64_t pb__iter_global(const pb__iter *it, const pb__segvec *iwide, uint64_t i) {
+  if (it->global_ns == PB__REC_LONG) return pb__recx_find(iwide, i);
+  return pb__iter_closed(it) ? it->global_ns : 0;
+}
+
+/** STOP_TIME of iteration i in wall ns, 0 while open; ilead: the side table of leads. */
+static inline int64_t pb__iter_stop_wall(const pb__iter *it, const pb__segvec *iwide,
+                                         const pb__segvec *ilead, uint64_t i) {
+  if (!pb__iter_closed(it)) return 0;
+  return it->start_wall_ns + (int64_t)pb__iter_global(it, iwide, i) +
+         (int64_t)pb__recx_find(ilead, i);
+}
 
 #define PB__NONE (-1)
 

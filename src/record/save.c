@@ -20,7 +20,7 @@
 #include "bench.h"
 
 typedef struct snap {
-  pb__segvec recs, longs, xrecs, iters, mrecs, extras, topics;
+  pb__segvec recs, longs, xrecs, iters, iwide, ilead, mrecs, extras, topics;
   pb__iter last;    /* copy of the last iteration */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
   char **quoted;    /* per topic: its JSON string (quotes included), made on first use */
@@ -64,12 +64,14 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   s->longs = b->longs;
   s->xrecs = b->xrecs;
   s->iters = b->iters;
+  s->iwide = b->iwide;
+  s->ilead = b->ilead;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
   s->topics = b->topics.infos;
   s->all_iters = b->iters.n;
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
-  if (!with_open && b->iters.n && !s->last.stop_wall_ns) {
+  if (!with_open && b->iters.n && !pb__iter_closed(&s->last)) {
     s->iters.n--;
     s->recs.n = s->last.first;
     s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
@@ -244,14 +246,15 @@ static uint32_t mrec_topic(const snap *s, uint64_t k) {
   return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->topic;
 }
 
-static void write_info(pb__out *o, size_t step, const pb__iter *it) {
+static void write_info(pb__out *o, const snap *s, size_t step, const pb__iter *it) {
+  int64_t stop = pb__iter_stop_wall(it, &s->iwide, &s->ilead, step);
   pb__out_lit(o, "\"info\":{\"STEP_NUMBER\":");
   pb__json_int(o, (int64_t)step);
   pb__out_lit(o, ",\"START_TIME\":");
   pb__json_seconds_signed(o, it->start_wall_ns);
   pb__out_lit(o, ",\"STOP_TIME\":");
-  if (it->stop_wall_ns)
-    pb__json_seconds_signed(o, it->stop_wall_ns);
+  if (stop)
+    pb__json_seconds_signed(o, stop);
   else
     pb__out_char(o, '0');
   pb__out_char(o, '}');
@@ -285,7 +288,7 @@ static const char *iter_sep(bool journal) { return journal ? ",{" : ",\n{"; }
 static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first,
                             bool journal) {
   const pb__iter *it = iter_at(s, i);
-  bool closed = it->stop_wall_ns != 0;
+  bool closed = pb__iter_closed(it);
   uint32_t nt = group(s, x, i, it->first, it->nrec, rec_topic);
   pb__out_lit(o, first ? "{" : iter_sep(journal));
   pb__out_lit(o, "\"absolutes\":{");
@@ -301,10 +304,10 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
   }
   if (closed) {
     pb__out_lit(o, nt ? ",\"GLOBAL\":" : "\"GLOBAL\":");
-    pb__json_seconds(o, it->global_ns);
+    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
   }
   pb__out_lit(o, "},");
-  write_info(o, i, it);
+  write_info(o, s, i, it);
   pb__out_lit(o, ",\"individual_calls\":{");
   for (uint32_t p = 0; p < nt; p++) {
     if (p) pb__out_char(o, ',');
@@ -317,7 +320,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
   }
   if (closed) {
     pb__out_lit(o, nt ? ",\"GLOBAL\":[{\"time\":" : "\"GLOBAL\":[{\"time\":");
-    pb__json_seconds(o, it->global_ns);
+    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
     pb__out_lit(o, ",\"crono_counter\":");
     pb__json_int(o, it->global_crono);
     pb__out_lit(o, "}]");
@@ -391,7 +394,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
     }
     uint32_t nt = group(s, x, (size_t)iter, k, n, mrec_topic);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
-    write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
+    write_info(&o, s, (size_t)iter, iter_at(s, (size_t)iter));
     pb__out_lit(&o, ",\"data\":{");
     for (uint32_t p = 0; p < nt; p++) {
       if (p) pb__out_char(&o, ',');
@@ -574,7 +577,7 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
   size_t closed = 0; /* GLOBAL over the closed iterations */
   for (size_t i = 0; i < s->iters.n && closed <= budget; i++) {
     const pb__iter *it = iter_at(s, i);
-    if (it->stop_wall_ns && closed < budget) vals[closed++] = it->global_ns;
+    if (pb__iter_closed(it) && closed < budget) vals[closed++] = pb__iter_global(it, &s->iwide, i);
   }
   if (closed) {
     pb__out_lit(&o, written ? ",\"GLOBAL\":" : "\"GLOBAL\":");
@@ -667,7 +670,7 @@ int pb__bench_write(pb_bench *b, pb__write_req *req) {
   scratch x;
   bool full = req->from == PB__FULL;
   take_snapshot(b, &s, full && req->with_open);
-  size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
+  size_t closed = s.iters.n && !pb__iter_closed(&s.last) ? s.iters.n - 1 : s.iters.n;
   req->covered = closed;
   req->wrote_open = full && closed < s.iters.n;
   req->new_tail = tail_after(&s, closed);

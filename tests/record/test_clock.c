@@ -176,6 +176,49 @@ static void test_long_gap_and_extra(void **state) {
   assert_true(th_call_time(it, "before", 0) < 1.0);
   double abs_long = json_number_value(json_object_get(json_object_get(it, "absolutes"), "long"));
   TH_ASSERT_NEAR(abs_long, t, 0);
+  /* GLOBAL (> 2^32 ns, in the iteration side table) and STOP_TIME follow. */
+  double glob = th_call_time(it, "GLOBAL", 0);
+  assert_true(glob >= t && glob < t + 1.0);
+  json_t *info = json_object_get(it, "info");
+  double span = json_number_value(json_object_get(info, "STOP_TIME")) -
+                json_number_value(json_object_get(info, "START_TIME"));
+  TH_ASSERT_NEAR(span, glob, 1e-5);
+  json_decref(data);
+  pb_bench_destroy(b);
+  free(path);
+}
+
+/*
+ * STOP_TIME - START_TIME covers the whole iteration, GLOBAL only the part
+ * after pb_start restarted its clocks: the lead between them is kept.
+ */
+static void test_stop_time_with_lead(void **state) {
+  fixture *f = *state;
+  char *path = th_strf("%s/lead", f->dir);
+  pb_bench *b = NULL;
+  TH_ASSERT_OK(pb_bench_create(path, &b));
+  for (int k = 0; k < 2; k++) {
+    TH_ASSERT_OK(pb_gstep(b));
+    if (k == 1) {
+      th_sleep_ms(40);
+      TH_ASSERT_OK(pb_start(b)); /* GLOBAL restarts; START_TIME stays */
+    }
+    th_sleep_ms(10);
+    TH_ASSERT_OK(pb_step(b, "a"));
+  }
+  TH_ASSERT_OK(pb_gstop(b));
+  TH_ASSERT_OK(pb_save(b));
+  json_t *data = th_must_load(b, PB_SUFFIX_DATA);
+  for (size_t k = 0; k < 2; k++) {
+    json_t *it = json_array_get(data, k);
+    json_t *info = json_object_get(it, "info");
+    double span = json_number_value(json_object_get(info, "STOP_TIME")) -
+                  json_number_value(json_object_get(info, "START_TIME"));
+    double glob = th_call_time(it, "GLOBAL", 0);
+    assert_true(glob >= 0.010);
+    if (k == 0) TH_ASSERT_NEAR(span, glob, 1e-5);
+    if (k == 1) assert_true(span - glob >= 0.040 - 1e-5 && span - glob < 1.0);
+  }
   json_decref(data);
   pb_bench_destroy(b);
   free(path);
@@ -187,6 +230,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fallback_without_flags, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tsc_agrees_with_monotonic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_long_gap_and_extra, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stop_time_with_lead, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
