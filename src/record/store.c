@@ -82,7 +82,7 @@ void pb__segvec_free(pb__segvec *v) {
 /*
  * Record memory is touched in order, a page at a time: each first touch of a
  * page is a page fault (about a microsecond here, several nanoseconds per
- * 16-byte record). The segment is instead made present a window at a time
+ * record). The segment is instead made present a window at a time
  * with one madvise(MADV_POPULATE_WRITE) (Linux 5.14+; elsewhere the pages
  * fault in as before). The window is small, so resident memory runs at most
  * WINDOW_BYTES ahead of the records (issue 15).
