@@ -20,9 +20,10 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: porter_bench_bench [--quick] [--json FILE] [--rounds N] "
+          "usage: porter_bench_bench [--quick] [--accum] [--json FILE] [--rounds N] "
           "[--autosave-budget SECONDS]\n"
           "  --quick               small batches, few runs: a smoke test (seconds)\n"
+          "  --accum               only figure 0 (recording while records accumulate)\n"
           "  --json FILE           also write every figure as JSON to FILE\n"
           "  --rounds N            runs of each micro figure (default 15, quick 5; max 64)\n"
           "  --autosave-budget S   stop the auto-save loop after S seconds and extrapolate\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
       cfg.quick = true;
+    } else if (strcmp(argv[i], "--accum") == 0) {
+      cfg.accum_only = true;
     } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
       json = argv[++i];
     } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
@@ -90,9 +93,12 @@ int main(int argc, char **argv) {
    * pb_enable_memory_tracking: start it now, while the process is small, as a
    * program that enables tracking at its start would (docs/BENCHMARKS.md). */
   pbb_init_memory_probe(&cfg);
-  pbb_run_records(&cfg); /* next: the RSS figures want a fresh heap */
-  pbb_run_micro(&cfg);
-  pbb_run_threads(&cfg);
+  if (!cfg.accum_only) pbb_run_records(&cfg); /* next: the RSS figures want a fresh heap */
+  pbb_run_accum(&cfg);
+  if (!cfg.accum_only) {
+    pbb_run_micro(&cfg);
+    pbb_run_threads(&cfg);
+  }
   remove_tmpdir(cfg.tmpdir);
 
   pbb_print_table(&cfg);

@@ -13,7 +13,7 @@
 
 #include "bench_util.h"
 
-enum { MAX_RESULTS = 64 };
+enum { MAX_RESULTS = 96 };
 
 static pbb_result results[MAX_RESULTS];
 static int nresults;

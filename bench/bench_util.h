@@ -42,6 +42,7 @@ typedef struct pbb_config {
   double autosave_budget_s; /* time cap of the auto-save loop */
   char tmpdir[256];         /* mkdtemp folder for every saved file */
   double load_start;        /* 1-minute load average when the run began */
+  bool accum_only;          /* figure 0 only (--accum) */
 } pbb_config;
 
 /** Monotonic nanoseconds, read directly (not through the library). */
@@ -85,6 +86,7 @@ int pbb_reset_hwm(void);
 #define PBB_BARRIER() __asm__ volatile("" ::: "memory")
 
 /* Figure groups (one file each). */
+void pbb_run_accum(const pbb_config *cfg);   /* 0: accumulating calls, bytes, threads */
 void pbb_run_records(const pbb_config *cfg); /* 4, 5, 6: bytes per step, save, auto-save */
 void pbb_run_micro(const pbb_config *cfg);   /* 1, 2, 3: clocks, step paths, memory probes */
 void pbb_run_threads(const pbb_config *cfg); /* 7: threads */

@@ -117,8 +117,37 @@ PB_EXPORT void pb_set_warning_handler(pb_warning_fn fn, void *user_data);
 /* Clocks and low-level timers (stack-allocatable values)                    */
 /* ------------------------------------------------------------------------ */
 
-/** Monotonic clock (CLOCK_MONOTONIC) in nanoseconds. */
+/**
+ * The library's clock in nanoseconds: CLOCK_MONOTONIC, or, after
+ * pb_set_clock(PB_CLOCK_TSC) succeeded, the TSC scaled to the same time base.
+ * Every recorded time and the timers below read it. Thread-safe.
+ */
 PB_EXPORT uint64_t pb_now_ns(void);
+
+/** The clocks the recording calls can read (pb_set_clock). */
+typedef enum pb_clock {
+  PB_CLOCK_MONOTONIC = 0, /**< clock_gettime(CLOCK_MONOTONIC): the default */
+  PB_CLOCK_TSC = 1        /**< rdtsc, where the TSC is invariant (x86 only) */
+} pb_clock;
+
+/**
+ * Selects the clock of every benchmarker and timer in the process; returns
+ * the clock in use afterwards. PB_CLOCK_TSC is taken only where the kernel
+ * reports an invariant, constant-rate TSC (the constant_tsc and nonstop_tsc
+ * flags of /proc/cpuinfo; CPUID leaf 0x80000007 EDX bit 8 where that file
+ * cannot be read); it is calibrated against CLOCK_MONOTONIC once (the first
+ * such call sleeps about 20 ms) and reads on that clock's time base, so
+ * records stay in seconds. Anywhere else the call silently keeps
+ * PB_CLOCK_MONOTONIC and returns it: no error, no message. Setting the
+ * environment variable PORTER_BENCH_CLOCK=tsc makes the same call when the
+ * library is loaded. Choose the clock before recording: a gap that spans a
+ * switch mixes the two clocks (they agree within the calibration's error,
+ * a few microseconds a second). Thread-safe.
+ */
+PB_EXPORT pb_clock pb_set_clock(pb_clock clock);
+/** The clock in use (PB_CLOCK_MONOTONIC unless pb_set_clock(PB_CLOCK_TSC) succeeded). Thread-safe.
+ */
+PB_EXPORT pb_clock pb_get_clock(void);
 /** Wall clock (CLOCK_REALTIME) in nanoseconds since the Unix epoch. */
 PB_EXPORT int64_t pb_wall_ns(void);
 

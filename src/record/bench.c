@@ -26,7 +26,11 @@ static int bench_init(pb_bench *b, const char *path) {
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);
   pb__segvec_init(&b->recs, sizeof(pb__rec));
+  pb__segvec_init(&b->longs, sizeof(pb__recx));
+  pb__segvec_init(&b->xrecs, sizeof(pb__recx));
   pb__segvec_init(&b->iters, sizeof(pb__iter));
+  pb__segvec_init(&b->iwide, sizeof(pb__recx));
+  pb__segvec_init(&b->ilead, sizeof(pb__recx));
   pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
   pb__segvec_init(&b->extras, sizeof(const char *));
   pb__topics_init(&b->topics);
@@ -49,7 +53,11 @@ void pb__bench_free(pb_bench *b) {
   pb__peak_unsubscribe(&b->peak);
   pb__gpu_tracker_free(b->gpu);
   pb__segvec_free(&b->recs);
+  pb__segvec_free(&b->longs);
+  pb__segvec_free(&b->xrecs);
   pb__segvec_free(&b->iters);
+  pb__segvec_free(&b->iwide);
+  pb__segvec_free(&b->ilead);
   pb__segvec_free(&b->mrecs);
   pb__segvec_free(&b->extras);
   pb__topics_free(&b->topics);
@@ -110,16 +118,48 @@ static void set_flag(pb_bench *b, unsigned f, bool on) {
 
 static pb__iter *last_iter(pb_bench *b) { return b->cur; }
 
-static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+/* Appends side data of the record just pushed (index k); false when out of memory. */
+static bool push_side(pb__segvec *v, uint64_t k, uint64_t val) {
+  pb__recx *e = pb__segvec_push(v);
+  if (!e) return false;
+  e->rec = k;
+  e->val = val;
+  return true;
+}
+
+/* push_rec's general case: a long gap, an extra, or no memory. */
+static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
+                                                   uint32_t extra) {
   pb__rec *r = pb__segvec_push(&b->recs);
-  if (!r) {
+  uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+  uint64_t k = b->recs.n - 1;
+  bool ok = r != NULL;
+  bool long_gap = gap >= PB__REC_LONG;
+  if (ok && long_gap && !push_side(&b->longs, k, gap)) ok = false;
+  if (ok && extra && !push_side(&b->xrecs, k, extra)) {
+    if (long_gap) pb__segvec_pop(&b->longs);
+    ok = false;
+  }
+  if (!ok) {
+    if (r) pb__segvec_pop(&b->recs);
     b->dropped++;
     b->step_t0 = now;
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
-  r->ns = now > b->step_t0 ? now - b->step_t0 : 0;
+  r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
+  r->topic = topic | (extra ? PB__REC_EXTRA : 0);
+  b->step_t0 = now;
+  last_iter(b)->nrec++;
+  return PB_OK;
+}
+
+/* Appends a time record of `topic` ending now. Caller holds b->lock. */
+static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+  uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+  pb__rec *r = gap < PB__REC_LONG && !extra ? pb__segvec_push(&b->recs) : NULL;
+  if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
+  r->ns = (uint32_t)gap;
   r->topic = topic;
-  r->extra = extra;
   b->step_t0 = now;
   last_iter(b)->nrec++;
   return PB_OK;
@@ -154,9 +194,9 @@ static int64_t wall_at(pb_bench *b, uint64_t now) {
      * tries: a thread preempted between the reads would skew the offset. */
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 3; i++) {
-      uint64_t m1 = pb_now_ns();
+      uint64_t m1 = pb__now_ns();
       int64_t w = pb_wall_ns();
-      uint64_t m2 = pb_now_ns();
+      uint64_t m2 = pb__now_ns();
       if (m2 - m1 < best) {
         best = m2 - m1;
         b->wall_off = w - (int64_t)(m1 + (m2 - m1) / 2);
@@ -177,10 +217,9 @@ static int open_iter(pb_bench *b, uint64_t now) {
   it->first = b->recs.n;
   it->nrec = 0;
   it->global_crono = 0;
-  it->global_ns = 0;
+  it->global_ns = PB__ITER_OPEN;
   it->start_wall_ns = wall_at(b, now);
   b->open_mono = now;
-  it->stop_wall_ns = 0;
   b->have_iter = true;
   b->open = true;
   b->step_t0 = b->global_t0 = now;
@@ -188,15 +227,36 @@ static int open_iter(pb_bench *b, uint64_t now) {
   return PB_OK;
 }
 
-static void close_iter(pb_bench *b, uint64_t now) {
+/*
+ * Closes the last iteration at `now`: GLOBAL from its clocks' start, STOP_TIME
+ * from START_TIME by the monotonic clock (never before it, whatever the wall
+ * clock did in between), kept as GLOBAL plus the lead of GLOBAL's start. Out
+ * of memory for a side-table entry: the value is cut to what fits, counted
+ * as dropped, and PB_ENOMEM returned.
+ */
+static int close_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = last_iter(b);
-  it->global_ns = now > b->global_t0 ? now - b->global_t0 : 0;
+  uint64_t i = b->iters.n - 1;
+  uint64_t global = now > b->global_t0 ? now - b->global_t0 : 0;
+  uint64_t span = now > b->open_mono ? now - b->open_mono : 0;
+  int64_t lead = (int64_t)(span - global);
+  bool ok = true;
   it->global_crono = it->nrec;
-  /* From START_TIME by the monotonic clock: never before it, whatever the
-   * wall clock did in between. */
-  it->stop_wall_ns = it->start_wall_ns + (int64_t)(now > b->open_mono ? now - b->open_mono : 0);
+  if (global < PB__ITER_OPEN) {
+    it->global_ns = (uint32_t)global;
+  } else if (push_side(&b->iwide, i, global)) {
+    it->global_ns = PB__REC_LONG;
+  } else {
+    it->global_ns = PB__ITER_OPEN - 1;
+    ok = false;
+  }
+  if (lead != 0 && !push_side(&b->ilead, i, (uint64_t)lead)) ok = false;
   b->open = false;
   b->gstops++;
+  if (ok) return PB_OK;
+  b->dropped++;
+  return pb__fail(PB_ENOMEM, "out of memory closing an iteration of '%s': its times are cut",
+                  b->path);
 }
 
 /* ---- memory records ---- */
@@ -243,7 +303,7 @@ static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const
   take_probe(b, &p);
   pb__spin_lock(&b->lock);
   int rc = push_mrec(b, topic, &p, extra);
-  int rc2 = push_rec(b, time_topic, pb_now_ns(), 0);
+  int rc2 = push_rec(b, time_topic, pb__now_ns(), 0);
   pb__spin_unlock(&b->lock);
   return rc ? rc : rc2;
 }
@@ -294,7 +354,7 @@ static void op_end(pb_bench *b, bool held) {
 static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_t *opened) {
   gpu_sync_if(b);
   pb__spin_lock(&b->lock);
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   int rc = PB_OK;
   if (b->open) {
     pb__iter *it = b->cur;
@@ -309,7 +369,8 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
     /* Still ours, unless a thread that began before memory tracking was on (so without
      * op_lock) closed it while the lock was released for the probe. */
     if (b->open && b->cur == it) {
-      close_iter(b, now);
+      int crc = close_iter(b, now);
+      if (!rc) rc = crc;
       *save_now = autosave_due(b);
     }
   }
@@ -331,7 +392,7 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
 static void restart_clocks(pb_bench *b, size_t opened) {
   pb__spin_lock(&b->lock);
   if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
-    uint64_t now = pb_now_ns();
+    uint64_t now = pb__now_ns();
     b->cur->start_wall_ns = wall_at(b, now);
     b->open_mono = now;
     b->step_t0 = b->global_t0 = now;
@@ -390,7 +451,7 @@ static int start(pb_bench *b) {
   gpu_sync_if(b);
   int rc = PB_OK;
   pb__spin_lock(&b->lock);
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   if (b->open) {
     b->step_t0 = b->global_t0 = now;
   } else {
@@ -414,7 +475,8 @@ int pb_gstep(pb_bench *b) { GUARDED(gstep(b)); }
 int pb_start(pb_bench *b) { GUARDED(start(b)); }
 
 /* Resolves a topic id (or name) under b->lock; PB_TOPIC_INVALID on failure. */
-static uint32_t resolve_topic(pb_bench *b, uint32_t id, const char *name) {
+static inline __attribute__((always_inline)) uint32_t resolve_topic(pb_bench *b, uint32_t id,
+                                                                    const char *name) {
   if (name) return pb__topics_find(&b->topics, &b->arena, name);
   return id < b->topics.infos.n ? id : PB_TOPIC_INVALID;
 }
@@ -459,7 +521,7 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
     op_end(b, held);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (t == PB_TOPIC_INVALID) {
@@ -497,7 +559,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
 /*
  * The hot path: enabled, no memory tracking, no GPU sync, no save per step
  * (one load tells). One lock section: a clock read, a topic look-up that
- * usually hits the pointer cache, a 16-byte append.
+ * usually hits the pointer cache, an 8-byte append.
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
@@ -506,21 +568,21 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
     pb__spin_unlock(&b->lock);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
-  uint64_t now = pb_now_ns();
+  uint64_t now = pb__now_ns();
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
-    pb__rec *r = pb__segvec_push(&b->recs);
+    uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+    pb__rec *r = gap < PB__REC_LONG ? pb__segvec_push(&b->recs) : NULL;
     if (__builtin_expect(r != NULL, 1)) {
-      r->ns = now > b->step_t0 ? now - b->step_t0 : 0;
+      r->ns = (uint32_t)gap;
       r->topic = t;
-      r->extra = 0;
       b->step_t0 = now;
       b->cur->nrec++;
       pb__spin_unlock(&b->lock);
       return PB_OK;
     }
-    rc = push_rec(b, t, now, 0); /* counts the drop, sets the message */
+    rc = push_rec(b, t, now, 0); /* a long gap, or counts the drop and sets the message */
   } else {
     b->step_t0 = now;
     b->dropped += topic != NULL;
@@ -699,10 +761,11 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->saves = b->saves;
   out->save_errors = b->save_errors;
   /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
-  out->bytes_held = b->recs.n * b->recs.elem + b->iters.n * b->iters.elem +
-                    b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
-                    b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
-                    (uint64_t)b->topics.nslots * 4;
+  out->bytes_held = b->recs.n * b->recs.elem + b->longs.n * b->longs.elem +
+                    b->xrecs.n * b->xrecs.elem + b->iters.n * b->iters.elem +
+                    (b->iwide.n + b->ilead.n) * sizeof(pb__recx) + b->mrecs.n * b->mrecs.elem +
+                    b->extras.n * b->extras.elem + b->topics.infos.n * b->topics.infos.elem +
+                    b->arena.bytes + (uint64_t)b->topics.nslots * 4;
   pb__spin_unlock(&b->lock);
   pb__call_leave();
   return PB_OK;

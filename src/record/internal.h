@@ -13,8 +13,45 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "porter_bench.h"
+
+/* ---- the recording clock (timer.c) ----
+ * pb__now_ns is what every recording call reads: CLOCK_MONOTONIC, or, once
+ * pb_set_clock(PB_CLOCK_TSC) found an invariant TSC, rdtsc scaled to
+ * nanoseconds on the monotonic clock's time base (issue 15). pb__tsc is
+ * written once, before pb__clock_tsc is first set (release); readers load the
+ * flag with acquire, so they never see a half-written calibration. */
+typedef struct pb__tsc_cal {
+  uint64_t tsc0; /* TSC at the calibration's end */
+  uint64_t ns0;  /* CLOCK_MONOTONIC ns at the same moment */
+  uint64_t mult; /* ns per tick, as a 32.32 fixed-point number */
+} pb__tsc_cal;
+
+extern atomic_int pb__clock_tsc; /* 1: read the TSC */
+extern pb__tsc_cal pb__tsc;
+
+/** CLOCK_MONOTONIC in nanoseconds, inline. */
+static inline uint64_t pb__mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/** The recording clock in nanoseconds (see above); inline, no call on the TSC path. */
+static inline uint64_t pb__now_ns(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_expect(atomic_load_explicit(&pb__clock_tsc, memory_order_acquire) != 0, 0)) {
+    uint64_t d = __builtin_ia32_rdtsc() - pb__tsc.tsc0;
+    return pb__tsc.ns0 + (uint64_t)(((unsigned __int128)d * pb__tsc.mult) >> 32);
+  }
+#endif
+  return pb__mono_ns();
+}
+
+/** True when cpuinfo text (contents of /proc/cpuinfo) reports constant_tsc and nonstop_tsc. */
+bool pb__tsc_flags_ok(const char *cpuinfo);
 
 /* ---- a small lock for short critical sections (store.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
@@ -102,13 +139,18 @@ typedef struct pb__segvec {
   size_t n;               /* elements in use */
   size_t elem;            /* element size in bytes */
   char *cur;              /* next free slot in the last segment */
-  char *end;              /* end of the last segment */
+  char *end;              /* end of the pre-faulted window of the last segment */
+  char *lim;              /* end of the last segment */
   size_t bytes;           /* bytes allocated */
 } pb__segvec;
 
 void pb__segvec_init(pb__segvec *v, size_t elem);
 void pb__segvec_free(pb__segvec *v);
-/** Slow path of pb__segvec_push: allocates the next segment. */
+/**
+ * Slow path of pb__segvec_push: pre-faults the next window of the last
+ * segment (one madvise instead of a page fault per page), or allocates the
+ * next segment.
+ */
 void *pb__segvec_grow(pb__segvec *v);
 
 /** Appends one zero-uninitialised element; returns it, or NULL when out of memory. */
@@ -118,6 +160,12 @@ static inline void *pb__segvec_push(pb__segvec *v) {
   v->cur += v->elem;
   v->n++;
   return slot;
+}
+
+/** Removes the element the last pb__segvec_push returned (none may follow it). */
+static inline void pb__segvec_pop(pb__segvec *v) {
+  v->cur -= v->elem;
+  v->n--;
 }
 
 /** Element i (< v->n); works on a copied pb__segvec as well. */
@@ -175,29 +223,105 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
 static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *name) {
   size_t c = ((uintptr_t)name >> 3) & 63u;
   if (t->cache[c].ptr == name) {
-    if (__builtin_strcmp(t->cache[c].name, name) == 0) return t->cache[c].id;
+    /* Topics are short: an inline loop costs less time than a call to the
+     * vectorised strcmp (more instructions, no call, no set-up). */
+    const char *p = t->cache[c].name, *q = name;
+    while (*p && *p == *q) p++, q++;
+    if (*p == *q) return t->cache[c].id;
   }
   return pb__topics_lookup(t, a, name);
 }
 
 /* ---- records ---- */
 
-/** One timed call: 16 bytes. */
+/**
+ * One timed call: 8 bytes (issue 15). The rare wide values live in side
+ * tables of pb__recx, by record index: a gap of 2^32 - 1 ns (4.29 s) or more
+ * (ns == PB__REC_LONG), and an extra (topic has PB__REC_EXTRA set).
+ */
 typedef struct pb__rec {
-  uint64_t ns;    /* gap since the previous step or the iteration start */
-  uint32_t topic; /* topic id */
-  uint32_t extra; /* 0 = null, else index + 1 into the extras table */
+  uint32_t ns;    /* gap since the previous step or the iteration start, or PB__REC_LONG */
+  uint32_t topic; /* topic id, | PB__REC_EXTRA when the record has an extra */
 } pb__rec;
 
-/** One iteration: its time records are recs[first .. first + nrec). */
-typedef struct pb__iter {
+#define PB__REC_LONG UINT32_MAX
+#define PB__REC_EXTRA 0x80000000u
+/** Topic ids stay below this (bit 31 of pb__rec.topic is the extra flag). */
+#define PB__TOPIC_LIMIT 0x7fffffffu
+
+/** Side data of one record: its long gap, or its extra (index + 1 into the extras table). */
+typedef struct pb__recx {
+  uint64_t rec; /* record index; entries are appended in record order */
+  uint64_t val;
+} pb__recx;
+
+/** The value of record `rec` in side table v (sorted by rec), or 0 when absent. */
+static inline uint64_t pb__recx_find(const pb__segvec *v, uint64_t rec) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const pb__recx *e = pb__segvec_at(v, mid);
+    if (e->rec == rec) return e->val;
+    if (e->rec < rec)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return 0;
+}
+
+/** Record k's gap in ns (longs: the long-gap table). */
+static inline uint64_t pb__rec_ns(const pb__segvec *recs, const pb__segvec *longs, uint64_t k) {
+  const pb__rec *r = pb__segvec_at(recs, k);
+  return r->ns != PB__REC_LONG ? r->ns : pb__recx_find(longs, k);
+}
+
+/** Record k's topic id. */
+static inline uint32_t pb__rec_topic(const pb__segvec *recs, uint64_t k) {
+  return ((const pb__rec *)pb__segvec_at(recs, k))->topic & ~PB__REC_EXTRA;
+}
+
+/** Record k's extra: 0 = null, else index + 1 into the extras table. */
+static inline uint32_t pb__rec_extra(const pb__segvec *recs, const pb__segvec *xrecs, uint64_t k) {
+  const pb__rec *r = pb__segvec_at(recs, k);
+  return r->topic & PB__REC_EXTRA ? (uint32_t)pb__recx_find(xrecs, k) : 0;
+}
+
+/**
+ * One iteration: 28 bytes (issue 15); its time records are recs[first ..
+ * first + nrec). Rare wide values live in side tables of pb__recx keyed by
+ * iteration index: a GLOBAL time of 2^32 - 2 ns or more (global_ns ==
+ * PB__REC_LONG), and the lead of GLOBAL's start over START_TIME when it is
+ * not 0 (a memory probe at gstep, or pb_start on an open iteration).
+ * STOP_TIME = START_TIME + GLOBAL + lead: one wall/monotonic pair per
+ * iteration (start_wall_ns), the stop derived from it.
+ */
+typedef struct __attribute__((packed, aligned(4))) pb__iter {
   uint64_t first;        /* index of the first time record */
+  int64_t start_wall_ns; /* START_TIME */
   uint32_t nrec;         /* number of time records */
   uint32_t global_crono; /* crono_counter of GLOBAL (calls before the close) */
-  uint64_t global_ns;    /* GLOBAL time; valid once closed */
-  int64_t start_wall_ns; /* START_TIME */
-  int64_t stop_wall_ns;  /* STOP_TIME; 0 while open */
+  uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__REC_LONG */
 } pb__iter;
+
+#define PB__ITER_OPEN (UINT32_MAX - 1)
+
+/** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
+static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
+
+/** GLOBAL of iteration i in ns (0 while open); iwide: its side table. */
+static inline uint64_t pb__iter_global(const pb__iter *it, const pb__segvec *iwide, uint64_t i) {
+  if (it->global_ns == PB__REC_LONG) return pb__recx_find(iwide, i);
+  return pb__iter_closed(it) ? it->global_ns : 0;
+}
+
+/** STOP_TIME of iteration i in wall ns, 0 while open; ilead: the side table of leads. */
+static inline int64_t pb__iter_stop_wall(const pb__iter *it, const pb__segvec *iwide,
+                                         const pb__segvec *ilead, uint64_t i) {
+  if (!pb__iter_closed(it)) return 0;
+  return it->start_wall_ns + (int64_t)pb__iter_global(it, iwide, i) +
+         (int64_t)pb__recx_find(ilead, i);
+}
 
 #define PB__NONE (-1)
 

@@ -20,7 +20,7 @@
 #include "bench.h"
 
 typedef struct snap {
-  pb__segvec recs, iters, mrecs, extras, topics;
+  pb__segvec recs, longs, xrecs, iters, iwide, ilead, mrecs, extras, topics;
   pb__iter last;    /* copy of the last iteration */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
   char **quoted;    /* per topic: its JSON string (quotes included), from b->qcache */
@@ -86,13 +86,17 @@ static size_t mrecs_below(const pb__segvec *mrecs, uint64_t iter) {
 static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   pb__spin_lock(&b->lock);
   s->recs = b->recs;
+  s->longs = b->longs;
+  s->xrecs = b->xrecs;
   s->iters = b->iters;
+  s->iwide = b->iwide;
+  s->ilead = b->ilead;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
   s->topics = b->topics.infos;
   s->all_iters = b->iters.n;
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
-  if (!with_open && b->iters.n && !s->last.stop_wall_ns) {
+  if (!with_open && b->iters.n && !pb__iter_closed(&s->last)) {
     s->iters.n--;
     s->recs.n = s->last.first;
     s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
@@ -324,45 +328,45 @@ static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic
   return nt;
 }
 
-static uint32_t rec_topic(const snap *s, uint64_t k) {
-  return ((const pb__rec *)pb__segvec_at(&s->recs, k))->topic;
-}
+static uint32_t rec_topic(const snap *s, uint64_t k) { return pb__rec_topic(&s->recs, k); }
 
 static uint32_t mrec_topic(const snap *s, uint64_t k) {
   return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->topic;
 }
 
-static void write_info(pb__out *o, size_t step, const pb__iter *it) {
+static void write_info(pb__out *o, const snap *s, size_t step, const pb__iter *it) {
+  int64_t stop = pb__iter_stop_wall(it, &s->iwide, &s->ilead, step);
   pb__out_lit(o, "\"info\":{\"STEP_NUMBER\":");
   pb__json_int(o, (int64_t)step);
   pb__out_lit(o, ",\"START_TIME\":");
   pb__json_seconds_signed(o, it->start_wall_ns);
   pb__out_lit(o, ",\"STOP_TIME\":");
-  if (it->stop_wall_ns)
-    pb__json_seconds_signed(o, it->stop_wall_ns);
+  if (stop)
+    pb__json_seconds_signed(o, stop);
   else
     pb__out_char(o, '0');
   pb__out_char(o, '}');
 }
 
 /* One call: {"time":..,"crono_counter":..,"extra":..}, built in place. */
-static void write_call(pb__out *o, const snap *s, const pb__rec *r, uint64_t crono, bool comma) {
+static void write_call(pb__out *o, const snap *s, uint64_t k, uint64_t crono, bool comma) {
   static const char head[] = ",{\"time\":", mid[] = ",\"crono_counter\":";
   static const char tail[] = ",\"extra\":null}";
   char *p = pb__out_room(o, 96), *q = p;
   memcpy(q, head + !comma, sizeof head - 1 - !comma);
   q += sizeof head - 1 - !comma;
-  q = pb__json_seconds_at(q, r->ns);
+  q = pb__json_seconds_at(q, pb__rec_ns(&s->recs, &s->longs, k));
   memcpy(q, mid, sizeof mid - 1);
   q = pb__json_uint_at(q + sizeof mid - 1, crono);
-  if (!r->extra) {
+  uint32_t extra = pb__rec_extra(&s->recs, &s->xrecs, k);
+  if (!extra) {
     memcpy(q, tail, sizeof tail - 1);
     o->len += (size_t)(q + sizeof tail - 1 - p);
     return;
   }
   memcpy(q, tail, 9); /* ,"extra": */
   o->len += (size_t)(q + 9 - p);
-  write_extra(o, s, r->extra);
+  write_extra(o, s, extra);
   pb__out_char(o, '}');
 }
 
@@ -372,14 +376,14 @@ static const char *iter_sep(bool journal) { return journal ? ",{" : ",\n{"; }
 static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first,
                             bool journal) {
   const pb__iter *it = iter_at(s, i);
-  bool closed = it->stop_wall_ns != 0;
+  bool closed = pb__iter_closed(it);
   uint32_t nt = group(s, x, it->first, it->nrec, rec_topic);
   pb__out_lit(o, first ? "{" : iter_sep(journal));
   pb__out_lit(o, "\"absolutes\":{");
   for (uint32_t p = 0; p < nt; p++) {
     uint64_t sum = 0;
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      sum += ((const pb__rec *)pb__segvec_at(&s->recs, x->calls[c]))->ns;
+      sum += pb__rec_ns(&s->recs, &s->longs, x->calls[c]);
     }
     if (p) pb__out_char(o, ',');
     write_topic(o, s, x->order[p]);
@@ -388,24 +392,23 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, boo
   }
   if (closed) {
     pb__out_lit(o, nt ? ",\"GLOBAL\":" : "\"GLOBAL\":");
-    pb__json_seconds(o, it->global_ns);
+    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
   }
   pb__out_lit(o, "},");
-  write_info(o, i, it);
+  write_info(o, s, i, it);
   pb__out_lit(o, ",\"individual_calls\":{");
   for (uint32_t p = 0; p < nt; p++) {
     if (p) pb__out_char(o, ',');
     write_topic(o, s, x->order[p]);
     pb__out_lit(o, ":[");
     for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      const pb__rec *r = pb__segvec_at(&s->recs, x->calls[c]);
-      write_call(o, s, r, x->calls[c] - it->first, c > x->start[p]);
+      write_call(o, s, x->calls[c], x->calls[c] - it->first, c > x->start[p]);
     }
     pb__out_char(o, ']');
   }
   if (closed) {
     pb__out_lit(o, nt ? ",\"GLOBAL\":[{\"time\":" : "\"GLOBAL\":[{\"time\":");
-    pb__json_seconds(o, it->global_ns);
+    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
     pb__out_lit(o, ",\"crono_counter\":");
     pb__json_int(o, it->global_crono);
     pb__out_lit(o, "}]");
@@ -477,7 +480,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
     }
     uint32_t nt = group(s, x, k, n, mrec_topic);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
-    write_info(&o, (size_t)iter, iter_at(s, (size_t)iter));
+    write_info(&o, s, (size_t)iter, iter_at(s, (size_t)iter));
     pb__out_lit(&o, ",\"data\":{");
     for (uint32_t p = 0; p < nt; p++) {
       if (p) pb__out_char(&o, ',');
@@ -639,13 +642,14 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
     for (size_t i = 0; i < s->iters.n; i++) {
       const pb__iter *it = iter_at(s, i);
       for (uint32_t j = 0; j < it->nrec; j++) {
-        const pb__rec *r = pb__segvec_at(&s->recs, it->first + j);
-        if (!x->local[r->topic]) continue;
-        if (x->stamp[r->topic] != i + 1) {
-          x->stamp[r->topic] = i + 1;
-          vals[off[r->topic]++] = 0;
+        uint64_t k = it->first + j;
+        uint32_t t = pb__rec_topic(&s->recs, k);
+        if (!x->local[t]) continue;
+        if (x->stamp[t] != i + 1) {
+          x->stamp[t] = i + 1;
+          vals[off[t]++] = 0;
         }
-        vals[off[r->topic] - 1] += r->ns;
+        vals[off[t] - 1] += pb__rec_ns(&s->recs, &s->longs, k);
       }
     }
     for (size_t k = b0; k < b1; k++) {
@@ -661,7 +665,7 @@ static int write_summary(const char *path, const snap *s, scratch *x) {
   size_t closed = 0; /* GLOBAL over the closed iterations */
   for (size_t i = 0; i < s->iters.n && closed <= budget; i++) {
     const pb__iter *it = iter_at(s, i);
-    if (it->stop_wall_ns && closed < budget) vals[closed++] = it->global_ns;
+    if (pb__iter_closed(it) && closed < budget) vals[closed++] = pb__iter_global(it, &s->iwide, i);
   }
   if (closed) {
     pb__out_lit(&o, written ? ",\"GLOBAL\":" : "\"GLOBAL\":");
@@ -743,7 +747,7 @@ int pb__bench_write(pb_bench *b, pb__write_req *req) {
   scratch x;
   bool full = req->from == PB__FULL;
   take_snapshot(b, &s, full && req->with_open);
-  size_t closed = s.iters.n && !s.last.stop_wall_ns ? s.iters.n - 1 : s.iters.n;
+  size_t closed = s.iters.n && !pb__iter_closed(&s.last) ? s.iters.n - 1 : s.iters.n;
   req->covered = closed;
   req->wrote_open = full && closed < s.iters.n;
   req->new_tail = tail_after(&s, closed);

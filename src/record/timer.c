@@ -2,15 +2,138 @@
  * timer.c - clocks and the stack-allocated timers (Timer, CountDownClock,
  * TimedCounter of the original).
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "internal.h"
 
-uint64_t pb_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+/* ---- the recording clock: CLOCK_MONOTONIC or an invariant TSC ---- */
+
+atomic_int pb__clock_tsc;
+pb__tsc_cal pb__tsc;
+
+/* clock_mu guards the calibration (written once) and clock switches. */
+static pthread_mutex_t clock_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool tsc_calibrated;
+
+uint64_t pb_now_ns(void) { return pb__now_ns(); }
+
+/* True when the whitespace-separated word w is in the "flags" line of text. */
+static bool has_flag(const char *text, const char *w) {
+  const char *line = strstr(text, "\nflags");
+  if (!line && strncmp(text, "flags", 5) == 0) line = text;
+  if (!line) return false;
+  const char *end = strchr(line + 1, '\n');
+  size_t n = strlen(w);
+  for (const char *p = strstr(line, w); p && (!end || p < end); p = strstr(p + 1, w)) {
+    if ((p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool pb__tsc_flags_ok(const char *cpuinfo) {
+  return cpuinfo && has_flag(cpuinfo, "constant_tsc") && has_flag(cpuinfo, "nonstop_tsc");
+}
+
+/* The first processor's block of /proc/cpuinfo (or of $PORTER_BENCH_CPUINFO) into buf. */
+static bool read_cpuinfo(char *buf, size_t cap) {
+  const char *path = getenv("PORTER_BENCH_CPUINFO");
+  int fd = open(path && *path ? path : "/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t len = 0;
+  ssize_t n;
+  while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0) len += (size_t)n;
+  close(fd);
+  buf[len] = '\0';
+  return len > 0;
+}
+
+/*
+ * Whether the TSC runs at a constant rate through every power state: the
+ * kernel's word for it (constant_tsc and nonstop_tsc in /proc/cpuinfo), or,
+ * where /proc/cpuinfo cannot be read, CPUID leaf 0x80000007 EDX bit 8.
+ */
+static bool tsc_invariant(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  char buf[16384];
+  if (read_cpuinfo(buf, sizeof buf)) return pb__tsc_flags_ok(buf);
+  unsigned a, b, c, d;
+  if (!__get_cpuid(0x80000007u, &a, &b, &c, &d)) return false;
+  return (d >> 8) & 1u;
+#else
+  return false;
+#endif
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* A (monotonic ns, TSC) pair read as close together as three tries allow. */
+static void tsc_pair(uint64_t *ns, uint64_t *tsc) {
+  uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 3; i++) {
+    uint64_t t1 = __builtin_ia32_rdtsc();
+    uint64_t m = pb__mono_ns();
+    uint64_t t2 = __builtin_ia32_rdtsc();
+    if (t2 - t1 < best) {
+      best = t2 - t1;
+      *ns = m;
+      *tsc = t1 + (t2 - t1) / 2;
+    }
+  }
+}
+
+/* Measures the TSC rate against CLOCK_MONOTONIC over CAL_NS; false if it looks wrong. */
+static bool tsc_calibrate(pb__tsc_cal *cal) {
+  enum { CAL_NS = 20000000 };
+  uint64_t ns1, tsc1, ns2, tsc2;
+  tsc_pair(&ns1, &tsc1);
+  struct timespec ts = {0, CAL_NS};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+  tsc_pair(&ns2, &tsc2);
+  if (tsc2 <= tsc1 || ns2 <= ns1) return false;
+  double ns_per_tick = (double)(ns2 - ns1) / (double)(tsc2 - tsc1);
+  if (!(ns_per_tick > 1e-3 && ns_per_tick < 1e3)) return false; /* 1 MHz .. 1 THz */
+  cal->mult = (uint64_t)(ns_per_tick * 4294967296.0 + 0.5);
+  cal->tsc0 = tsc2;
+  cal->ns0 = ns2;
+  return true;
+}
+#endif
+
+pb_clock pb_set_clock(pb_clock clock) {
+  int old = pb__nocancel_begin(); /* reads a file and sleeps under clock_mu */
+  pthread_mutex_lock(&clock_mu);
+  bool tsc = false;
+#if defined(__x86_64__) || defined(__i386__)
+  if (clock == PB_CLOCK_TSC && tsc_invariant()) {
+    if (!tsc_calibrated) tsc_calibrated = tsc_calibrate(&pb__tsc);
+    tsc = tsc_calibrated;
+  }
+#endif
+  atomic_store_explicit(&pb__clock_tsc, tsc ? 1 : 0, memory_order_release);
+  pthread_mutex_unlock(&clock_mu);
+  pb__nocancel_end(old);
+  return tsc ? PB_CLOCK_TSC : PB_CLOCK_MONOTONIC;
+}
+
+pb_clock pb_get_clock(void) {
+  return atomic_load_explicit(&pb__clock_tsc, memory_order_acquire) ? PB_CLOCK_TSC
+                                                                    : PB_CLOCK_MONOTONIC;
+}
+
+/* PORTER_BENCH_CLOCK=tsc selects the TSC clock when the library is loaded. */
+__attribute__((constructor)) static void clock_from_env(void) {
+  const char *v = getenv("PORTER_BENCH_CLOCK");
+  if (v && strcmp(v, "tsc") == 0) pb_set_clock(PB_CLOCK_TSC);
 }
 
 int64_t pb_wall_ns(void) {
