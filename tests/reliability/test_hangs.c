@@ -94,17 +94,31 @@ enum { NAME_CAP = 3000 };
 #endif
 
 static atomic_bool g_stop;
-static atomic_long g_names;
+static atomic_long g_names, g_forks;
 
-/* Creates new names, paced (registry look-ups and fork handlers cost O(names)). */
+/*
+ * Creates new names, paced: at most 4 between two forks (after the first
+ * two), so that names and forks interleave and every run tests look-ups
+ * during forks, however the threads are scheduled (a namer left to run
+ * freely could create all its names before the first fork on a loaded
+ * machine).
+ */
 static void *namer_main(void *arg) {
   pb_registry *r = arg;
   char name[32];
+  long seen = 0, burst = 0;
   for (long i = 0; !atomic_load(&g_stop) && i < NAME_CAP; i++) {
+    while (i >= 2 && burst >= 4 && atomic_load(&g_forks) == seen && !atomic_load(&g_stop))
+      sleep_us(20);
+    if (atomic_load(&g_forks) != seen) {
+      seen = atomic_load(&g_forks);
+      burst = 0;
+    }
+    burst++;
+    sleep_us(20);
     snprintf(name, sizeof name, "name%ld", i);
     if (!pb_registry_get(r, name)) break;
     atomic_fetch_add(&g_names, 1);
-    sleep_us(20);
   }
   return NULL;
 }
@@ -118,11 +132,13 @@ static void test_fork_vs_registry_get(void **state) {
   long forks = rel_count("HANG_FORKS", 200, true);
   atomic_store(&g_stop, false);
   atomic_store(&g_names, 0);
+  atomic_store(&g_forks, 0);
   pthread_t namer;
   assert_int_equal(pthread_create(&namer, NULL, namer_main, r), 0);
   while (atomic_load(&g_names) < 2) sched_yield(); /* the namer is under way */
   long during = atomic_load(&g_names);
-  for (long k = 0; k < forks; k++) {
+  /* At least `forks` forks, and on until the namer has made 4 names during them. */
+  for (long k = 0; k < forks || atomic_load(&g_names) - during < 4; k++) {
     fflush(stdout);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -133,12 +149,14 @@ static void test_fork_vs_registry_get(void **state) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("child status 0x%x", status);
+    atomic_fetch_add(&g_forks, 1);
   }
   during = atomic_load(&g_names) - during;
   atomic_store(&g_stop, true);
   assert_int_equal(pthread_join(namer, NULL), 0);
-  printf("# %ld forks while the other thread created %ld new names\n", forks, during);
-  assert_true(during > 0);
+  printf("# %ld forks while the other thread created %ld new names\n", (long)atomic_load(&g_forks),
+         during);
+  assert_true(during >= 4);
   assert_int_equal(pb_registry_size(r), (size_t)atomic_load(&g_names) + 1);
   pb_registry_destroy(r);
   rel_rmtree(dir);
