@@ -93,7 +93,7 @@ static void tsc_pair(uint64_t *ns, uint64_t *tsc) {
 /* Measures the TSC rate against CLOCK_MONOTONIC over CAL_NS; false if it looks wrong. */
 static bool tsc_calibrate(pb__tsc_cal *cal) {
   enum { CAL_NS = 20000000 };
-  uint64_t ns1, tsc1, ns2, tsc2;
+  uint64_t ns1 = 0, tsc1 = 0, ns2 = 0, tsc2 = 0;
   tsc_pair(&ns1, &tsc1);
   struct timespec ts = {0, CAL_NS};
   while (nanosleep(&ts, &ts) != 0) {
