@@ -154,7 +154,7 @@ int pb__chart_bars(pb__chart_ctx *c) {
   double legw = c->n > 1 ? pb__legend_width(cv, items, c->n, cv->h - 120) : 0;
   double top = 10 + th + 40, bottom = cv->h - 56;
   double left = 16 + namew + 14, right = cv->w - 20 - legw;
-  double gap = 40, pw = (right - left - gap) / 2;
+  double gap = 80, pw = (right - left - gap) / 2; /* room for both panels' end ticks */
   double rowh = (bottom - top) / (double)(nr ? nr : 1);
   double barh = (rowh - 8) / (double)c->n;
   if (barh > 34) barh = 34;
