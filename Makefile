@@ -58,7 +58,8 @@ has_target = $(CMAKE) --build $(BUILD_DIR) --target help 2>/dev/null | grep -w -
 help:
 	@echo "make deps      check (and as root install) the Debian packages needed"
 	@echo "make build     RelWithDebInfo build in $(BUILD_DIR)/"
-	@echo "make test      warnings-as-errors build + ctest, ASan+UBSan ctest, TSan 'thread' tests"
+	@echo "make test      warnings-as-errors build + ctest, ASan+UBSan ctest, TSan 'thread' tests,"
+	@echo "               the Python module's pytest suite"
 	@echo "make example   run the example from here, then plot its records if the CLI is built"
 	@echo "make install   build the libraries and the CLI, install them into PREFIX (default"
 	@echo "               /usr/local; ldconfig as root), e.g. make install PREFIX=\$$HOME/.local"
