@@ -36,9 +36,7 @@ typedef struct spread_data {
   spread_row *rows;
   size_t n, cap, total; /* total: topics found before the MAX_ROWS cut */
   double lo, hi;        /* smallest positive and largest per-rank mean */
-  bool xlog;
-  double xmin, xmax;
-  double left, top, right, bottom;
+  pb__axes ax;          /* the time axis (x) and the plot area; no y range */
 } spread_data;
 
 static bool listed(const spread_data *d, const char *topic) {
@@ -103,26 +101,16 @@ static int fill_spreads(const pb_run *run, const char *record, spread_data *d) {
  * decades or more, else linear from zero to a rounded maximum. */
 static void choose_axis(spread_data *d) {
   double hi = d->hi > 0 ? d->hi : 1e-9;
-  d->xlog = isfinite(d->lo) && hi / d->lo >= 100;
-  if (d->xlog) {
-    d->xmin = pow(10, floor(log10(d->lo)));
-    d->xmax = pow(10, ceil(log10(hi)));
-    if (d->xmax <= d->xmin) d->xmax = d->xmin * 10;
+  d->ax.xlog = isfinite(d->lo) && hi / d->lo >= 100;
+  if (d->ax.xlog) {
+    d->ax.xmin = pow(10, floor(log10(d->lo)));
+    d->ax.xmax = pow(10, ceil(log10(hi)));
+    if (d->ax.xmax <= d->ax.xmin) d->ax.xmax = d->ax.xmin * 10;
     return;
   }
   double step = pb__nice_step(hi * 1.02, 8);
-  d->xmin = 0;
-  d->xmax = ceil(hi * 1.02 / step) * step;
-}
-
-static double x_of(const spread_data *d, double v) {
-  double f;
-  if (d->xlog)
-    f = v > d->xmin ? (log10(v) - log10(d->xmin)) / (log10(d->xmax) - log10(d->xmin)) : 0;
-  else
-    f = (v - d->xmin) / (d->xmax - d->xmin);
-  if (f > 1) f = 1;
-  return d->left + (f > 0 ? f : 0) * (d->right - d->left);
+  d->ax.xmin = 0;
+  d->ax.xmax = ceil(hi * 1.02 / step) * step;
 }
 
 /* The plot area: the left margin fits the longest (ellipsized) topic name. */
@@ -135,10 +123,10 @@ static void lay_out(pb__canvas *cv, spread_data *d) {
     pb__text_size(cv, buf, PB__FONT_LABEL, true, &w, NULL);
     if (w > widest) widest = w;
   }
-  d->left = widest + 30;
-  d->right = W - LABEL_W;
-  d->top = TOP;
-  d->bottom = TOP + (double)d->n * ROW_H;
+  d->ax.left = widest + 30;
+  d->ax.right = W - LABEL_W;
+  d->ax.top = TOP;
+  d->ax.bottom = TOP + (double)d->n * ROW_H;
 }
 
 /* Vertical grid lines and tick labels below the plot area, and the axis label. */
@@ -147,33 +135,33 @@ static void draw_axis(pb__canvas *cv, const spread_data *d) {
   cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
   cairo_set_line_width(cr, 1);
   double scale = 1, step = 0;
-  const char *unit = d->xlog ? NULL : pb__time_unit(d->xmax, &scale);
-  if (!d->xlog) step = pb__nice_step(d->xmax / scale, 8);
-  double e0 = d->xlog ? round(log10(d->xmin)) : 0; /* decades from an exact power of 10 */
+  const char *unit = d->ax.xlog ? NULL : pb__time_unit(d->ax.xmax, &scale);
+  if (!d->ax.xlog) step = pb__nice_step(d->ax.xmax / scale, 8);
+  double e0 = d->ax.xlog ? round(log10(d->ax.xmin)) : 0; /* decades from an exact power of 10 */
   for (int k = 0; k < PB__MAX_TICKS; k++) {
-    double v = d->xlog ? pow(10, e0 + k) : k * step * scale;
-    if (v > d->xmax * (1 + 1e-9)) break;
-    double x = x_of(d, v);
+    double v = d->ax.xlog ? pow(10, e0 + k) : k * step * scale;
+    if (v > d->ax.xmax * (1 + 1e-9)) break;
+    double x = pb__ax_x(&d->ax, v);
     char buf[40];
-    if (d->xlog)
+    if (d->ax.xlog)
       pb__fmt_seconds(v, buf, sizeof buf);
     else
       pb__fmt_tick(v / scale, step, buf, sizeof buf);
     cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-    cairo_move_to(cr, x, d->top);
-    cairo_line_to(cr, x, d->bottom);
+    cairo_move_to(cr, x, d->ax.top);
+    cairo_line_to(cr, x, d->ax.bottom);
     cairo_stroke(cr);
-    pb__text(cv, x, d->bottom + 6, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+    pb__text(cv, x, d->ax.bottom + 6, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
   }
   char label[96];
-  if (d->xlog)
+  if (d->ax.xlog)
     snprintf(label, sizeof label, "mean time per iteration (log scale)");
   else
     snprintf(label, sizeof label, "mean time per iteration (%s)", unit);
-  pb__text(cv, (d->left + d->right) / 2, d->bottom + 30, label, PB__FONT_LABEL, false, PB__CENTER,
-           PB__TOP, 0, BLACK);
+  pb__text(cv, (d->ax.left + d->ax.right) / 2, d->ax.bottom + 30, label, PB__FONT_LABEL, false,
+           PB__CENTER, PB__TOP, 0, BLACK);
   cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
-  cairo_rectangle(cr, d->left, d->top, d->right - d->left, d->bottom - d->top);
+  cairo_rectangle(cr, d->ax.left, d->ax.top, d->ax.right - d->ax.left, d->ax.bottom - d->ax.top);
   cairo_stroke(cr);
 }
 
@@ -187,7 +175,7 @@ static void draw_rank_dots(pb__canvas *cv, const pb_run *run, const char *record
     double m = pb_run_rank_mean(run, i, record, row->topic);
     if (isnan(m)) continue;
     cairo_new_sub_path(cv->cr);
-    cairo_arc(cv->cr, x_of(d, m), y, radius, 0, 2 * M_PI);
+    cairo_arc(cv->cr, pb__ax_x(&d->ax, m), y, radius, 0, 2 * M_PI);
   }
   cairo_fill(cv->cr);
 }
@@ -198,12 +186,13 @@ static void draw_row(pb__canvas *cv, const pb_run *run, const char *record, cons
   const spread_row *row = &d->rows[i];
   bool global = strcmp(row->topic, "GLOBAL") == 0;
   pb__rgb c = pb__topic_color(row->topic, row->color);
-  double y = d->top + ((double)i + 0.5) * ROW_H;
-  double x0 = x_of(d, row->sp.min), x1 = x_of(d, row->sp.max), xm = x_of(d, row->sp.mean);
+  double y = d->ax.top + ((double)i + 0.5) * ROW_H;
+  double x0 = pb__ax_x(&d->ax, row->sp.min), x1 = pb__ax_x(&d->ax, row->sp.max),
+         xm = pb__ax_x(&d->ax, row->sp.mean);
   if (x1 - x0 < 2) x1 = x0 + 2; /* a balanced topic is still a visible bar */
   char name[PB__LABEL_CHARS * 4 + 8], label[96];
   pb__ellipsize(row->topic, PB__LABEL_CHARS, name, sizeof name);
-  pb__text(cv, d->left - 12, y, name, PB__FONT_LABEL, global, PB__RIGHT, PB__MIDDLE, 0, BLACK);
+  pb__text(cv, d->ax.left - 12, y, name, PB__FONT_LABEL, global, PB__RIGHT, PB__MIDDLE, 0, BLACK);
   cairo_set_source_rgba(cv->cr, c.r, c.g, c.b, 0.35);
   cairo_rectangle(cv->cr, x0, y - 8, x1 - x0, 16);
   cairo_fill_preserve(cv->cr);
@@ -251,13 +240,13 @@ static void draw(pb__canvas *cv, const pb_run *run, const char *record, spread_d
   draw_axis(cv, d);
   for (size_t i = 0; i < d->n; i++) draw_row(cv, run, record, d, i, geom);
   if (geom) {
-    geom->left = d->left;
-    geom->top = d->top;
-    geom->right = d->right;
-    geom->bottom = d->bottom;
-    geom->xlog = d->xlog;
-    geom->xmin = d->xmin;
-    geom->xmax = d->xmax;
+    geom->left = d->ax.left;
+    geom->top = d->ax.top;
+    geom->right = d->ax.right;
+    geom->bottom = d->ax.bottom;
+    geom->xlog = d->ax.xlog;
+    geom->xmin = d->ax.xmin;
+    geom->xmax = d->ax.xmax;
     geom->nrows = d->n;
   }
 }
