@@ -22,7 +22,8 @@
 
 #include <sys/mman.h>
 
-#include "chart.h" /* internal: pb__chart_render and the axes, for the drawing's geometry */
+#include "chart.h"  /* internal: pb__chart_render and the axes, for the drawing's geometry */
+#include "pixels.h" /* count_color */
 #include "porter_bench_analysis.h"
 
 static char tmpdir[256];
@@ -376,29 +377,6 @@ static void fx_write_meta(const char *root, const char *mode, double poll_ms) {
   if (poll_ms > 0) fprintf(f, ", \"peak_poll_ms\": %g", poll_ms);
   fputs("}\n", f);
   assert_int_equal(fclose(f), 0);
-}
-
-/* Reads a PNG back; counts the pixels of colour c (within tol per channel)
- * in rows [y0, y1) and columns [x0, x1); *top: the highest such row (or -1). */
-static long count_color(cairo_surface_t *s, pb__rgb c, int tol, int x0, int x1, int y0, int y1,
-                        int *top) {
-  int stride = cairo_image_surface_get_stride(s);
-  const unsigned char *d = cairo_image_surface_get_data(s);
-  int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
-  int R = (int)lround(c.r * 255), G = (int)lround(c.g * 255), B = (int)lround(c.b * 255);
-  long n = 0;
-  if (top) *top = -1;
-  for (int y = y0 < 0 ? 0 : y0; y < y1 && y < H; y++) {
-    const uint32_t *px = (const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride);
-    for (int x = x0 < 0 ? 0 : x0; x < x1 && x < W; x++) {
-      int r = (int)(px[x] >> 16 & 255), g = (int)(px[x] >> 8 & 255), b = (int)(px[x] & 255);
-      if (abs(r - R) <= tol && abs(g - G) <= tol && abs(b - B) <= tol) {
-        if (top && *top < 0) *top = y;
-        n++;
-      }
-    }
-  }
-  return n;
 }
 
 static const pb_record *fx_load(const char *root, pb_run **run) {

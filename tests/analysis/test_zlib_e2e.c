@@ -29,7 +29,8 @@
 #include <cairo.h>
 #include <cmocka.h>
 
-#include "chart.h" /* internal: pb__chart_render and the axes, for the drawing's geometry */
+#include "chart.h"  /* internal: pb__chart_render and the axes, for the drawing's geometry */
+#include "pixels.h" /* count_color */
 #include "porter_bench_analysis.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -122,29 +123,6 @@ static spikes find_spikes(const pb_record *r) {
     }
   }
   return s;
-}
-
-/* Counts pixels within tol of colour c in [x0, x1) x [y0, y1); *top gets
- * the first row that has one (-1 if none). */
-static long count_color(cairo_surface_t *s, pb__rgb c, int tol, int x0, int x1, int y0, int y1,
-                        int *top) {
-  int stride = cairo_image_surface_get_stride(s);
-  const unsigned char *d = cairo_image_surface_get_data(s);
-  int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
-  int R = (int)lround(c.r * 255), G = (int)lround(c.g * 255), B = (int)lround(c.b * 255);
-  long n = 0;
-  if (top) *top = -1;
-  for (int y = y0 < 0 ? 0 : y0; y < y1 && y < H; y++) {
-    const uint32_t *px = (const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride);
-    for (int x = x0 < 0 ? 0 : x0; x < x1 && x < W; x++) {
-      int rr = (int)(px[x] >> 16 & 255), gg = (int)(px[x] >> 8 & 255), bb = (int)(px[x] & 255);
-      if (abs(rr - R) <= tol && abs(gg - G) <= tol && abs(bb - B) <= tol) {
-        if (top && *top < 0) *top = y;
-        n++;
-      }
-    }
-  }
-  return n;
 }
 
 /* Renders kind of r as PNG into <tmpdir>/<tag>.png; returns the surface. */
