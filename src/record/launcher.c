@@ -41,6 +41,12 @@ static const char *env(const char *name) {
   return v && *v ? v : NULL;
 }
 
+/* A run of one process: no rank, no launcher, no job. */
+static void no_rank(pb_rank_info *o) {
+  memset(o, 0, sizeof *o);
+  o->rank = o->local_rank = -1;
+}
+
 static void set_launcher(pb_rank_info *o, const char *l, int rank, int ws, int local) {
   snprintf(o->launcher, sizeof o->launcher, "%s", l);
   o->rank = rank;
@@ -155,10 +161,7 @@ static bool try_slurm(pb_rank_info *o) {
  * allocation inherits the batch step's SLURM_PROCID (0), so Slurm is last. */
 static void detect_launcher(pb_rank_info *o) {
   if (!try_openmpi(o) && !try_pmi(o) && !try_pmix(o) && !try_torchrun(o)) try_slurm(o);
-  if (o->world_size == 1) { /* a launcher's only process: a run of one process */
-    memset(o, 0, sizeof *o);
-    o->rank = o->local_rank = -1;
-  }
+  if (o->world_size == 1) no_rank(o); /* a launcher's only process */
 }
 
 /* PORTER_BENCH_RANK / _WORLD_SIZE: above any launcher's rank. */
@@ -172,8 +175,7 @@ static void apply_env_override(pb_rank_info *o) {
 
 int pb_rank_detect(pb_rank_info *out) {
   if (!out) return pb__fail(PB_EINVAL, "pb_rank_detect: out is NULL");
-  memset(out, 0, sizeof *out);
-  out->rank = out->local_rank = -1;
+  no_rank(out);
   detect_launcher(out);
   apply_env_override(out);
   pthread_mutex_lock(&override_mu);
@@ -184,8 +186,7 @@ int pb_rank_detect(pb_rank_info *out) {
   }
   pthread_mutex_unlock(&override_mu);
   if (out->rank < 0) {
-    memset(out, 0, sizeof *out);
-    out->rank = out->local_rank = -1;
+    no_rank(out);
     return PB_OK;
   }
   if (!api_job) {
