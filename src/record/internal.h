@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "porter_bench.h"
@@ -52,6 +53,30 @@ static inline uint64_t pb__now_ns(void) {
 
 /** True when cpuinfo text (contents of /proc/cpuinfo) reports constant_tsc and nonstop_tsc. */
 bool pb__tsc_flags_ok(const char *cpuinfo);
+
+/* ---- hashing and the environment: one of each for the whole library ---- */
+
+/** FNV-1a over n bytes, 32 bits: topic table (store.c), file-name and job-folder suffixes. */
+static inline uint32_t pb__fnv1a32(const void *p, size_t n) {
+  const unsigned char *s = p;
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
+  return h;
+}
+
+/** FNV-1a over n bytes, 64 bits folded to a size_t: slots of the hash indexes. */
+static inline size_t pb__hash_slot(const void *p, size_t n) {
+  const unsigned char *s = p;
+  uint64_t h = 14695981039346656037u;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211u;
+  return (size_t)(h ^ (h >> 32));
+}
+
+/** getenv(name), but NULL when the variable is unset or empty. */
+static inline const char *pb__getenv(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? v : NULL;
+}
 
 /* ---- a small lock for short critical sections (store.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an

@@ -36,11 +36,6 @@ static int parse_nonneg(const char *s) {
   return (int)v;
 }
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  return v && *v ? v : NULL;
-}
-
 /* A run of one process: no rank, no launcher, no job. */
 static void no_rank(pb_rank_info *o) {
   memset(o, 0, sizeof *o);
@@ -79,35 +74,35 @@ static void parent_identity(char *buf, size_t n) {
 }
 
 static bool try_openmpi(pb_rank_info *o) {
-  int rank = parse_nonneg(env("OMPI_COMM_WORLD_RANK"));
+  int rank = parse_nonneg(pb__getenv("OMPI_COMM_WORLD_RANK"));
   if (rank < 0) return false;
-  set_launcher(o, "openmpi", rank, parse_nonneg(env("OMPI_COMM_WORLD_SIZE")),
-               parse_nonneg(env("OMPI_COMM_WORLD_LOCAL_RANK")));
-  const char *id = env("PMIX_NAMESPACE");
-  if (!id) id = env("OMPI_MCA_ess_base_jobid");
-  if (!id) id = env("OMPI_MCA_orte_ess_jobid");
+  set_launcher(o, "openmpi", rank, parse_nonneg(pb__getenv("OMPI_COMM_WORLD_SIZE")),
+               parse_nonneg(pb__getenv("OMPI_COMM_WORLD_LOCAL_RANK")));
+  const char *id = pb__getenv("PMIX_NAMESPACE");
+  if (!id) id = pb__getenv("OMPI_MCA_ess_base_jobid");
+  if (!id) id = pb__getenv("OMPI_MCA_orte_ess_jobid");
   if (id) snprintf(o->job_id, sizeof o->job_id, "%s", id);
   return true;
 }
 
 /* Hydra (MPICH, Intel MPI) and other PMI-1/PMI-2 launchers. */
 static bool try_pmi(pb_rank_info *o) {
-  int rank = parse_nonneg(env("PMI_RANK"));
+  int rank = parse_nonneg(pb__getenv("PMI_RANK"));
   if (rank < 0) return false;
-  set_launcher(o, "mpich", rank, parse_nonneg(env("PMI_SIZE")),
-               parse_nonneg(env("MPI_LOCALRANKID")));
-  const char *id = env("PMI_KVSNAME"); /* exported by some PMI servers, not by Hydra */
-  if (!id) id = env("PMI_JOBID");      /* Slurm's PMI-2 */
+  set_launcher(o, "mpich", rank, parse_nonneg(pb__getenv("PMI_SIZE")),
+               parse_nonneg(pb__getenv("MPI_LOCALRANKID")));
+  const char *id = pb__getenv("PMI_KVSNAME"); /* exported by some PMI servers, not by Hydra */
+  if (!id) id = pb__getenv("PMI_JOBID");      /* Slurm's PMI-2 */
   if (id) snprintf(o->job_id, sizeof o->job_id, "%s", id);
   return true;
 }
 
 /* A PMIx launcher that is not Open MPI's mpirun (prterun, srun --mpi=pmix). */
 static bool try_pmix(pb_rank_info *o) {
-  int rank = parse_nonneg(env("PMIX_RANK"));
-  const char *ns = env("PMIX_NAMESPACE");
-  if (rank < 0 || !ns || env("SLURM_STEP_ID")) return false; /* srun: Slurm's ids */
-  set_launcher(o, "pmix", rank, parse_nonneg(env("PMIX_SIZE")), -1);
+  int rank = parse_nonneg(pb__getenv("PMIX_RANK"));
+  const char *ns = pb__getenv("PMIX_NAMESPACE");
+  if (rank < 0 || !ns || pb__getenv("SLURM_STEP_ID")) return false; /* srun: Slurm's ids */
+  set_launcher(o, "pmix", rank, parse_nonneg(pb__getenv("PMIX_SIZE")), -1);
   snprintf(o->job_id, sizeof o->job_id, "%s", ns);
   return true;
 }
@@ -119,20 +114,22 @@ static bool try_pmix(pb_rank_info *o) {
  * across hosts the master's address and port are the only shared value.
  */
 static bool try_torchrun(pb_rank_info *o) {
-  int rank = parse_nonneg(env("RANK"));
-  int ws = parse_nonneg(env("WORLD_SIZE"));
-  if (rank < 0 || ws < 1 || (!env("TORCHELASTIC_RUN_ID") && !env("LOCAL_RANK"))) return false;
-  set_launcher(o, "torchrun", rank, ws, parse_nonneg(env("LOCAL_RANK")));
-  const char *run = env("TORCHELASTIC_RUN_ID");
-  const char *restart = env("TORCHELASTIC_RESTART_COUNT");
+  int rank = parse_nonneg(pb__getenv("RANK"));
+  int ws = parse_nonneg(pb__getenv("WORLD_SIZE"));
+  if (rank < 0 || ws < 1 || (!pb__getenv("TORCHELASTIC_RUN_ID") && !pb__getenv("LOCAL_RANK")))
+    return false;
+  set_launcher(o, "torchrun", rank, ws, parse_nonneg(pb__getenv("LOCAL_RANK")));
+  const char *run = pb__getenv("TORCHELASTIC_RUN_ID");
+  const char *restart = pb__getenv("TORCHELASTIC_RESTART_COUNT");
   char base[PB_JOB_ID_SIZE - 32];
   if (run && strcmp(run, "none") != 0)
     snprintf(base, sizeof base, "%s", run);
-  else if (parse_nonneg(env("LOCAL_WORLD_SIZE")) == ws || ws == 1)
+  else if (parse_nonneg(pb__getenv("LOCAL_WORLD_SIZE")) == ws || ws == 1)
     parent_identity(base, sizeof base);
   else
-    snprintf(base, sizeof base, "%s-%s", env("MASTER_ADDR") ? env("MASTER_ADDR") : "?",
-             env("MASTER_PORT") ? env("MASTER_PORT") : "?");
+    snprintf(base, sizeof base, "%s-%s",
+             pb__getenv("MASTER_ADDR") ? pb__getenv("MASTER_ADDR") : "?",
+             pb__getenv("MASTER_PORT") ? pb__getenv("MASTER_PORT") : "?");
   snprintf(o->job_id, sizeof o->job_id, "%s-r%s", base, restart ? restart : "0");
   return true;
 }
@@ -143,16 +140,16 @@ static bool try_torchrun(pb_rank_info *o) {
  * however many tasks the allocation has.
  */
 static bool try_slurm(pb_rank_info *o) {
-  int rank = parse_nonneg(env("SLURM_PROCID"));
-  const char *job = env("SLURM_JOB_ID");
-  if (!job) job = env("SLURM_JOBID");
-  const char *step = env("SLURM_STEP_ID");
-  if (!step) step = env("SLURM_STEPID");
+  int rank = parse_nonneg(pb__getenv("SLURM_PROCID"));
+  const char *job = pb__getenv("SLURM_JOB_ID");
+  if (!job) job = pb__getenv("SLURM_JOBID");
+  const char *step = pb__getenv("SLURM_STEP_ID");
+  if (!step) step = pb__getenv("SLURM_STEPID");
   if (rank < 0 || !job || parse_nonneg(step) < 0) return false;
-  int ws = parse_nonneg(env("SLURM_STEP_NUM_TASKS"));
-  if (ws < 0) ws = parse_nonneg(env("SLURM_NTASKS"));
-  if (ws < 0) ws = parse_nonneg(env("SLURM_NPROCS"));
-  set_launcher(o, "slurm", rank, ws, parse_nonneg(env("SLURM_LOCALID")));
+  int ws = parse_nonneg(pb__getenv("SLURM_STEP_NUM_TASKS"));
+  if (ws < 0) ws = parse_nonneg(pb__getenv("SLURM_NTASKS"));
+  if (ws < 0) ws = parse_nonneg(pb__getenv("SLURM_NPROCS"));
+  set_launcher(o, "slurm", rank, ws, parse_nonneg(pb__getenv("SLURM_LOCALID")));
   snprintf(o->job_id, sizeof o->job_id, "%s.%s", job, step);
   return true;
 }
@@ -166,9 +163,9 @@ static void detect_launcher(pb_rank_info *o) {
 
 /* PORTER_BENCH_RANK / _WORLD_SIZE: above any launcher's rank. */
 static void apply_env_override(pb_rank_info *o) {
-  int rank = parse_nonneg(env(PB_ENV_RANK));
+  int rank = parse_nonneg(pb__getenv(PB_ENV_RANK));
   if (rank < 0) return;
-  int ws = parse_nonneg(env(PB_ENV_WORLD_SIZE));
+  int ws = parse_nonneg(pb__getenv(PB_ENV_WORLD_SIZE));
   int local = o->launcher[0] ? o->local_rank : -1;
   set_launcher(o, "env", rank, ws, local);
 }
@@ -190,7 +187,7 @@ int pb_rank_detect(pb_rank_info *out) {
     return PB_OK;
   }
   if (!api_job) {
-    const char *id = env(PB_ENV_JOB_ID);
+    const char *id = pb__getenv(PB_ENV_JOB_ID);
     if (id) snprintf(out->job_id, sizeof out->job_id, "%s", id);
   }
   if (!out->job_id[0]) parent_identity(out->job_id, sizeof out->job_id);
@@ -216,8 +213,7 @@ int pb_job_folder_name(const char *job_id, char *buf, size_t n) {
   size_t len = strlen(job_id), keep = len > KEEP ? KEEP : len;
   char name[4 + KEEP + 10 + 1] = "job-";
   bool changed = len != keep;
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)job_id[i]) * 16777619u;
+  uint32_t h = pb__fnv1a32(job_id, len);
   for (size_t i = 0; i < keep; i++) {
     char c = job_id[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -68,8 +68,8 @@ static char *plan_run_dir(const char *root, pb_rank_info *ri) {
 }
 
 static const char *default_root(void) {
-  const char *env = getenv(PB_ENV_ROOT);
-  return env && *env ? env : PB_DEFAULT_ROOT;
+  const char *env = pb__getenv(PB_ENV_ROOT);
+  return env ? env : PB_DEFAULT_ROOT;
 }
 
 int pb_registry_create(const char *root, pb_registry **out) {
@@ -158,10 +158,7 @@ static char *file_name(const char *name) {
   char *out = malloc(keep + 10);
   if (!out) return NULL;
   bool changed = len != keep;
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) {
-    h = (h ^ (unsigned char)name[i]) * 16777619u;
-  }
+  uint32_t h = pb__fnv1a32(name, len);
   for (size_t i = 0; i < keep; i++) {
     char c = name[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -176,18 +173,12 @@ static char *file_name(const char *name) {
   return out;
 }
 
-static size_t hash_str(const char *s) {
-  uint64_t h = 14695981039346656037u; /* FNV-1a, 64 bits */
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return (size_t)(h ^ (h >> 32));
-}
-
 /* The slot of key in an index: the entry holding it, or the empty slot where
  * it would go. fname selects the file-name index. Caller holds r->mu. */
 static size_t *slot_locked(const pb_registry *r, const char *key, bool fname) {
   size_t *idx = fname ? r->by_fname : r->by_name;
   size_t mask = r->nslots - 1;
-  for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask) {
+  for (size_t i = pb__hash_slot(key, strlen(key)) & mask;; i = (i + 1) & mask) {
     if (!idx[i]) return &idx[i];
     const entry *e = &r->entries[idx[i] - 1];
     if (strcmp(fname ? e->fname : e->name, key) == 0) return &idx[i];

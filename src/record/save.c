@@ -133,16 +133,10 @@ static char *quote(const pb__topic_info *ti, const char *suffix, size_t *len) {
   return tmp.buf;
 }
 
-static size_t hash_bytes(const char *p, size_t n) {
-  uint64_t h = 14695981039346656037u; /* FNV-1a, 64 bits */
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211u;
-  return (size_t)(h ^ (h >> 32));
-}
-
 /* The set's slot for text q: the id + 1 holding it, or an empty slot. */
 static size_t *set_slot(struct pb__qcache *c, const char *q, size_t len) {
   size_t mask = c->nslots - 1;
-  for (size_t i = hash_bytes(q, len) & mask;; i = (i + 1) & mask) {
+  for (size_t i = pb__hash_slot(q, len) & mask;; i = (i + 1) & mask) {
     size_t k = c->set[i];
     if (!k || (c->len[k - 1] == len && memcmp(c->quoted[k - 1], q, len) == 0)) return &c->set[i];
   }

@@ -195,15 +195,6 @@ char *pb__arena_dup(pb__arena *a, const char *s, size_t len) {
 
 /* ---- topics ---- */
 
-static uint32_t hash_bytes(const char *s, size_t len) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 16777619u;
-  }
-  return h;
-}
-
 void pb__topics_init(pb__topics *t) {
   memset(t, 0, sizeof *t);
   pb__segvec_init(&t->infos, sizeof(pb__topic_info));
@@ -225,7 +216,7 @@ static int rehash(pb__topics *t) {
   if (!slots) return -1;
   for (uint32_t id = 0; id < (uint32_t)t->infos.n; id++) {
     const pb__topic_info *ti = info_at(t, id);
-    uint32_t i = hash_bytes(ti->name, ti->len) & (n - 1);
+    uint32_t i = pb__fnv1a32(ti->name, ti->len) & (n - 1);
     while (slots[i]) i = (i + 1) & (n - 1);
     slots[i] = id + 1;
   }
@@ -239,7 +230,7 @@ uint32_t pb__topics_intern(pb__topics *t, pb__arena *a, const char *name, size_t
   if (len > UINT32_MAX - 1) return PB_TOPIC_INVALID;
   if ((t->infos.n + 1) * 2 > t->nslots && rehash(t) != 0) return PB_TOPIC_INVALID;
   uint32_t mask = t->nslots - 1;
-  uint32_t i = hash_bytes(name, len) & mask;
+  uint32_t i = pb__fnv1a32(name, len) & mask;
   for (; t->slots[i]; i = (i + 1) & mask) {
     const pb__topic_info *ti = info_at(t, t->slots[i] - 1);
     if (ti->len == len && memcmp(ti->name, name, len) == 0) return t->slots[i] - 1;

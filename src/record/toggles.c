@@ -31,16 +31,10 @@ int pb_parse_toggles(const char *text, unsigned *mask) {
   return PB_OK;
 }
 
-/* The variable's value, or NULL when it is unset or empty. */
-static const char *env_value(const char *name) {
-  const char *v = getenv(name);
-  return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
 static void load_toggles(void) {
   const char *name = PB_ENV_TOGGLES;
-  const char *env = env_value(PB_ENV_TOGGLES);
-  const char *alt = env_value(PB_ENV_TOGGLES_TICTOC);
+  const char *env = pb__getenv(PB_ENV_TOGGLES);
+  const char *alt = pb__getenv(PB_ENV_TOGGLES_TICTOC);
   if (env == NULL) {
     name = PB_ENV_TOGGLES_TICTOC;
     env = alt;
