@@ -154,7 +154,8 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
 }
 
 /* Appends a time record of `topic` ending now. Caller holds b->lock. */
-static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t topic, uint64_t now,
+                                                          uint32_t extra) {
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
   pb__rec *r = gap < PB__REC_LONG && !extra ? pb__segvec_push(&b->recs) : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
@@ -572,17 +573,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
-    uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
-    pb__rec *r = gap < PB__REC_LONG ? pb__segvec_push(&b->recs) : NULL;
-    if (__builtin_expect(r != NULL, 1)) {
-      r->ns = (uint32_t)gap;
-      r->topic = t;
-      b->step_t0 = now;
-      b->cur->nrec++;
-      pb__spin_unlock(&b->lock);
-      return PB_OK;
-    }
-    rc = push_rec(b, t, now, 0); /* a long gap, or counts the drop and sets the message */
+    rc = push_rec(b, t, now, 0); /* inline; a long gap or no memory: push_rec_slow */
   } else {
     b->step_t0 = now;
     b->dropped += topic != NULL;
