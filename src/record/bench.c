@@ -208,6 +208,13 @@ static int64_t wall_at(pb_bench *b, uint64_t now) {
   return (int64_t)now + b->wall_off;
 }
 
+/* Starts the last iteration's clocks (START_TIME, GLOBAL, the step gap) at `now`. */
+static void start_iter_clocks(pb_bench *b, uint64_t now) {
+  b->cur->start_wall_ns = wall_at(b, now);
+  b->open_mono = now;
+  b->step_t0 = b->global_t0 = now;
+}
+
 static int open_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = pb__segvec_push(&b->iters);
   if (!it) {
@@ -219,11 +226,9 @@ static int open_iter(pb_bench *b, uint64_t now) {
   it->nrec = 0;
   it->global_crono = 0;
   it->global_ns = PB__ITER_OPEN;
-  it->start_wall_ns = wall_at(b, now);
-  b->open_mono = now;
+  start_iter_clocks(b, now);
   b->have_iter = true;
   b->open = true;
-  b->step_t0 = b->global_t0 = now;
   b->mem_crono = 0;
   return PB_OK;
 }
@@ -393,10 +398,7 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
 static void restart_clocks(pb_bench *b, size_t opened) {
   pb__spin_lock(&b->lock);
   if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
-    uint64_t now = pb__now_ns();
-    b->cur->start_wall_ns = wall_at(b, now);
-    b->open_mono = now;
-    b->step_t0 = b->global_t0 = now;
+    start_iter_clocks(b, pb__now_ns());
   }
   pb__spin_unlock(&b->lock);
 }
