@@ -588,10 +588,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
 
 /* The hot path's guard costs a load and two stores of a thread-local byte. */
 static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const char *topic) {
-  if (!pb__call_enter()) return PB_EBUSY;
-  int rc = step_fast_guarded(b, id, topic);
-  pb__call_leave();
-  return rc;
+  GUARDED(step_fast_guarded(b, id, topic));
 }
 
 static __attribute__((noinline, cold)) int step_einval(const char *fn) {
