@@ -154,7 +154,8 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
 }
 
 /* Appends a time record of `topic` ending now. Caller holds b->lock. */
-static inline int push_rec(pb_bench *b, uint32_t topic, uint64_t now, uint32_t extra) {
+static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t topic, uint64_t now,
+                                                          uint32_t extra) {
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
   pb__rec *r = gap < PB__REC_LONG && !extra ? pb__segvec_push(&b->recs) : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
@@ -207,6 +208,13 @@ static int64_t wall_at(pb_bench *b, uint64_t now) {
   return (int64_t)now + b->wall_off;
 }
 
+/* Starts the last iteration's clocks (START_TIME, GLOBAL, the step gap) at `now`. */
+static void start_iter_clocks(pb_bench *b, uint64_t now) {
+  b->cur->start_wall_ns = wall_at(b, now);
+  b->open_mono = now;
+  b->step_t0 = b->global_t0 = now;
+}
+
 static int open_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = pb__segvec_push(&b->iters);
   if (!it) {
@@ -218,11 +226,9 @@ static int open_iter(pb_bench *b, uint64_t now) {
   it->nrec = 0;
   it->global_crono = 0;
   it->global_ns = PB__ITER_OPEN;
-  it->start_wall_ns = wall_at(b, now);
-  b->open_mono = now;
+  start_iter_clocks(b, now);
   b->have_iter = true;
   b->open = true;
-  b->step_t0 = b->global_t0 = now;
   b->mem_crono = 0;
   return PB_OK;
 }
@@ -392,10 +398,7 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
 static void restart_clocks(pb_bench *b, size_t opened) {
   pb__spin_lock(&b->lock);
   if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
-    uint64_t now = pb__now_ns();
-    b->cur->start_wall_ns = wall_at(b, now);
-    b->open_mono = now;
-    b->step_t0 = b->global_t0 = now;
+    start_iter_clocks(b, pb__now_ns());
   }
   pb__spin_unlock(&b->lock);
 }
@@ -572,17 +575,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
-    uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
-    pb__rec *r = gap < PB__REC_LONG ? pb__segvec_push(&b->recs) : NULL;
-    if (__builtin_expect(r != NULL, 1)) {
-      r->ns = (uint32_t)gap;
-      r->topic = t;
-      b->step_t0 = now;
-      b->cur->nrec++;
-      pb__spin_unlock(&b->lock);
-      return PB_OK;
-    }
-    rc = push_rec(b, t, now, 0); /* a long gap, or counts the drop and sets the message */
+    rc = push_rec(b, t, now, 0); /* inline; a long gap or no memory: push_rec_slow */
   } else {
     b->step_t0 = now;
     b->dropped += topic != NULL;
@@ -595,10 +588,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
 
 /* The hot path's guard costs a load and two stores of a thread-local byte. */
 static __attribute__((noinline)) int step_fast(pb_bench *b, uint32_t id, const char *topic) {
-  if (!pb__call_enter()) return PB_EBUSY;
-  int rc = step_fast_guarded(b, id, topic);
-  pb__call_leave();
-  return rc;
+  GUARDED(step_fast_guarded(b, id, topic));
 }
 
 static __attribute__((noinline, cold)) int step_einval(const char *fn) {
