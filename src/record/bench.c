@@ -432,17 +432,13 @@ static int gstep(pb_bench *b) {
     restart_clocks(b, opened);
     held = op_begin(b);
   }
-  if (held && opened) {
+  /* peak.linked changes only under op_lock, which `held` says this thread holds */
+  if (held && opened && b->peak.linked) {
+    int rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
+    if (!rc) rc = rc2;
     pb__spin_lock(&b->lock);
-    bool probe_it = b->peak.linked;
+    b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
     pb__spin_unlock(&b->lock);
-    if (probe_it) {
-      int rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
-      if (!rc) rc = rc2;
-      pb__spin_lock(&b->lock);
-      b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
-      pb__spin_unlock(&b->lock);
-    }
   }
   op_end(b, held);
   return rc;

@@ -71,7 +71,7 @@ struct pb_bench {
   bool save_on_step;
   bool mem_per_step;
   bool cuda_on;
-  pb__peak_sub peak; /* linked while memory tracking is on */
+  pb__peak_sub peak; /* (op_lock) linked while memory tracking is on */
   pb__gpu_tracker *gpu;
 
   /* counters (L) */
