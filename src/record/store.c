@@ -94,7 +94,13 @@ static atomic_int populate_off; /* 1 once the kernel refused MADV_POPULATE_WRITE
 static void populate(char *from, char *to) {
 #ifdef MADV_POPULATE_WRITE
   if (atomic_load_explicit(&populate_off, memory_order_relaxed)) return;
-  uintptr_t page = 4096;
+  static atomic_size_t page_cache; /* sysconf's page size, read once (0: not yet) */
+  uintptr_t page = atomic_load_explicit(&page_cache, memory_order_relaxed);
+  if (!page) {
+    long ps = sysconf(_SC_PAGESIZE);
+    page = ps > 0 ? (uintptr_t)ps : 4096;
+    atomic_store_explicit(&page_cache, page, memory_order_relaxed);
+  }
   uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1);
   uintptr_t b = (uintptr_t)to & ~(page - 1);
   if (b > a && madvise((void *)a, b - a, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
