@@ -20,8 +20,7 @@
 static int bench_init(pb_bench *b, const char *path) {
   memset(b, 0, sizeof *b);
   atomic_init(&b->flags, PB__F_ON);
-  atomic_init(&b->lock.v, 0);
-  atomic_init(&b->lock.sleepers, 0);
+  pb__olock_init(&b->lock);
   pthread_mutex_init(&b->op_lock, NULL);
   pthread_mutex_init(&b->save_mu, NULL);
   pthread_cond_init(&b->save_cv, NULL);
@@ -184,43 +183,52 @@ static uint32_t store_extra(pb_bench *b, const char *text, int *rc) {
   return (uint32_t)b->extras.n;
 }
 
+/* wall_at's once-a-second part: re-reads the offset between the two clocks. */
+static __attribute__((noinline)) int64_t wall_resync(pb_bench *b, uint64_t now) {
+  /* The wall clock read between two monotonic reads, the tightest of three
+   * tries: a thread preempted between the reads would skew the offset. */
+  uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 3; i++) {
+    uint64_t m1 = pb__now_ns();
+    int64_t w = pb_wall_ns();
+    uint64_t m2 = pb__now_ns();
+    if (m2 - m1 < best) {
+      best = m2 - m1;
+      b->wall_off = w - (int64_t)(m1 + (m2 - m1) / 2);
+    }
+  }
+  b->wall_sync = now ? now : 1;
+  return (int64_t)now + b->wall_off;
+}
+
 /*
  * The wall clock at monotonic time `now`: the offset between the two clocks
  * is re-read once a second, so START_TIME/STOP_TIME cost no clock read of
  * their own and follow the system clock's adjustments within a second.
  */
-static int64_t wall_at(pb_bench *b, uint64_t now) {
-  if (!b->wall_sync || now - b->wall_sync > 1000000000u) {
-    /* The wall clock read between two monotonic reads, the tightest of three
-     * tries: a thread preempted between the reads would skew the offset. */
-    uint64_t best = UINT64_MAX;
-    for (int i = 0; i < 3; i++) {
-      uint64_t m1 = pb__now_ns();
-      int64_t w = pb_wall_ns();
-      uint64_t m2 = pb__now_ns();
-      if (m2 - m1 < best) {
-        best = m2 - m1;
-        b->wall_off = w - (int64_t)(m1 + (m2 - m1) / 2);
-      }
-    }
-    b->wall_sync = now ? now : 1;
+static inline int64_t wall_at(pb_bench *b, uint64_t now) {
+  if (__builtin_expect(!b->wall_sync || now - b->wall_sync > 1000000000u, 0)) {
+    return wall_resync(b, now);
   }
   return (int64_t)now + b->wall_off;
 }
 
 /* Starts the last iteration's clocks (START_TIME, GLOBAL, the step gap) at `now`. */
-static void start_iter_clocks(pb_bench *b, uint64_t now) {
+static inline void start_iter_clocks(pb_bench *b, uint64_t now) {
   b->cur->start_wall_ns = wall_at(b, now);
   b->open_mono = now;
   b->step_t0 = b->global_t0 = now;
 }
 
-static int open_iter(pb_bench *b, uint64_t now) {
+static __attribute__((noinline, cold)) int open_iter_nomem(pb_bench *b) {
+  b->dropped++;
+  return pb__fail(PB_ENOMEM, "out of memory opening an iteration of '%s'", b->path);
+}
+
+/* Opens an iteration at `now`. Caller holds b->lock, with no iteration open. */
+static inline int open_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = pb__segvec_push(&b->iters);
-  if (!it) {
-    b->dropped++;
-    return pb__fail(PB_ENOMEM, "out of memory opening an iteration of '%s'", b->path);
-  }
+  if (__builtin_expect(!it, 0)) return open_iter_nomem(b);
   b->cur = it;
   it->first = b->recs.n;
   it->nrec = 0;
@@ -234,14 +242,12 @@ static int open_iter(pb_bench *b, uint64_t now) {
 }
 
 /*
- * Closes the last iteration at `now`: GLOBAL from its clocks' start, STOP_TIME
- * from START_TIME by the monotonic clock (never before it, whatever the wall
- * clock did in between), kept as GLOBAL plus the lead of GLOBAL's start. Out
- * of memory for a side-table entry: the value is cut to what fits, counted
- * as dropped, and PB_ENOMEM returned.
+ * close_iter's general case: GLOBAL of 2^32 - 2 ns or more, or GLOBAL's
+ * start after START_TIME. Out of memory for a side-table entry: the value is
+ * cut to what fits, counted as dropped, and PB_ENOMEM returned.
  */
-static int close_iter(pb_bench *b, uint64_t now) {
-  pb__iter *it = last_iter(b);
+static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) {
+  pb__iter *it = b->cur;
   uint64_t i = b->iters.n - 1;
   uint64_t global = now > b->global_t0 ? now - b->global_t0 : 0;
   uint64_t span = now > b->open_mono ? now - b->open_mono : 0;
@@ -263,6 +269,26 @@ static int close_iter(pb_bench *b, uint64_t now) {
   b->dropped++;
   return pb__fail(PB_ENOMEM, "out of memory closing an iteration of '%s': its times are cut",
                   b->path);
+}
+
+/*
+ * Closes the last iteration at `now`: GLOBAL from its clocks' start, STOP_TIME
+ * from START_TIME by the monotonic clock (never before it, whatever the wall
+ * clock did in between), kept as GLOBAL plus the lead of GLOBAL's start (0
+ * unless a probe or pb_start moved GLOBAL's start). Caller holds b->lock.
+ */
+static inline int close_iter(pb_bench *b, uint64_t now) {
+  uint64_t global = now - b->global_t0;
+  if (__builtin_expect(
+          now < b->global_t0 || global >= PB__ITER_OPEN || b->global_t0 != b->open_mono, 0)) {
+    return close_iter_slow(b, now);
+  }
+  pb__iter *it = b->cur;
+  it->global_crono = it->nrec;
+  it->global_ns = (uint32_t)global;
+  b->open = false;
+  b->gstops++;
+  return PB_OK;
 }
 
 /* ---- memory records ---- */
@@ -307,10 +333,10 @@ static int push_mrec(pb_bench *b, uint32_t topic, const probe *p, const char *ex
 static int record_memory(pb_bench *b, uint32_t topic, uint32_t time_topic, const char *extra) {
   probe p;
   take_probe(b, &p);
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   int rc = push_mrec(b, topic, &p, extra);
   int rc2 = push_rec(b, time_topic, pb__now_ns(), 0);
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   return rc ? rc : rc2;
 }
 
@@ -359,17 +385,17 @@ static void op_end(pb_bench *b, bool held) {
  */
 static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_t *opened) {
   gpu_sync_if(b);
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   uint64_t now = pb__now_ns();
   int rc = PB_OK;
   if (b->open) {
     pb__iter *it = b->cur;
     rc = push_rec(b, b->t_gstop, now, 0);
     if (held && b->peak.linked) {
-      pb__spin_unlock(&b->lock);
+      pb__bench_unlock(b, own);
       int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
       if (!rc) rc = rc2;
-      pb__spin_lock(&b->lock);
+      own = pb__bench_lock(b, true);
       now = b->step_t0; /* GLOBAL ends after the probe, as the original's */
     }
     /* Still ours, unless a thread that began before memory tracking was on (so without
@@ -385,7 +411,7 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
     if (!b->open) rc2 = open_iter(b, now);
     *opened = rc2 == PB_OK ? b->iters.n : 0;
   }
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   return rc ? rc : rc2;
 }
 
@@ -396,11 +422,11 @@ static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_
  * restart now.
  */
 static void restart_clocks(pb_bench *b, size_t opened) {
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
     start_iter_clocks(b, pb__now_ns());
   }
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
 }
 
 static int gstop(pb_bench *b) {
@@ -436,9 +462,9 @@ static int gstep(pb_bench *b) {
   if (held && opened && b->peak.linked) {
     int rc2 = record_memory(b, b->t_gstep, b->t_gstep_memory, NULL);
     if (!rc) rc = rc2;
-    pb__spin_lock(&b->lock);
+    unsigned own = pb__bench_lock(b, true);
     b->global_t0 = b->step_t0; /* the iteration's clocks start after the probe */
-    pb__spin_unlock(&b->lock);
+    pb__bench_unlock(b, own);
   }
   op_end(b, held);
   return rc;
@@ -449,14 +475,14 @@ static int start(pb_bench *b) {
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
   gpu_sync_if(b);
   int rc = PB_OK;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   uint64_t now = pb__now_ns();
   if (b->open) {
     b->step_t0 = b->global_t0 = now;
   } else {
     rc = open_iter(b, now);
   }
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   return rc;
 }
 
@@ -469,8 +495,59 @@ static int start(pb_bench *b) {
     return guarded_rc_;                     \
   } while (0)
 
-int pb_gstop(pb_bench *b) { GUARDED(gstop(b)); }
-int pb_gstep(pb_bench *b) { GUARDED(gstep(b)); }
+/*
+ * gstop and gstep on the hot path (enabled, no memory tracking, no GPU sync,
+ * no save per step: one load tells): one hold of the lock, the closing and
+ * opening inline. An auto-save that falls due runs after the lock is
+ * released, as in gstop_part's callers.
+ */
+static inline __attribute__((always_inline)) int gstop_fast_guarded(pb_bench *b, bool reopen) {
+  unsigned own = pb__bench_lock(b, true);
+  uint64_t now = pb__now_ns();
+  int rc = PB_OK, rc2 = PB_OK;
+  bool save_now = false;
+  if (b->open) {
+    rc = push_rec(b, b->t_gstop, now, 0);
+    int crc = close_iter(b, now);
+    if (!rc) rc = crc;
+    save_now = autosave_due(b);
+  }
+  size_t opened = 0;
+  if (reopen) {
+    rc2 = open_iter(b, now);
+    opened = rc2 == PB_OK ? b->iters.n : 0;
+  }
+  pb__bench_unlock(b, own);
+  if (__builtin_expect(save_now, 0)) {
+    int src = autosave(b);
+    if (!rc) rc = src;
+    if (reopen) restart_clocks(b, opened);
+  }
+  return rc ? rc : rc2;
+}
+
+static __attribute__((noinline)) int gstop_fast(pb_bench *b) {
+  GUARDED(gstop_fast_guarded(b, false));
+}
+
+static __attribute__((noinline)) int gstep_fast(pb_bench *b) {
+  GUARDED(gstop_fast_guarded(b, true));
+}
+
+static __attribute__((noinline)) int gstop_slow(pb_bench *b) { GUARDED(gstop(b)); }
+static __attribute__((noinline)) int gstep_slow(pb_bench *b) { GUARDED(gstep(b)); }
+
+/* Two tail calls: no prologue before the flag test. */
+int pb_gstop(pb_bench *b) {
+  if (b && atomic_load_explicit(&b->flags, memory_order_relaxed) == PB__F_ON) return gstop_fast(b);
+  return gstop_slow(b);
+}
+
+int pb_gstep(pb_bench *b) {
+  if (b && atomic_load_explicit(&b->flags, memory_order_relaxed) == PB__F_ON) return gstep_fast(b);
+  return gstep_slow(b);
+}
+
 int pb_start(pb_bench *b) { GUARDED(start(b)); }
 
 /* Resolves a topic id (or name) under b->lock; PB_TOPIC_INVALID on failure. */
@@ -514,9 +591,9 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
   }
   bool held = op_begin(b);
   gpu_sync_if(b);
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   if (!b->have_iter) {
-    pb__spin_unlock(&b->lock);
+    pb__bench_unlock(b, own);
     op_end(b, held);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
@@ -537,7 +614,7 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
   bool probe_it = held && b->mem_per_step && b->peak.linked && t != PB_TOPIC_INVALID;
   uint32_t ms = probe_it ? memstep_topic(b, t) : PB_TOPIC_INVALID;
   bool autosave = b->save_on_step;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   if (probe_it && ms != PB_TOPIC_INVALID) {
     int rc2 = record_memory(b, t, ms, memory_extra);
     if (!rc) rc = rc2;
@@ -562,9 +639,9 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, true);
   if (__builtin_expect(!b->have_iter, 0)) {
-    pb__spin_unlock(&b->lock);
+    pb__bench_unlock(b, own);
     return pb__fail(PB_ENOITER, "step of '%s' before any iteration (call pb_gstep first)", b->path);
   }
   uint64_t now = pb__now_ns();
@@ -578,7 +655,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
     rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
                : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
   }
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   return rc;
 }
 
@@ -615,9 +692,9 @@ int pb_step_id(pb_bench *b, pb_topic topic) {
 
 pb_topic pb_topic_intern(pb_bench *b, const char *topic) {
   if (!b || !topic || !pb__call_enter()) return PB_TOPIC_INVALID;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   uint32_t id = pb__topics_intern(&b->topics, &b->arena, topic, strlen(topic));
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   pb__call_leave();
   return id;
 }
@@ -645,18 +722,18 @@ bool pb_is_enabled(const pb_bench *b) { return b && flag(b, PB__F_ON); }
 
 void pb_set_save_on_gstop(pb_bench *b, unsigned n) {
   if (!b || !pb__call_enter()) return;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   b->save_on_gstop = n;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   pb__call_leave();
 }
 
 void pb_set_save_on_step(pb_bench *b, bool on) {
   if (!b || !pb__call_enter()) return;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   b->save_on_step = on;
   set_flag(b, PB__F_SAVE, on);
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   pb__call_leave();
 }
 
@@ -665,9 +742,9 @@ static int enable_memory_tracking(pb_bench *b, bool per_step) {
   int old = pb__nocancel_begin();
   pthread_mutex_lock(&b->op_lock);
   int rc = b->peak.linked ? PB_OK : pb__peak_subscribe(&b->peak);
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   b->mem_per_step = per_step;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   set_flag(b, PB__F_MEM, rc == PB_OK);
   pthread_mutex_unlock(&b->op_lock);
   pb__nocancel_end(old);
@@ -738,7 +815,7 @@ int pb_set_cuda_sync(pb_bench *b, bool on) {
 int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!b || !out) return pb__fail(PB_EINVAL, "pb_bench_get_stats: NULL argument");
   if (!pb__call_enter()) return PB_EBUSY;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   out->iterations = b->iters.n;
   out->steps = b->recs.n;
   out->memory_records = b->mrecs.n;
@@ -752,7 +829,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
                     (b->iwide.n + b->ilead.n) * sizeof(pb__recx) + b->mrecs.n * b->mrecs.elem +
                     b->extras.n * b->extras.elem + b->topics.infos.n * b->topics.infos.elem +
                     b->arena.bytes + (uint64_t)b->topics.nslots * 4;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   pb__call_leave();
   return PB_OK;
 }
@@ -778,9 +855,9 @@ enum { PB__JOURNAL_MIN_RECS = 8192 };
 static bool want_full_locked(pb_bench *b) {
   /* The journal continues the full files: those must not end with an open iteration. */
   if (b->want_full || b->main_upto == 0 || b->main_open) return true;
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   size_t closed = b->gstops, recs = b->recs.n;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
   return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;
 }
@@ -832,12 +909,12 @@ static int save_combined(pb_bench *b, bool explicit_full) {
   /* Still the only writer: no auto-save can append a line that this removes. */
   if (rc == PB_OK && full && had_journal) pb__bench_clear_journal(b);
 
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   if (rc)
     b->save_errors++;
   else
     b->saves++;
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
   pthread_mutex_lock(&b->save_mu);
   if (rc == PB_OK) note_saved_locked(b, full, &req);
   if (rc) b->want_full |= full; /* retry the full files next time */

@@ -14,10 +14,12 @@
  *            with memory tracking on) so that a probe's records land in the
  *            iteration it measured. Held while probing memory (a /proc read,
  *            NVML query): no file I/O, no save. Untouched when tracking is off.
- *   lock     (a pb__spin) guards every field marked (L): recording state, the record
+ *   lock     (a pb__olock: biased to the thread that records, internal.h)
+ *            guards every field marked (L): recording state, the record
  *            stores' counts and the configuration. Held only for appends and
  *            for the snapshot a save takes: never during I/O, never while
  *            calling another object (the memory probe runs before it is taken).
+ *            Taken with pb__bench_lock, released with pb__bench_unlock.
  *   save_mu  guards the fields marked (S), the save combiner: concurrent saves
  *            wait on save_cv instead of interleaving. Never held during I/O.
  *
@@ -36,7 +38,7 @@ struct pb_bench {
    * the fast path only when the word is exactly PB__F_ON. Must stay the
    * first member: the PB_* macros of porter_bench.h read it inline. */
   atomic_uint flags;
-  pb__spin lock;
+  pb__olock lock;
   pthread_mutex_t op_lock;
 
   /* recording state (L) */
@@ -102,6 +104,18 @@ struct pb_bench {
   long pid;   /* the process that created it: a forked child saves elsewhere */
   bool owned; /* belongs to a registry */
 };
+
+/**
+ * Takes b->lock; `record`: a recording call (its thread may become the lock's
+ * owner), else a borrow (configuration, save, statistics). Returns the token
+ * for pb__bench_unlock.
+ */
+static inline unsigned pb__bench_lock(pb_bench *b, bool record) {
+  return pb__olock_lock(&b->lock, record);
+}
+
+/** Releases b->lock taken by pb__bench_lock, which returned `own`. */
+static inline void pb__bench_unlock(pb_bench *b, unsigned own) { pb__olock_unlock(&b->lock, own); }
 
 /** Creates a benchmarker owned by a registry (pb_bench_destroy refuses it). */
 int pb__bench_create_owned(const char *path, pb_bench **out);

@@ -8,7 +8,8 @@
 
 static _Thread_local char last_error[1024];
 
-_Thread_local unsigned char pb__in_call __attribute__((tls_model("initial-exec")));
+_Thread_local unsigned char pb__in_call
+    __attribute__((tls_model("initial-exec"), aligned(PB__TOKEN_ALIGN)));
 
 int pb__nocancel_begin(void) {
   int old = PTHREAD_CANCEL_ENABLE;

@@ -112,13 +112,14 @@ static void prepare(void) {
     pb_bench *b = n->obj;
     pthread_mutex_lock(&b->op_lock);
     pthread_mutex_lock(&b->save_mu);
-    pb__spin_lock(&b->lock);
+    pb__olock_wait(&b->lock, false); /* held with any owner kept out, as a borrower */
   }
   pb__memprobe_atfork(0);
 }
 
 static void release(bool child) {
   pb__memprobe_atfork(child ? 2 : 1);
+  if (child) pb__olock_process_forked();
   for (node *n = benches.head; n; n = n->next) {
     pb_bench *b = n->obj;
     if (child) {
@@ -128,9 +129,9 @@ static void release(bool child) {
       }
       b->main_upto = b->disk_upto = 0; /* the child's files start with full ones */
       b->journaled = false;
-      atomic_store(&b->lock.sleepers, 0); /* its waiters are not in this process */
+      pb__olock_atfork_child(&b->lock); /* its owner and waiters may not be in this process */
     }
-    pb__spin_unlock(&b->lock);
+    pb__olock_release(&b->lock);
     pthread_mutex_unlock(&b->save_mu);
     pthread_mutex_unlock(&b->op_lock);
   }

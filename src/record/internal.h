@@ -78,7 +78,7 @@ static inline const char *pb__getenv(const char *name) {
   return v && *v ? v : NULL;
 }
 
-/* ---- a small lock for short critical sections (store.c) ----
+/* ---- a small lock for short critical sections (lock.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
  * uncontended pthread mutex costs twice what this does. Taking it free is one
  * atomic exchange; releasing it is a store and a load of `sleepers`. A waiter
@@ -115,7 +115,9 @@ static inline void pb__spin_unlock(pb__spin *l) {
  * PB_EBUSY at once, touching nothing (not even the last-error message),
  * instead of waiting for a lock this very thread holds (issue 11, defect 4).
  * Initial-exec TLS: two stores of the thread pointer's block, no call. */
-extern _Thread_local unsigned char pb__in_call __attribute__((tls_model("initial-exec")));
+#define PB__TOKEN_ALIGN 64 /* pb__in_call's address is a thread token (pb__olock) */
+extern _Thread_local unsigned char pb__in_call
+    __attribute__((tls_model("initial-exec"), aligned(PB__TOKEN_ALIGN)));
 
 /** Enters a guarded call; false (nothing done) when this thread is already inside one. */
 static inline bool pb__call_enter(void) {
@@ -129,6 +131,92 @@ static inline bool pb__call_enter(void) {
 static inline void pb__call_leave(void) {
   atomic_signal_fence(memory_order_seq_cst); /* cleared after every lock is released */
   pb__in_call = 0;
+}
+
+/* ---- the benchmarker's lock: biased to one owner thread (lock.c) ----
+ * Most programs record into a benchmarker from one thread. The first thread
+ * that records becomes the lock's owner; from then on the owner enters with
+ * no atomic read-modify-write and no fence: it sets its `active` flag and,
+ * after a compiler barrier, checks that no other thread is revoking
+ * (`revoke`) and that it still owns the lock. Any other thread takes the
+ * spin lock, sets `revoke`, and runs the heavy side of an asymmetric barrier
+ * (Linux's membarrier, which makes every running thread of the process
+ * execute a full barrier), so that either it sees the owner's flag and waits
+ * for its release, or the owner sees `revoke` and takes the spin lock too.
+ * A recording call of another thread moves the ownership to that thread; a
+ * lock that changes hands quickly again and again, or PB__OLOCK_SLOTS times
+ * in all, stays shared (spin lock only) for good. Where membarrier is
+ * refused, or with PORTER_BENCH_OWNER_LOCK=off, no owner is ever claimed and
+ * every call takes the spin lock.
+ *
+ * Each ownership has a flag of its own (slot k of `active`, k in the owner
+ * word's low bits): a former owner that read the owner word just before it
+ * lost the lock may still set and clear its old flag, which must not clear
+ * the new owner's.
+ *
+ * Mutual exclusion: a holder is either the owner with its flag set and
+ * `revoke` clear, or the holder of the spin lock; `revoke` is set only by
+ * the spin lock's holder, which waits for the owner's flag to clear before it
+ * goes on. The owner's release is one release store; memory written under
+ * the lock is published by it (owner) or by the spin lock (everyone else). */
+#define PB__OLOCK_SLOTS PB__TOKEN_ALIGN /* ownerships in a lock's life */
+#define PB__OLOCK_SHARED UINTPTR_MAX    /* owner word: shared for good */
+#define PB__OLOCK_QUICK_NS 50000000u    /* a move within 50 ms of the last is quick */
+#define PB__OLOCK_QUICK_MOVES 8u        /* quick moves before the lock stays shared */
+
+typedef struct pb__olock {
+  atomic_uintptr_t owner; /* owner's thread token | its slot; 0 none yet; PB__OLOCK_SHARED */
+  atomic_int revoke;      /* the spin lock's holder is keeping the owner out */
+  pb__spin spin;          /* every entry but the owner's fast one */
+  unsigned slots_used;    /* (spin) ownerships handed out: the next one's slot */
+  unsigned quick_moves;   /* (spin) moves of ownership that came quickly */
+  uint64_t owned_since;   /* (spin) monotonic ns of the last claim or move */
+  atomic_uchar active[PB__OLOCK_SLOTS]; /* slot k's owner is inside (written by it only) */
+} pb__olock;
+
+/** The calling thread's token: the address of its (aligned) thread-local call flag. */
+static inline uintptr_t pb__thread_token(void) { return (uintptr_t)&pb__in_call; }
+
+/** Initialises an unowned, free lock. */
+void pb__olock_init(pb__olock *l);
+/** Slow path of pb__olock_lock: takes the spin lock (revoking an owner); `claim`: may own it. */
+void pb__olock_wait(pb__olock *l, bool claim);
+/** Slow path of pb__olock_unlock: clears `revoke` and releases the spin lock. */
+void pb__olock_release(pb__olock *l);
+/** In a fork's child, on a lock the fork handler held: unowned, no waiters. */
+void pb__olock_atfork_child(pb__olock *l);
+/** In a fork's child: decide again whether owners may be claimed. */
+void pb__olock_process_forked(void);
+
+/**
+ * Takes the lock. `claim`: a recording call, which may make the calling
+ * thread the owner (configuration, saves and statistics only borrow it).
+ * Returns the token to hand to pb__olock_unlock: 0 after the spin lock, the
+ * owner's slot + 1 after the owner's entry. Not re-entrant.
+ */
+static inline unsigned pb__olock_lock(pb__olock *l, bool claim) {
+  uintptr_t word = atomic_load_explicit(&l->owner, memory_order_relaxed);
+  if (__builtin_expect((word & ~(uintptr_t)(PB__OLOCK_SLOTS - 1)) == pb__thread_token(), 1)) {
+    unsigned k = (unsigned)(word & (PB__OLOCK_SLOTS - 1));
+    atomic_store_explicit(&l->active[k], 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst); /* the light side of the barrier */
+    if (__builtin_expect(!atomic_load_explicit(&l->revoke, memory_order_acquire), 1) &&
+        atomic_load_explicit(&l->owner, memory_order_relaxed) == word) {
+      return k + 1;
+    }
+    atomic_store_explicit(&l->active[k], 0, memory_order_release);
+  }
+  pb__olock_wait(l, claim);
+  return 0;
+}
+
+/** Releases the lock taken by pb__olock_lock, which returned `own`. */
+static inline void pb__olock_unlock(pb__olock *l, unsigned own) {
+  if (__builtin_expect(own != 0, 1)) {
+    atomic_store_explicit(&l->active[own - 1], 0, memory_order_release);
+  } else {
+    pb__olock_release(l);
+  }
 }
 
 /*

@@ -84,7 +84,7 @@ static size_t mrecs_below(const pb__segvec *mrecs, uint64_t iter) {
  * the snapshot's last.
  */
 static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
-  pb__spin_lock(&b->lock);
+  unsigned own = pb__bench_lock(b, false);
   s->recs = b->recs;
   s->longs = b->longs;
   s->xrecs = b->xrecs;
@@ -102,7 +102,7 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
     s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
     if (s->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, s->iters.n - 1);
   }
-  pb__spin_unlock(&b->lock);
+  pb__bench_unlock(b, own);
 }
 
 static const pb__iter *iter_at(const snap *s, size_t i) {

@@ -1,72 +1,15 @@
 /*
  * store.c - the data-oriented stores behind a benchmarker: segmented arrays
  * whose elements never move, a string arena, and the topic intern table.
- * None of these lock: their owner (a benchmarker) does.
+ * None of these lock: their owner (a benchmarker) does (lock.c).
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#endif
 
 #include "internal.h"
-
-/*
- * How long a blocked waiter sleeps at most before it looks at the lock again.
- * The release is a plain store followed by a relaxed load of `sleepers`, so
- * a waiter that blocks at the very moment of a release can miss its wake-up
- * (the store-load pair is not fenced, to keep the uncontended release one
- * store); it then takes the lock after this timeout instead. Rare, bounded.
- */
-enum { SPIN_PAUSES = 64, SPIN_YIELDS = 8, BLOCK_NS = 1000000 };
-
-/* Blocks the caller while the lock is held (or for at most BLOCK_NS). */
-static void spin_block(pb__spin *l) {
-  atomic_fetch_add_explicit(&l->sleepers, 1, memory_order_seq_cst);
-#ifdef __linux__
-  struct timespec ts = {0, BLOCK_NS};
-  /* Returns at once when v is no longer 1 (EAGAIN); EINTR just retries. */
-  syscall(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0);
-#else
-  if (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-    struct timespec ts = {0, BLOCK_NS / 20};
-    nanosleep(&ts, NULL);
-  }
-#endif
-  atomic_fetch_sub_explicit(&l->sleepers, 1, memory_order_relaxed);
-}
-
-void pb__spin_wake(pb__spin *l) {
-#ifdef __linux__
-  syscall(SYS_futex, &l->v, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-#else
-  (void)l;
-#endif
-}
-
-void pb__spin_wait(pb__spin *l) {
-  for (unsigned spins = 0;; spins++) {
-    if (!atomic_load_explicit(&l->v, memory_order_relaxed) &&
-        !atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) {
-      return;
-    }
-    if (spins < SPIN_PAUSES) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    } else if (spins < SPIN_PAUSES + SPIN_YIELDS) {
-      sched_yield(); /* lets a holder of the same priority run */
-    } else {
-      spin_block(l); /* lets any holder run, whatever its priority */
-    }
-  }
-}
 
 void pb__segvec_init(pb__segvec *v, size_t elem) {
   memset(v, 0, sizeof *v);

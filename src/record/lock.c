@@ -1,0 +1,206 @@
+/*
+ * lock.c - the locks of a benchmarker's recording state: a small spin lock
+ * that blocks in the kernel when it must wait long, and the owner-biased lock
+ * built on it (internal.h explains both).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#endif
+
+#include "internal.h"
+
+/*
+ * How long a blocked waiter sleeps at most before it looks at the lock again.
+ * The release is a plain store followed by a relaxed load of `sleepers`, so
+ * a waiter that blocks at the very moment of a release can miss its wake-up
+ * (the store-load pair is not fenced, to keep the uncontended release one
+ * store); it then takes the lock after this timeout instead. Rare, bounded.
+ */
+enum { SPIN_PAUSES = 64, SPIN_YIELDS = 8, BLOCK_NS = 1000000 };
+
+/* Blocks the caller while the lock is held (or for at most BLOCK_NS). */
+static void spin_block(pb__spin *l) {
+  atomic_fetch_add_explicit(&l->sleepers, 1, memory_order_seq_cst);
+#ifdef __linux__
+  struct timespec ts = {0, BLOCK_NS};
+  /* Returns at once when v is no longer 1 (EAGAIN); EINTR just retries. */
+  syscall(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0);
+#else
+  if (atomic_load_explicit(&l->v, memory_order_relaxed)) {
+    struct timespec ts = {0, BLOCK_NS / 20};
+    nanosleep(&ts, NULL);
+  }
+#endif
+  atomic_fetch_sub_explicit(&l->sleepers, 1, memory_order_relaxed);
+}
+
+void pb__spin_wake(pb__spin *l) {
+#ifdef __linux__
+  syscall(SYS_futex, &l->v, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#else
+  (void)l;
+#endif
+}
+
+void pb__spin_wait(pb__spin *l) {
+  for (unsigned spins = 0;; spins++) {
+    if (!atomic_load_explicit(&l->v, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) {
+      return;
+    }
+    if (spins < SPIN_PAUSES) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else if (spins < SPIN_PAUSES + SPIN_YIELDS) {
+      sched_yield(); /* lets a holder of the same priority run */
+    } else {
+      spin_block(l); /* lets any holder run, whatever its priority */
+    }
+  }
+}
+
+/* ---- the owner-biased lock ---- */
+
+/*
+ * Whether owners may be claimed in this process: 0 not known yet, 1 yes (the
+ * process is registered for expedited private membarrier), -1 no (the kernel
+ * or a seccomp filter refuses membarrier, or PORTER_BENCH_OWNER_LOCK=off).
+ */
+static atomic_int bias_state;
+
+/* Registers the process for the heavy barrier; true on success. */
+static bool register_barrier(void) {
+#if defined(__linux__) && defined(SYS_membarrier)
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+  return false;
+#endif
+}
+
+/* Whether a thread may become a lock's owner (decided once per process). */
+static bool bias_on(void) {
+  int s = atomic_load_explicit(&bias_state, memory_order_acquire);
+  if (s) return s > 0;
+  const char *env = pb__getenv("PORTER_BENCH_OWNER_LOCK");
+  bool off = env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0);
+  s = !off && register_barrier() ? 1 : -1;
+  atomic_store_explicit(&bias_state, s, memory_order_release);
+  return s > 0;
+}
+
+/*
+ * The heavy side of the asymmetric barrier: every thread of the process that
+ * is running executes a full memory barrier before this returns (a thread
+ * that is not running passes one when it is next scheduled). Paired with the
+ * owner's compiler-only barrier, it orders the owner's store of `active`
+ * before its load of `revoke`, or the revoker's store of `revoke` before it.
+ * False when the kernel refused (not registered: cannot happen once
+ * bias_on() said yes in this process).
+ */
+static bool heavy_barrier(void) {
+#if defined(__linux__) && defined(SYS_membarrier)
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return true;
+  /* A process forked after registering may need to register again. */
+  return register_barrier() && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+  return false;
+#endif
+}
+
+/* Waits until the owner (word) is outside the lock: from now on it sees `revoke`. */
+static void wait_owner_out(pb__olock *l, uintptr_t word) {
+  atomic_uchar *flag = &l->active[word & (PB__OLOCK_SLOTS - 1)];
+  for (unsigned spins = 0; atomic_load_explicit(flag, memory_order_acquire); spins++) {
+    if (spins < SPIN_PAUSES) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else if (spins < SPIN_PAUSES + SPIN_YIELDS) {
+      sched_yield();
+    } else { /* the owner was preempted inside: let it run, whatever its priority */
+      struct timespec ts = {0, 50000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+/*
+ * Makes `me` the owner, with a slot of its own, unless the lock has had
+ * PB__OLOCK_SLOTS owners already, or changes hands too often: after
+ * PB__OLOCK_QUICK_MOVES moves that each came less than PB__OLOCK_QUICK_NS
+ * after the previous one, it stays shared for good (each move costs a heavy
+ * barrier; the spin lock is cheaper for threads that take turns). Caller
+ * holds the spin lock, with no owner inside.
+ */
+static void give_ownership(pb__olock *l, uintptr_t me, bool move) {
+  uint64_t now = pb__mono_ns();
+  bool quick = move && now - l->owned_since < PB__OLOCK_QUICK_NS;
+  if (l->slots_used >= PB__OLOCK_SLOTS || (quick && ++l->quick_moves >= PB__OLOCK_QUICK_MOVES)) {
+    atomic_store_explicit(&l->owner, PB__OLOCK_SHARED, memory_order_relaxed);
+    return;
+  }
+  atomic_store_explicit(&l->owner, me | l->slots_used++, memory_order_relaxed);
+  l->owned_since = now;
+}
+
+void pb__olock_init(pb__olock *l) {
+  memset(l, 0, sizeof *l);
+  atomic_init(&l->owner, 0);
+  atomic_init(&l->revoke, 0);
+  atomic_init(&l->spin.v, 0);
+  atomic_init(&l->spin.sleepers, 0);
+  for (int k = 0; k < PB__OLOCK_SLOTS; k++) atomic_init(&l->active[k], 0);
+}
+
+void pb__olock_wait(pb__olock *l, bool claim) {
+  pb__spin_lock(&l->spin);
+  uintptr_t me = pb__thread_token();
+  uintptr_t word = atomic_load_explicit(&l->owner, memory_order_relaxed);
+  uintptr_t owner = word & ~(uintptr_t)(PB__OLOCK_SLOTS - 1);
+  /* The owner itself (after a revocation ended) or a shared lock: the spin lock is enough. */
+  if (owner == me || word == PB__OLOCK_SHARED) return;
+  if (word == 0) { /* nobody owns it: nobody is inside without the spin lock */
+    if (claim && bias_on()) give_ownership(l, me, false);
+    return;
+  }
+  /* Another thread owns it: close its fast path, then wait until it is out. */
+  atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
+  if (!heavy_barrier()) {
+    /* Cannot happen in a registered process; without the barrier the owner's
+     * fast path cannot be closed safely, so fence and stop claiming owners. */
+    atomic_thread_fence(memory_order_seq_cst);
+    atomic_store_explicit(&bias_state, -1, memory_order_release);
+  }
+  wait_owner_out(l, word);
+  if (claim) give_ownership(l, me, true);
+}
+
+void pb__olock_release(pb__olock *l) {
+  if (atomic_load_explicit(&l->revoke, memory_order_relaxed)) {
+    atomic_store_explicit(&l->revoke, 0, memory_order_release);
+  }
+  pb__spin_unlock(&l->spin);
+}
+
+void pb__olock_atfork_child(pb__olock *l) {
+  /* Its owner thread may not be in this process, nor its waiters; no flag is set (the
+   * fork handler waited for the owner to leave). A fresh start, slots included. */
+  atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+  atomic_store_explicit(&l->spin.sleepers, 0, memory_order_relaxed);
+  l->slots_used = 0;
+  l->quick_moves = 0;
+}
+
+void pb__olock_process_forked(void) {
+  /* The child's registration is decided again at its first claim. */
+  atomic_store_explicit(&bias_state, 0, memory_order_release);
+}
