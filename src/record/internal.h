@@ -310,6 +310,8 @@ typedef struct pb__topic_info {
   uint32_t memstep; /* id of "<name>_MEMORY_STEP", or PB_TOPIC_INVALID */
 } pb__topic_info;
 
+#define PB__TOPIC_CACHE 64 /* entries of the pointer cache (32 pairs) */
+
 typedef struct pb__topics {
   pb__segvec infos; /* pb__topic_info by id (stable) */
   uint32_t *slots;  /* open-addressing table of id + 1 (0 = empty) */
@@ -318,8 +320,17 @@ typedef struct pb__topics {
     const char *ptr;  /* a caller's string seen before */
     const char *name; /* the interned name it had */
     uint32_t id;
-  } cache[64]; /* pointer cache in front of the hash table */
+  } cache[PB__TOPIC_CACHE]; /* pointer cache in front of the hash table: pairs of ways */
 } pb__topics;
+
+/**
+ * The pointer cache's pair of ways for a caller's string: a multiplicative
+ * hash of its address (literals sit a few bytes apart, so low address bits
+ * alone would put neighbours in one pair).
+ */
+static inline size_t pb__topic_cache_pair(const char *name) {
+  return (size_t)(((uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15u) >> 59) * 2;
+}
 
 void pb__topics_init(pb__topics *t);
 void pb__topics_free(pb__topics *t);
@@ -333,14 +344,22 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
  * address is checked first, then its text (a reused buffer may hold another
  * name now); the hash table is the fallback.
  */
+/* Whether a cache entry for `name`'s address still matches: its interned text equals name. */
+static inline bool pb__topic_cache_hit(const char *interned, const char *name) {
+  /* Topics are short: an inline loop costs less time than a call to the
+   * vectorised strcmp (more instructions, no call, no set-up). */
+  const char *p = interned, *q = name;
+  while (*p && *p == *q) p++, q++;
+  return *p == *q;
+}
+
 static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *name) {
-  size_t c = ((uintptr_t)name >> 3) & 63u;
-  if (t->cache[c].ptr == name) {
-    /* Topics are short: an inline loop costs less time than a call to the
-     * vectorised strcmp (more instructions, no call, no set-up). */
-    const char *p = t->cache[c].name, *q = name;
-    while (*p && *p == *q) p++, q++;
-    if (*p == *q) return t->cache[c].id;
+  size_t c = pb__topic_cache_pair(name);
+  if (t->cache[c].ptr == name && pb__topic_cache_hit(t->cache[c].name, name)) {
+    return t->cache[c].id;
+  }
+  if (t->cache[c + 1].ptr == name && pb__topic_cache_hit(t->cache[c + 1].name, name)) {
+    return t->cache[c + 1].id;
   }
   return pb__topics_lookup(t, a, name);
 }
