@@ -192,10 +192,15 @@ void pb__olock_release(pb__olock *l) {
 }
 
 void pb__olock_atfork_child(pb__olock *l) {
-  /* Its owner thread may not be in this process, nor its waiters; no flag is set (the
-   * fork handler waited for the owner to leave). A fresh start, slots included. */
+  /* Its owner thread may not be in this process, nor its waiters. The fork handler
+   * waited for the owner to leave, but a former owner may have had its old flag set
+   * for an instant (it would have cleared it, in the parent): every flag is cleared,
+   * since slots start again from 0 here. */
   atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
   atomic_store_explicit(&l->spin.sleepers, 0, memory_order_relaxed);
+  for (int k = 0; k < PB__OLOCK_SLOTS; k++) {
+    atomic_store_explicit(&l->active[k], 0, memory_order_relaxed);
+  }
   l->slots_used = 0;
   l->quick_moves = 0;
 }

@@ -43,6 +43,8 @@ static void test_first_recorder_owns(void **state) {
   pb__olock l;
   pb__olock_init(&l);
   assert_int_equal(owner_of(&l), 0);
+  /* The token's low bits hold the slot: the thread-local flag must be aligned for that. */
+  assert_int_equal(pb__thread_token() % PB__OLOCK_SLOTS, 0);
 
   pb__olock_unlock(&l, pb__olock_lock(&l, false)); /* a borrow claims nothing */
   assert_int_equal(owner_of(&l), 0);
