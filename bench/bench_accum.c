@@ -91,7 +91,8 @@ enum {
   NA
 };
 
-/* ns per take + release of a lock like the benchmarker's (an atomic exchange, a store). */
+/* ns per take + release of an atomic-exchange lock: what every recording call paid before
+ * the owner-biased lock (a thread that does not own a benchmarker still pays it). */
 static double time_lock(size_t n) {
   static atomic_int v;
   uint64_t t0 = pbb_now();
@@ -184,9 +185,10 @@ static void report_accum(double **col, int n, size_t iters) {
            "bytes_held after %zu iterations / (%zu x 5) user steps: gstop record, "
            "iteration and topics included",
            iters, iters);
-  r = pbb_add("acc_lock_floor_ns", "0. floor: lock take + release (xchg, store)", "ns", col[A_LOCK],
-              n);
-  pbb_note(r, "an uncontended lock like the benchmarker's, in a loop: every call pays it once");
+  r = pbb_add("acc_lock_floor_ns", "0. atomic-exchange lock take + release", "ns", col[A_LOCK], n);
+  pbb_note(r,
+           "uncontended, in a loop: what a call pays when its thread does not own the "
+           "benchmarker's lock (the owner enters with plain stores)");
   if (col[A_TSC_STEP][0] <= 0) return; /* no invariant TSC here */
   r = pbb_add("acc_tsc_clock_ns", "0. TSC clock: pb_now_ns read", "ns", col[A_TSC_CLOCK], n);
   pbb_note(r, "pb_set_clock(PB_CLOCK_TSC): rdtsc scaled to ns");
