@@ -34,10 +34,11 @@ uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len);
 uint32_t pb__strtab_find(const pb__strtab *t, const char *s, size_t len);
 void pb__strtab_free(pb__strtab *t);
 
-typedef struct pb__abs_entry {
-  uint32_t iter, topic;
-  double value;
-} pb__abs_entry;
+/* One topic's absolutes by iteration (NAN = absent); n filled, cap allocated. */
+typedef struct pb__abs_col {
+  double *v;
+  size_t n, cap;
+} pb__abs_col;
 
 struct pb_record {
   char *name;
@@ -45,9 +46,10 @@ struct pb_record {
   pb__strtab topics;
   pb_iter_info *infos;
   size_t n_iter, cap_iter;
-  pb__abs_entry *abs_tmp; /* during the parse only */
-  size_t n_abs, cap_abs;
-  double *absolutes; /* topics.n x n_iter, topic-major, NAN = absent */
+  /* per topic (topics.n of them, cap_cols allocated): its absolutes, filled as the
+   * walker meets them; pb__rec_finish pads every column to n_iter with NAN */
+  pb__abs_col *abs;
+  size_t cap_cols;
   pb_call *calls;
   size_t n_calls, cap_calls;
   /* memory */
@@ -104,7 +106,7 @@ int pb__parse_parallel(const char *buf, size_t len, pb_record *r, bool memory);
 
 /* Marks to roll a record back to its last complete iteration. */
 typedef struct pb__rec_mark {
-  size_t n_iter, n_abs, n_calls, n_mem, n_mem_iter;
+  size_t n_iter, n_calls, n_mem, n_mem_iter;
 } pb__rec_mark;
 void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m);
 void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m);

@@ -101,7 +101,6 @@ void pb__rec_reserve(pb_record *r, size_t len, bool memory) {
     (void)grow((void **)&r->mem, &r->cap_mem, len / 150 + 16, sizeof *r->mem);
   } else {
     (void)grow((void **)&r->calls, &r->cap_calls, len / 45 + 16, sizeof *r->calls);
-    (void)grow((void **)&r->abs_tmp, &r->cap_abs, len / 45 + 16, sizeof *r->abs_tmp);
     (void)grow((void **)&r->infos, &r->cap_iter, len / 250 + 16, sizeof *r->infos);
   }
 }
@@ -117,14 +116,19 @@ int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
   return 0;
 }
 
+/* Pads column c with NAN up to n values (growing it). */
+static int col_pad(pb__abs_col *c, size_t n) {
+  if (n <= c->n) return 0;
+  if (grow((void **)&c->v, &c->cap, n, sizeof *c->v)) return PB_ENOMEM;
+  for (size_t i = c->n; i < n; i++) c->v[i] = NAN;
+  c->n = n;
+  return 0;
+}
+
 int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v) {
-  if (r->n_abs == r->cap_abs &&
-      grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + 1, sizeof *r->abs_tmp))
-    return PB_ENOMEM;
-  pb__abs_entry *a = &r->abs_tmp[r->n_abs++];
-  a->iter = iter;
-  a->topic = topic;
-  a->value = v;
+  pb__abs_col *c = &r->abs[topic];
+  if (iter >= c->n && col_pad(c, (size_t)iter + 1)) return PB_ENOMEM;
+  c->v[iter] = v; /* a key repeated in one iteration: the last one counts */
   return 0;
 }
 
@@ -141,8 +145,23 @@ int pb__rec_add_call(pb_record *r, uint32_t iter, uint32_t topic, uint32_t crono
   return 0;
 }
 
+/* Columns of absolutes that r has (fewer than topics only after a failed allocation). */
+static size_t ncols(const pb_record *r) {
+  return r->topics.n < r->cap_cols ? r->topics.n : r->cap_cols;
+}
+
+/* Gives every topic of r its (empty) column of absolutes. */
+static int ensure_cols(pb_record *r) {
+  size_t had = r->cap_cols;
+  if (grow((void **)&r->abs, &r->cap_cols, r->topics.n, sizeof *r->abs)) return PB_ENOMEM;
+  if (r->cap_cols > had) memset(r->abs + had, 0, (r->cap_cols - had) * sizeof *r->abs);
+  return 0;
+}
+
 uint32_t pb__rec_topic(pb_record *r, const char *s, size_t len) {
-  return pb__strtab_intern(&r->topics, s, len);
+  uint32_t id = pb__strtab_intern(&r->topics, s, len);
+  if (id != UINT32_MAX && id >= r->cap_cols && ensure_cols(r)) return UINT32_MAX;
+  return id;
 }
 
 int pb__rec_begin_mem_iter(pb_record *r, uint32_t *iter) {
@@ -182,6 +201,53 @@ int pb__rec_add_saved(pb_record *r, const char *topic, size_t len, const double 
   return 0;
 }
 
+/* Cuts every column of absolutes of r to at most n iterations. */
+static void cols_cut(pb_record *r, size_t n) {
+  for (size_t t = 0; t < ncols(r); t++)
+    if (r->abs[t].n > n) r->abs[t].n = n;
+}
+
+/* Appends the columns of part (topics mapped by map) after r's n_iter iterations. */
+static int append_cols(pb_record *r, const pb_record *part, const uint32_t *map) {
+  size_t off = r->n_iter;
+  for (uint32_t t = 0; t < part->topics.n; t++) {
+    const pb__abs_col *pc = &part->abs[t];
+    pb__abs_col *c = &r->abs[map[t]];
+    if (pc->n == 0) continue;
+    if (col_pad(c, off) || col_pad(c, off + pc->n)) {
+      cols_cut(r, off);
+      return PB_ENOMEM;
+    }
+    memcpy(c->v + off, pc->v, pc->n * sizeof *pc->v);
+  }
+  return PB_OK;
+}
+
+/* Appends the calls and memory records of part, renumbered and with topics mapped. */
+static void append_items(pb_record *r, const pb_record *part, const uint32_t *map,
+                         const uint32_t *mmap_) {
+  uint32_t off = (uint32_t)r->n_iter, moff = (uint32_t)r->n_mem_iter;
+  if (part->n_iter) memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
+  if (part->n_mem_iter)
+    memcpy(r->mem_steps + r->n_mem_iter, part->mem_steps, part->n_mem_iter * sizeof *r->mem_steps);
+  for (size_t i = 0; i < part->n_calls; i++) {
+    pb_call c = part->calls[i];
+    c.iter += off;
+    c.topic = map[c.topic];
+    r->calls[r->n_calls + i] = c;
+  }
+  for (size_t i = 0; i < part->n_mem; i++) {
+    pb_mem_record m = part->mem[i];
+    m.iter += moff;
+    m.topic = mmap_[m.topic];
+    r->mem[r->n_mem + i] = m;
+  }
+  r->n_iter += part->n_iter;
+  r->n_calls += part->n_calls;
+  r->n_mem += part->n_mem;
+  r->n_mem_iter += part->n_mem_iter;
+}
+
 int pb__rec_append(pb_record *r, const pb_record *part) {
   /* time data: iterations, then absolutes and calls with shifted
    * iteration numbers and topics re-interned in r (in the part's order,
@@ -199,43 +265,15 @@ int pb__rec_append(pb_record *r, const pb_record *part) {
                                       part->mem_topics.lens[t])) == UINT32_MAX)
       rc = PB_ENOMEM;
   if (rc == PB_OK &&
-      (grow((void **)&r->infos, &r->cap_iter, r->n_iter + part->n_iter, sizeof *r->infos) ||
-       grow((void **)&r->abs_tmp, &r->cap_abs, r->n_abs + part->n_abs, sizeof *r->abs_tmp) ||
+      (ensure_cols(r) ||
+       grow((void **)&r->infos, &r->cap_iter, r->n_iter + part->n_iter, sizeof *r->infos) ||
        grow((void **)&r->calls, &r->cap_calls, r->n_calls + part->n_calls, sizeof *r->calls) ||
        grow((void **)&r->mem, &r->cap_mem, r->n_mem + part->n_mem, sizeof *r->mem) ||
        grow((void **)&r->mem_steps, &r->cap_mem_steps, r->n_mem_iter + part->n_mem_iter,
             sizeof *r->mem_steps)))
     rc = PB_ENOMEM;
-  if (rc == PB_OK) {
-    uint32_t off = (uint32_t)r->n_iter, moff = (uint32_t)r->n_mem_iter;
-    if (part->n_iter) memcpy(r->infos + r->n_iter, part->infos, part->n_iter * sizeof *r->infos);
-    if (part->n_mem_iter)
-      memcpy(r->mem_steps + r->n_mem_iter, part->mem_steps,
-             part->n_mem_iter * sizeof *r->mem_steps);
-    for (size_t i = 0; i < part->n_abs; i++) {
-      pb__abs_entry a = part->abs_tmp[i];
-      a.iter += off;
-      a.topic = map[a.topic];
-      r->abs_tmp[r->n_abs + i] = a;
-    }
-    for (size_t i = 0; i < part->n_calls; i++) {
-      pb_call c = part->calls[i];
-      c.iter += off;
-      c.topic = map[c.topic];
-      r->calls[r->n_calls + i] = c;
-    }
-    for (size_t i = 0; i < part->n_mem; i++) {
-      pb_mem_record m = part->mem[i];
-      m.iter += moff;
-      m.topic = mmap_[m.topic];
-      r->mem[r->n_mem + i] = m;
-    }
-    r->n_iter += part->n_iter;
-    r->n_abs += part->n_abs;
-    r->n_calls += part->n_calls;
-    r->n_mem += part->n_mem;
-    r->n_mem_iter += part->n_mem_iter;
-  }
+  if (rc == PB_OK) rc = append_cols(r, part, map);
+  if (rc == PB_OK) append_items(r, part, map, mmap_);
   free(map);
   free(mmap_);
   return rc;
@@ -243,7 +281,6 @@ int pb__rec_append(pb_record *r, const pb_record *part) {
 
 void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m) {
   m->n_iter = r->n_iter;
-  m->n_abs = r->n_abs;
   m->n_calls = r->n_calls;
   m->n_mem = r->n_mem;
   m->n_mem_iter = r->n_mem_iter;
@@ -251,7 +288,7 @@ void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m) {
 
 void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
   r->n_iter = m->n_iter;
-  r->n_abs = m->n_abs;
+  cols_cut(r, m->n_iter);
   r->n_calls = m->n_calls;
   r->n_mem = m->n_mem;
   r->n_mem_iter = m->n_mem_iter;
@@ -281,7 +318,6 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
     for (size_t k = n; k > 0 && v[k - 1].iter >= it; k--) c += v[k - 1].iter == it; \
     return c;                                                                       \
   }
-DEFINE_DROP(drop_abs, pb__abs_entry)
 DEFINE_DROP(drop_calls, pb_call)
 DEFINE_DROP(drop_mem, pb_mem_record)
 DEFINE_COUNT(count_calls, pb_call)
@@ -291,7 +327,13 @@ void pb__rec_drop_iters(pb_record *r, size_t lo, size_t hi) {
   if (lo >= hi || hi > r->n_iter) return;
   memmove(r->infos + lo, r->infos + hi, (r->n_iter - hi) * sizeof *r->infos);
   r->n_iter -= hi - lo;
-  drop_abs(r->abs_tmp, &r->n_abs, lo, hi);
+  for (size_t t = 0; t < ncols(r); t++) {
+    pb__abs_col *c = &r->abs[t];
+    if (c->n <= lo) continue;
+    size_t cut = c->n < hi ? c->n : hi;
+    memmove(c->v + lo, c->v + cut, (c->n - cut) * sizeof *c->v);
+    c->n -= cut - lo;
+  }
   drop_calls(r->calls, &r->n_calls, lo, hi);
 }
 
@@ -345,23 +387,27 @@ size_t pb__rec_mem_iter_size(const pb_record *r, size_t it) {
 DEFINE_CRONO_SORT(sort_calls, pb_call)
 DEFINE_CRONO_SORT(sort_mem, pb_mem_record)
 
-int pb__rec_finish(pb_record *r) {
-  size_t nt = r->topics.n, ni = r->n_iter;
-  free(r->absolutes);
-  r->absolutes = NULL;
-  if (nt && ni) {
-    if (nt > SIZE_MAX / sizeof(double) / ni) return PB_ENOMEM;
-    r->absolutes = malloc(nt * ni * sizeof(double));
-    if (!r->absolutes) return PB_ENOMEM;
-    for (size_t i = 0; i < nt * ni; i++) r->absolutes[i] = NAN;
-    for (size_t k = 0; k < r->n_abs; k++) {
-      const pb__abs_entry *a = &r->abs_tmp[k];
-      if (a->iter < ni && a->topic < nt) r->absolutes[(size_t)a->topic * ni + a->iter] = a->value;
+/* Pads every column of absolutes to n_iter values (NAN for the iterations without one). */
+static int finish_cols(pb_record *r) {
+  if (ensure_cols(r)) return PB_ENOMEM;
+  for (size_t t = 0; t < r->topics.n; t++) {
+    pb__abs_col *c = &r->abs[t];
+    if (c->n > r->n_iter) c->n = r->n_iter;
+    if (col_pad(c, r->n_iter)) return PB_ENOMEM;
+    if (c->cap > c->n && c->n) { /* give back the slack */
+      double *v = realloc(c->v, c->n * sizeof *v);
+      if (v) {
+        c->v = v;
+        c->cap = c->n;
+      }
     }
   }
-  free(r->abs_tmp);
-  r->abs_tmp = NULL;
-  r->n_abs = r->cap_abs = 0;
+  return 0;
+}
+
+int pb__rec_finish(pb_record *r) {
+  size_t ni = r->n_iter;
+  if (finish_cols(r)) return PB_ENOMEM;
   for (size_t i = 0; i < ni; i++)
     if (r->infos[i].step_number == PB__STEP_UNSET) r->infos[i].step_number = (int64_t)i;
   sort_calls(r->calls, r->n_calls);
@@ -402,8 +448,8 @@ void pb__rec_free(pb_record *r) {
   free(r->name);
   pb__strtab_free(&r->topics);
   free(r->infos);
-  free(r->abs_tmp);
-  free(r->absolutes);
+  for (size_t t = 0; t < r->cap_cols; t++) free(r->abs[t].v);
+  free(r->abs);
   free(r->calls);
   pb__strtab_free(&r->mem_topics);
   free(r->mem);
@@ -444,8 +490,8 @@ long pb_record_topic_index(const pb_record *r, const char *name) {
 }
 
 const double *pb_record_absolutes(const pb_record *r, size_t i) {
-  if (!r || i >= r->topics.n || !r->absolutes) return NULL;
-  return r->absolutes + i * r->n_iter;
+  if (!r || i >= r->topics.n || i >= r->cap_cols || r->n_iter == 0) return NULL;
+  return r->abs[i].v;
 }
 
 const pb_call *pb_record_calls(const pb_record *r, size_t *n) {

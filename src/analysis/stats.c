@@ -122,10 +122,93 @@ static void introsort(double *v, size_t n, int depth) {
   }
 }
 
-void pb__sort_doubles(double *v, size_t n) {
+/* The recursion budget of an introsort or a selection of n values. */
+static int depth_for(size_t n) {
   int depth = 2;
   for (size_t m = n; m > 1; m >>= 1) depth += 2;
-  introsort(v, n, depth);
+  return depth;
+}
+
+void pb__sort_doubles(double *v, size_t n) { introsort(v, n, depth_for(n)); }
+
+/* Hoare partition of v[0..n) (n > 2) around the median of three: returns left, with
+ * v[0..left) <= v[left..n) element by element, 0 < left < n. */
+static size_t partition(double *v, size_t n) {
+  double a = v[0], b = v[n / 2], c = v[n - 1];
+  double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+  size_t i = 0, j = n - 1;
+  for (;;) {
+    while (v[i] < pivot) i++;
+    while (v[j] > pivot) j--;
+    if (i >= j) return j + 1;
+    double t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+    i++;
+    j--;
+  }
+}
+
+/*
+ * Puts at each position ks[0..nk) (ascending, < n) of v[0..n) the value a full sort
+ * would put there (quickselect on several ranks at once: each range is partitioned only
+ * while it holds a wanted rank); ks is overwritten. Values without NANs; small or too deep ranges
+ * are sorted, so the cost stays O(n log n) at worst and is about 3n for a few ranks.
+ */
+static void select_ranks(double *v, size_t n, size_t *ks, size_t nk, int depth) {
+  while (nk > 0) {
+    if (n <= 24 || depth-- == 0) {
+      introsort(v, n, depth < 0 ? 0 : depth);
+      return;
+    }
+    size_t left = partition(v, n), nl = 0;
+    while (nl < nk && ks[nl] < left) nl++;
+    /* recurse into the side with fewer ranks, loop on the other */
+    if (nl <= nk - nl) {
+      select_ranks(v, left, ks, nl, depth);
+      ks += nl;
+      for (size_t i = 0; i < nk - nl; i++) ks[i] -= left;
+      nk -= nl;
+      v += left;
+      n -= left;
+    } else {
+      for (size_t i = nl; i < nk; i++) ks[i] -= left;
+      select_ranks(v + left, n - left, ks + nl, nk - nl, depth);
+      nk = nl;
+      n = left;
+    }
+  }
+}
+
+/* The percentiles pb_stats_compute reports. */
+static const double PERCENTILES[5] = {25, 50, 75, 90, 99};
+
+/*
+ * Reorders v[0..m) so that every position pb_percentile_sorted reads for PERCENTILES,
+ * and the first and last, hold what they would hold sorted: the minimum and maximum by
+ * a scan, the ranks around each virtual index by select_ranks (instead of a full sort).
+ */
+static void order_for_percentiles(double *v, size_t m) {
+  if (m <= 64) {
+    pb__sort_doubles(v, m);
+    return;
+  }
+  size_t ks[2 * 5], nk = 0;
+  for (int q = 0; q < 5; q++) {
+    /* pb_percentile_sorted's index, computed the same way */
+    double idx = ((double)(m - 1)) * (PERCENTILES[q] / 100.0);
+    size_t i = (size_t)floor(idx);
+    for (size_t k = i; k <= i + 1; k++)
+      if (k > 0 && k < m - 1 && (nk == 0 || ks[nk - 1] < k)) ks[nk++] = k;
+  }
+  double lo = v[0], hi = v[0];
+  for (size_t i = 1; i < m; i++) {
+    lo = v[i] < lo ? v[i] : lo;
+    hi = v[i] > hi ? v[i] : hi;
+  }
+  select_ranks(v, m, ks, nk, depth_for(m));
+  v[0] = lo; /* v is a scratch copy: its other positions are not read */
+  v[m - 1] = hi;
 }
 
 int pb_stats_compute(const double *values, size_t n, pb_stats *out) {
@@ -155,12 +238,11 @@ int pb_stats_compute(const double *values, size_t n, pb_stats *out) {
   }
   s.stddev = sqrt(pb_sum_pairwise(dev, m) / (double)m);
 
-  /* the filter keeps iteration order too: copy before sorting */
+  /* the filter keeps iteration order too: copy before reordering */
   memcpy(dev, v, m * sizeof *dev);
-  pb__sort_doubles(v, m);
-  bool any_nonzero = false;
-  for (size_t i = 0; i < m; i++) any_nonzero |= v[i] != 0;
-  s.min = any_nonzero ? v[0] : 0;
+  order_for_percentiles(v, m);
+  /* the original's min is 0 unless some value is not (then min or max is not) */
+  s.min = (v[0] != 0 || v[m - 1] != 0) ? v[0] : 0;
   s.max = v[m - 1];
   double p75 = pb_percentile_sorted(v, m, 75), p25 = pb_percentile_sorted(v, m, 25);
   double iqr = p75 - p25;
