@@ -70,6 +70,19 @@ uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len) {
   return id;
 }
 
+void pb__strtab_cut(pb__strtab *t, uint32_t n) {
+  if (n >= t->n) return;
+  for (uint32_t i = n; i < t->n; i++) free(t->names[i]);
+  t->n = n;
+  memset(t->slots, 0, t->nslots * sizeof *t->slots);
+  uint32_t mask = t->nslots - 1;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = hash_bytes(t->names[k], t->lens[k]) & mask;
+    while (t->slots[i]) i = (i + 1) & mask;
+    t->slots[i] = k + 1;
+  }
+}
+
 void pb__strtab_free(pb__strtab *t) {
   for (uint32_t i = 0; i < t->n; i++) free(t->names[i]);
   free(t->names);
@@ -284,6 +297,8 @@ void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m) {
   m->n_calls = r->n_calls;
   m->n_mem = r->n_mem;
   m->n_mem_iter = r->n_mem_iter;
+  m->n_topics = r->topics.n;
+  m->n_mem_topics = r->mem_topics.n;
 }
 
 void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
@@ -292,6 +307,16 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
   r->n_calls = m->n_calls;
   r->n_mem = m->n_mem;
   r->n_mem_iter = m->n_mem_iter;
+}
+
+void pb__rec_rollback(pb_record *r, const pb__rec_mark *m) {
+  pb__rec_mark_reset(r, m);
+  for (size_t t = m->n_topics; t < ncols(r); t++) { /* the columns of forgotten topics */
+    free(r->abs[t].v);
+    memset(&r->abs[t], 0, sizeof r->abs[t]);
+  }
+  pb__strtab_cut(&r->topics, m->n_topics);
+  pb__strtab_cut(&r->mem_topics, m->n_mem_topics);
 }
 
 /* ---- dropping iterations a journal line restates ------------------------ */

@@ -630,28 +630,42 @@ static void assert_same_records(const pb_record *x, const pb_record *y) {
   assert_int_equal(pb_record_memory_iter_count(x), pb_record_memory_iter_count(y));
 }
 
-/* Parsing a big file on several threads gives exactly what one thread gives. */
+/* Loads tmpdir with the given PB_ANALYSIS_THREADS and PB_ANALYSIS_WINDOW (NULL: unset). */
+static pb_run *load_with(const char *threads, const char *window) {
+  pb_run *run = NULL;
+  pb_error err;
+  if (threads) setenv("PB_ANALYSIS_THREADS", threads, 1);
+  if (window) setenv("PB_ANALYSIS_WINDOW", window, 1);
+  assert_int_equal(pb_run_load(tmpdir, false, &run, &err), PB_OK);
+  unsetenv("PB_ANALYSIS_THREADS");
+  unsetenv("PB_ANALYSIS_WINDOW");
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+  return run;
+}
+
+/* Parsing a big file in windows, on one thread or several, gives exactly what one parse
+ * of the whole file gives: with the default windows, with small ones (a boundary every
+ * few iterations, so many decoys fall on a cut) and with one window barely larger than an
+ * iteration. */
 static void test_parallel_equals_sequential(void **state) {
   (void)state;
+  static const char *const modes[][2] = {
+      {"1", NULL}, {"4", NULL}, {"1", "4096"}, {"3", "1024"}, {"2", "100000"}};
   for (int decoys = 0; decoys < 2; decoys++) {
     write_big_run(tmpdir, decoys);
-    pb_run *one = NULL, *many = NULL;
-    pb_error err;
-    setenv("PB_ANALYSIS_THREADS", "1", 1);
-    assert_int_equal(pb_run_load(tmpdir, false, &one, &err), PB_OK);
-    setenv("PB_ANALYSIS_THREADS", "4", 1);
-    assert_int_equal(pb_run_load(tmpdir, false, &many, &err), PB_OK);
-    unsetenv("PB_ANALYSIS_THREADS");
-    assert_int_equal(pb_run_diagnostic_count(one), 0);
-    assert_int_equal(pb_run_diagnostic_count(many), 0);
-    const pb_record *x = pb_run_find(one, "big"), *y = pb_run_find(many, "big");
+    pb_run *whole = load_with("1", "0");
+    const pb_record *x = pb_run_find(whole, "big");
     assert_int_equal(pb_record_iter_count(x), 40000);
     assert_int_equal(pb_record_memory_count(x), 60000);
     assert_int_equal(pb_record_topic_index(x, "late_topic"), 3);
+    assert_int_equal(pb_record_topic_count(x), 4);
     assert_int_equal(pb_record_infos(x)[39999].step_number, 39999);
-    assert_same_records(x, y);
-    pb_run_free(one);
-    pb_run_free(many);
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+      pb_run *other = load_with(modes[m][0], modes[m][1]);
+      assert_same_records(x, pb_run_find(other, "big"));
+      pb_run_free(other);
+    }
+    pb_run_free(whole);
   }
 }
 
