@@ -2,9 +2,11 @@
  * record.c - one benchmarker's loaded data: the builder the JSON walker
  * feeds, the finishing pass that lays out the flat arrays, and accessors.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -94,6 +96,24 @@ void pb__strtab_free(pb__strtab *t) {
 /* ---- builder ------------------------------------------------------------- */
 
 /* Grows *p (elements of size sz, capacity *cap) to hold need elements. */
+/*
+ * Asks for transparent huge pages under the whole 2 MiB blocks of a big array: one
+ * fault then maps 2 MiB instead of 4 KiB (on the development VM a fault costs about
+ * 4 us, and a loaded 100,000 x 5 run fills some 7,000 pages). Only a hint: where THP is
+ * off, or the block is not aligned, nothing changes.
+ */
+static void want_huge_pages(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (bytes < 2 * huge) return;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t sz) {
   if (need <= *cap) return 0;
   size_t c = *cap ? *cap : 64;
@@ -101,6 +121,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz) {
   if (c > SIZE_MAX / sz) return PB_ENOMEM;
   void *q = realloc(*p, c * sz);
   if (!q) return PB_ENOMEM;
+  want_huge_pages(q, c * sz);
   *p = q;
   *cap = c;
   return 0;
