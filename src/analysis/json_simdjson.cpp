@@ -101,8 +101,48 @@ static const char *kind_of(od::value &v) {
   return "something else";
 }
 
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether c may follow a number in valid JSON (white space or a structural character).
+static inline bool ends_number(char c) {
+  return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// Exact powers of ten, 1e0..1e22 (every one is a double).
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// The common number of a record file ("0.001071958", "1795673620.0144472", "42"), the
+// way simdjson's own fast path reads it: -?digits(.digits)? with a mantissa below
+// 2^53 and at most 22 decimals is one exact integer divided by an exact power of ten,
+// correctly rounded, so the double is the one get_double() gives. Anything else
+// (exponents, long mantissas, malformed text) returns false for get_double() to read.
+static inline bool fast_double(const char *p, double &out) {
+  const bool neg = *p == '-';
+  p += neg;
+  if (!is_digit(*p) || (*p == '0' && is_digit(p[1]))) return false;
+  uint64_t w = 0;
+  const char *start = p;
+  while (is_digit(*p)) w = w * 10 + uint64_t(*p++ - '0');
+  size_t decimals = 0;
+  if (*p == '.') {
+    const char *f = ++p;
+    while (is_digit(*p)) w = w * 10 + uint64_t(*p++ - '0');
+    decimals = size_t(p - f);
+    if (decimals == 0) return false;
+  }
+  if (!ends_number(*p) || size_t(p - start) - (decimals ? 1 : 0) > 19 || decimals > 22 ||
+      w > (uint64_t(1) << 53) - 1)
+    return false;
+  const double d = decimals ? double(w) / POW10[decimals] : double(w);
+  out = neg ? -d : d;
+  return true;
+}
+
 // Reads a number (integers included) as a double.
 static error_code get_num(od::value &v, double &out) {
+  if (fast_double(v.raw_json_token().data(), out)) return simdjson::SUCCESS;
   error_code err = v.get_double().get(out);
   if (err == simdjson::SUCCESS && !std::isfinite(out)) return simdjson::NUMBER_OUT_OF_RANGE;
   return err;
@@ -121,6 +161,16 @@ static error_code get_num_or_null(od::value &v, double &out) {
 }
 
 static error_code get_counter(od::value &v, uint32_t &out) {
+  const char *p = v.raw_json_token().data();
+  if (is_digit(*p) && (*p != '0' || !is_digit(p[1]))) { /* the common case: up to 9 digits */
+    uint32_t u = 0;
+    int n = 0;
+    for (; n < 10 && is_digit(p[n]); n++) u = u * 10 + uint32_t(p[n] - '0');
+    if (n < 10 && ends_number(p[n])) {
+      out = u;
+      return simdjson::SUCCESS;
+    }
+  }
   uint64_t u = 0;
   error_code err = v.get_uint64().get(u);
   if (err) return err;

@@ -2,7 +2,7 @@
  * record.c - one benchmarker's loaded data: the builder the JSON walker
  * feeds, the finishing pass that lays out the flat arrays, and accessors.
  */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
+#define _GNU_SOURCE /* MADV_HUGEPAGE, mremap */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,10 +150,37 @@ int pb__rec_begin_iter(pb_record *r, uint32_t *iter) {
   return 0;
 }
 
+/*
+ * Grows column c to hold need values. Columns are mappings of their own, grown by
+ * mremap(): the pages filled stay where they are (no copy, no new fault), where a
+ * realloc() in the heap copies a column every time it doubles (the columns of a
+ * benchmarker grow side by side, so none can grow in place).
+ */
+static int col_grow(pb__abs_col *c, size_t need) {
+  if (need <= c->cap) return 0;
+  const size_t page = 4096, min_bytes = 64u << 10;
+  if (need > SIZE_MAX / 2 / sizeof *c->v) return PB_ENOMEM;
+  size_t bytes = need * sizeof *c->v, old = c->cap * sizeof *c->v;
+  if (bytes < 2 * old) bytes = 2 * old;
+  if (bytes < min_bytes) bytes = min_bytes;
+  bytes = (bytes + page - 1) / page * page;
+  void *p = c->v ? mremap(c->v, old, bytes, MREMAP_MAYMOVE)
+                 : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return PB_ENOMEM;
+  c->v = p;
+  c->cap = bytes / sizeof *c->v;
+  return 0;
+}
+
+static void col_free(pb__abs_col *c) {
+  if (c->v) munmap(c->v, c->cap * sizeof *c->v);
+  memset(c, 0, sizeof *c);
+}
+
 /* Pads column c with NAN up to n values (growing it). */
 static int col_pad(pb__abs_col *c, size_t n) {
   if (n <= c->n) return 0;
-  if (grow((void **)&c->v, &c->cap, n, sizeof *c->v)) return PB_ENOMEM;
+  if (col_grow(c, n)) return PB_ENOMEM;
   for (size_t i = c->n; i < n; i++) c->v[i] = NAN;
   c->n = n;
   return 0;
@@ -333,8 +360,7 @@ void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m) {
 void pb__rec_rollback(pb_record *r, const pb__rec_mark *m) {
   pb__rec_mark_reset(r, m);
   for (size_t t = m->n_topics; t < ncols(r); t++) { /* the columns of forgotten topics */
-    free(r->abs[t].v);
-    memset(&r->abs[t], 0, sizeof r->abs[t]);
+    col_free(&r->abs[t]);
   }
   pb__strtab_cut(&r->topics, m->n_topics);
   pb__strtab_cut(&r->mem_topics, m->n_mem_topics);
@@ -439,14 +465,7 @@ static int finish_cols(pb_record *r) {
   for (size_t t = 0; t < r->topics.n; t++) {
     pb__abs_col *c = &r->abs[t];
     if (c->n > r->n_iter) c->n = r->n_iter;
-    if (col_pad(c, r->n_iter)) return PB_ENOMEM;
-    if (c->cap > c->n && c->n) { /* give back the slack */
-      double *v = realloc(c->v, c->n * sizeof *v);
-      if (v) {
-        c->v = v;
-        c->cap = c->n;
-      }
-    }
+    if (col_pad(c, r->n_iter)) return PB_ENOMEM; /* the slack is address space only */
   }
   return 0;
 }
@@ -494,7 +513,7 @@ void pb__rec_free(pb_record *r) {
   free(r->name);
   pb__strtab_free(&r->topics);
   free(r->infos);
-  for (size_t t = 0; t < r->cap_cols; t++) free(r->abs[t].v);
+  for (size_t t = 0; t < r->cap_cols; t++) col_free(&r->abs[t]);
   free(r->abs);
   free(r->calls);
   pb__strtab_free(&r->mem_topics);
