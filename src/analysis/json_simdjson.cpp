@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -140,11 +141,29 @@ static inline bool fast_double(const char *p, double &out) {
   return true;
 }
 
+// The double of a valid JSON number with more than 19 digits, correctly rounded (as
+// Python's float() and strtod() read it). simdjson 3.0.1's get_double() can return a
+// wrong value for these: "0.1234567890123456789012" reads as 0.0017082781258626382
+// (its 64-bit digit accumulator overflows when the integer part is 0; simdjson issue
+// #2093, fixed in later releases). Keeps out when the text is not such a number.
+static void reread_long_number(const char *p, double &out) {
+  const char *e = p;
+  int digits = 0;
+  while (is_digit(*e) || *e == '-' || *e == '+' || *e == '.' || *e == 'e' || *e == 'E')
+    digits += is_digit(*e++);
+  if (digits <= 19) return;
+  double d = 0;
+  const std::from_chars_result r = std::from_chars(p, e, d);
+  if (r.ec == std::errc() && r.ptr == e && std::isfinite(d)) out = d;
+}
+
 // Reads a number (integers included) as a double.
 static error_code get_num(od::value &v, double &out) {
-  if (fast_double(v.raw_json_token().data(), out)) return simdjson::SUCCESS;
+  const char *p = v.raw_json_token().data();
+  if (fast_double(p, out)) return simdjson::SUCCESS;
   error_code err = v.get_double().get(out);
   if (err == simdjson::SUCCESS && !std::isfinite(out)) return simdjson::NUMBER_OUT_OF_RANGE;
+  if (err == simdjson::SUCCESS) reread_long_number(p, out);
   return err;
 }
 

@@ -423,6 +423,88 @@ static void test_huge_numbers(void **state) {
   unlink(p);
 }
 
+/* Writes the text of one JSON number of kind k (random digits) into buf. */
+static void number_text(char *buf, size_t n, int k, uint64_t *rng) {
+  *rng ^= *rng << 13;
+  *rng ^= *rng >> 7;
+  *rng ^= *rng << 17;
+  uint64_t r = *rng;
+  char digits[32];
+  int nd = 1 + (int)(r % 24); /* 1..24 digits: below and above the fast path's 19 */
+  for (int i = 0; i < nd; i++) digits[i] = (char)('0' + (r >> (8 + i % 48)) % 10);
+  if (nd > 1 && digits[0] == '0') digits[0] = '1';
+  int point = (int)((r >> 40) % (unsigned)(nd + 1)); /* digits before the point */
+  const char *sign = k % 3 == 0 ? "-" : "";
+  if (k % 5 == 4) { /* with an exponent */
+    snprintf(buf, n, "%s%.*s.%.*se%d", sign, 1, digits, nd > 1 ? nd - 1 : 1,
+             nd > 1 ? digits + 1 : "5", (int)(r % 41) - 20);
+  } else if (point == nd) { /* an integer */
+    snprintf(buf, n, "%s%.*s", sign, nd, digits);
+  } else if (point == 0) { /* 0.ddd, with up to 3 more zeros after the point */
+    snprintf(buf, n, "%s0.%.*s%.*s", sign, (int)(r >> 60) % 4, "000", nd, digits);
+  } else {
+    snprintf(buf, n, "%s%.*s.%.*s", sign, point, digits, nd - point, digits + point);
+  }
+}
+
+/* Every number reads as strtod reads it (correctly rounded), bit for bit, whether the
+ * loader's fast path or simdjson's parser takes it: times of absolutes and of calls. */
+static void test_number_forms(void **state) {
+  (void)state;
+  enum { N = 4000 };
+  static char nums[N][64];
+  uint64_t rng = 0x2545F4914F6CDD1Dull;
+  static const char *const fixed[] = {"0",
+                                      "-0",
+                                      "0.0",
+                                      "-0.0",
+                                      "9007199254740991",
+                                      "9007199254740993",
+                                      "0.001071958",
+                                      "1795673620.0144472",
+                                      "0.1234567890123456789012",
+                                      "123456789012345678901"};
+  size_t cap = (size_t)N * 200 + 64, len = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  text[len++] = '[';
+  for (int i = 0; i < N; i++) {
+    if (i < (int)(sizeof fixed / sizeof *fixed))
+      snprintf(nums[i], sizeof nums[i], "%s", fixed[i]);
+    else
+      number_text(nums[i], sizeof nums[i], i, &rng);
+    len += (size_t)snprintf(text + len, cap - len,
+                            "%s{\"absolutes\": {\"t\": %s}, " INFO
+                            ", \"individual_calls\": {\"t\": [{\"time\": %s, \"crono_counter\": "
+                            "%d}]}}",
+                            i ? "," : "", nums[i], nums[i], i);
+  }
+  text[len++] = ']';
+  write_file("nums" DATA, text, len);
+  free(text);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+  const pb_record *r = pb_run_find(run, "nums");
+  assert_non_null(r);
+  assert_int_equal(pb_record_iter_count(r), N);
+  size_t nc = 0;
+  const pb_call *calls = pb_record_calls(r, &nc);
+  assert_int_equal(nc, N);
+  const double *abs = pb_record_absolutes(r, 0);
+  for (int i = 0; i < N; i++) {
+    double want = strtod(nums[i], NULL);
+    if (memcmp(&abs[i], &want, sizeof want) != 0 || memcmp(&calls[i].time, &want, sizeof want))
+      fail_msg("number %s read as %.17g / %.17g, strtod: %.17g", nums[i], abs[i], calls[i].time,
+               want);
+  }
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/nums" DATA, tmpdir);
+  unlink(p);
+}
+
 static void test_deep_nesting(void **state) {
   (void)state;
   size_t depth = 100000;
@@ -686,6 +768,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_start_time_empty_list, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_empty_and_garbage, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_huge_numbers, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_number_forms, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_deep_nesting, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_long_names, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
