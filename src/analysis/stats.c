@@ -180,6 +180,80 @@ static void select_ranks(double *v, size_t n, size_t *ks, size_t nk, int depth) 
   }
 }
 
+/* Buckets of the histogram that finds where the wanted ranks lie (16 KiB of counts). */
+#define BUCKETS 4096
+
+/* An integer key of x (not NAN) in the order of the doubles. */
+static inline uint64_t order_key(double x) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+}
+
+/* Each wanted rank's bucket and its rank among that bucket's values, from the counts. */
+static void locate_ranks(const uint32_t *count, const size_t *ks, size_t nk, size_t *bucket,
+                         size_t *within) {
+  size_t below = 0, b = 0;
+  for (size_t j = 0; j < nk; j++) {
+    while (below + count[b] <= ks[j]) below += count[b++];
+    bucket[j] = b;
+    within[j] = ks[j] - below;
+  }
+}
+
+/*
+ * Puts at each position ks[0..nk) of v the value a full sort would put there, touching
+ * only the values that can be there: a histogram of v in BUCKETS equal slices of its
+ * keys from lo to hi finds each rank's bucket, then those buckets' values alone are
+ * copied out and selected in. Two passes over v, without the mispredicted branches of
+ * partitioning. Returns false (v untouched) when the wanted buckets hold over a quarter
+ * of the values (select in v instead) or memory is short.
+ */
+static bool select_bucketed(double *v, size_t m, const size_t *ks, size_t nk, double lo,
+                            double hi) {
+  const uint64_t klo = order_key(lo), span = order_key(hi) - klo;
+  int shift = 0;
+  while ((span >> shift) >= BUCKETS) shift++;
+  uint32_t *count = calloc(BUCKETS, sizeof *count);
+  int16_t *slot = malloc(BUCKETS * sizeof *slot);
+  size_t bucket[10], within[10], start[11], fill[10], nw = 0, total = 0;
+  double *out = NULL;
+  bool done = false;
+  if (count && slot && nk <= 10 && m < UINT32_MAX) {
+    for (size_t i = 0; i < m; i++) count[(order_key(v[i]) - klo) >> shift]++;
+    locate_ranks(count, ks, nk, bucket, within);
+    memset(slot, 0xFF, BUCKETS * sizeof *slot); /* -1: not wanted */
+    for (size_t j = 0; j < nk; j++) {
+      if (slot[bucket[j]] >= 0) continue;
+      slot[bucket[j]] = (int16_t)nw;
+      start[nw] = fill[nw] = total;
+      total += count[bucket[j]];
+      nw++;
+    }
+    start[nw] = total;
+    out = total <= m / 4 ? malloc(total * sizeof *out) : NULL;
+  }
+  if (out) {
+    for (size_t i = 0; i < m; i++) {
+      int s = slot[(order_key(v[i]) - klo) >> shift];
+      if (s >= 0) out[fill[s]++] = v[i];
+    }
+    for (size_t w = 0; w < nw; w++) { /* the ranks in bucket w, relative to it */
+      size_t local[10], nl = 0, n = start[w + 1] - start[w];
+      for (size_t j = 0; j < nk; j++)
+        if (slot[bucket[j]] == (int16_t)w) local[nl++] = within[j];
+      select_ranks(out + start[w], n, local, nl, depth_for(n));
+      for (size_t j = 0; j < nk; j++)
+        if (slot[bucket[j]] == (int16_t)w) v[ks[j]] = out[start[w] + within[j]];
+    }
+    done = true;
+  }
+  free(out);
+  free(slot);
+  free(count);
+  return done;
+}
+
 /* The percentiles pb_stats_compute reports. */
 static const double PERCENTILES[5] = {25, 50, 75, 90, 99};
 
@@ -206,7 +280,8 @@ static void order_for_percentiles(double *v, size_t m) {
     lo = v[i] < lo ? v[i] : lo;
     hi = v[i] > hi ? v[i] : hi;
   }
-  select_ranks(v, m, ks, nk, depth_for(m));
+  if (!(lo < hi) || !select_bucketed(v, m, ks, nk, lo, hi))
+    select_ranks(v, m, ks, nk, depth_for(m));
   v[0] = lo; /* v is a scratch copy: its other positions are not read */
   v[m - 1] = hi;
 }
