@@ -167,6 +167,10 @@ static int col_grow(pb__abs_col *c, size_t need) {
   void *p = c->v ? mremap(c->v, old, bytes, MREMAP_MAYMOVE)
                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return PB_ENOMEM;
+#ifdef MADV_POPULATE_WRITE
+  /* the new pages will be filled: one call maps them all, where each would fault alone */
+  (void)madvise((char *)p + old, bytes - old, MADV_POPULATE_WRITE);
+#endif
   c->v = p;
   c->cap = bytes / sizeof *c->v;
   return 0;

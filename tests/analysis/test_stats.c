@@ -180,6 +180,12 @@ static void test_select_equals_sort(void **state) {
         if (v[i] <= hi && v[i] >= lo) w[kept++] = v[i];
       double qf = kept ? pb_sum_pairwise(w, kept) / (double)kept : NAN;
       assert_memory_equal(&s.quantile_filtered, &qf, sizeof qf);
+      /* numpy's mean and standard deviation: pairwise sums in input order */
+      double mean = pb_sum_pairwise(v, n) / (double)n;
+      for (size_t i = 0; i < n; i++) w[i] = (v[i] - mean) * (v[i] - mean);
+      double sd = sqrt(pb_sum_pairwise(w, n) / (double)n);
+      assert_memory_equal(&s.mean, &mean, sizeof mean);
+      assert_memory_equal(&s.stddev, &sd, sizeof sd);
     }
   }
   free(v);
