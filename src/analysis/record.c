@@ -192,6 +192,10 @@ static int col_pad(pb__abs_col *c, size_t n) {
 
 int pb__rec_add_absolute(pb_record *r, uint32_t iter, uint32_t topic, double v) {
   pb__abs_col *c = &r->abs[topic];
+  if (iter == c->n && iter < c->cap) { /* the common case: the next iteration */
+    c->v[c->n++] = v;
+    return 0;
+  }
   if (iter >= c->n && col_pad(c, (size_t)iter + 1)) return PB_ENOMEM;
   c->v[iter] = v; /* a key repeated in one iteration: the last one counts */
   return 0;
