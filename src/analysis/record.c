@@ -283,11 +283,12 @@ static int append_cols(pb_record *r, const pb_record *part, const uint32_t *map)
     const pb__abs_col *pc = &part->abs[t];
     pb__abs_col *c = &r->abs[map[t]];
     if (pc->n == 0) continue;
-    if (col_pad(c, off) || col_pad(c, off + pc->n)) {
+    if (col_pad(c, off) || col_grow(c, off + pc->n)) {
       cols_cut(r, off);
       return PB_ENOMEM;
     }
     memcpy(c->v + off, pc->v, pc->n * sizeof *pc->v);
+    c->n = off + pc->n;
   }
   return PB_OK;
 }
