@@ -751,6 +751,44 @@ static void test_parallel_equals_sequential(void **state) {
   }
 }
 
+/* A big data file cut mid-iteration: read in windows, the last window fails, and the
+ * whole-file parse that follows keeps the complete iterations and reports the cut, as
+ * a whole-file parse alone does. */
+static void test_windows_truncated(void **state) {
+  (void)state;
+  write_big_run(tmpdir, false);
+  char p[512];
+  snprintf(p, sizeof p, "%s/big_STEP_DICT_DATA.json", tmpdir);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  FILE *f = fopen(p, "rb");
+  assert_non_null(f);
+  off_t cut = st.st_size * 2 / 3;
+  assert_int_equal(fseeko(f, cut, SEEK_SET), 0);
+  while (fgetc(f) != ',') cut++; /* between two values: no string left open */
+  fclose(f);
+  assert_int_equal(truncate(p, cut), 0);
+  pb_run *runs[2];
+  pb_error err;
+  for (int i = 0; i < 2; i++) {
+    setenv("PB_ANALYSIS_WINDOW", i == 0 ? "0" : "4096", 1);
+    setenv("PB_ANALYSIS_THREADS", i == 0 ? "1" : "3", 1);
+    assert_int_equal(pb_run_load(tmpdir, false, &runs[i], &err), PB_OK);
+  }
+  unsetenv("PB_ANALYSIS_WINDOW");
+  unsetenv("PB_ANALYSIS_THREADS");
+  const pb_record *x = pb_run_find(runs[0], "big");
+  size_t kept = pb_record_iter_count(x);
+  assert_true(kept > 20000 && kept < 30000);
+  assert_same_records(x, pb_run_find(runs[1], "big"));
+  assert_int_equal(pb_run_diagnostic_count(runs[0]), 1);
+  assert_int_equal(pb_run_diagnostic_count(runs[1]), 1);
+  assert_non_null(strstr(pb_run_diagnostic(runs[0], 0), "complete iteration"));
+  assert_string_equal(pb_run_diagnostic(runs[0], 0), pb_run_diagnostic(runs[1], 0));
+  pb_run_free(runs[0]);
+  pb_run_free(runs[1]);
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   unsetenv("PORTER_BENCH_ROOT");
@@ -774,6 +812,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_mutations, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_parallel_equals_sequential, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_windows_truncated, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
