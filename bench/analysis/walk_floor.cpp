@@ -11,9 +11,9 @@
 //   walk       read + stage 1 + a generic walk that visits every value, reading
 //              every number with get_double() and skipping strings (no storing).
 // The loader's own cost above "walk" is its storing, interning and checking.
+#include <fcntl.h>
 #include <simdjson.h>
 #include <sys/resource.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,8 +63,7 @@ static bool visit(od::value v, double &sum) {
       sum += d;
       return true;
     }
-    default:
-      return true;  // strings, booleans and null are skipped
+    default: return true;  // strings, booleans and null are skipped
   }
 }
 

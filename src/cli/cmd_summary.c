@@ -42,8 +42,8 @@ static const char *const HEAD[NCOL] = {"topic", "count", "mean",       "median",
 
 /* Fills row's cells for topic t; gs is GLOBAL's statistics (count 0 if none), g its
  * topic (-1 if none): its row reuses them. */
-static void fill_row(pb_cli_table *tb, const pb_record *r, size_t row, size_t t,
-                     const pb_stats *gs, long g) {
+static void fill_row(pb_cli_table *tb, const pb_record *r, size_t row, size_t t, const pb_stats *gs,
+                     long g) {
   pb_stats s;
   if ((long)t == g)
     s = *gs;
