@@ -200,10 +200,12 @@ PB_EXPORT bool pb_run_parse_timestamp(const char *name, int64_t *epoch_us, int *
  * PB_OK and sets *out (free with pb_run_free) even when some files failed;
  * PB_EINVAL, PB_ENOTFOUND, PB_EIO or PB_ENOMEM (with *out NULL, err filled)
  * when nothing could be loaded at all. Reentrant: no global state.
- * Data and memory files over 8 MiB are parsed in chunks on several threads
- * (the online CPUs, at most 8; the environment variable
- * PB_ANALYSIS_THREADS=n sets the number, 1 for none), with the same result
- * as one thread; the threads end before the call returns.
+ * Data and memory files of 512 KiB or more are read and parsed in windows
+ * of 256 KiB (PB_ANALYSIS_WINDOW=bytes sets the size, 0 for whole files),
+ * those over 8 MiB on several threads (the online CPUs, at most 8; the
+ * environment variable PB_ANALYSIS_THREADS=n sets the number, 1 for none),
+ * with the same result as one parse of the whole file on one thread; the
+ * threads end before the call returns.
  */
 PB_EXPORT int pb_run_load(const char *path, bool latest, pb_run **out, pb_error *err);
 

@@ -6,6 +6,10 @@
  *   3. every chart (PNG) of a 100,000-iteration run with memory records.
  *
  *   bench_analysis [--workdir DIR] [--repeat N] [--format png|svg|pdf]
+ *   bench_analysis --summary RUN [--repeat N]
+ *
+ * With --summary, only case 1 on the run folder RUN (generated with gen_run,
+ * or any run), each repeat in this process, best and median of N (default 11).
  *
  * The runs are generated at bench time with gen_run (never committed).
  * Prints the best and median wall time of N repeats per case.
@@ -79,8 +83,21 @@ static void report(const char *what, double *t, double *c, int n) {
          t[n / 2], c[0], c[n / 2]);
 }
 
+/* Times load + summary of the run folder dir only. */
+static int summary_only(const char *dir, int repeat) {
+  double t[100], c[100];
+  for (int i = 0; i < repeat; i++) {
+    double t0 = bench_now(), c0 = bench_cpu_now();
+    if (load_summary(dir)) return 1;
+    t[i] = bench_now() - t0;
+    c[i] = bench_cpu_now() - c0;
+  }
+  report("load + summary", t, c, repeat);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  const char *work = "/tmp/pb_bench_analysis";
+  const char *work = "/tmp/pb_bench_analysis", *only = NULL;
   int repeat = 5;
   pb_format fmt = PB_FORMAT_PNG;
   for (int i = 1; i < argc; i++) {
@@ -90,13 +107,17 @@ int main(int argc, char **argv) {
       repeat = atoi(argv[++i]);
     else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
       pb_format_parse(argv[++i], &fmt);
+    else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
+      only = argv[++i], repeat = repeat == 5 ? 11 : repeat;
     else {
       fprintf(stderr,
-              "usage: bench_analysis [--workdir DIR] [--repeat N] [--format png|svg|pdf]\n");
+              "usage: bench_analysis [--workdir DIR] [--repeat N] [--format png|svg|pdf]\n"
+              "       bench_analysis --summary RUN [--repeat N]\n");
       return 2;
     }
   }
   if (repeat < 1 || repeat > 100) repeat = 5;
+  if (only) return summary_only(only, repeat);
   char big[4200], small[4200], bigmem[4200], out[4200];
   snprintf(big, sizeof big, "%.4000s/run_100k", work);
   snprintf(bigmem, sizeof bigmem, "%.4000s/run_100k_mem", work);

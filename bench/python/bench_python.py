@@ -12,7 +12,6 @@ parsed lists), re-implemented here because the original is not installed.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,6 +20,8 @@ import time
 import porter_bench
 from porter_bench import Benchmarker, GlobalBenchmarker
 from porter_bench.utils import load_record
+
+from original_load import original_way
 
 REPEATS = 5
 
@@ -102,26 +103,6 @@ def write_record(folder, iterations, steps):
     b.gstop()
     g.save()
     return g.default_path
-
-
-def original_way(run_dir):
-    """The original's load_record method: json, then pandas from the parsed lists."""
-    import pandas as pd
-    out = {"absolutes": {}, "calls": {}, "infos": {}, "memory": {}}
-    for f in sorted(os.listdir(run_dir)):
-        if not f.endswith("_STEP_DICT_DATA.json"):
-            continue
-        name = f[: -len("_STEP_DICT_DATA.json")]
-        with open(os.path.join(run_dir, f)) as fh:
-            data = json.load(fh)
-        out["absolutes"][name] = pd.DataFrame([d["absolutes"] for d in data])
-        out["calls"][name] = pd.DataFrame([d["individual_calls"] for d in data])
-        out["infos"][name] = pd.DataFrame([d["info"] for d in data])
-        mem = os.path.join(run_dir, name + "_MEMORY.json")
-        if os.path.exists(mem):
-            with open(mem) as fh:
-                out["memory"][name] = [m["data"] for m in json.load(fh)]
-    return out
 
 
 def materialise(rec):

@@ -32,12 +32,15 @@ typedef struct pb__strtab {
 uint32_t pb__strtab_intern(pb__strtab *t, const char *s, size_t len);
 /* Returns the id of s or UINT32_MAX. */
 uint32_t pb__strtab_find(const pb__strtab *t, const char *s, size_t len);
+/* Forgets the strings of id n and above. */
+void pb__strtab_cut(pb__strtab *t, uint32_t n);
 void pb__strtab_free(pb__strtab *t);
 
-typedef struct pb__abs_entry {
-  uint32_t iter, topic;
-  double value;
-} pb__abs_entry;
+/* One topic's absolutes by iteration (NAN = absent); n filled, cap allocated. */
+typedef struct pb__abs_col {
+  double *v;
+  size_t n, cap;
+} pb__abs_col;
 
 struct pb_record {
   char *name;
@@ -45,9 +48,10 @@ struct pb_record {
   pb__strtab topics;
   pb_iter_info *infos;
   size_t n_iter, cap_iter;
-  pb__abs_entry *abs_tmp; /* during the parse only */
-  size_t n_abs, cap_abs;
-  double *absolutes; /* topics.n x n_iter, topic-major, NAN = absent */
+  /* per topic (topics.n of them, cap_cols allocated): its absolutes, filled as the
+   * walker meets them; pb__rec_finish pads every column to n_iter with NAN */
+  pb__abs_col *abs;
+  size_t cap_cols;
   pb_call *calls;
   size_t n_calls, cap_calls;
   /* memory */
@@ -95,19 +99,23 @@ int pb__rec_append(pb_record *r, const pb_record *part);
  * the online CPUs, at most 8. */
 int pb__analysis_threads(void);
 /*
- * Parses a data (memory false) or memory file of len bytes in parallel
- * chunks into r (parallel.c). Returns 0 when done; -1 when the file is too
- * small, has no recognisable layout or a chunk failed (r unchanged: parse
- * it on one thread); PB_ENOMEM.
+ * Parses a data (memory false) or memory file (open as fd, len bytes) into r
+ * window by window, on up to pb__analysis_threads() threads (parallel.c).
+ * Returns 0 when done; -1 when the file is too small, has no recognisable
+ * layout or a window failed (r as it was: parse the file whole); PB_ENOMEM.
  */
-int pb__parse_parallel(const char *buf, size_t len, pb_record *r, bool memory);
+int pb__parse_parallel(int fd, size_t len, pb_record *r, bool memory);
 
 /* Marks to roll a record back to its last complete iteration. */
 typedef struct pb__rec_mark {
-  size_t n_iter, n_abs, n_calls, n_mem, n_mem_iter;
+  size_t n_iter, n_calls, n_mem, n_mem_iter;
+  uint32_t n_topics, n_mem_topics;
 } pb__rec_mark;
 void pb__rec_mark_get(const pb_record *r, pb__rec_mark *m);
+/* Rolls the items back to m; topics met since stay (as a one-thread parse leaves them). */
 void pb__rec_mark_reset(pb_record *r, const pb__rec_mark *m);
+/* Rolls everything back to m, the topics met since included. */
+void pb__rec_rollback(pb_record *r, const pb__rec_mark *m);
 
 /*
  * Removes the time iterations [lo, hi) (their infos, absolutes and calls)

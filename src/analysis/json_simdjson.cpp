@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -37,12 +38,29 @@ __attribute__((format(printf, 2, 3))) void set_msg(pb__jerr *e, const char *fmt,
 
 using simdjson::error_code;
 
+// What a topic key at one position of an object was the last time (topic_memo).
+struct memo_slot {
+  uint32_t id = UINT32_MAX;
+  bool plain = false;       // the name holds no quote and no backslash: a raw compare is exact
+  bool short_name = false;  // at most 15 bytes: compared as the two words below
+  uint64_t word[2] = {0, 0}, mask[2] = {0, 0};  // the name and its closing quote, masked
+};
+
+// The topics of the last "absolutes" or "individual_calls" object by position: the
+// next iteration names the same topics in the same order, so a key is first compared
+// raw with the name seen at its position (no unescaping, no hashing).
+struct topic_memo {
+  static constexpr size_t N = 32;
+  memo_slot slot[N];
+};
+
 // One walk: the document, the error sink and where we are (for messages).
 struct walk {
   od::document doc;
   const char *buf;
   size_t len;
   pb__jerr *e;
+  topic_memo abs_memo, calls_memo;
 
   // Byte offset of the token the iterator stands on (end of file if none).
   size_t where() {
@@ -101,10 +119,101 @@ static const char *kind_of(od::value &v) {
   return "something else";
 }
 
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether c may follow a number in valid JSON (white space or a structural character).
+static inline bool ends_number(char c) {
+  return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// Exact powers of ten, 1e0..1e22 (every one is a double).
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// Eight ASCII digits at p (unaligned, little-endian): whether they are, and their value
+// (the SWAR steps of simdjson and fast_float). p may run into the buffer's padding.
+static inline uint64_t load8(const char *p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+static inline bool eight_digits(uint64_t v) {
+  return (((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+          0x3333333333333333u);
+}
+static inline uint64_t eight_value(uint64_t v) {
+  const uint64_t mask = 0x000000FF000000FFu, mul1 = 0x000F424000000064u, mul2 = 0x0000271000000001u;
+  v -= 0x3030303030303030u;
+  v = v * 10 + (v >> 8);
+  return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+}
+
+// Appends the digits at p to w (p moves past them); returns how many.
+static inline size_t read_digits(const char *&p, uint64_t &w) {
+  const char *s = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (eight_digits(load8(p))) {
+    w = w * 100000000u + eight_value(load8(p));
+    p += 8;
+  }
+#endif
+  while (is_digit(*p)) w = w * 10 + uint64_t(*p++ - '0');
+  return size_t(p - s);
+}
+
+// The common number of a record file ("0.001071958", "1795673620.0144472", "42"):
+// -?digits(.digits)? with at most 19 digits. Below 2^53 with at most 22 decimals it is
+// one exact integer divided by an exact power of ten, correctly rounded (Clinger's fast
+// path, simdjson's own); else from_chars (correctly rounded too). Either way the double
+// is the one get_double() gives. Anything else (exponents, more digits, malformed text)
+// returns false for get_double() to read and check.
+static inline bool fast_double(const char *p, double &out) {
+  const char *const first = p;
+  const bool neg = *p == '-';
+  p += neg;
+  if (!is_digit(*p) || (*p == '0' && is_digit(p[1]))) return false;
+  uint64_t w = 0;
+  size_t digits = read_digits(p, w), decimals = 0;
+  if (*p == '.') {
+    ++p;
+    decimals = read_digits(p, w);
+    if (decimals == 0) return false;
+    digits += decimals;
+  }
+  if (!ends_number(*p) || digits > 19) return false; /* w may have wrapped */
+  if (w <= (uint64_t(1) << 53) - 1 && decimals <= 22) {
+    const double d = decimals ? double(w) / POW10[decimals] : double(w);
+    out = neg ? -d : d;
+    return true;
+  }
+  const std::from_chars_result r = std::from_chars(first, p, out);
+  return r.ec == std::errc() && r.ptr == p;
+}
+
+// The double of a valid JSON number with more than 19 digits, correctly rounded (as
+// Python's float() and strtod() read it). simdjson 3.0.1's get_double() can return a
+// wrong value for these: "0.1234567890123456789012" reads as 0.0017082781258626382
+// (its 64-bit digit accumulator overflows when the integer part is 0; simdjson issue
+// #2093, fixed in later releases). Keeps out when the text is not such a number.
+static void reread_long_number(const char *p, double &out) {
+  const char *e = p;
+  int digits = 0;
+  while (is_digit(*e) || *e == '-' || *e == '+' || *e == '.' || *e == 'e' || *e == 'E')
+    digits += is_digit(*e++);
+  if (digits <= 19) return;
+  double d = 0;
+  const std::from_chars_result r = std::from_chars(p, e, d);
+  if (r.ec == std::errc() && r.ptr == e && std::isfinite(d)) out = d;
+}
+
 // Reads a number (integers included) as a double.
 static error_code get_num(od::value &v, double &out) {
+  const char *p = v.raw_json_token().data();
+  if (fast_double(p, out)) return simdjson::SUCCESS;
   error_code err = v.get_double().get(out);
   if (err == simdjson::SUCCESS && !std::isfinite(out)) return simdjson::NUMBER_OUT_OF_RANGE;
+  if (err == simdjson::SUCCESS) reread_long_number(p, out);
   return err;
 }
 
@@ -121,6 +230,16 @@ static error_code get_num_or_null(od::value &v, double &out) {
 }
 
 static error_code get_counter(od::value &v, uint32_t &out) {
+  const char *p = v.raw_json_token().data();
+  if (is_digit(*p) && (*p != '0' || !is_digit(p[1]))) { /* the common case: up to 9 digits */
+    uint32_t u = 0;
+    int n = 0;
+    for (; n < 10 && is_digit(p[n]); n++) u = u * 10 + uint32_t(p[n] - '0');
+    if (n < 10 && ends_number(p[n])) {
+      out = u;
+      return simdjson::SUCCESS;
+    }
+  }
   uint64_t u = 0;
   error_code err = v.get_uint64().get(u);
   if (err) return err;
@@ -130,6 +249,72 @@ static error_code get_counter(od::value &v, uint32_t &out) {
 }
 
 #define PB_NAME(sv) int((sv).size() > 64 ? 64 : (sv).size()), (sv).data()
+
+// Whether the raw key k is exactly lit (a literal without quotes or backslashes): its
+// bytes, then the closing quote (the buffer's padding covers a key at its very end).
+template <size_t N>
+static inline bool key_is(const od::raw_json_string &k, const char (&lit)[N]) {
+  const char *r = k.raw();
+  size_t i = 0;
+  for (; i + 8 <= N - 1; i += 8) /* word by word: inlined, where memcmp is a call */
+    if (load8(r + i) != load8(lit + i)) return false;
+  for (; i < N - 1; i++)
+    if (r[i] != lit[i]) return false;
+  return r[N - 1] == '"';
+}
+
+// The key of field f as one of n names, read unescaped: for a key that none of the raw
+// compares of the caller (key_is) matched, as a name may be spelt with escapes. -1 when
+// it is none of them, -2 when the key is malformed (simdjson's error in err).
+static int escaped_key(od::field &f, const char *const *names, int n, error_code &err) {
+  std::string_view key;
+  if ((err = f.unescaped_key().get(key))) return -2;
+  for (int k = 0; k < n; k++)
+    if (key == names[k]) return k;
+  return -1;
+}
+
+// Remembers in slot that topic id, called name, stood at its position.
+static void remember(memo_slot &slot, uint32_t id, std::string_view name) {
+  slot.id = id;
+  slot.plain = name.find_first_of("\\\"") == std::string_view::npos;
+  slot.short_name = slot.plain && name.size() < 16;
+  if (!slot.short_name) return;
+  char text[16] = {0}, ones[16] = {0};
+  std::memcpy(text, name.data(), name.size());
+  text[name.size()] = '"';
+  std::memset(ones, 0xFF, name.size() + 1);
+  for (int k = 0; k < 2; k++) {
+    slot.word[k] = load8(text + 8 * k);
+    slot.mask[k] = load8(ones + 8 * k);
+  }
+}
+
+// The topic (interned in r) named by the key of field f, the position-th of its object;
+// its name in name. Returns 0, PB_EDATA (a malformed key: simdjson's error in err) or
+// PB_ENOMEM.
+static int field_topic(pb_record *r, od::field &f, topic_memo &m, size_t position, uint32_t &topic,
+                       std::string_view &name, error_code &err) {
+  memo_slot *slot = position < topic_memo::N ? &m.slot[position] : nullptr;
+  if (slot && slot->plain) {
+    const std::string_view known(r->topics.names[slot->id], r->topics.lens[slot->id]);
+    const char *raw = f.key().raw(); /* 16 bytes on are readable: the buffer's padding */
+    if (slot->short_name ? ((load8(raw) & slot->mask[0]) == slot->word[0] &&
+                            (load8(raw + 8) & slot->mask[1]) == slot->word[1])
+                         : f.key().unsafe_is_equal(known)) {
+      topic = slot->id;
+      name = known;
+      return 0;
+    }
+  }
+  std::string_view key;
+  if ((err = f.unescaped_key().get(key))) return PB_EDATA;
+  topic = pb__rec_topic(r, key.data(), key.size());
+  if (topic == UINT32_MAX) return PB_ENOMEM;
+  name = std::string_view(r->topics.names[topic], r->topics.lens[topic]);
+  if (slot) remember(*slot, topic, name);
+  return 0;
+}
 
 // A time of "info": a number of epoch seconds, or NAN for "[]" (the
 // original's start()/gstop() workflow writes "START_TIME": [] for an
@@ -155,24 +340,27 @@ static int walk_info(walk &w, od::value &v, pb_iter_info *info, size_t it) {
   bool seen[3] = {false, false, false};
   for (auto fr : obj) {
     od::field f;
-    std::string_view key;
+    error_code kerr = simdjson::SUCCESS;
     if (error_code err = std::move(fr).get(f))
       return w.fail(err, "iteration %zu: bad \"info\" member", it);
-    if (error_code err = f.unescaped_key().get(key))
-      return w.fail(err, "iteration %zu: expected a key in \"info\"", it);
+    const od::raw_json_string rk = f.key();
+    const int k = key_is(rk, "STEP_NUMBER")  ? 0
+                  : key_is(rk, "START_TIME") ? 1
+                  : key_is(rk, "STOP_TIME")  ? 2
+                                             : escaped_key(f, keys, 3, kerr);
+    if (k == -2) return w.fail(kerr, "iteration %zu: expected a key in \"info\"", it);
     od::value val = f.value();
     double d = 0;
-    if (key == keys[0]) {
+    if (k == 0) {
       if (error_code err = get_num(val, d))
         return w.fail(err, "iteration %zu: expected a number for \"STEP_NUMBER\", got %s", it,
                       kind_of(val));
       info->step_number = (d >= -9.2e18 && d <= 9.2e18) ? int64_t(d) : 0;
       seen[0] = true;
-    } else if (key == keys[1] || key == keys[2]) {
+    } else if (k > 0) {
       if (error_code err = get_time(val, d))
-        return w.fail(err, "iteration %zu: expected a number or [] for \"%.*s\", got %s", it,
-                      PB_NAME(key), kind_of(val));
-      int k = key == keys[1] ? 1 : 2;
+        return w.fail(err, "iteration %zu: expected a number or [] for \"%s\", got %s", it, keys[k],
+                      kind_of(val));
       (k == 1 ? info->start_time : info->stop_time) = d;
       seen[k] = true;
     }
@@ -190,15 +378,18 @@ static int walk_absolutes(walk &w, od::value &v, pb_record *r, uint32_t it) {
   if (error_code err = v.get_object().get(obj))
     return w.fail(err, "iteration %u: \"absolutes\" must be an object of topic -> seconds, got %s",
                   it, kind_of(v));
+  size_t position = 0;
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
+    uint32_t topic = 0;
+    error_code kerr = simdjson::SUCCESS;
     if (error_code err = std::move(fr).get(f))
       return w.fail(err, "iteration %u: bad \"absolutes\" member", it);
-    if (error_code err = f.unescaped_key().get(key))
-      return w.fail(err, "iteration %u: expected a topic name in \"absolutes\"", it);
-    const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
-    if (topic == UINT32_MAX) return w.nomem();
+    if (int rc = field_topic(r, f, w.abs_memo, position++, topic, key, kerr))
+      return rc == PB_ENOMEM
+                 ? w.nomem()
+                 : w.fail(kerr, "iteration %u: expected a topic name in \"absolutes\"", it);
     double d = 0;
     od::value val = f.value();
     if (error_code err = get_num(val, d))
@@ -226,12 +417,12 @@ static int walk_call(walk &w, od::value &v, pb_record *r, uint32_t it, uint32_t 
     // fixed keys are compared raw: no unescaping on the hot path
     const od::raw_json_string key = f.key();
     od::value val = f.value();
-    if (key.is_equal("time")) {
+    if (key_is(key, "time")) {
       if (error_code err = get_num(val, t))
         return w.fail(err,
                       "iteration %u: expected a number for \"time\" of a call of \"%.*s\", got %s",
                       it, PB_NAME(name), kind_of(val));
-    } else if (key.is_equal("crono_counter")) {
+    } else if (key_is(key, "crono_counter")) {
       if (error_code err = get_counter(val, crono))
         return w.fail(
             err,
@@ -254,15 +445,20 @@ static int walk_calls(walk &w, od::value &v, pb_record *r, uint32_t it) {
     return w.fail(err,
                   "iteration %u: \"individual_calls\" must be an object of topic -> list, got %s",
                   it, kind_of(v));
+  size_t position = 0;
   for (auto fr : obj) {
     od::field f;
     std::string_view key;
+    uint32_t topic = 0;
+    error_code kerr = simdjson::SUCCESS;
     if (error_code err = std::move(fr).get(f))
       return w.fail(err, "iteration %u: bad \"individual_calls\" member", it);
-    if (error_code err = f.unescaped_key().get(key))
-      return w.fail(err, "iteration %u: expected a topic name in \"individual_calls\"", it);
-    const uint32_t topic = pb__rec_topic(r, key.data(), key.size());
-    if (topic == UINT32_MAX) return w.nomem();
+    if (int rc = field_topic(r, f, w.calls_memo, position++, topic, key, kerr))
+      return rc == PB_ENOMEM ? w.nomem()
+                             : w.fail(kerr,
+                                      "iteration %u: expected a topic name in "
+                                      "\"individual_calls\"",
+                                      it);
     od::value val = f.value();
     od::array arr;
     if (error_code err = val.get_array().get(arr))
@@ -349,21 +545,26 @@ static int parse_data(od::parser &p, const char *buf, size_t len, pb_record *r, 
     } else {
       for (auto fr : obj) {
         od::field f;
-        std::string_view key;
+        error_code kerr = simdjson::SUCCESS;
         if (error_code ferr = std::move(fr).get(f)) {
           rc = w.fail(ferr, "iteration %u: bad member", it);
           break;
         }
-        if (error_code kerr = f.unescaped_key().get(key)) {
+        const od::raw_json_string rk = f.key();
+        const int k = key_is(rk, "absolutes")          ? 0
+                      : key_is(rk, "info")             ? 1
+                      : key_is(rk, "individual_calls") ? 2
+                                                       : escaped_key(f, DATA_KEYS, 3, kerr);
+        if (k == -2) {
           rc = w.fail(kerr, "iteration %u: expected a key", it);
           break;
         }
         od::value val = f.value();
-        if (key == "absolutes")
+        if (k == 0)
           rc = walk_absolutes(w, val, r, it), seen |= 1u;
-        else if (key == "info")
+        else if (k == 1)
           rc = walk_info(w, val, &r->infos[it], it), seen |= 2u;
-        else if (key == "individual_calls")
+        else if (k == 2)
           rc = walk_calls(w, val, r, it), seen |= 4u;
         if (rc) break;
       }
@@ -429,22 +630,22 @@ static int walk_mem_record(walk &w, od::value &v, pb_record *r, uint32_t it, uin
     od::value val = f.value();
     double *dst = nullptr;
     const char *kname = nullptr;
-    if (key.is_equal("total memory usage"))
+    if (key_is(key, "total memory usage"))
       dst = &m.rss, kname = "total memory usage";
-    else if (key.is_equal("max memory usage"))
+    else if (key_is(key, "max memory usage"))
       dst = &m.peak, kname = "max memory usage";
-    else if (key.is_equal("heap memory usage"))
+    else if (key_is(key, "heap memory usage"))
       dst = &m.heap, kname = "heap memory usage";
     if (dst) {
       if (error_code err = get_num_or_null(val, *dst))
         return w.fail(err, "iteration %u: expected a number of bytes or null for \"%s\", got %s",
                       it, kname, kind_of(val));
-    } else if (key.is_equal("crono_counter")) {
+    } else if (key_is(key, "crono_counter")) {
       if (error_code err = get_counter(val, m.crono))
         return w.fail(err,
                       "iteration %u: expected a non-negative integer for \"crono_counter\", got %s",
                       it, kind_of(val));
-    } else if (key.is_equal("cuda memory usage")) {
+    } else if (key_is(key, "cuda memory usage")) {
       if (int rc = walk_cuda(w, val, &m, it)) return rc;
     }
   }

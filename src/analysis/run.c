@@ -371,30 +371,38 @@ static void unmap_file(file_map *m) {
   m->buf = NULL;
 }
 
-static int map_file(const char *file, file_map *m, char *why, size_t nwhy) {
-  memset(m, 0, sizeof *m);
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+/* Opens a regular file of at most 4 GiB for reading: *fd and its size *len. */
+static int open_file(const char *file, int *fd, size_t *len, char *why, size_t nwhy) {
+  *fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) {
     snprintf(why, nwhy, "cannot open: %s", strerror(errno));
     return PB_EIO;
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  int rc = PB_OK;
+  if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     snprintf(why, nwhy, "not a regular file");
-    close(fd);
-    return PB_EIO;
-  }
-  if ((uint64_t)st.st_size >= 0xFFFFFFFFull - PB__JSON_PADDING) {
+    rc = PB_EIO;
+  } else if ((uint64_t)st.st_size >= 0xFFFFFFFFull - PB__JSON_PADDING) {
     snprintf(why, nwhy, "file too large (%lld bytes; the limit is 4 GiB)", (long long)st.st_size);
-    close(fd);
-    return PB_EDATA;
+    rc = PB_EDATA;
   }
-  size_t len = (size_t)st.st_size;
+  if (rc) {
+    close(*fd);
+    *fd = -1;
+    return rc;
+  }
+  *len = (size_t)st.st_size;
+  return PB_OK;
+}
+
+/* Maps the len bytes of the open file fd (see file_map). */
+static int map_fd(int fd, size_t len, file_map *m, char *why, size_t nwhy) {
+  memset(m, 0, sizeof *m);
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   size_t maplen = (len + PB__JSON_PADDING + page - 1) / page * page;
   char *base = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) {
-    close(fd);
     snprintf(why, nwhy, "out of memory");
     return PB_ENOMEM;
   }
@@ -402,16 +410,25 @@ static int map_file(const char *file, file_map *m, char *why, size_t nwhy) {
       mmap(base, len, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) == MAP_FAILED) {
     snprintf(why, nwhy, "cannot map: %s", strerror(errno));
     munmap(base, maplen);
-    close(fd);
     return PB_EIO;
   }
-  close(fd);
   /* the bytes after the file in its last page read as zero (mmap's rule),
    * and the pages after that are anonymous zero pages */
   m->buf = base;
   m->len = len;
   m->maplen = maplen;
   return PB_OK;
+}
+
+static int map_file(const char *file, file_map *m, char *why, size_t nwhy) {
+  int fd;
+  size_t len;
+  memset(m, 0, sizeof *m);
+  int rc = open_file(file, &fd, &len, why, nwhy);
+  if (rc) return rc;
+  rc = map_fd(fd, len, m, why, nwhy);
+  close(fd);
+  return rc;
 }
 
 __attribute__((format(printf, 2, 3))) static int add_diag(pb_run *run, const char *fmt, ...) {
@@ -493,26 +510,28 @@ static size_t salvage(pb__json_parser *jp, const char *buf, size_t len, pb_recor
 /* Parses one file into r; a failure becomes a diagnostic of the run. */
 static int load_one(pb_run *run, pb__json_parser *jp, pb_record *r, const char *file,
                     walker_fn walk) {
-  file_map fm;
+  file_map fm = {NULL, 0, 0};
   char why[256];
-  int rc = map_file(file, &fm, why, sizeof why);
+  int fd;
+  size_t len;
+  int rc = open_file(file, &fd, &len, why, sizeof why);
+  if (rc == PB_OK) {
+    if (walk == pb__json_parse_data) pb__rec_reserve(r, len, false);
+    if (walk == pb__json_parse_memory) pb__rec_reserve(r, len, true);
+    /* big files: in windows, on threads; anything unusual: whole (below) */
+    rc = walk == pb__json_parse_summary
+             ? -1
+             : pb__parse_parallel(fd, len, r, walk == pb__json_parse_memory);
+    if (rc == PB_ENOMEM) snprintf(why, sizeof why, "out of memory");
+    if (rc == -1) rc = map_fd(fd, len, &fm, why, sizeof why);
+    close(fd);
+  }
   if (rc) {
     add_diag(run, "%s: %s", file, why);
     return rc;
   }
+  if (!fm.buf) return PB_OK; /* parsed in windows */
   const char *buf = fm.buf;
-  size_t len = fm.len;
-  if (walk == pb__json_parse_data) pb__rec_reserve(r, len, false);
-  if (walk == pb__json_parse_memory) pb__rec_reserve(r, len, true);
-  if (walk != pb__json_parse_summary) {
-    /* big files: several threads; anything unusual: one thread (below) */
-    rc = pb__parse_parallel(buf, len, r, walk == pb__json_parse_memory);
-    if (rc == PB_ENOMEM) add_diag(run, "%s: out of memory", file);
-    if (rc != -1) {
-      unmap_file(&fm);
-      return rc;
-    }
-  }
   pb__jerr e;
   pb__rec_mark before;
   pb__rec_mark_get(r, &before);

@@ -40,11 +40,15 @@ static const char PROG[] = "porter-bench summary";
 static const char *const HEAD[NCOL] = {"topic", "count", "mean",       "median",
                                        "min",   "max",   "q-filtered", "% GLOBAL"};
 
-/* Fills row's cells for topic t; gs is GLOBAL's statistics (count 0 if none). */
-static void fill_row(pb_cli_table *tb, const pb_record *r, size_t row, size_t t,
-                     const pb_stats *gs) {
+/* Fills row's cells for topic t; gs is GLOBAL's statistics (count 0 if none), g its
+ * topic (-1 if none): its row reuses them. */
+static void fill_row(pb_cli_table *tb, const pb_record *r, size_t row, size_t t, const pb_stats *gs,
+                     long g) {
   pb_stats s;
-  if (pb_record_stats(r, t, &s) != PB_OK) memset(&s, 0, sizeof s);
+  if ((long)t == g)
+    s = *gs;
+  else if (pb_record_stats(r, t, &s) != PB_OK)
+    memset(&s, 0, sizeof s);
   char(*cl)[CELL] = tb->cells[row];
   tb->topic[row] = pb_record_topic(r, t);
   snprintf(cl[1], CELL, "%zu", s.count);
@@ -78,7 +82,7 @@ static bool build(pb_cli_table *tb, const pb_record *r, bool probes) {
         tb->hidden++;
         continue;
       }
-      fill_row(tb, r, tb->rows++, t, &gs);
+      fill_row(tb, r, tb->rows++, t, &gs, g);
     }
   }
   return true;

@@ -423,6 +423,88 @@ static void test_huge_numbers(void **state) {
   unlink(p);
 }
 
+/* Writes the text of one JSON number of kind k (random digits) into buf. */
+static void number_text(char *buf, size_t n, int k, uint64_t *rng) {
+  *rng ^= *rng << 13;
+  *rng ^= *rng >> 7;
+  *rng ^= *rng << 17;
+  uint64_t r = *rng;
+  char digits[32];
+  int nd = 1 + (int)(r % 24); /* 1..24 digits: below and above the fast path's 19 */
+  for (int i = 0; i < nd; i++) digits[i] = (char)('0' + (r >> (8 + i % 48)) % 10);
+  if (nd > 1 && digits[0] == '0') digits[0] = '1';
+  int point = (int)((r >> 40) % (unsigned)(nd + 1)); /* digits before the point */
+  const char *sign = k % 3 == 0 ? "-" : "";
+  if (k % 5 == 4) { /* with an exponent */
+    snprintf(buf, n, "%s%.*s.%.*se%d", sign, 1, digits, nd > 1 ? nd - 1 : 1,
+             nd > 1 ? digits + 1 : "5", (int)(r % 41) - 20);
+  } else if (point == nd) { /* an integer */
+    snprintf(buf, n, "%s%.*s", sign, nd, digits);
+  } else if (point == 0) { /* 0.ddd, with up to 3 more zeros after the point */
+    snprintf(buf, n, "%s0.%.*s%.*s", sign, (int)(r >> 60) % 4, "000", nd, digits);
+  } else {
+    snprintf(buf, n, "%s%.*s.%.*s", sign, point, digits, nd - point, digits + point);
+  }
+}
+
+/* Every number reads as strtod reads it (correctly rounded), bit for bit, whether the
+ * loader's fast path or simdjson's parser takes it: times of absolutes and of calls. */
+static void test_number_forms(void **state) {
+  (void)state;
+  enum { N = 4000 };
+  static char nums[N][64];
+  uint64_t rng = 0x2545F4914F6CDD1Dull;
+  static const char *const fixed[] = {"0",
+                                      "-0",
+                                      "0.0",
+                                      "-0.0",
+                                      "9007199254740991",
+                                      "9007199254740993",
+                                      "0.001071958",
+                                      "1795673620.0144472",
+                                      "0.1234567890123456789012",
+                                      "123456789012345678901"};
+  size_t cap = (size_t)N * 200 + 64, len = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  text[len++] = '[';
+  for (int i = 0; i < N; i++) {
+    if (i < (int)(sizeof fixed / sizeof *fixed))
+      snprintf(nums[i], sizeof nums[i], "%s", fixed[i]);
+    else
+      number_text(nums[i], sizeof nums[i], i, &rng);
+    len += (size_t)snprintf(text + len, cap - len,
+                            "%s{\"absolutes\": {\"t\": %s}, " INFO
+                            ", \"individual_calls\": {\"t\": [{\"time\": %s, \"crono_counter\": "
+                            "%d}]}}",
+                            i ? "," : "", nums[i], nums[i], i);
+  }
+  text[len++] = ']';
+  write_file("nums" DATA, text, len);
+  free(text);
+  pb_run *run = NULL;
+  pb_error err;
+  assert_int_equal(pb_run_load(tmpdir, true, &run, &err), PB_OK);
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+  const pb_record *r = pb_run_find(run, "nums");
+  assert_non_null(r);
+  assert_int_equal(pb_record_iter_count(r), N);
+  size_t nc = 0;
+  const pb_call *calls = pb_record_calls(r, &nc);
+  assert_int_equal(nc, N);
+  const double *abs = pb_record_absolutes(r, 0);
+  for (int i = 0; i < N; i++) {
+    double want = strtod(nums[i], NULL);
+    if (memcmp(&abs[i], &want, sizeof want) != 0 || memcmp(&calls[i].time, &want, sizeof want))
+      fail_msg("number %s read as %.17g / %.17g, strtod: %.17g", nums[i], abs[i], calls[i].time,
+               want);
+  }
+  pb_run_free(run);
+  char p[512];
+  snprintf(p, sizeof p, "%s/nums" DATA, tmpdir);
+  unlink(p);
+}
+
 static void test_deep_nesting(void **state) {
   (void)state;
   size_t depth = 100000;
@@ -630,29 +712,81 @@ static void assert_same_records(const pb_record *x, const pb_record *y) {
   assert_int_equal(pb_record_memory_iter_count(x), pb_record_memory_iter_count(y));
 }
 
-/* Parsing a big file on several threads gives exactly what one thread gives. */
+/* Loads tmpdir with the given PB_ANALYSIS_THREADS and PB_ANALYSIS_WINDOW (NULL: unset). */
+static pb_run *load_with(const char *threads, const char *window) {
+  pb_run *run = NULL;
+  pb_error err;
+  if (threads) setenv("PB_ANALYSIS_THREADS", threads, 1);
+  if (window) setenv("PB_ANALYSIS_WINDOW", window, 1);
+  assert_int_equal(pb_run_load(tmpdir, false, &run, &err), PB_OK);
+  unsetenv("PB_ANALYSIS_THREADS");
+  unsetenv("PB_ANALYSIS_WINDOW");
+  assert_int_equal(pb_run_diagnostic_count(run), 0);
+  return run;
+}
+
+/* Parsing a big file in windows, on one thread or several, gives exactly what one parse
+ * of the whole file gives: with the default windows, with small ones (a boundary every
+ * few iterations, so many decoys fall on a cut) and with one window barely larger than an
+ * iteration. */
 static void test_parallel_equals_sequential(void **state) {
   (void)state;
+  static const char *const modes[][2] = {
+      {"1", NULL}, {"4", NULL}, {"1", "4096"}, {"3", "1024"}, {"2", "100000"}};
   for (int decoys = 0; decoys < 2; decoys++) {
     write_big_run(tmpdir, decoys);
-    pb_run *one = NULL, *many = NULL;
-    pb_error err;
-    setenv("PB_ANALYSIS_THREADS", "1", 1);
-    assert_int_equal(pb_run_load(tmpdir, false, &one, &err), PB_OK);
-    setenv("PB_ANALYSIS_THREADS", "4", 1);
-    assert_int_equal(pb_run_load(tmpdir, false, &many, &err), PB_OK);
-    unsetenv("PB_ANALYSIS_THREADS");
-    assert_int_equal(pb_run_diagnostic_count(one), 0);
-    assert_int_equal(pb_run_diagnostic_count(many), 0);
-    const pb_record *x = pb_run_find(one, "big"), *y = pb_run_find(many, "big");
+    pb_run *whole = load_with("1", "0");
+    const pb_record *x = pb_run_find(whole, "big");
     assert_int_equal(pb_record_iter_count(x), 40000);
     assert_int_equal(pb_record_memory_count(x), 60000);
     assert_int_equal(pb_record_topic_index(x, "late_topic"), 3);
+    assert_int_equal(pb_record_topic_count(x), 4);
     assert_int_equal(pb_record_infos(x)[39999].step_number, 39999);
-    assert_same_records(x, y);
-    pb_run_free(one);
-    pb_run_free(many);
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+      pb_run *other = load_with(modes[m][0], modes[m][1]);
+      assert_same_records(x, pb_run_find(other, "big"));
+      pb_run_free(other);
+    }
+    pb_run_free(whole);
   }
+}
+
+/* A big data file cut mid-iteration: read in windows, the last window fails, and the
+ * whole-file parse that follows keeps the complete iterations and reports the cut, as
+ * a whole-file parse alone does. */
+static void test_windows_truncated(void **state) {
+  (void)state;
+  write_big_run(tmpdir, false);
+  char p[512];
+  snprintf(p, sizeof p, "%s/big_STEP_DICT_DATA.json", tmpdir);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  FILE *f = fopen(p, "rb");
+  assert_non_null(f);
+  off_t cut = st.st_size * 2 / 3;
+  assert_int_equal(fseeko(f, cut, SEEK_SET), 0);
+  while (fgetc(f) != ',') cut++; /* between two values: no string left open */
+  fclose(f);
+  assert_int_equal(truncate(p, cut), 0);
+  pb_run *runs[2];
+  pb_error err;
+  for (int i = 0; i < 2; i++) {
+    setenv("PB_ANALYSIS_WINDOW", i == 0 ? "0" : "4096", 1);
+    setenv("PB_ANALYSIS_THREADS", i == 0 ? "1" : "3", 1);
+    assert_int_equal(pb_run_load(tmpdir, false, &runs[i], &err), PB_OK);
+  }
+  unsetenv("PB_ANALYSIS_WINDOW");
+  unsetenv("PB_ANALYSIS_THREADS");
+  const pb_record *x = pb_run_find(runs[0], "big");
+  size_t kept = pb_record_iter_count(x);
+  assert_true(kept > 20000 && kept < 30000);
+  assert_same_records(x, pb_run_find(runs[1], "big"));
+  assert_int_equal(pb_run_diagnostic_count(runs[0]), 1);
+  assert_int_equal(pb_run_diagnostic_count(runs[1]), 1);
+  assert_non_null(strstr(pb_run_diagnostic(runs[0], 0), "complete iteration"));
+  assert_string_equal(pb_run_diagnostic(runs[0], 0), pb_run_diagnostic(runs[1], 0));
+  pb_run_free(runs[0]);
+  pb_run_free(runs[1]);
 }
 
 int main(void) {
@@ -672,11 +806,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_start_time_empty_list, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_empty_and_garbage, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_huge_numbers, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_number_forms, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_deep_nesting, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_long_names, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_bad_memory_keeps_data, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_mutations, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_parallel_equals_sequential, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_windows_truncated, make_tmp, remove_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

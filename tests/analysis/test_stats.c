@@ -5,9 +5,11 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -122,6 +124,74 @@ static void test_large_sorted_input(void **state) {
   free(v);
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* One input of test_select_equals_sort: kind k, n values, from a fixed generator. */
+static void fill_kind(double *v, size_t n, int k, uint64_t *rng) {
+  for (size_t i = 0; i < n; i++) {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    double u = (double)(*rng >> 11) / 9007199254740992.0;
+    switch (k) {
+      case 0: v[i] = u; break;                                        /* uniform */
+      case 1: v[i] = (double)(*rng % 7); break;                       /* few distinct, ties */
+      case 2: v[i] = (double)i; break;                                /* ascending */
+      case 3: v[i] = (double)(n - i); break;                          /* descending */
+      case 4: v[i] = 0; break;                                        /* all zero */
+      case 5: v[i] = u - 0.5; break;                                  /* negatives */
+      case 6: v[i] = i % 97 == 13 ? 12 * u : 1e-3 * (0.9 + u); break; /* outliers */
+      default: v[i] = (double)((i * 7919) % n); break;                /* a permutation */
+    }
+  }
+}
+
+/* The summary orders only the ranks its percentiles read (no full sort): every statistic
+ * must be bit for bit the one computed from a fully sorted copy. */
+static void test_select_equals_sort(void **state) {
+  (void)state;
+  static const size_t sizes[] = {1, 2, 3, 5, 24, 25, 63, 64, 65, 100, 101, 257, 1000, 4099, 100000};
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  double *v = malloc(100000 * sizeof *v), *w = malloc(100000 * sizeof *w);
+  assert_non_null(v);
+  assert_non_null(w);
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    for (int k = 0; k < 8; k++) {
+      size_t n = sizes[si];
+      fill_kind(v, n, k, &rng);
+      pb_stats s;
+      assert_int_equal(pb_stats_compute(v, n, &s), PB_OK);
+      memcpy(w, v, n * sizeof *w);
+      qsort(w, n, sizeof *w, cmp_dbl);
+      bool nonzero = false;
+      for (size_t i = 0; i < n; i++) nonzero |= w[i] != 0;
+      double want[5] = {nonzero ? w[0] : 0, w[n - 1], pb_percentile_sorted(w, n, 50),
+                        pb_percentile_sorted(w, n, 90), pb_percentile_sorted(w, n, 99)};
+      double got[5] = {s.min, s.max, s.median, s.p90, s.p99};
+      assert_memory_equal(got, want, sizeof want);
+      /* the filtered mean keeps the values within 1.5 IQR (and >= 0) in input order */
+      double p75 = pb_percentile_sorted(w, n, 75), p25 = pb_percentile_sorted(w, n, 25);
+      double hi = p75 + (p75 - p25) * 1.5, lo = fmax(p25 - (p75 - p25) * 1.5, 0);
+      size_t kept = 0;
+      for (size_t i = 0; i < n; i++)
+        if (v[i] <= hi && v[i] >= lo) w[kept++] = v[i];
+      double qf = kept ? pb_sum_pairwise(w, kept) / (double)kept : NAN;
+      assert_memory_equal(&s.quantile_filtered, &qf, sizeof qf);
+      /* numpy's mean and standard deviation: pairwise sums in input order */
+      double mean = pb_sum_pairwise(v, n) / (double)n;
+      for (size_t i = 0; i < n; i++) w[i] = (v[i] - mean) * (v[i] - mean);
+      double sd = sqrt(pb_sum_pairwise(w, n) / (double)n);
+      assert_memory_equal(&s.mean, &mean, sizeof mean);
+      assert_memory_equal(&s.stddev, &sd, sizeof sd);
+    }
+  }
+  free(v);
+  free(w);
+}
+
 static void test_utest(void **state) {
   (void)state;
   double a[12], b[12];
@@ -180,11 +250,12 @@ static void test_format_seconds(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_topic_is_probe),
-      cmocka_unit_test(test_demo_topic),    cmocka_unit_test(test_zero_rule),
-      cmocka_unit_test(test_nan_and_empty), cmocka_unit_test(test_pairwise_sum),
-      cmocka_unit_test(test_percentile),    cmocka_unit_test(test_large_sorted_input),
-      cmocka_unit_test(test_utest),         cmocka_unit_test(test_format_seconds),
+      cmocka_unit_test(test_hand_computed),  cmocka_unit_test(test_topic_is_probe),
+      cmocka_unit_test(test_demo_topic),     cmocka_unit_test(test_zero_rule),
+      cmocka_unit_test(test_nan_and_empty),  cmocka_unit_test(test_pairwise_sum),
+      cmocka_unit_test(test_percentile),     cmocka_unit_test(test_large_sorted_input),
+      cmocka_unit_test(test_utest),          cmocka_unit_test(test_select_equals_sort),
+      cmocka_unit_test(test_format_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
