@@ -130,10 +130,10 @@ static void test_recorders_share(void **state) {
   long rounds = (long)th_scaled(200000, 5000);
   uintptr_t owner = 0;
   assert_int_equal(race(rounds, true, &owner), 2 * rounds);
-  if (owners_expected() && owner != 0) {
-    /* Thousands of interleaved takes within 50 ms of each other: shared for good. */
-    assert_int_equal(owner, PB__OLOCK_SHARED);
-  }
+  /* Whether the lock ended shared depends on how the scheduler interleaved the two
+   * threads (test_quick_moves_make_it_shared checks the rule itself); whoever holds
+   * it is one of them, or nobody in particular. */
+  if (!owners_expected()) assert_int_equal(owner, 0);
 }
 
 static void *take_once(void *arg) {
@@ -159,6 +159,7 @@ static void test_ownership_moves(void **state) {
   assert_int_equal(slot_of(&l), 1);   /* each ownership has a flag of its own */
   assert_int_equal(l.quick_moves, 0); /* a slow move is not counted */
   /* Back to this thread at once: a quick move, counted; the lock still moves. */
+  l.owned_since = pb__mono_ns();
   unsigned own = pb__olock_lock(&l, true);
   assert_int_equal(own, 0);
   pb__olock_unlock(&l, own);
@@ -179,13 +180,21 @@ static void test_quick_moves_make_it_shared(void **state) {
   pb__olock_init(&l);
   pb__olock_unlock(&l, pb__olock_lock(&l, true));
   if (owner_of(&l) == 0) skip();
-  for (unsigned i = 0; i < PB__OLOCK_QUICK_MOVES; i++) {
-    pthread_t t; /* to the other thread, and back here: two quick moves */
+  /* To the other thread and back here: two moves, each quick unless a loaded machine
+   * kept a thread waiting 50 ms (then it is not counted, and the loop goes on). */
+  unsigned rounds = 0;
+  while (owner_of(&l) != PB__OLOCK_SHARED && rounds++ < PB__OLOCK_SLOTS / 4) {
+    pthread_t t;
+    l.owned_since = pb__mono_ns(); /* no lock is held: this thread is alone with it */
     assert_int_equal(pthread_create(&t, NULL, take_once, &l), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
+    if (owner_of(&l) == PB__OLOCK_SHARED) break;
+    l.owned_since = pb__mono_ns();
     pb__olock_unlock(&l, pb__olock_lock(&l, true));
   }
   assert_int_equal(owner_of(&l), PB__OLOCK_SHARED);
+  assert_int_equal(l.quick_moves, PB__OLOCK_QUICK_MOVES); /* shared by speed, not by slots */
+  assert_true(l.slots_used < PB__OLOCK_SLOTS);
   unsigned own = pb__olock_lock(&l, true);
   assert_int_equal(own, 0);
   pb__olock_unlock(&l, own);
