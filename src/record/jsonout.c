@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digits.h"
 #include "internal.h"
 
 static const char hexd[] = "0123456789abcdef";
@@ -66,75 +67,19 @@ void pb__json_string(pb__out *o, const char *s, size_t len) {
   pb__out_char(o, '"');
 }
 
-/*
- * Digits without a division per digit (issue 15, item 6: a save formats
- * about three numbers per record). digits8 spreads v < 10^8 over the eight
- * bytes of a word, most significant digit in the lowest byte (the first in
- * memory on a little-endian machine), by dividing all lanes at once: the
- * word holds v / 10^4 and v % 10^4 in 32-bit lanes, then four 16-bit lanes
- * of two digits, then eight bytes. Multiplying by 10486 / 2^20 divides a
- * lane below 10^4 by 100 exactly, and by 103 / 2^10 one below 100 by 10; no
- * lane's product reaches the next lane.
- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define PB_DIGITS_SWAR 1
-#else
-#define PB_DIGITS_SWAR 0
-#endif
-
-static inline uint64_t digits8(uint32_t v) {
-  uint64_t x = (uint64_t)(v / 10000u) | ((uint64_t)(v % 10000u) << 32);
-  uint64_t y = ((x * 10486u) >> 20) & 0x0000007F0000007Full;
-  x = y | ((x - y * 100u) << 16);
-  y = ((x * 103u) >> 10) & 0x000F000F000F000Full;
-  return y | ((x - y * 10u) << 8);
-}
-
-/* Writes the 8 digits of v < 10^8 (leading zeros included) at q. */
-static inline void put8(char *q, uint32_t v) {
-#if PB_DIGITS_SWAR
-  uint64_t x = digits8(v) + 0x3030303030303030ull;
-  memcpy(q, &x, 8);
-#else
-  for (int i = 7; i >= 0; i--, v /= 10) q[i] = (char)('0' + v % 10);
-#endif
-}
-
-/* Writes v < 10^8 without leading zeros at q; returns the end. Writes 8 bytes. */
-static inline char *put_upto8(char *q, uint32_t v) {
-#if PB_DIGITS_SWAR
-  if (v < 10) {
-    *q = (char)('0' + v);
-    return q + 1;
-  }
-  uint64_t x = digits8(v);
-  unsigned lead = (unsigned)__builtin_ctzll(x) >> 3; /* leading zero digits: low zero bytes */
-  x = (x >> (8 * lead)) + 0x3030303030303030ull;
-  memcpy(q, &x, 8);
-  return q + 8 - lead;
-#else
-  char tmp[8];
-  int n = 0;
-  do tmp[n++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  for (int i = 0; i < n; i++) q[i] = tmp[n - 1 - i];
-  return q + n;
-#endif
-}
-
 char *pb__json_uint_at(char *q, uint64_t v) {
-  if (v < 100000000u) return put_upto8(q, (uint32_t)v);
+  if (v < 100000000u) return pb__put_upto8(q, (uint32_t)v);
   uint64_t hi = v / 100000000u;
   uint32_t lo = (uint32_t)(v - hi * 100000000u);
   if (hi < 100000000u) {
-    q = put_upto8(q, (uint32_t)hi);
+    q = pb__put_upto8(q, (uint32_t)hi);
   } else { /* 17 to 20 digits */
     uint64_t top = hi / 100000000u;
-    q = put_upto8(q, (uint32_t)top);
-    put8(q, (uint32_t)(hi - top * 100000000u));
+    q = pb__put_upto8(q, (uint32_t)top);
+    pb__put8(q, (uint32_t)(hi - top * 100000000u));
     q += 8;
   }
-  put8(q, lo);
+  pb__put8(q, lo);
   return q + 8;
 }
 
@@ -144,27 +89,10 @@ static char *reserve(pb__out *o, size_t n) {
   return o->buf + o->len;
 }
 
-/* The nine decimals of ns % 10^9 with trailing zeros dropped (one digit kept). */
 char *pb__json_seconds_at(char *q, uint64_t ns) {
   uint64_t whole = ns / 1000000000u;
-  uint32_t frac = (uint32_t)(ns - whole * 1000000000u);
   q = pb__json_uint_at(q, whole);
-  uint32_t first = frac / 100000000u, rest = frac - first * 100000000u;
-  q[0] = '.';
-  q[1] = (char)('0' + first);
-  if (rest == 0) return q + 2;
-#if PB_DIGITS_SWAR
-  uint64_t x = digits8(rest); /* trailing zero digits: the high zero bytes */
-  unsigned trail = (unsigned)__builtin_clzll(x) >> 3;
-  x += 0x3030303030303030ull;
-  memcpy(q + 2, &x, 8);
-  return q + 10 - trail;
-#else
-  put8(q + 2, rest);
-  q += 10;
-  while (q[-1] == '0') q--;
-  return q;
-#endif
+  return pb__frac_at(q, (uint32_t)(ns - whole * 1000000000u));
 }
 
 void pb__json_seconds(pb__out *o, uint64_t ns) {

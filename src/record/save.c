@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "digits.h"
 
 typedef struct snap {
   pb__segvec recs, longs, xrecs, iters, iwide, ilead, mrecs, extras, topics;
@@ -49,6 +50,18 @@ struct pb__qcache {
   bool busy;       /* an update is under way */
 };
 
+/* Room for a call's head and time ("{\"time\":" and at most 21 bytes) with
+ * the digit writers' slack; the zero bytes kept after each quoted topic name. */
+enum { TXT = 48, HEAD = 8, KEY_PAD = 32 };
+
+/* A wall time's whole seconds as text, kept from the last one written:
+ * iterations that start and stop within one second share it. */
+typedef struct wall_text {
+  uint64_t whole; /* its seconds; UINT64_MAX: none yet */
+  char txt[TXT];
+  size_t len;
+} wall_text;
+
 /* Per-save scratch: the records of one iteration, loaded, and their grouping
  * by topic. The two per-topic arrays belong to b->qcache and last across
  * saves, so that a journal append costs nothing per topic (issue 11, defect 13). */
@@ -59,17 +72,17 @@ typedef struct scratch {
   uint64_t *ns;    /* per record of the iteration: its gap */
   uint32_t *topic; /* per record: its topic */
   uint32_t *extra; /* per record: its extra (0: null) */
-  char *txt;       /* per record: its time as text, TXT bytes each (see format_times) */
+  char *txt;       /* per record: {"time":<its time>, TXT bytes each (see format_times) */
   uint8_t *txt_len;
-  uint32_t *order; /* topics of the iteration in first-use order */
-  uint32_t *start; /* per position: start of its records in `calls` */
-  uint32_t *calls; /* the iteration's records (positions in it) grouped by topic */
-  size_t cap;      /* capacity of the per-record arrays */
+  uint32_t *prev_topic; /* the topics of the last iteration group_cached grouped */
+  uint32_t prev_n;      /* its records; UINT32_MAX: none (the grouping is another's) */
+  uint32_t prev_nt;     /* its topics */
+  wall_text wall;       /* the wall times' seconds last written */
+  uint32_t *order;      /* topics of the iteration in first-use order */
+  uint32_t *start;      /* per position: start of its records in `calls` */
+  uint32_t *calls;      /* the iteration's records (positions in it) grouped by topic */
+  size_t cap;           /* capacity of the per-record arrays */
 } scratch;
-
-/* Room for a time's text (at most 21 bytes) and the digit writers' slack;
- * the zero bytes kept after each quoted topic name. */
-enum { TXT = 32, KEY_PAD = 32 };
 
 /* ---- reading the stores in order ----
  * The writers visit records, iterations and side-table entries in
@@ -382,6 +395,8 @@ void pb__bench_write_free(pb_bench *b) {
 /* Per-topic arrays for ntopics topics (new ones zeroed), kept in c. */
 static int scratch_init(scratch *x, struct pb__qcache *c, size_t ntopics) {
   memset(x, 0, sizeof *x);
+  x->wall.whole = UINT64_MAX;
+  x->prev_n = UINT32_MAX;
   if (ntopics > c->ntopics || !c->stamp) {
     c->busy = true; /* see struct pb__qcache */
     size_t n = ntopics ? ntopics : 1;
@@ -417,6 +432,7 @@ static int scratch_reserve(scratch *x, size_t n) {
   ok = grow(&x->extra, cap, sizeof *x->extra) && ok;
   ok = grow(&x->txt, cap, TXT) && ok;
   ok = grow(&x->txt_len, cap, sizeof *x->txt_len) && ok;
+  ok = grow(&x->prev_topic, cap, sizeof *x->prev_topic) && ok;
   ok = grow(&x->order, cap, sizeof *x->order) && ok;
   ok = grow(&x->start, cap + 1, sizeof *x->start) && ok;
   ok = grow(&x->calls, cap, sizeof *x->calls) && ok;
@@ -431,6 +447,7 @@ static void scratch_free(scratch *x) {
   free(x->extra);
   free(x->txt);
   free(x->txt_len);
+  free(x->prev_topic);
   free(x->order);
   free(x->start);
   free(x->calls);
@@ -444,6 +461,7 @@ static void scratch_free(scratch *x) {
 static uint32_t group(scratch *x, uint32_t n) {
   uint32_t nt = 0;
   uint64_t epoch = ++*x->epoch;
+  x->prev_n = UINT32_MAX; /* group_cached's grouping is gone */
   for (uint32_t j = 0; j < n; j++) {
     uint32_t t = x->topic[j];
     if (x->stamp[t] != epoch) {
@@ -470,6 +488,18 @@ static uint32_t group(scratch *x, uint32_t n) {
   for (uint32_t j = 0; j < n; j++) x->calls[x->start[x->local[x->topic[j]]]++] = j;
   for (uint32_t p = nt; p > 0; p--) x->start[p] = x->start[p - 1]; /* shift starts back */
   x->start[0] = 0;
+  return nt;
+}
+
+/* group(), or the grouping already made when the topics are the last iteration's: a loop
+ * records the same steps in the same order, iteration after iteration. */
+static uint32_t group_cached(scratch *x, uint32_t n) {
+  if (n == x->prev_n && memcmp(x->topic, x->prev_topic, (size_t)n * sizeof *x->topic) == 0)
+    return x->prev_nt;
+  uint32_t nt = group(x, n);
+  memcpy(x->prev_topic, x->topic, (size_t)n * sizeof *x->topic);
+  x->prev_n = n;
+  x->prev_nt = nt;
   return nt;
 }
 
@@ -515,44 +545,60 @@ static inline char *put_uint(char *q, uint64_t v) {
   return pb__json_uint_at(q, v);
 }
 
-/* A signed ns count / 1e9. Needs 40 bytes of room. */
-static char *put_secs_signed(char *q, int64_t ns) {
+/* A signed wall time in ns / 1e9. Needs 40 bytes of room. */
+static char *put_wall(char *q, int64_t ns, wall_text *w) {
   if (ns < 0) *q++ = '-';
-  return pb__json_seconds_at(q, ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns);
+  uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+  uint64_t whole = u / 1000000000u;
+  if (whole != w->whole) { /* at most 11 digits: 16 bytes with the writer's slack */
+    w->len = (size_t)(pb__json_uint_at(w->txt, whole) - w->txt);
+    w->whole = whole;
+  }
+  memcpy(q, w->txt, 16);
+  return pb__frac_at(q + w->len, (uint32_t)(u - whole * 1000000000u));
 }
 
-/* "info":{...}. Needs 128 bytes of room. */
-static char *put_info(char *q, size_t step, const iter_view *v) {
+/* "info":{...}. Needs 160 bytes of room. */
+static char *put_info(char *q, size_t step, const iter_view *v, wall_text *w) {
   PUT(q, "\"info\":{\"STEP_NUMBER\":");
   q = put_uint(q, step);
   PUT(q, ",\"START_TIME\":");
-  q = put_secs_signed(q, v->it->start_wall_ns);
+  q = put_wall(q, v->it->start_wall_ns, w);
   PUT(q, ",\"STOP_TIME\":");
   if (v->stop)
-    q = put_secs_signed(q, v->stop);
+    q = put_wall(q, v->stop, w);
   else
     *q++ = '0';
   *q++ = '}';
   return q;
 }
 
-static void write_info(pb__out *o, size_t step, const iter_view *v) {
-  char *q = need(o, o->buf + o->len, o->buf + o->cap, 128);
-  o->len = (size_t)(put_info(q, step, v) - o->buf);
+static void write_info(pb__out *o, size_t step, const iter_view *v, wall_text *w) {
+  char *q = need(o, o->buf + o->len, o->buf + o->cap, 160);
+  o->len = (size_t)(put_info(q, step, v, w) - o->buf);
 }
 
-/* Formats each loaded record's time once (a topic called once shares it with its absolute). */
+/* ns / 1e9; times below a second (most) without a call. */
+static inline char *put_secs(char *q, uint64_t ns) {
+  if (ns >= 1000000000u) return pb__json_seconds_at(q, ns);
+  *q = '0';
+  return pb__frac_at(q + 1, (uint32_t)ns);
+}
+
+/* Formats each loaded record's call head and time once: {"time":<seconds>. A topic
+ * called once shares the time with its absolute. */
 static void format_times(scratch *x, uint32_t n) {
   for (uint32_t j = 0; j < n; j++) {
     char *t = x->txt + (size_t)j * TXT;
-    x->txt_len[j] = (uint8_t)(pb__json_seconds_at(t, x->ns[j]) - t);
+    memcpy(t, "{\"time\":", HEAD);
+    x->txt_len[j] = (uint8_t)(put_secs(t + HEAD, x->ns[j]) - t);
   }
 }
 
-/* Record j's time text at q. Needs TXT bytes of room. */
+/* Record j's time at q. Needs TXT bytes of room. */
 static inline char *put_time(char *q, const scratch *x, uint32_t j) {
-  memcpy(q, x->txt + (size_t)j * TXT, TXT);
-  return q + x->txt_len[j];
+  memcpy(q, x->txt + (size_t)j * TXT + HEAD, TXT - HEAD);
+  return q + x->txt_len[j] - HEAD;
 }
 
 /* "absolutes" members: per topic, the sum of its calls. */
@@ -569,20 +615,15 @@ static char *put_absolutes(pb__out *o, char *q, const char *end, const snap *s, 
     } else {
       uint64_t sum = 0;
       for (uint32_t c = a; c < b; c++) sum += x->ns[x->calls[c]];
-      q = pb__json_seconds_at(q, sum);
+      q = put_secs(q, sum);
     }
   }
   return q;
 }
 
-/* One call: {"time":..,"crono_counter":..,"extra":..}. */
-static char *put_call(pb__out *o, char *q, const char *end, const snap *s, const scratch *x,
-                      uint32_t j, bool comma) {
-  static const char head[] = ",{\"time\":";
-  q = need(o, q, end, 96);
-  memcpy(q, head + !comma, sizeof head - 1); /* 9 bytes, the NUL included when !comma */
-  q += sizeof head - 1 - !comma;
-  q = put_time(q, x, j);
+/* put_call's general case, after the time: a counter of two digits or more, or an extra. */
+static __attribute__((noinline)) char *put_call_rest(pb__out *o, char *q, const char *end,
+                                                     const snap *s, const scratch *x, uint32_t j) {
   PUT(q, ",\"crono_counter\":");
   q = put_uint(q, j);
   if (!x->extra[j]) {
@@ -595,6 +636,21 @@ static char *put_call(pb__out *o, char *q, const char *end, const snap *s, const
   q = need(o, q, end, 1);
   *q++ = '}';
   return q;
+}
+
+/* One call: {"time":..,"crono_counter":..,"extra":..}, after a comma unless the first. */
+static inline char *put_call(pb__out *o, char *q, const char *end, const snap *s, const scratch *x,
+                             uint32_t j, bool comma) {
+  static const char tail[] = ",\"crono_counter\":0,\"extra\":null}"; /* 32 bytes */
+  q = need(o, q, end, 128);
+  *q = ',';
+  q += comma;
+  memcpy(q, x->txt + (size_t)j * TXT, TXT);
+  q += x->txt_len[j];
+  if (j >= 10 || x->extra[j]) return put_call_rest(o, q, end, s, x, j);
+  memcpy(q, tail, sizeof tail - 1); /* the common case: one block, the digit patched in */
+  q[17] = (char)('0' + j);
+  return q + sizeof tail - 1;
 }
 
 /* "individual_calls" members: per topic, its calls. */
@@ -618,10 +674,10 @@ static char *put_calls(pb__out *o, char *q, const char *end, const snap *s, cons
 /* Iteration i, its records loaded in x. */
 static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, const iter_view *v,
                             bool first, bool journal) {
-  uint32_t nt = group(x, v->it->nrec);
+  uint32_t nt = group_cached(x, v->it->nrec);
   format_times(x, v->it->nrec);
   char global[TXT];
-  size_t global_len = (size_t)(pb__json_seconds_at(global, v->global) - global);
+  size_t global_len = (size_t)(put_secs(global, v->global) - global);
   char *q = o->buf + o->len, *end = o->buf + o->cap;
   q = need(o, q, end, 32);
   if (!first && journal)
@@ -630,16 +686,16 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, con
     PUT(q, ",\n");
   PUT(q, "{\"absolutes\":{");
   q = put_absolutes(o, q, end, s, x, nt);
-  q = need(o, q, end, 256);
+  q = need(o, q, end, 288);
   if (v->closed) {
     if (nt)
       PUT(q, ",\"GLOBAL\":");
     else
       PUT(q, "\"GLOBAL\":");
-    q = (char *)memcpy(q, global, TXT) + global_len;
+    q = (char *)memcpy(q, global, 32) + global_len; /* at most 21 bytes and slack */
   }
   PUT(q, "},");
-  q = put_info(q, i, v);
+  q = put_info(q, i, v, &x->wall);
   PUT(q, ",\"individual_calls\":{");
   q = put_calls(o, q, end, s, x, nt);
   q = need(o, q, end, 128);
@@ -648,7 +704,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, con
       PUT(q, ",\"GLOBAL\":[{\"time\":");
     else
       PUT(q, "\"GLOBAL\":[{\"time\":");
-    q = (char *)memcpy(q, global, TXT) + global_len;
+    q = (char *)memcpy(q, global, 32) + global_len; /* at most 21 bytes and slack */
     PUT(q, ",\"crono_counter\":");
     q = put_uint(q, v->it->global_crono);
     PUT(q, "}]");
@@ -764,7 +820,7 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
     iter_view v;
     iters_at(&ir, (size_t)iter, &v);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
-    write_info(&o, (size_t)iter, &v);
+    write_info(&o, (size_t)iter, &v, &x->wall);
     pb__out_lit(&o, ",\"data\":{");
     write_memory_iter(&o, s, x, k, (uint32_t)n);
     pb__out_lit(&o, "}}");
@@ -794,35 +850,43 @@ typedef struct stats {
   size_t fn; /* values inside the fences */
 } stats;
 
-/* The k-th smallest of v[0..n) (quickselect; v is reordered so that v[0..k) <= v[k] <=
- * v[k+1..n)). */
+/*
+ * The k-th smallest of v[0..n) (quickselect; v is reordered so that v[0..k)
+ * <= v[k] <= v[k+1..n)). The partitions are branch-free (Lomuto's, with the
+ * swap made whatever the comparison says: an element not below the pivot
+ * only moves within the upper part), since a branch per element mispredicts
+ * half the time on measured times; a second pass gathers the values equal to
+ * the pivot when k lies above the lower part, so that many equal values (a
+ * common case) end the search instead of slowing it.
+ */
 #define SELECT_KTH(NAME, T)                                                            \
   static uint64_t NAME(T *v, size_t n, size_t k) {                                     \
-    size_t lo = 0, hi = n - 1;                                                         \
-    while (lo < hi) {                                                                  \
-      T a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];                               \
+    size_t lo = 0, hi = n; /* k lies in [lo, hi) */                                    \
+    while (hi - lo > 1) {                                                              \
+      T a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];                           \
       T pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b)); \
-      size_t i = lo, j = hi;                                                           \
-      while (i <= j) {                                                                 \
-        while (v[i] < pivot) i++;                                                      \
-        while (v[j] > pivot) j--;                                                      \
-        if (i <= j) {                                                                  \
-          T t = v[i];                                                                  \
-          v[i] = v[j];                                                                 \
-          v[j] = t;                                                                    \
-          i++;                                                                         \
-          if (j == 0) break;                                                           \
-          j--;                                                                         \
-        }                                                                              \
+      size_t lt = lo; /* [lo, lt) < pivot <= [lt, i) */                                \
+      for (size_t i = lo; i < hi; i++) {                                               \
+        T x = v[i];                                                                    \
+        v[i] = v[lt];                                                                  \
+        v[lt] = x;                                                                     \
+        lt += x < pivot;                                                               \
       }                                                                                \
-      if (k <= j)                                                                      \
-        hi = j;                                                                        \
-      else if (k >= i)                                                                 \
-        lo = i;                                                                        \
-      else                                                                             \
-        return v[k];                                                                   \
+      if (k < lt) {                                                                    \
+        hi = lt;                                                                       \
+        continue;                                                                      \
+      }                                                                                \
+      size_t eq = lt; /* [lt, eq) == pivot < [eq, i) */                                \
+      for (size_t i = lt; i < hi; i++) {                                               \
+        T x = v[i];                                                                    \
+        v[i] = v[eq];                                                                  \
+        v[eq] = x;                                                                     \
+        eq += x == pivot;                                                              \
+      }                                                                                \
+      if (k < eq) return pivot;                                                        \
+      lo = eq;                                                                         \
     }                                                                                  \
-    return v[k];                                                                       \
+    return v[lo];                                                                      \
   }
 
 /* The smallest of v[from..to) (from < to). */
@@ -848,20 +912,19 @@ typedef struct stats {
     st->mx = mx;                                      \
   }
 
-/* Sum and count of the values whose seconds lie in [lo, hi]. */
-#define FENCED(NAME, T)                                                     \
-  static void NAME(const T *v, size_t n, double lo, double hi, stats *st) { \
-    unsigned __int128 fsum = 0;                                             \
-    size_t fn = 0;                                                          \
-    for (size_t i = 0; i < n; i++) {                                        \
-      double x = (double)v[i] / 1e9;                                        \
-      if (x <= hi && x >= lo) {                                             \
-        fsum += v[i];                                                       \
-        fn++;                                                               \
-      }                                                                     \
-    }                                                                       \
-    st->fsum = fsum;                                                        \
-    st->fn = fn;                                                            \
+/* Sum and count of the values in [lo, hi]. */
+#define FENCED(NAME, T)                                                         \
+  static void NAME(const T *v, size_t n, uint64_t lo, uint64_t hi, stats *st) { \
+    unsigned __int128 fsum = 0;                                                 \
+    size_t fn = 0;                                                              \
+    for (size_t i = 0; i < n; i++) {                                            \
+      if (v[i] >= lo && v[i] <= hi) {                                           \
+        fsum += v[i];                                                           \
+        fn++;                                                                   \
+      }                                                                         \
+    }                                                                           \
+    st->fsum = fsum;                                                            \
+    st->fn = fn;                                                                \
   }
 
 SELECT_KTH(select_kth64, uint64_t)
@@ -913,6 +976,36 @@ static void quartiles(vals *v, size_t n, double *p25, double *p75) {
   *p25 = lerp_percentile(n, 25, a25, b25);
 }
 
+/*
+ * The values v whose seconds, (double)v / 1e9, lie in [lo, hi]: those in
+ * [*vlo, *vhi]. The conversion and the division both round monotonically,
+ * so each bound is found by bisection and the values are then compared as
+ * integers, without a division each (the very values comparing seconds
+ * keeps). False when none qualifies (or a bound is NaN).
+ */
+static bool fence_ns(double lo, double hi, uint64_t *vlo, uint64_t *vhi) {
+  if (!((double)UINT64_MAX / 1e9 >= lo) || !(0.0 <= hi)) return false;
+  uint64_t a = 0, b = UINT64_MAX;
+  while (a < b) { /* the smallest v at or above lo */
+    uint64_t m = a + (b - a) / 2;
+    if ((double)m / 1e9 >= lo)
+      b = m;
+    else
+      a = m + 1;
+  }
+  *vlo = a;
+  a = 0, b = UINT64_MAX;
+  while (a < b) { /* the largest v at or below hi */
+    uint64_t m = a + (b - a) / 2 + 1;
+    if ((double)m / 1e9 <= hi)
+      a = m;
+    else
+      b = m - 1;
+  }
+  *vhi = a;
+  return *vlo <= *vhi;
+}
+
 /* Writes one topic's statistics from its n (> 0) per-iteration values (reordered). */
 static void write_stats(pb__out *o, vals *v, size_t n) {
   stats st;
@@ -925,10 +1018,15 @@ static void write_stats(pb__out *o, vals *v, size_t n) {
   double iqr = p75 - p25;
   double hi = p75 + 1.5 * iqr, lo = p25 - 1.5 * iqr;
   if (lo < 0) lo = 0;
-  if (v->wide)
-    fenced64(v->p, n, lo, hi, &st);
-  else
-    fenced32(v->p, n, lo, hi, &st);
+  uint64_t vlo, vhi;
+  st.fsum = 0;
+  st.fn = 0;
+  if (fence_ns(lo, hi, &vlo, &vhi)) {
+    if (v->wide)
+      fenced64(v->p, n, vlo, vhi, &st);
+    else
+      fenced32(v->p, n, vlo, vhi, &st);
+  }
   pb__out_lit(o, "{\"mean\":");
   pb__json_double(o, (double)st.sum / (double)n / 1e9);
   pb__out_lit(o, ",\"min\":");
