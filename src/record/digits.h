@@ -67,11 +67,31 @@ static inline char *pb__put_upto8(char *q, uint32_t v) {
 #endif
 }
 
+#if PB__DIGITS_SWAR
+/** The 4 digits of v < 10^4 as byte values, most significant in the low byte (pb__digits8's
+ * last two steps alone). */
+static inline uint32_t pb__digits4(uint32_t v) {
+  uint32_t x = (v / 100u) | ((v % 100u) << 16);
+  uint32_t y = ((x * 103u) >> 10) & 0x000F000Fu;
+  return y | ((x - y * 10u) << 8);
+}
+#endif
+
 /**
  * The decimals of a time, frac = ns % 10^9 (< 10^9): ".d" to ".ddddddddd",
  * trailing zeros dropped but one digit kept; returns the end.
  */
 static inline char *pb__frac_at(char *q, uint32_t frac) {
+#if PB__DIGITS_SWAR
+  if (frac - 1 < 9999u) { /* 1 to 9,999 ns, most of a step's gaps: ".00000dddd" */
+    uint32_t x = pb__digits4(frac);
+    unsigned trail = (unsigned)__builtin_clz(x) >> 3;
+    memcpy(q, ".0000000", 8);
+    x += 0x30303030u;
+    memcpy(q + 6, &x, 4);
+    return q + 10 - trail;
+  }
+#endif
   uint32_t first = frac / 100000000u, rest = frac - first * 100000000u;
   q[0] = '.';
   q[1] = (char)('0' + first);
