@@ -651,4 +651,18 @@ void pb__json_int(pb__out *o, int64_t v);
 /** Writes a double that reads back exactly (%.17g), "null" for non-finite. */
 void pb__json_double(pb__out *o, double v);
 
+/* ---- reading a segmented array in order (save.c) ----
+ * A writer walking a store element by element pays pb__segvec_at's division
+ * and leading-zero count per element; with the run of the segment it pays
+ * them once per segment and a pointer bump per element. */
+
+/** Element i (< v->n); *run gets how many elements from i on share its segment. */
+static inline const void *pb__segvec_run(const pb__segvec *v, size_t i, size_t *run) {
+  size_t q = i / PB__SEG_BASE + 1;
+  unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)q);
+  size_t off = i - PB__SEG_BASE * (((size_t)1 << k) - 1);
+  *run = ((size_t)PB__SEG_BASE << k) - off;
+  return (const char *)v->seg[k] + off * v->elem;
+}
+
 #endif

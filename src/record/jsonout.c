@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digits.h"
 #include "internal.h"
 
 static const char hexd[] = "0123456789abcdef";
@@ -66,30 +67,20 @@ void pb__json_string(pb__out *o, const char *s, size_t len) {
   pb__out_char(o, '"');
 }
 
-static const char pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* Number of decimal digits of v (1 for 0). */
-static int ndigits(uint64_t v) {
-  int n = 1;
-  while (v >= 100) {
-    v /= 100;
-    n += 2;
+char *pb__json_uint_at(char *q, uint64_t v) {
+  if (v < 100000000u) return pb__put_upto8(q, (uint32_t)v);
+  uint64_t hi = v / 100000000u;
+  uint32_t lo = (uint32_t)(v - hi * 100000000u);
+  if (hi < 100000000u) {
+    q = pb__put_upto8(q, (uint32_t)hi);
+  } else { /* 17 to 20 digits */
+    uint64_t top = hi / 100000000u;
+    q = pb__put_upto8(q, (uint32_t)top);
+    pb__put8(q, (uint32_t)(hi - top * 100000000u));
+    q += 8;
   }
-  return n + (v >= 10);
-}
-
-/* Writes the n digits of v ending just before end. */
-static void put_digits(char *end, uint64_t v, int n) {
-  while (n >= 2) {
-    end -= 2;
-    memcpy(end, pairs + 2 * (v % 100), 2);
-    v /= 100;
-    n -= 2;
-  }
-  if (n) *--end = (char)('0' + v % 10);
+  pb__put8(q, lo);
+  return q + 8;
 }
 
 /* Room for n bytes in the buffer, written in place (n <= 64). */
@@ -100,24 +91,8 @@ static char *reserve(pb__out *o, size_t n) {
 
 char *pb__json_seconds_at(char *q, uint64_t ns) {
   uint64_t whole = ns / 1000000000u;
-  uint32_t frac = (uint32_t)(ns - whole * 1000000000u);
-  if (whole < 10) {
-    *q++ = (char)('0' + whole);
-  } else {
-    int nw = ndigits(whole);
-    put_digits(q + nw, whole, nw);
-    q += nw;
-  }
-  *q++ = '.';
-  uint32_t lo = frac % 100000000u, a = lo / 10000u, b = lo % 10000u;
-  *q++ = (char)('0' + frac / 100000000u);
-  memcpy(q, pairs + 2 * (a / 100u), 2);
-  memcpy(q + 2, pairs + 2 * (a % 100u), 2);
-  memcpy(q + 4, pairs + 2 * (b / 100u), 2);
-  memcpy(q + 6, pairs + 2 * (b % 100u), 2);
-  q += 8;
-  while (q[-1] == '0' && q[-2] != '.') q--; /* trailing zeros dropped, one digit kept */
-  return q;
+  q = pb__json_uint_at(q, whole);
+  return pb__frac_at(q, (uint32_t)(ns - whole * 1000000000u));
 }
 
 void pb__json_seconds(pb__out *o, uint64_t ns) {
@@ -134,19 +109,11 @@ void pb__json_seconds_signed(pb__out *o, int64_t ns) {
   }
 }
 
-char *pb__json_uint_at(char *q, uint64_t v) {
-  int n = ndigits(v);
-  put_digits(q + n, v, n);
-  return q + n;
-}
-
 void pb__json_int(pb__out *o, int64_t v) {
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  int n = ndigits(u);
-  char *p = reserve(o, 24);
-  if (v < 0) *p++ = '-';
-  put_digits(p + n, u, n);
-  o->len += (size_t)n + (v < 0);
+  char *p = reserve(o, 24), *q = p;
+  if (v < 0) *q++ = '-';
+  o->len += (size_t)(pb__json_uint_at(q, u) - p);
 }
 
 void pb__json_double(pb__out *o, double v) {

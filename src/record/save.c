@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "digits.h"
 
 typedef struct snap {
   pb__segvec recs, longs, xrecs, iters, iwide, ilead, mrecs, extras, topics;
@@ -49,19 +50,182 @@ struct pb__qcache {
   bool busy;       /* an update is under way */
 };
 
-/* Per-save scratch: topic -> position among an iteration's topics. The two
- * per-topic arrays belong to b->qcache and last across saves, so that a
- * journal append costs nothing per topic (issue 11, defect 13). */
+/* Room for a call's head and time ("{\"time\":" and at most 21 bytes) with
+ * the digit writers' slack; the zero bytes kept after each quoted topic name. */
+enum { TXT = 48, HEAD = 8, KEY_PAD = 32 };
+
+/* A wall time's whole seconds as text, kept from the last one written:
+ * iterations that start and stop within one second share it. */
+typedef struct wall_text {
+  uint64_t whole; /* its seconds; UINT64_MAX: none yet */
+  char txt[TXT];
+  size_t len;
+} wall_text;
+
+/* Per-save scratch: the records of one iteration, loaded, and their grouping
+ * by topic. The two per-topic arrays belong to b->qcache and last across
+ * saves, so that a journal append costs nothing per topic (issue 11, defect 13). */
 typedef struct scratch {
   uint64_t *stamp; /* per topic: *epoch (or, in the summary, iteration + 1) where last seen */
   uint32_t *local; /* per topic: its position in `order` */
   uint64_t *epoch; /* group()'s counter */
-  uint32_t *order; /* topics of the iteration in first-use order */
-  uint64_t *sum;   /* per position: sum of ns */
-  uint32_t *start; /* per position: start of its calls in `calls` */
-  uint64_t *calls; /* record indices grouped by position */
-  size_t cap;      /* capacity of order/sum/start/calls */
+  uint64_t *ns;    /* per record of the iteration: its gap */
+  uint32_t *topic; /* per record: its topic */
+  uint32_t *extra; /* per record: its extra (0: null) */
+  char *txt;       /* per record: {"time":<its time>, TXT bytes each (see format_times) */
+  uint8_t *txt_len;
+  uint32_t *prev_topic; /* the topics of the last iteration group_cached grouped */
+  uint32_t prev_n;      /* its records; UINT32_MAX: none (the grouping is another's) */
+  uint32_t prev_nt;     /* its topics */
+  wall_text wall;       /* the wall times' seconds last written */
+  uint32_t *order;      /* topics of the iteration in first-use order */
+  uint32_t *start;      /* per position: start of its records in `calls` */
+  uint32_t *calls;      /* the iteration's records (positions in it) grouped by topic */
+  size_t cap;           /* capacity of the per-record arrays */
 } scratch;
+
+/* ---- reading the stores in order ----
+ * The writers visit records, iterations and side-table entries in
+ * increasing index order, so each store is read by a cursor: a pointer bump
+ * per element instead of pb__segvec_at, a step forward instead of a binary
+ * search per record in the side tables (issue 15, item 6). */
+
+/* A forward cursor over a segmented array. */
+typedef struct seg_reader {
+  const pb__segvec *v;
+  size_t i;      /* index of the element at p */
+  const char *p; /* that element, when left > 0 */
+  size_t left;   /* elements from p on in its segment (0: look up) */
+} seg_reader;
+
+/* Places r at element i (read by the next reader_take). */
+static void reader_seek(seg_reader *r, const pb__segvec *v, size_t i) {
+  r->v = v;
+  r->i = i;
+  r->p = NULL;
+  r->left = 0;
+}
+
+/* The next run of at most `want` (> 0) consecutive elements, all below the
+ * snapshot's count; *got gets its length. The cursor moves past them. */
+static inline const void *reader_take(seg_reader *r, size_t want, size_t *got) {
+  if (!r->left) r->p = pb__segvec_run(r->v, r->i, &r->left);
+  size_t m = r->left < want ? r->left : want;
+  const void *e = r->p;
+  r->p += m * r->v->elem;
+  r->left -= m;
+  r->i += m;
+  *got = m;
+  return e;
+}
+
+/* A forward cursor over a side table of pb__recx (sorted by rec, one entry per key). */
+typedef struct side_reader {
+  const pb__segvec *v;
+  size_t i; /* the first entry whose key is not below the last key asked */
+} side_reader;
+
+/* Places r at the first entry of v whose key is key or more. */
+static void side_seek(side_reader *r, const pb__segvec *v, uint64_t key) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (((const pb__recx *)pb__segvec_at(v, mid))->rec < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  r->v = v;
+  r->i = lo;
+}
+
+/* The value for key (keys asked in increasing order), 0 when absent: pb__recx_find's answer. */
+static uint64_t side_find(side_reader *r, uint64_t key) {
+  for (; r->i < r->v->n; r->i++) {
+    const pb__recx *e = pb__segvec_at(r->v, r->i);
+    if (e->rec >= key) return e->rec == key ? e->val : 0;
+  }
+  return 0;
+}
+
+/* One iteration as the writers see it. */
+typedef struct iter_view {
+  const pb__iter *it;
+  bool closed;
+  uint64_t global; /* GLOBAL in ns, 0 while open */
+  int64_t stop;    /* STOP_TIME in wall ns, 0 while open */
+} iter_view;
+
+/* Iterations in increasing index order, with their side tables. */
+typedef struct iter_reader {
+  const snap *s;
+  seg_reader iters;
+  side_reader wide, lead;
+} iter_reader;
+
+static void iters_init(iter_reader *r, const snap *s, size_t from) {
+  r->s = s;
+  reader_seek(&r->iters, &s->iters, from);
+  side_seek(&r->wide, &s->iwide, from);
+  side_seek(&r->lead, &s->ilead, from);
+}
+
+/* Iteration i (not below any asked before): pb__iter_global's and pb__iter_stop_wall's values. */
+static void iters_at(iter_reader *r, size_t i, iter_view *v) {
+  size_t got;
+  if (i != r->iters.i) reader_seek(&r->iters, r->iters.v, i);
+  const pb__iter *it = reader_take(&r->iters, 1, &got);
+  if (i + 1 == r->s->iters.n) it = &r->s->last; /* the store's may be changing: not read */
+  v->it = it;
+  v->closed = pb__iter_closed(it);
+  if (it->global_ns == PB__REC_LONG)
+    v->global = side_find(&r->wide, i);
+  else
+    v->global = v->closed ? it->global_ns : 0;
+  int64_t lead = v->closed && r->lead.i < r->lead.v->n ? (int64_t)side_find(&r->lead, i) : 0;
+  v->stop = v->closed ? it->start_wall_ns + (int64_t)v->global + lead : 0;
+}
+
+/* Time records in increasing index order, with their side tables. */
+typedef struct rec_reader {
+  seg_reader recs;
+  side_reader longs, xrecs;
+} rec_reader;
+
+static void recs_init(rec_reader *r, const snap *s, uint64_t first) {
+  reader_seek(&r->recs, &s->recs, first);
+  side_seek(&r->longs, &s->longs, first);
+  side_seek(&r->xrecs, &s->xrecs, first);
+}
+
+/* The records [first, first + n) with a long gap or an extra: their side-table values. */
+static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint64_t first,
+                                                uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) {
+    if (x->ns[j] == PB__REC_LONG) x->ns[j] = side_find(&r->longs, first + j);
+    if (x->extra[j]) x->extra[j] = (uint32_t)side_find(&r->xrecs, first + j);
+  }
+}
+
+/* Loads the n records from `first` (not below any loaded before) into x->ns, topic, extra. */
+static void load_recs(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
+  if (r->recs.i != first) reader_seek(&r->recs, r->recs.v, first);
+  uint64_t *restrict ns = x->ns;
+  uint32_t *restrict topic = x->topic, *restrict extra = x->extra;
+  uint32_t rare = 0;
+  for (uint32_t j = 0; j < n;) {
+    size_t m;
+    const pb__rec *rec = reader_take(&r->recs, n - j, &m);
+    for (size_t k = 0; k < m; k++, j++) {
+      uint32_t t = rec[k].topic, g = rec[k].ns;
+      ns[j] = g;
+      topic[j] = t & ~PB__REC_EXTRA;
+      extra[j] = t & PB__REC_EXTRA;
+      rare |= (g == PB__REC_LONG) | (t & PB__REC_EXTRA);
+    }
+  }
+  if (rare) load_rare(r, x, first, n);
+}
 
 /* Memory records of iterations below `iter` (they are sorted by iteration). */
 static size_t mrecs_below(const pb__segvec *mrecs, uint64_t iter) {
@@ -113,14 +277,10 @@ static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
   return pb__segvec_at(&s->topics, id);
 }
 
-/* Writes a topic's name as a JSON string (made once, by quote_topics). */
-static void write_topic(pb__out *o, const snap *s, uint32_t id) {
-  pb__out_write(o, s->quoted[id], s->quoted_len[id]);
-}
-
 /* Quotes (escapes) a topic's name, with an optional suffix inside the quotes. */
 static char *quote(const pb__topic_info *ti, const char *suffix, size_t *len) {
-  size_t cap = (size_t)ti->len * 6 + strlen(suffix) + 3; /* worst case: all \uXXXX */
+  /* worst case: all \uXXXX; KEY_PAD zero bytes after the text (see put_key) */
+  size_t cap = (size_t)ti->len * 6 + strlen(suffix) + 3 + KEY_PAD;
   pb__out tmp = {.fd = -1, .buf = malloc(cap), .cap = cap};
   if (!tmp.buf) return NULL;
   pb__json_string(&tmp, ti->name, ti->len);
@@ -129,6 +289,7 @@ static char *quote(const pb__topic_info *ti, const char *suffix, size_t *len) {
     pb__out_write(&tmp, suffix, strlen(suffix));
     pb__out_char(&tmp, '"');
   }
+  memset(tmp.buf + tmp.len, 0, cap - tmp.len);
   *len = tmp.len;
   return tmp.buf;
 }
@@ -231,18 +392,11 @@ void pb__bench_write_free(pb_bench *b) {
   b->qcache = NULL;
 }
 
-static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
-  if (!extra) {
-    pb__out_lit(o, "null");
-    return;
-  }
-  const char *text = *(const char **)pb__segvec_at(&s->extras, extra - 1);
-  pb__out_lit(o, text);
-}
-
 /* Per-topic arrays for ntopics topics (new ones zeroed), kept in c. */
 static int scratch_init(scratch *x, struct pb__qcache *c, size_t ntopics) {
   memset(x, 0, sizeof *x);
+  x->wall.whole = UINT64_MAX;
+  x->prev_n = UINT32_MAX;
   if (ntopics > c->ntopics || !c->stamp) {
     c->busy = true; /* see struct pb__qcache */
     size_t n = ntopics ? ntopics : 1;
@@ -262,41 +416,54 @@ static int scratch_init(scratch *x, struct pb__qcache *c, size_t ntopics) {
   return PB_OK;
 }
 
+/* Grows an array to cap elements of size elem; false (the old one kept) when out of memory. */
+static bool grow(void *pp, size_t cap, size_t elem) {
+  void *p = realloc(*(void **)pp, cap * elem);
+  if (p) *(void **)pp = p;
+  return p != NULL;
+}
+
+/* Room for n records (or memory records) of one iteration. */
 static int scratch_reserve(scratch *x, size_t n) {
   if (n <= x->cap && x->order) return PB_OK;
   size_t cap = n < 64 ? 64 : n;
-  uint32_t *order = realloc(x->order, cap * sizeof *order);
-  if (order) x->order = order;
-  uint64_t *sum = realloc(x->sum, cap * sizeof *sum);
-  if (sum) x->sum = sum;
-  uint32_t *start = realloc(x->start, (cap + 1) * sizeof *start);
-  if (start) x->start = start;
-  uint64_t *calls = realloc(x->calls, cap * sizeof *calls);
-  if (calls) x->calls = calls;
-  if (!order || !sum || !start || !calls) return PB_ENOMEM;
+  bool ok = grow(&x->ns, cap, sizeof *x->ns);
+  ok = grow(&x->topic, cap, sizeof *x->topic) && ok;
+  ok = grow(&x->extra, cap, sizeof *x->extra) && ok;
+  ok = grow(&x->txt, cap, TXT) && ok;
+  ok = grow(&x->txt_len, cap, sizeof *x->txt_len) && ok;
+  ok = grow(&x->prev_topic, cap, sizeof *x->prev_topic) && ok;
+  ok = grow(&x->order, cap, sizeof *x->order) && ok;
+  ok = grow(&x->start, cap + 1, sizeof *x->start) && ok;
+  ok = grow(&x->calls, cap, sizeof *x->calls) && ok;
+  if (!ok) return PB_ENOMEM;
   x->cap = cap;
   return PB_OK;
 }
 
 static void scratch_free(scratch *x) {
+  free(x->ns);
+  free(x->topic);
+  free(x->extra);
+  free(x->txt);
+  free(x->txt_len);
+  free(x->prev_topic);
   free(x->order);
-  free(x->sum);
   free(x->start);
   free(x->calls);
 }
 
 /*
- * Groups the records [first, first + n) of one iteration by topic in
- * first-use order. `topic_of(k)` gives the topic of record k. Returns the
- * number of topics; their calls are x->calls[x->start[p] .. x->start[p+1]).
+ * Groups the n records in x->topic[0..n) by topic in first-use order.
+ * Returns the number of topics; topic p is x->order[p], its records'
+ * positions x->calls[x->start[p] .. x->start[p+1]), ascending.
  */
-typedef uint32_t (*topic_fn)(const snap *s, uint64_t k);
-
-static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic_fn topic_of) {
+static uint32_t group(scratch *x, uint32_t n) {
   uint32_t nt = 0;
   uint64_t epoch = ++*x->epoch;
-  for (size_t j = 0; j < n; j++) {
-    uint32_t t = topic_of(s, first + j);
+  x->prev_n = UINT32_MAX; /* group_cached's grouping is gone */
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t t = x->topic[j];
     if (x->stamp[t] != epoch) {
       x->stamp[t] = epoch;
       x->local[t] = nt;
@@ -306,6 +473,11 @@ static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic
     }
     x->start[x->local[t]]++;
   }
+  if (nt == n) { /* the common case: every topic once, in record order */
+    for (uint32_t p = 0; p <= n; p++) x->start[p] = p;
+    for (uint32_t j = 0; j < n; j++) x->calls[j] = j;
+    return nt;
+  }
   uint32_t acc = 0;
   for (uint32_t p = 0; p < nt; p++) { /* counts -> start offsets */
     uint32_t c = x->start[p];
@@ -313,102 +485,236 @@ static uint32_t group(const snap *s, scratch *x, uint64_t first, size_t n, topic
     acc += c;
   }
   x->start[nt] = acc;
-  for (size_t j = 0; j < n; j++) { /* place, then shift starts back */
-    uint32_t p = x->local[topic_of(s, first + j)];
-    x->calls[x->start[p]++] = first + j;
-  }
-  for (uint32_t p = nt; p > 0; p--) x->start[p] = x->start[p - 1];
+  for (uint32_t j = 0; j < n; j++) x->calls[x->start[x->local[x->topic[j]]]++] = j;
+  for (uint32_t p = nt; p > 0; p--) x->start[p] = x->start[p - 1]; /* shift starts back */
   x->start[0] = 0;
   return nt;
 }
 
-static uint32_t rec_topic(const snap *s, uint64_t k) { return pb__rec_topic(&s->recs, k); }
-
-static uint32_t mrec_topic(const snap *s, uint64_t k) {
-  return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->topic;
+/* group(), or the grouping already made when the topics are the last iteration's: a loop
+ * records the same steps in the same order, iteration after iteration. */
+static uint32_t group_cached(scratch *x, uint32_t n) {
+  if (n == x->prev_n && memcmp(x->topic, x->prev_topic, (size_t)n * sizeof *x->topic) == 0)
+    return x->prev_nt;
+  uint32_t nt = group(x, n);
+  memcpy(x->prev_topic, x->topic, (size_t)n * sizeof *x->topic);
+  x->prev_n = n;
+  x->prev_nt = nt;
+  return nt;
 }
 
-static void write_info(pb__out *o, const snap *s, size_t step, const pb__iter *it) {
-  int64_t stop = pb__iter_stop_wall(it, &s->iwide, &s->ilead, step);
-  pb__out_lit(o, "\"info\":{\"STEP_NUMBER\":");
-  pb__json_int(o, (int64_t)step);
-  pb__out_lit(o, ",\"START_TIME\":");
-  pb__json_seconds_signed(o, it->start_wall_ns);
-  pb__out_lit(o, ",\"STOP_TIME\":");
-  if (stop)
-    pb__json_seconds_signed(o, stop);
-  else
-    pb__out_char(o, '0');
-  pb__out_char(o, '}');
+/* ---- writing in place ----
+ * The writers below keep the buffer's write position in a local pointer q
+ * (its end in `end`) and check the room once per piece of bounded size,
+ * instead of going through pb__out_write per token (issue 15, item 6). */
+
+/* Literal s at q (a constant size: a few moves, no call). */
+#define PUT(q, s) (memcpy((q), (s), sizeof(s) - 1), (q) += sizeof(s) - 1)
+
+/* q, or the buffer's start after flushing what lies before q, with room for n (<= cap). */
+static inline char *need(pb__out *o, char *q, const char *end, size_t n) {
+  if ((size_t)(end - q) >= n) return q;
+  o->len = (size_t)(q - o->buf);
+  pb__out_flush(o);
+  return o->buf;
 }
 
-/* One call: {"time":..,"crono_counter":..,"extra":..}, built in place. */
-static void write_call(pb__out *o, const snap *s, uint64_t k, uint64_t crono, bool comma) {
-  static const char head[] = ",{\"time\":", mid[] = ",\"crono_counter\":";
-  static const char tail[] = ",\"extra\":null}";
-  char *p = pb__out_room(o, 96), *q = p;
-  memcpy(q, head + !comma, sizeof head - 1 - !comma);
-  q += sizeof head - 1 - !comma;
-  q = pb__json_seconds_at(q, pb__rec_ns(&s->recs, &s->longs, k));
-  memcpy(q, mid, sizeof mid - 1);
-  q = pb__json_uint_at(q + sizeof mid - 1, crono);
-  uint32_t extra = pb__rec_extra(&s->recs, &s->xrecs, k);
-  if (!extra) {
-    memcpy(q, tail, sizeof tail - 1);
-    o->len += (size_t)(q + sizeof tail - 1 - p);
-    return;
+/* n bytes of t at q, of any length. */
+static char *put_text(pb__out *o, char *q, const char *end, const char *t, size_t n) {
+  if ((size_t)(end - q) >= n) return (char *)memcpy(q, t, n) + n;
+  o->len = (size_t)(q - o->buf);
+  pb__out_write(o, t, n);
+  return o->buf + o->len;
+}
+
+/* A topic's name as a JSON string; names up to KEY_PAD bytes (padded) move as one block. */
+static inline char *put_key(pb__out *o, char *q, const char *end, const snap *s, uint32_t id) {
+  size_t len = s->quoted_len[id];
+  if (len > KEY_PAD) return put_text(o, q, end, s->quoted[id], len);
+  q = need(o, q, end, KEY_PAD);
+  memcpy(q, s->quoted[id], KEY_PAD);
+  return q + len;
+}
+
+/* An unsigned integer; small ones (counters) without a call. Needs 24 bytes of room. */
+static inline char *put_uint(char *q, uint64_t v) {
+  if (v < 10) {
+    *q = (char)('0' + v);
+    return q + 1;
   }
-  memcpy(q, tail, 9); /* ,"extra": */
-  o->len += (size_t)(q + 9 - p);
-  write_extra(o, s, extra);
-  pb__out_char(o, '}');
+  return pb__json_uint_at(q, v);
+}
+
+/* A signed wall time in ns / 1e9. Needs 40 bytes of room. */
+static char *put_wall(char *q, int64_t ns, wall_text *w) {
+  if (ns < 0) *q++ = '-';
+  uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+  uint64_t whole = u / 1000000000u;
+  if (whole != w->whole) { /* at most 11 digits: 16 bytes with the writer's slack */
+    w->len = (size_t)(pb__json_uint_at(w->txt, whole) - w->txt);
+    w->whole = whole;
+  }
+  memcpy(q, w->txt, 16);
+  return pb__frac_at(q + w->len, (uint32_t)(u - whole * 1000000000u));
+}
+
+/* "info":{...}. Needs 160 bytes of room. */
+static char *put_info(char *q, size_t step, const iter_view *v, wall_text *w) {
+  PUT(q, "\"info\":{\"STEP_NUMBER\":");
+  q = put_uint(q, step);
+  PUT(q, ",\"START_TIME\":");
+  q = put_wall(q, v->it->start_wall_ns, w);
+  PUT(q, ",\"STOP_TIME\":");
+  if (v->stop)
+    q = put_wall(q, v->stop, w);
+  else
+    *q++ = '0';
+  *q++ = '}';
+  return q;
+}
+
+static void write_info(pb__out *o, size_t step, const iter_view *v, wall_text *w) {
+  char *q = need(o, o->buf + o->len, o->buf + o->cap, 160);
+  o->len = (size_t)(put_info(q, step, v, w) - o->buf);
+}
+
+/* ns / 1e9; times below a second (most) without a call. */
+static inline char *put_secs(char *q, uint64_t ns) {
+  if (ns >= 1000000000u) return pb__json_seconds_at(q, ns);
+  *q = '0';
+  return pb__frac_at(q + 1, (uint32_t)ns);
+}
+
+/* Formats each loaded record's call head and time once: {"time":<seconds>. A topic
+ * called once shares the time with its absolute. */
+static void format_times(scratch *x, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) {
+    char *t = x->txt + (size_t)j * TXT;
+    memcpy(t, "{\"time\":", HEAD);
+    x->txt_len[j] = (uint8_t)(put_secs(t + HEAD, x->ns[j]) - t);
+  }
+}
+
+/* Record j's time at q. Needs TXT bytes of room. */
+static inline char *put_time(char *q, const scratch *x, uint32_t j) {
+  memcpy(q, x->txt + (size_t)j * TXT + HEAD, TXT - HEAD);
+  return q + x->txt_len[j] - HEAD;
+}
+
+/* "absolutes" members: per topic, the sum of its calls. */
+static char *put_absolutes(pb__out *o, char *q, const char *end, const snap *s, const scratch *x,
+                           uint32_t nt) {
+  for (uint32_t p = 0; p < nt; p++) {
+    if (p) *q++ = ','; /* room: the last need() left TXT bytes past the number */
+    q = put_key(o, q, end, s, x->order[p]);
+    q = need(o, q, end, TXT + 2);
+    *q++ = ':';
+    uint32_t a = x->start[p], b = x->start[p + 1];
+    if (b - a == 1) {
+      q = put_time(q, x, x->calls[a]);
+    } else {
+      uint64_t sum = 0;
+      for (uint32_t c = a; c < b; c++) sum += x->ns[x->calls[c]];
+      q = put_secs(q, sum);
+    }
+  }
+  return q;
+}
+
+/* put_call's general case, after the time: a counter of two digits or more, or an extra. */
+static __attribute__((noinline)) char *put_call_rest(pb__out *o, char *q, const char *end,
+                                                     const snap *s, const scratch *x, uint32_t j) {
+  PUT(q, ",\"crono_counter\":");
+  q = put_uint(q, j);
+  if (!x->extra[j]) {
+    PUT(q, ",\"extra\":null}");
+    return q;
+  }
+  PUT(q, ",\"extra\":");
+  const char *text = *(const char **)pb__segvec_at(&s->extras, x->extra[j] - 1);
+  q = put_text(o, q, end, text, strlen(text));
+  q = need(o, q, end, 1);
+  *q++ = '}';
+  return q;
+}
+
+/* One call: {"time":..,"crono_counter":..,"extra":..}, after a comma unless the first. */
+static inline char *put_call(pb__out *o, char *q, const char *end, const snap *s, const scratch *x,
+                             uint32_t j, bool comma) {
+  static const char tail[] = ",\"crono_counter\":0,\"extra\":null}"; /* 32 bytes */
+  q = need(o, q, end, 128);
+  *q = ',';
+  q += comma;
+  memcpy(q, x->txt + (size_t)j * TXT, TXT);
+  q += x->txt_len[j];
+  if (j >= 10 || x->extra[j]) return put_call_rest(o, q, end, s, x, j);
+  memcpy(q, tail, sizeof tail - 1); /* the common case: one block, the digit patched in */
+  q[17] = (char)('0' + j);
+  return q + sizeof tail - 1;
+}
+
+/* "individual_calls" members: per topic, its calls. */
+static char *put_calls(pb__out *o, char *q, const char *end, const snap *s, const scratch *x,
+                       uint32_t nt) {
+  for (uint32_t p = 0; p < nt; p++) {
+    q = need(o, q, end, 1);
+    if (p) *q++ = ',';
+    q = put_key(o, q, end, s, x->order[p]);
+    q = need(o, q, end, 2);
+    PUT(q, ":[");
+    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
+      q = put_call(o, q, end, s, x, x->calls[c], c > x->start[p]);
+    }
+    q = need(o, q, end, 1);
+    *q++ = ']';
+  }
+  return q;
+}
+
+/* Iteration i, its records loaded in x. */
+static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, const iter_view *v,
+                            bool first, bool journal) {
+  uint32_t nt = group_cached(x, v->it->nrec);
+  format_times(x, v->it->nrec);
+  char global[TXT];
+  size_t global_len = (size_t)(put_secs(global, v->global) - global);
+  char *q = o->buf + o->len, *end = o->buf + o->cap;
+  q = need(o, q, end, 32);
+  if (!first && journal)
+    PUT(q, ",");
+  else if (!first)
+    PUT(q, ",\n");
+  PUT(q, "{\"absolutes\":{");
+  q = put_absolutes(o, q, end, s, x, nt);
+  q = need(o, q, end, 288);
+  if (v->closed) {
+    if (nt)
+      PUT(q, ",\"GLOBAL\":");
+    else
+      PUT(q, "\"GLOBAL\":");
+    q = (char *)memcpy(q, global, 32) + global_len; /* at most 21 bytes and slack */
+  }
+  PUT(q, "},");
+  q = put_info(q, i, v, &x->wall);
+  PUT(q, ",\"individual_calls\":{");
+  q = put_calls(o, q, end, s, x, nt);
+  q = need(o, q, end, 128);
+  if (v->closed) {
+    if (nt)
+      PUT(q, ",\"GLOBAL\":[{\"time\":");
+    else
+      PUT(q, "\"GLOBAL\":[{\"time\":");
+    q = (char *)memcpy(q, global, 32) + global_len; /* at most 21 bytes and slack */
+    PUT(q, ",\"crono_counter\":");
+    q = put_uint(q, v->it->global_crono);
+    PUT(q, "}]");
+  }
+  PUT(q, "}}");
+  o->len = (size_t)(q - o->buf);
 }
 
 /* Separator between two iterations: a newline in full files, none in a journal line. */
 static const char *iter_sep(bool journal) { return journal ? ",{" : ",\n{"; }
-
-static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, bool first,
-                            bool journal) {
-  const pb__iter *it = iter_at(s, i);
-  bool closed = pb__iter_closed(it);
-  uint32_t nt = group(s, x, it->first, it->nrec, rec_topic);
-  pb__out_lit(o, first ? "{" : iter_sep(journal));
-  pb__out_lit(o, "\"absolutes\":{");
-  for (uint32_t p = 0; p < nt; p++) {
-    uint64_t sum = 0;
-    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      sum += pb__rec_ns(&s->recs, &s->longs, x->calls[c]);
-    }
-    if (p) pb__out_char(o, ',');
-    write_topic(o, s, x->order[p]);
-    pb__out_char(o, ':');
-    pb__json_seconds(o, sum);
-  }
-  if (closed) {
-    pb__out_lit(o, nt ? ",\"GLOBAL\":" : "\"GLOBAL\":");
-    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
-  }
-  pb__out_lit(o, "},");
-  write_info(o, s, i, it);
-  pb__out_lit(o, ",\"individual_calls\":{");
-  for (uint32_t p = 0; p < nt; p++) {
-    if (p) pb__out_char(o, ',');
-    write_topic(o, s, x->order[p]);
-    pb__out_lit(o, ":[");
-    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-      write_call(o, s, x->calls[c], x->calls[c] - it->first, c > x->start[p]);
-    }
-    pb__out_char(o, ']');
-  }
-  if (closed) {
-    pb__out_lit(o, nt ? ",\"GLOBAL\":[{\"time\":" : "\"GLOBAL\":[{\"time\":");
-    pb__json_seconds(o, pb__iter_global(it, &s->iwide, i));
-    pb__out_lit(o, ",\"crono_counter\":");
-    pb__json_int(o, it->global_crono);
-    pb__out_lit(o, "}]");
-  }
-  pb__out_lit(o, "}}");
-}
 
 /* Opens a full file (temporary + rename) or a journal (appended to). */
 static int open_out(pb__out *o, const char *path, bool journal) {
@@ -421,10 +727,28 @@ static int write_data(const char *path, const snap *s, scratch *x, size_t from, 
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
+  iter_reader ir;
+  rec_reader rr;
+  iters_init(&ir, s, from);
+  recs_init(&rr, s, from < to ? iter_at(s, from)->first : 0);
   pb__out_char(&o, '[');
-  for (size_t i = from; i < to; i++) write_data_iter(&o, s, x, i, i == from, journal);
+  for (size_t i = from; i < to; i++) {
+    iter_view v;
+    iters_at(&ir, i, &v);
+    load_recs(&rr, x, v.it->first, v.it->nrec);
+    write_data_iter(&o, s, x, i, &v, i == from, journal);
+  }
   pb__out_lit(&o, "]\n");
   return pb__out_commit(&o);
+}
+
+static void write_extra(pb__out *o, const snap *s, uint32_t extra) {
+  if (!extra) {
+    pb__out_lit(o, "null");
+    return;
+  }
+  const char *text = *(const char **)pb__segvec_at(&s->extras, extra - 1);
+  pb__out_lit(o, text);
 }
 
 static void write_opt_int(pb__out *o, int64_t v) {
@@ -450,8 +774,28 @@ static void write_mrec(pb__out *o, const snap *s, const pb__mrec *m) {
   pb__out_char(o, '}');
 }
 
-static uint64_t mrec_iter(const snap *s, size_t k) {
-  return ((const pb__mrec *)pb__segvec_at(&s->mrecs, k))->iter;
+/* A topic's name as a JSON string, then `tail`. */
+static void write_key(pb__out *o, const snap *s, uint32_t id, const char *tail) {
+  char *end = o->buf + o->cap;
+  o->len = (size_t)(put_key(o, o->buf + o->len, end, s, id) - o->buf);
+  pb__out_lit(o, tail);
+}
+
+static const pb__mrec *mrec_at(const snap *s, size_t k) { return pb__segvec_at(&s->mrecs, k); }
+
+/* One iteration's memory records mrecs[k, k + n), grouped by topic. */
+static void write_memory_iter(pb__out *o, const snap *s, scratch *x, size_t k, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) x->topic[j] = mrec_at(s, k + j)->topic;
+  uint32_t nt = group(x, n);
+  for (uint32_t p = 0; p < nt; p++) {
+    if (p) pb__out_char(o, ',');
+    write_key(o, s, x->order[p], ":[");
+    for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
+      if (c > x->start[p]) pb__out_char(o, ',');
+      write_mrec(o, s, mrec_at(s, k + x->calls[c]));
+    }
+    pb__out_char(o, ']');
+  }
 }
 
 /* Writes the memory records of iterations [from, to) (sorted by iteration) as a MEMORY
@@ -461,31 +805,24 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
   pb__out o;
   int rc = open_out(&o, path, journal);
   if (rc) return rc;
+  iter_reader ir;
+  iters_init(&ir, s, from);
   pb__out_char(&o, '[');
   size_t k = mrecs_below(&s->mrecs, from), written = 0;
-  while (k < s->mrecs.n && mrec_iter(s, k) < to) {
-    uint64_t iter = mrec_iter(s, k);
+  while (k < s->mrecs.n && mrec_at(s, k)->iter < to) {
+    uint64_t iter = mrec_at(s, k)->iter;
     size_t n = 1;
-    while (k + n < s->mrecs.n && ((const pb__mrec *)pb__segvec_at(&s->mrecs, k + n))->iter == iter)
-      n++;
-    if (scratch_reserve(x, n) != PB_OK) {
+    while (k + n < s->mrecs.n && mrec_at(s, k + n)->iter == iter) n++;
+    if (n > UINT32_MAX || scratch_reserve(x, n) != PB_OK) {
       o.err = o.err ? o.err : 12; /* ENOMEM: the file is not committed */
       break;
     }
-    uint32_t nt = group(s, x, k, n, mrec_topic);
+    iter_view v;
+    iters_at(&ir, (size_t)iter, &v);
     pb__out_lit(&o, written++ ? iter_sep(journal) : "{");
-    write_info(&o, s, (size_t)iter, iter_at(s, (size_t)iter));
+    write_info(&o, (size_t)iter, &v, &x->wall);
     pb__out_lit(&o, ",\"data\":{");
-    for (uint32_t p = 0; p < nt; p++) {
-      if (p) pb__out_char(&o, ',');
-      write_topic(&o, s, x->order[p]);
-      pb__out_lit(&o, ":[");
-      for (uint32_t c = x->start[p]; c < x->start[p + 1]; c++) {
-        if (c > x->start[p]) pb__out_char(&o, ',');
-        write_mrec(&o, s, pb__segvec_at(&s->mrecs, x->calls[c]));
-      }
-      pb__out_char(&o, ']');
-    }
+    write_memory_iter(&o, s, x, k, (uint32_t)n);
     pb__out_lit(&o, "}}");
     k += n;
   }
@@ -495,81 +832,384 @@ static int write_memory(const char *path, const snap *s, scratch *x, size_t from
 
 /* ---- summary ---- */
 
-/* The k-th smallest of v[0..n) (quickselect; v is reordered). */
-static uint64_t select_kth(uint64_t *v, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    uint64_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
-    uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-    size_t i = lo, j = hi;
-    while (i <= j) {
-      while (v[i] < pivot) i++;
-      while (v[j] > pivot) j--;
-      if (i <= j) {
-        uint64_t t = v[i];
-        v[i] = v[j];
-        v[j] = t;
-        i++;
-        if (j == 0) break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      return v[k];
+/*
+ * The summary's per-iteration values: 32-bit when every one fits (issue 15,
+ * item 6: half the save's extra memory), else 64-bit. Statistics are exact
+ * either way; each loop over values exists for both widths (the macros
+ * below), chosen once per call.
+ */
+typedef struct vals {
+  void *p;
+  bool wide; /* uint64_t elements, else uint32_t */
+} vals;
+
+/* One topic's statistics over its per-iteration values (ns). */
+typedef struct stats {
+  unsigned __int128 sum, fsum; /* all values; those inside the fences */
+  uint64_t mn, mx;
+  size_t fn; /* values inside the fences */
+} stats;
+
+/*
+ * The k-th smallest of v[0..n) (quickselect; v is reordered so that v[0..k)
+ * <= v[k] <= v[k+1..n)). The partitions are branch-free (Lomuto's, with the
+ * swap made whatever the comparison says: an element not below the pivot
+ * only moves within the upper part), since a branch per element mispredicts
+ * half the time on measured times; a second pass gathers the values equal to
+ * the pivot when k lies above the lower part, so that many equal values (a
+ * common case) end the search instead of slowing it.
+ */
+#define SELECT_KTH(NAME, T)                                                            \
+  static uint64_t NAME(T *v, size_t n, size_t k) {                                     \
+    size_t lo = 0, hi = n; /* k lies in [lo, hi) */                                    \
+    while (hi - lo > 1) {                                                              \
+      T a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];                           \
+      T pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b)); \
+      size_t lt = lo; /* [lo, lt) < pivot <= [lt, i) */                                \
+      for (size_t i = lo; i < hi; i++) {                                               \
+        T x = v[i];                                                                    \
+        v[i] = v[lt];                                                                  \
+        v[lt] = x;                                                                     \
+        lt += x < pivot;                                                               \
+      }                                                                                \
+      if (k < lt) {                                                                    \
+        hi = lt;                                                                       \
+        continue;                                                                      \
+      }                                                                                \
+      size_t eq = lt; /* [lt, eq) == pivot < [eq, i) */                                \
+      for (size_t i = lt; i < hi; i++) {                                               \
+        T x = v[i];                                                                    \
+        v[i] = v[eq];                                                                  \
+        v[eq] = x;                                                                     \
+        eq += x == pivot;                                                              \
+      }                                                                                \
+      if (k < eq) return pivot;                                                        \
+      lo = eq;                                                                         \
+    }                                                                                  \
+    return v[lo];                                                                      \
   }
-  return v[k];
+
+/* The smallest of v[from..to) (from < to). */
+#define MIN_OF(NAME, T)                                             \
+  static uint64_t NAME(const T *v, size_t from, size_t to) {        \
+    T m = v[from];                                                  \
+    for (size_t i = from + 1; i < to; i++) m = v[i] < m ? v[i] : m; \
+    return m;                                                       \
+  }
+
+/* Sum, smallest and largest of v[0..n). */
+#define MOMENTS(NAME, T)                              \
+  static void NAME(const T *v, size_t n, stats *st) { \
+    unsigned __int128 sum = 0;                        \
+    T mn = v[0], mx = v[0];                           \
+    for (size_t i = 0; i < n; i++) {                  \
+      sum += v[i];                                    \
+      mn = v[i] < mn ? v[i] : mn;                     \
+      mx = v[i] > mx ? v[i] : mx;                     \
+    }                                                 \
+    st->sum = sum;                                    \
+    st->mn = mn;                                      \
+    st->mx = mx;                                      \
+  }
+
+/* Sum and count of the values in [lo, hi]. */
+#define FENCED(NAME, T)                                                         \
+  static void NAME(const T *v, size_t n, uint64_t lo, uint64_t hi, stats *st) { \
+    unsigned __int128 fsum = 0;                                                 \
+    size_t fn = 0;                                                              \
+    for (size_t i = 0; i < n; i++) {                                            \
+      if (v[i] >= lo && v[i] <= hi) {                                           \
+        fsum += v[i];                                                           \
+        fn++;                                                                   \
+      }                                                                         \
+    }                                                                           \
+    st->fsum = fsum;                                                            \
+    st->fn = fn;                                                                \
+  }
+
+SELECT_KTH(select_kth64, uint64_t)
+SELECT_KTH(select_kth32, uint32_t)
+MIN_OF(min_of64, uint64_t)
+MIN_OF(min_of32, uint32_t)
+MOMENTS(moments64, uint64_t)
+MOMENTS(moments32, uint32_t)
+FENCED(fenced64, uint64_t)
+FENCED(fenced32, uint32_t)
+
+static uint64_t select_kth(vals *v, size_t n, size_t k) {
+  return v->wide ? select_kth64(v->p, n, k) : select_kth32(v->p, n, k);
 }
 
-/* numpy's default percentile (linear interpolation, its lerp rounding). */
-static double percentile(uint64_t *v, size_t n, double q) {
+static uint64_t min_of(const vals *v, size_t from, size_t to) {
+  return v->wide ? min_of64(v->p, from, to) : min_of32(v->p, from, to);
+}
+
+/* numpy's default percentile (linear interpolation, its lerp rounding) from the two
+ * order statistics around its position: a = the lo-th smallest, b = the next. */
+static double lerp_percentile(size_t n, double q, uint64_t a_ns, uint64_t b_ns) {
   double pos = (double)(n - 1) * (q / 100.0);
   size_t lo = (size_t)pos;
-  double a = (double)select_kth(v, n, lo) / 1e9;
+  double a = (double)a_ns / 1e9;
   if (lo + 1 >= n) return a;
-  double b = (double)select_kth(v, n, lo + 1) / 1e9;
+  double b = (double)b_ns / 1e9;
   double t = pos - (double)lo;
   double d = b - a;
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* Writes one topic's statistics from its per-iteration sums (reordered). */
-static void write_stats(pb__out *o, uint64_t *v, size_t n) {
-  unsigned __int128 sum = 0;
-  uint64_t mn = UINT64_MAX, mx = 0;
-  for (size_t i = 0; i < n; i++) {
-    sum += v[i];
-    if (v[i] < mn) mn = v[i];
-    if (v[i] > mx) mx = v[i];
+/* The index of the order statistic just below percentile q. */
+static size_t pct_lo(size_t n, double q) { return (size_t)((double)(n - 1) * (q / 100.0)); }
+
+/*
+ * P25 and P75: one quickselect for P75's lower neighbour, whose partition
+ * leaves the next one the smallest above it and P25's two below it, so a
+ * second quickselect runs on the lower three quarters only (exact order
+ * statistics, as a full sort would give).
+ */
+static void quartiles(vals *v, size_t n, double *p25, double *p75) {
+  size_t k75 = pct_lo(n, 75), k25 = pct_lo(n, 25);
+  uint64_t a75 = select_kth(v, n, k75);
+  uint64_t b75 = k75 + 1 < n ? min_of(v, k75 + 1, n) : a75;
+  uint64_t a25 = k25 < k75 ? select_kth(v, k75, k25) : a75;
+  uint64_t b25 = k25 + 1 < k75 ? min_of(v, k25 + 1, k75) : (k25 + 1 == k75 ? a75 : b75);
+  *p75 = lerp_percentile(n, 75, a75, b75);
+  *p25 = lerp_percentile(n, 25, a25, b25);
+}
+
+/*
+ * The values v whose seconds, (double)v / 1e9, lie in [lo, hi]: those in
+ * [*vlo, *vhi]. The conversion and the division both round monotonically,
+ * so each bound is found by bisection and the values are then compared as
+ * integers, without a division each (the very values comparing seconds
+ * keeps). False when none qualifies (or a bound is NaN).
+ */
+static bool fence_ns(double lo, double hi, uint64_t *vlo, uint64_t *vhi) {
+  if (!((double)UINT64_MAX / 1e9 >= lo) || !(0.0 <= hi)) return false;
+  uint64_t a = 0, b = UINT64_MAX;
+  while (a < b) { /* the smallest v at or above lo */
+    uint64_t m = a + (b - a) / 2;
+    if ((double)m / 1e9 >= lo)
+      b = m;
+    else
+      a = m + 1;
   }
-  double p75 = percentile(v, n, 75), p25 = percentile(v, n, 25);
+  *vlo = a;
+  a = 0, b = UINT64_MAX;
+  while (a < b) { /* the largest v at or below hi */
+    uint64_t m = a + (b - a) / 2 + 1;
+    if ((double)m / 1e9 <= hi)
+      a = m;
+    else
+      b = m - 1;
+  }
+  *vhi = a;
+  return *vlo <= *vhi;
+}
+
+/* Writes one topic's statistics from its n (> 0) per-iteration values (reordered). */
+static void write_stats(pb__out *o, vals *v, size_t n) {
+  stats st;
+  if (v->wide)
+    moments64(v->p, n, &st);
+  else
+    moments32(v->p, n, &st);
+  double p75, p25;
+  quartiles(v, n, &p25, &p75);
   double iqr = p75 - p25;
   double hi = p75 + 1.5 * iqr, lo = p25 - 1.5 * iqr;
   if (lo < 0) lo = 0;
-  unsigned __int128 fsum = 0;
-  size_t fn = 0;
-  for (size_t i = 0; i < n; i++) {
-    double x = (double)v[i] / 1e9;
-    if (x <= hi && x >= lo) {
-      fsum += v[i];
-      fn++;
-    }
+  uint64_t vlo, vhi;
+  st.fsum = 0;
+  st.fn = 0;
+  if (fence_ns(lo, hi, &vlo, &vhi)) {
+    if (v->wide)
+      fenced64(v->p, n, vlo, vhi, &st);
+    else
+      fenced32(v->p, n, vlo, vhi, &st);
   }
   pb__out_lit(o, "{\"mean\":");
-  pb__json_double(o, (double)sum / (double)n / 1e9);
+  pb__json_double(o, (double)st.sum / (double)n / 1e9);
   pb__out_lit(o, ",\"min\":");
-  pb__json_seconds(o, mx == 0 ? 0 : mn); /* the original's rule: 0 when all are 0 */
+  pb__json_seconds(o, st.mx == 0 ? 0 : st.mn); /* the original's rule: 0 when all are 0 */
   pb__out_lit(o, ",\"max\":");
-  pb__json_seconds(o, mx);
+  pb__json_seconds(o, st.mx);
   pb__out_lit(o, ",\"quantile_filtered\":");
-  if (fn)
-    pb__json_double(o, (double)fsum / (double)fn / 1e9);
+  if (st.fn)
+    pb__json_double(o, (double)st.fsum / (double)st.fn / 1e9);
   else
     pb__out_lit(o, "null");
   pb__out_char(o, '}');
+}
+
+/* What the summary's first pass learns. */
+typedef struct sum_plan {
+  uint64_t *count;     /* per topic: iterations that use it */
+  uint64_t *cur;       /* per topic: its sum in the iteration being read */
+  uint32_t *first_use; /* topics in order of first use over the run */
+  size_t nused;
+  size_t closed;       /* closed iterations (GLOBAL's values) */
+  bool wide;           /* some value needs 64 bits */
+  bool flat;           /* records contiguous, no topic twice in an iteration: see fill_flat */
+  uint64_t first, end; /* the iterations' records: [first, end) when flat */
+} sum_plan;
+
+/* Runs body for each record [first, first + n) in order: rec, at index k. */
+#define FOR_RECS(rd, first, n, k, rec, body)                      \
+  do {                                                            \
+    if ((rd)->i != (first)) reader_seek((rd), (rd)->v, (first));  \
+    for (uint64_t k = (first), end_ = (first) + (n); k < end_;) { \
+      size_t m_;                                                  \
+      const pb__rec *run_ = reader_take((rd), end_ - k, &m_);     \
+      for (size_t j_ = 0; j_ < m_; j_++, k++) {                   \
+        const pb__rec *rec = run_ + j_;                           \
+        body;                                                     \
+      }                                                           \
+    }                                                             \
+  } while (0)
+
+/* A record's gap in ns (long ones from the side table, asked in record order). */
+static inline uint64_t rec_ns(const pb__rec *rec, side_reader *longs, uint64_t k) {
+  return rec->ns != PB__REC_LONG ? rec->ns : side_find(longs, k);
+}
+
+/* One iteration of the first pass. */
+static void plan_iter(sum_plan *pl, scratch *x, rec_reader *rr, size_t i, const pb__iter *it) {
+  uint64_t stamp = i + 1, *count = pl->count, *cur = pl->cur;
+  FOR_RECS(&rr->recs, it->first, it->nrec, k, rec, {
+    uint32_t t = rec->topic & ~PB__REC_EXTRA;
+    if (x->stamp[t] != stamp) {
+      if (!count[t]) pl->first_use[pl->nused++] = t;
+      x->stamp[t] = stamp;
+      count[t]++;
+      cur[t] = 0;
+    } else {
+      pl->flat = false;
+    }
+    cur[t] += rec_ns(rec, &rr->longs, k);
+    if (cur[t] > UINT32_MAX) pl->wide = true;
+  });
+}
+
+/*
+ * First pass: per topic, the iterations using it (in order of first use over
+ * the run); whether any value needs 64 bits; whether the records can be
+ * read flat (fill_flat).
+ */
+static void plan_summary(const snap *s, scratch *x, sum_plan *pl) {
+  iter_reader ir;
+  rec_reader rr;
+  iters_init(&ir, s, 0);
+  pl->first = pl->end = s->iters.n ? iter_at(s, 0)->first : 0;
+  recs_init(&rr, s, pl->first);
+  pl->flat = true;
+  for (size_t i = 0; i < s->iters.n; i++) {
+    iter_view v;
+    iters_at(&ir, i, &v);
+    if (v.it->first != pl->end) pl->flat = false;
+    pl->end = v.it->first + v.it->nrec;
+    plan_iter(pl, x, &rr, i, v.it);
+    if (v.closed) {
+      pl->closed++;
+      if (v.global > UINT32_MAX) pl->wide = true;
+    }
+  }
+}
+
+/* Stores value ns at slot k. */
+static inline void val_put(vals *v, size_t k, uint64_t ns) {
+  if (v->wide)
+    ((uint64_t *)v->p)[k] = ns;
+  else
+    ((uint32_t *)v->p)[k] = (uint32_t)ns; /* fits: plan_summary checked */
+}
+
+/* Adds ns to value slot k. */
+static inline void val_add(vals *v, size_t k, uint64_t ns) {
+  if (v->wide)
+    ((uint64_t *)v->p)[k] += ns;
+  else
+    ((uint32_t *)v->p)[k] += (uint32_t)ns;
+}
+
+/*
+ * Fills the values of the topics marked in x->local when the plan is flat:
+ * each record is then its topic's whole value for its iteration, and the
+ * iterations' records one run, so the pass reads the records alone, without
+ * looking at the iterations.
+ */
+static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, uint64_t *off) {
+  seg_reader rd;
+  side_reader longs;
+  reader_seek(&rd, &s->recs, pl->first);
+  side_seek(&longs, &s->longs, pl->first);
+  const uint32_t *in = x->local;
+  FOR_RECS(&rd, pl->first, pl->end - pl->first, k, rec, {
+    uint32_t t = rec->topic & ~PB__REC_EXTRA;
+    if (in[t]) val_put(v, off[t]++, rec_ns(rec, &longs, k));
+  });
+}
+
+/* fill_flat's general case: per iteration, a topic's records add up. */
+static void fill_iters(const snap *s, scratch *x, vals *v, uint64_t *off) {
+  iter_reader ir;
+  rec_reader rr;
+  iters_init(&ir, s, 0);
+  recs_init(&rr, s, s->iters.n ? iter_at(s, 0)->first : 0);
+  for (size_t i = 0; i < s->iters.n; i++) {
+    iter_view iv;
+    iters_at(&ir, i, &iv);
+    FOR_RECS(&rr.recs, iv.it->first, iv.it->nrec, k, rec, {
+      uint32_t t = rec->topic & ~PB__REC_EXTRA;
+      if (!x->local[t]) continue;
+      uint64_t ns = rec_ns(rec, &rr.longs, k);
+      if (x->stamp[t] != i + 1) {
+        x->stamp[t] = i + 1;
+        val_put(v, off[t]++, ns);
+      } else {
+        val_add(v, off[t] - 1, ns);
+      }
+    });
+  }
+}
+
+/* GLOBAL over the closed iterations into v (room for `closed` values). */
+static void fill_global(const snap *s, vals *v) {
+  iter_reader ir;
+  iters_init(&ir, s, 0);
+  size_t k = 0;
+  for (size_t i = 0; i < s->iters.n; i++) {
+    iter_view iv;
+    iters_at(&ir, i, &iv);
+    if (iv.closed) val_put(v, k++, iv.global);
+  }
+}
+
+/* Lays out the next batch of topics from first_use[b0] on: their fill
+ * positions in off; returns the end of the batch and the values it holds in *used. */
+static size_t plan_batch(const sum_plan *pl, size_t b0, size_t budget, uint64_t *off,
+                         size_t *used) {
+  size_t b1 = b0;
+  *used = 0;
+  while (b1 < pl->nused && (b1 == b0 || *used + pl->count[pl->first_use[b1]] <= budget)) {
+    off[pl->first_use[b1]] = *used;
+    *used += pl->count[pl->first_use[b1]];
+    b1++;
+  }
+  return b1;
+}
+
+/* Writes the statistics of the topics first_use[b0..b1), their values filled. */
+static void write_batch(pb__out *o, const snap *s, const sum_plan *pl, scratch *x, vals *v,
+                        const uint64_t *off, size_t b0, size_t b1, size_t *written) {
+  for (size_t k = b0; k < b1; k++) {
+    uint32_t t = pl->first_use[k];
+    x->local[t] = 0;
+    if ((*written)++) pb__out_char(o, ',');
+    write_key(o, s, t, ":");
+    uint64_t n = pl->count[t];
+    vals part = {(char *)v->p + (off[t] - n) * (v->wide ? 8 : 4), v->wide};
+    write_stats(o, &part, n);
+  }
 }
 
 /*
@@ -579,94 +1219,60 @@ static void write_stats(pb__out *o, uint64_t *v, size_t n) {
  * records' own, at the price of one pass over the records per batch.
  */
 static int write_summary(const char *path, const snap *s, scratch *x) {
-  size_t nt = s->topics.n;
-  uint64_t *count = calloc(nt ? nt : 1, sizeof *count); /* iterations per topic */
-  uint32_t *first_use = malloc((nt ? nt : 1) * sizeof *first_use);
-  if (!count || !first_use) {
-    free(count);
-    free(first_use);
-    return pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
-  }
-  size_t nused = 0;
+  size_t nt = s->topics.n, nt1 = nt ? nt : 1;
+  sum_plan pl = {.count = calloc(nt1, sizeof(uint64_t)),
+                 .cur = malloc(nt1 * sizeof(uint64_t)),
+                 .first_use = malloc(nt1 * sizeof(uint32_t))};
+  uint64_t *off = malloc(nt1 * sizeof *off);          /* per topic: fill position */
   if (*x->epoch < s->iters.n) *x->epoch = s->iters.n; /* group()'s stamps stay above these */
-  memset(x->stamp, 0, nt * sizeof *x->stamp);         /* keyed on iteration + 1 here */
-  memset(x->local, 0, nt * sizeof *x->local);         /* the in-batch flags below */
-  for (size_t i = 0; i < s->iters.n; i++) {
-    const pb__iter *it = iter_at(s, i);
-    for (uint32_t j = 0; j < it->nrec; j++) {
-      uint32_t t = rec_topic(s, it->first + j);
-      if (x->stamp[t] == i + 1) continue;
-      if (!count[t]) first_use[nused++] = t;
-      x->stamp[t] = i + 1;
-      count[t]++;
-    }
-  }
   size_t budget = s->iters.n > 65536 ? s->iters.n : 65536;
   size_t rec_budget = (s->recs.n * sizeof(pb__rec)) / 16 / sizeof(uint64_t);
   if (rec_budget > budget) budget = rec_budget;
-  uint64_t *vals = malloc(budget * sizeof *vals);
-  uint64_t *off = malloc((nt ? nt : 1) * sizeof *off); /* per topic: fill position */
+  vals v = {NULL, false};
+  if (pl.count && pl.cur && pl.first_use && off) {
+    memset(x->stamp, 0, nt * sizeof *x->stamp); /* keyed on iteration + 1 here */
+    memset(x->local, 0, nt * sizeof *x->local); /* the in-batch flags below */
+    plan_summary(s, x, &pl);
+    v.wide = pl.wide;
+    v.p = malloc(budget * (v.wide ? 8 : 4));
+  }
   pb__out o;
-  int rc = vals && off ? pb__out_open(&o, path)
-                       : pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
+  int rc =
+      v.p ? pb__out_open(&o, path) : pb__fail(PB_ENOMEM, "out of memory summarising '%s'", path);
   if (rc) {
-    free(count), free(first_use), free(vals), free(off);
+    free(pl.count), free(pl.cur), free(pl.first_use), free(v.p), free(off);
     return rc;
   }
   pb__out_char(&o, '{');
   size_t b0 = 0, written = 0;
-  while (b0 < nused) { /* one batch of topics [b0, b1) */
-    size_t b1 = b0, used = 0;
-    while (b1 < nused && (b1 == b0 || used + count[first_use[b1]] <= budget)) {
-      off[first_use[b1]] = used;
-      used += count[first_use[b1]];
-      b1++;
-    }
+  while (b0 < pl.nused) { /* one batch of topics [b0, b1) */
+    size_t used, b1 = plan_batch(&pl, b0, budget, off, &used);
     if (used > budget) { /* one topic larger than the budget */
-      uint64_t *bigger = realloc(vals, used * sizeof *vals);
+      void *bigger = realloc(v.p, used * (v.wide ? 8 : 4));
       if (!bigger) {
         o.err = 12;
         break;
       }
-      vals = bigger;
+      v.p = bigger;
       budget = used;
     }
-    memset(x->stamp, 0, nt * sizeof *x->stamp);
-    for (size_t k = b0; k < b1; k++) x->local[first_use[k]] = 1; /* in batch */
-    for (size_t i = 0; i < s->iters.n; i++) {
-      const pb__iter *it = iter_at(s, i);
-      for (uint32_t j = 0; j < it->nrec; j++) {
-        uint64_t k = it->first + j;
-        uint32_t t = pb__rec_topic(&s->recs, k);
-        if (!x->local[t]) continue;
-        if (x->stamp[t] != i + 1) {
-          x->stamp[t] = i + 1;
-          vals[off[t]++] = 0;
-        }
-        vals[off[t] - 1] += pb__rec_ns(&s->recs, &s->longs, k);
-      }
+    for (size_t k = b0; k < b1; k++) x->local[pl.first_use[k]] = 1; /* in batch */
+    if (pl.flat) {
+      fill_flat(s, &pl, x, &v, off);
+    } else {
+      memset(x->stamp, 0, nt * sizeof *x->stamp);
+      fill_iters(s, x, &v, off);
     }
-    for (size_t k = b0; k < b1; k++) {
-      uint32_t t = first_use[k];
-      x->local[t] = 0;
-      if (written++) pb__out_char(&o, ',');
-      write_topic(&o, s, t);
-      pb__out_char(&o, ':');
-      write_stats(&o, vals + off[t] - count[t], count[t]);
-    }
+    write_batch(&o, s, &pl, x, &v, off, b0, b1, &written);
     b0 = b1;
   }
-  size_t closed = 0; /* GLOBAL over the closed iterations */
-  for (size_t i = 0; i < s->iters.n && closed <= budget; i++) {
-    const pb__iter *it = iter_at(s, i);
-    if (pb__iter_closed(it) && closed < budget) vals[closed++] = pb__iter_global(it, &s->iwide, i);
-  }
-  if (closed) {
+  if (pl.closed && !o.err) { /* closed <= iterations <= budget */
+    fill_global(s, &v);
     pb__out_lit(&o, written ? ",\"GLOBAL\":" : "\"GLOBAL\":");
-    write_stats(&o, vals, closed);
+    write_stats(&o, &v, pl.closed);
   }
   pb__out_lit(&o, "}\n");
-  free(count), free(first_use), free(vals), free(off);
+  free(pl.count), free(pl.cur), free(pl.first_use), free(v.p), free(off);
   return pb__out_commit(&o);
 }
 
@@ -675,8 +1281,15 @@ static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
   if (rc == PB_OK) rc = scratch_init(x, b->qcache, s->topics.n);
   if (rc == PB_OK) {
     size_t most = 0; /* the most records of one written iteration */
-    for (size_t i = from; i < to; i++) {
-      if (iter_at(s, i)->nrec > most) most = iter_at(s, i)->nrec;
+    seg_reader r;
+    reader_seek(&r, &s->iters, from);
+    for (size_t i = from; i < to;) {
+      size_t m;
+      const pb__iter *it = reader_take(&r, to - i, &m);
+      for (size_t k = 0; k < m; k++, i++) {
+        uint32_t n = i + 1 == s->iters.n ? s->last.nrec : it[k].nrec;
+        if (n > most) most = n;
+      }
     }
     rc = scratch_reserve(x, most);
     if (rc) scratch_free(x);

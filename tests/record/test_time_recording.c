@@ -563,6 +563,67 @@ static void test_summary_with_open_iteration(void **state) {
   json_decref(data);
 }
 
+/*
+ * Fails unless every summary entry equals the statistics recomputed from the
+ * data file's absolutes (expect_n values each, GLOBAL included).
+ */
+static void assert_summary_recomputed(json_t *summary, json_t *data, size_t expect_n) {
+  size_t ni = json_array_size(data);
+  double *vals = malloc(ni * sizeof *vals);
+  assert_non_null(vals);
+  const char *topic;
+  json_t *entry;
+  json_object_foreach(summary, topic, entry) {
+    size_t n = 0;
+    for (size_t i = 0; i < ni; i++) {
+      json_t *v = json_object_get(json_object_get(json_array_get(data, i), "absolutes"), topic);
+      if (v != NULL) vals[n++] = json_number_value(v);
+    }
+    assert_int_equal(n, expect_n);
+    th_stats want = th_summarize(vals, n);
+    const char *fields[] = {"mean", "min", "max", "quantile_filtered"};
+    double wantv[] = {want.mean, want.min, want.max, want.quantile_filtered};
+    for (int k = 0; k < 4; k++) {
+      double got = json_number_value(json_object_get(entry, fields[k]));
+      if (!th_close(got, wantv[k]))
+        fail_msg("summary %s.%s = %.17g, recomputed %.17g", topic, fields[k], got, wantv[k]);
+    }
+  }
+  free(vals);
+}
+
+/*
+ * Many iterations (issue 15, item 6: the summary's values are gathered in
+ * batches, a pass over the records each; read flat when every topic occurs
+ * once an iteration, per iteration otherwise): the statistics, with their
+ * quartiles over thousands of mostly equal values, still equal those
+ * recomputed from the data file, in both ways of reading.
+ */
+static void summary_many(fixture *f, bool twice) {
+  static const char *const steps[] = {"load", "forward", "backward", "update", "log"};
+  size_t iters = th_scaled(20000, 2000);
+  for (size_t i = 0; i < iters; i++) {
+    TH_ASSERT_OK(pb_gstep(f->b));
+    for (int k = 0; k < 5; k++) TH_ASSERT_OK(pb_step(f->b, steps[k]));
+    if (twice && i == iters / 2) TH_ASSERT_OK(pb_step(f->b, "load")); /* load twice here */
+  }
+  TH_ASSERT_OK(pb_gstop(f->b));
+  json_t *data = save_and_load(f->b, PB_SUFFIX_DATA);
+  json_t *summary = th_must_load(f->b, PB_SUFFIX_SUMMARY);
+  assert_int_equal(json_array_size(data), iters);
+  th_assert_keys(summary, (const char *const[]){"load", "forward", "backward", "update", "log",
+                                                "gstop", "GLOBAL", NULL});
+  assert_summary_recomputed(summary, data, iters);
+  json_t *mid = json_array_get(data, iters / 2);
+  assert_int_equal(th_calls(mid, "load"), twice ? 2 : 1);
+  json_decref(summary);
+  json_decref(data);
+}
+
+static void test_summary_many_flat(void **state) { summary_many(*state, false); }
+
+static void test_summary_many_repeated_topic(void **state) { summary_many(*state, true); }
+
 /* The percentile and filter helpers themselves, against values numpy gives. */
 static void test_helper_statistics(void **state) {
   (void)state;
@@ -599,6 +660,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_enable_disable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_summary_matches_data, setup, teardown),
       cmocka_unit_test_setup_teardown(test_summary_with_open_iteration, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_summary_many_flat, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_summary_many_repeated_topic, setup, teardown),
       cmocka_unit_test(test_helper_statistics),
   };
   return cmocka_run_group_tests_name("time_recording", tests, NULL, NULL);
