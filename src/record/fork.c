@@ -131,7 +131,7 @@ static void release(bool child) {
       b->journaled = false;
       pb__olock_atfork_child(&b->lock); /* its owner and waiters may not be in this process */
     }
-    pb__olock_release(&b->lock);
+    pb__olock_unlock(&b->lock, 0); /* taken with pb__olock_wait: the spin lock */
     pthread_mutex_unlock(&b->save_mu);
     pthread_mutex_unlock(&b->op_lock);
   }

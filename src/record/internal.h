@@ -181,8 +181,6 @@ static inline uintptr_t pb__thread_token(void) { return (uintptr_t)&pb__in_call;
 void pb__olock_init(pb__olock *l);
 /** Slow path of pb__olock_lock: takes the spin lock (revoking an owner); `claim`: may own it. */
 void pb__olock_wait(pb__olock *l, bool claim);
-/** Slow path of pb__olock_unlock: clears `revoke` and releases the spin lock. */
-void pb__olock_release(pb__olock *l);
 /** In a fork's child, on a lock the fork handler held: unowned, no waiters. */
 void pb__olock_atfork_child(pb__olock *l);
 /** In a fork's child: decide again whether owners may be claimed. */
@@ -205,6 +203,9 @@ static inline unsigned pb__olock_lock(pb__olock *l, bool claim) {
       return k + 1;
     }
     atomic_store_explicit(&l->active[k], 0, memory_order_release);
+  } else if (word == PB__OLOCK_SHARED) { /* no owner any more: the spin lock, inline */
+    pb__spin_lock(&l->spin);
+    return 0;
   }
   pb__olock_wait(l, claim);
   return 0;
@@ -214,9 +215,12 @@ static inline unsigned pb__olock_lock(pb__olock *l, bool claim) {
 static inline void pb__olock_unlock(pb__olock *l, unsigned own) {
   if (__builtin_expect(own != 0, 1)) {
     atomic_store_explicit(&l->active[own - 1], 0, memory_order_release);
-  } else {
-    pb__olock_release(l);
+    return;
   }
+  if (atomic_load_explicit(&l->revoke, memory_order_relaxed)) { /* set only by this holder */
+    atomic_store_explicit(&l->revoke, 0, memory_order_release);
+  }
+  pb__spin_unlock(&l->spin);
 }
 
 /*

@@ -169,7 +169,12 @@ void pb__olock_wait(pb__olock *l, bool claim) {
   /* The owner itself (after a revocation ended) or a shared lock: the spin lock is enough. */
   if (owner == me || word == PB__OLOCK_SHARED) return;
   if (word == 0) { /* nobody owns it: nobody is inside without the spin lock */
-    if (claim && bias_on()) give_ownership(l, me, false);
+    if (!claim) return;
+    if (bias_on()) {
+      give_ownership(l, me, false);
+    } else { /* owners refused in this process: shared for good (taken inline from now on) */
+      atomic_store_explicit(&l->owner, PB__OLOCK_SHARED, memory_order_relaxed);
+    }
     return;
   }
   /* Another thread owns it: close its fast path, then wait until it is out. */
@@ -182,13 +187,6 @@ void pb__olock_wait(pb__olock *l, bool claim) {
   }
   wait_owner_out(l, word);
   if (claim) give_ownership(l, me, true);
-}
-
-void pb__olock_release(pb__olock *l) {
-  if (atomic_load_explicit(&l->revoke, memory_order_relaxed)) {
-    atomic_store_explicit(&l->revoke, 0, memory_order_release);
-  }
-  pb__spin_unlock(&l->spin);
 }
 
 void pb__olock_atfork_child(pb__olock *l) {
