@@ -287,6 +287,37 @@ static void threads_accum(const pbb_config *cfg) {
   pbb_note(r, "50M xorshift steps per thread: the cores alone");
 }
 
+/*
+ * The same whole iterations on memory the process has used before: one big
+ * benchmarker is filled and destroyed first, which makes malloc keep and hand
+ * out memory instead of mapping fresh pages for every segment. The gap
+ * between this row and the accumulating one is what the first touch of new
+ * record memory costs on this machine (a virtual machine may charge several
+ * microseconds a page). Runs last: it changes the allocator's state for
+ * whatever runs after it in this process.
+ */
+static void reuse_accum(const pbb_config *cfg, int rounds, size_t iters) {
+  pb_bench *w = fresh(cfg, "accum_reuse_fill");
+  run_iters(w, 25 * iters);
+  pb_bench_destroy(w);
+  double it[ROUNDS], x[ROUNDS];
+  for (int r = 0; r < rounds; r++) {
+    double clock = time_clock(iters * CLOCKS, false);
+    pb_bench *b = fresh(cfg, "accum_reuse");
+    it[r] = (double)run_iters(b, iters) / (double)iters;
+    pb_bench_destroy(b);
+    x[r] = it[r] / clock;
+  }
+  pbb_result *r =
+      pbb_add("acc_reuse_iter_ns", "0. whole iteration, memory re-used", "ns", it, rounds);
+  pbb_note(r,
+           "as the accumulating row, after a %zu-iteration benchmarker was filled and "
+           "destroyed: no first touch of new pages (not the headline)",
+           25 * iters);
+  r = pbb_add("acc_reuse_iter_x", "0. whole iteration, memory re-used / clock read", "x", x,
+              rounds);
+}
+
 void pbb_run_accum(const pbb_config *cfg) {
   int rounds = cfg->quick ? 5 : ROUNDS;
   size_t iters = ITERS;
@@ -302,4 +333,5 @@ void pbb_run_accum(const pbb_config *cfg) {
   report_accum(col, rounds, iters);
   free(store);
   threads_accum(cfg);
+  reuse_accum(cfg, rounds, iters);
 }
