@@ -383,7 +383,8 @@ static void op_end(pb_bench *b, bool held) {
  * *save_now when the save-every-N rule fires and *opened to the number of
  * iterations once the new one is open (0 if it could not be).
  */
-static int gstop_part(pb_bench *b, bool held, bool reopen, bool *save_now, size_t *opened) {
+static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool held, bool reopen,
+                                                            bool *save_now, size_t *opened) {
   gpu_sync_if(b);
   unsigned own = pb__bench_lock(b, true);
   uint64_t now = pb__now_ns();
@@ -497,33 +498,20 @@ static int start(pb_bench *b) {
 
 /*
  * gstop and gstep on the hot path (enabled, no memory tracking, no GPU sync,
- * no save per step: one load tells): one hold of the lock, the closing and
- * opening inline. An auto-save that falls due runs after the lock is
- * released, as in gstop_part's callers.
+ * no save per step: one load tells): gstop_part without a probe, inlined, so
+ * that closing and opening happen in one hold of the lock with no call. An
+ * auto-save that falls due runs after the lock is released, as in gstep.
  */
 static inline __attribute__((always_inline)) int gstop_fast_guarded(pb_bench *b, bool reopen) {
-  unsigned own = pb__bench_lock(b, true);
-  uint64_t now = pb__now_ns();
-  int rc = PB_OK, rc2 = PB_OK;
   bool save_now = false;
-  if (b->open) {
-    rc = push_rec(b, b->t_gstop, now, 0);
-    int crc = close_iter(b, now);
-    if (!rc) rc = crc;
-    save_now = autosave_due(b);
-  }
   size_t opened = 0;
-  if (reopen) {
-    rc2 = open_iter(b, now);
-    opened = rc2 == PB_OK ? b->iters.n : 0;
-  }
-  pb__bench_unlock(b, own);
+  int rc = gstop_part(b, false, reopen, &save_now, &opened);
   if (__builtin_expect(save_now, 0)) {
     int src = autosave(b);
     if (!rc) rc = src;
     if (reopen) restart_clocks(b, opened);
   }
-  return rc ? rc : rc2;
+  return rc;
 }
 
 static __attribute__((noinline)) int gstop_fast(pb_bench *b) {

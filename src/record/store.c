@@ -201,13 +201,13 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name) {
   uint32_t id = pb__topics_intern(t, a, name, strlen(name));
   if (id != PB_TOPIC_INVALID) {
     /* The newest entry goes first in its pair; the other way keeps the one before
-     * (unless that was this address, with an older text: it is dropped). */
+     * (unless that was this address, with an older text: it is replaced). An
+     * address is in at most one way. */
     size_t c = pb__topic_cache_pair(name);
     if (t->cache[c].ptr != name) t->cache[c + 1] = t->cache[c];
     t->cache[c].ptr = name;
     t->cache[c].name = info_at(t, id)->name;
     t->cache[c].id = id;
-    if (t->cache[c + 1].ptr == name) t->cache[c + 1].ptr = NULL;
   }
   return id;
 }
