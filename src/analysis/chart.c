@@ -116,12 +116,48 @@ void pb__text_size(pb__canvas *cv, const char *text, double size, bool bold, dou
   if (h) *h = ph;
 }
 
+void pb__text_log_free(pb__text_log *log) {
+  if (!log) return;
+  free(log->items);
+  memset(log, 0, sizeof *log);
+}
+
+/* Appends text and its extent (a pw x ph box with its (ax, ay) point at
+ * (x, y), rotated by angle about it) to the canvas' log, if any. */
+static void log_text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
+                     double ax, double ay, double angle, int pw, int ph) {
+  pb__text_log *log = cv->log;
+  if (log->n == log->cap) {
+    size_t cap = log->cap ? 2 * log->cap : 64;
+    pb__drawn_text *items = realloc(log->items, cap * sizeof *items);
+    if (!items) return; /* a test's log: it then misses the text and fails */
+    log->items = items;
+    log->cap = cap;
+  }
+  pb__drawn_text *d = &log->items[log->n++];
+  snprintf(d->text, sizeof d->text, "%s", text);
+  d->size = size;
+  d->bold = bold;
+  double c = cos(angle), s = sin(angle);
+  d->x0 = d->y0 = INFINITY;
+  d->x1 = d->y1 = -INFINITY;
+  for (int k = 0; k < 4; k++) {
+    double u = ((k & 1) - ax) * pw, v = ((k >> 1) - ay) * ph;
+    double X = x + u * c - v * s, Y = y + u * s + v * c;
+    d->x0 = fmin(d->x0, X);
+    d->x1 = fmax(d->x1, X);
+    d->y0 = fmin(d->y0, Y);
+    d->y1 = fmax(d->y1, Y);
+  }
+}
+
 void pb__text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
               double ax, double ay, double angle, pb__rgb color) {
   cairo_t *cr = cv->cr;
   set_text(cv, text, size, bold);
   int pw, ph;
   pango_layout_get_pixel_size(cv->layout, &pw, &ph);
+  if (cv->log) log_text(cv, x, y, text, size, bold, ax, ay, angle, pw, ph);
   cairo_save(cr);
   cairo_translate(cr, x, y);
   if (angle != 0) cairo_rotate(cr, angle);
@@ -151,6 +187,38 @@ pb__rgb pb__topic_color(const char *topic, size_t index) {
 
 bool pb__topic_shown(const pb__chart_ctx *c, const char *name) {
   return c->opts.show_probes || !pb_topic_is_probe(name);
+}
+
+/* Appends the probe time of run k to buf (*len bytes so far): one run's
+ * sentence, or "<label> <time> (<share>)" in a list of several. */
+static void probe_clause(const pb__chart_ctx *c, size_t k, double mean, double share, char *buf,
+                         size_t n, size_t *len) {
+  char t[32], pct[32] = "";
+  pb__fmt_seconds(mean, t, sizeof t);
+  if (isfinite(share)) snprintf(pct, sizeof pct, "%.1f%%", 100 * share);
+  int w = c->n == 1 ? snprintf(buf + *len, n - *len, "%s per iteration (mean)%s%s of GLOBAL", t,
+                               pct[0] ? ", " : "", pct)
+                    : snprintf(buf + *len, n - *len, "%s%s %s%s%s%s", *len > 0 ? ", " : "",
+                               c->labels[k], t, pct[0] ? " (" : "", pct, pct[0] ? ")" : "");
+  if (w > 0) *len = *len + (size_t)w < n ? *len + (size_t)w : n - 1;
+}
+
+bool pb__probe_note(const pb__chart_ctx *c, char *buf, size_t n) {
+  char list[512] = "";
+  size_t len = 0, found = 0;
+  for (size_t k = 0; k < c->n && !c->opts.show_probes; k++) {
+    double mean, share = NAN;
+    if (pb_record_probe_time(c->records[k], &mean, &share) != PB_OK) continue;
+    probe_clause(c, k, mean, share, list, sizeof list, &len);
+    found++;
+  }
+  if (!found) {
+    if (n) buf[0] = 0;
+    return false;
+  }
+  snprintf(buf, n, "GLOBAL includes the hidden memory probes%s %s",
+           c->n == 1 ? ":" : " (mean per iteration, share of GLOBAL):", list);
+  return true;
 }
 
 char *pb__ellipsize(const char *s, size_t max_chars, char *buf, size_t n) {
@@ -1020,15 +1088,6 @@ void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_L
   }
 }
 
-/* Height of the bars chart: a row per topic and run. */
-static double bars_height(const pb_record *const *records, size_t n) {
-  size_t rows = 0;
-  for (size_t i = 0; i < n; i++)
-    if (records[i] && records[i]->topics.n > rows) rows = records[i]->topics.n;
-  double h = 150 + (double)rows * (10 + 22 * (double)n);
-  return h < 420 ? 420 : h > 8000 ? 8000 : h;
-}
-
 int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                    size_t n, const char *title, pb_format fmt, const char *file, pb_error *err) {
   return pb__chart_render(kind, records, labels, n, title, fmt, file, NULL, NULL, err);
@@ -1043,6 +1102,13 @@ int pb_chart_write_opts(pb_chart_kind kind, const pb_record *const *records,
 int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                      size_t n, const char *title, pb_format fmt, const char *file,
                      const pb_chart_options *opts, pb__chart_geom *geom, pb_error *err) {
+  return pb__chart_render_log(kind, records, labels, n, title, fmt, file, opts, geom, NULL, err);
+}
+
+int pb__chart_render_log(pb_chart_kind kind, const pb_record *const *records,
+                         const char *const *labels, size_t n, const char *title, pb_format fmt,
+                         const char *file, const pb_chart_options *opts, pb__chart_geom *geom,
+                         pb__text_log *texts, pb_error *err) {
   bool null_record = false;
   for (size_t i = 0; records && i < n; i++) null_record |= records[i] == NULL;
   if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || null_record || !file ||
@@ -1084,16 +1150,16 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
     pb__short_labels(lab, n, shortl);
     for (size_t i = 0; i < n; i++) lab[i] = shortl[i];
   }
-  double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
+  char short_title[PB__TITLE_CHARS * 4 + 8];
+  pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title, sizeof short_title);
   pb__canvas cv;
+  pb__chart_ctx ctx = {&cv, records, lab, n, short_title, {0}, geom};
+  if (opts) ctx.opts = *opts;
+  double h = kind == PB_CHART_BARS ? pb__bars_height(&ctx) : CHARTS[kind].h;
   int rc = pb__canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
   if (rc == PB_OK) {
-    char short_title[PB__TITLE_CHARS * 4 + 8];
-    pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title,
-                  sizeof short_title);
-    pb__chart_ctx ctx = {&cv, records, lab, n, short_title, {0}, geom};
-    if (opts) ctx.opts = *opts;
     if (geom) memset(geom, 0, sizeof *geom);
+    cv.log = texts;
     rc = CHARTS[kind].draw(&ctx);
   }
   rc = pb__canvas_close(&cv, file, rc);
