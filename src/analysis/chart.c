@@ -626,12 +626,16 @@ void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n) {
 
 void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
                      double left_margin, double bottom_margin, pb__layout *out) {
-  double th = 0;
+  double top = 24;
   if (title) {
+    double th, nh;
     pb__text_size(cv, title, PB__FONT_TITLE, true, NULL, &th);
     pb__text(cv, cv->w / 2, 10, title, PB__FONT_TITLE, true, PB__CENTER, PB__TOP, 0, BLACK);
+    /* the notes above the plot (pb__dense_note, the memory chart's peak
+     * mode) end 3 px above it: their line starts 4 px under the title */
+    pb__text_size(cv, "Ag", PB__FONT_SMALL, false, NULL, &nh);
+    top = 10 + th + 4 + nh + 3;
   }
-  double top = 10 + th + 14;
   double bottom = cv->h - bottom_margin;
   double lw = pb__legend_width(cv, items, nitems, bottom - top);
   memset(out, 0, sizeof *out);
