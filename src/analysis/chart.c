@@ -434,6 +434,22 @@ static double log_ticks(pb__canvas *cv, const pb__axes *ax, double yscale) {
   return wmax;
 }
 
+double pb__x_tick_step(pb__canvas *cv, double lo, double hi, double w) {
+  char buf[64];
+  double lw, step = pb__nice_step(hi - lo, 10);
+  for (int tries = 0; tries < 8; tries++) {
+    pb__fmt_tick(hi, step, buf, sizeof buf);
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+    double s2 = pb__nice_step(hi - lo, w / (lw + 24));
+    if (s2 <= step) {
+      step = s2;
+      break;
+    }
+    step = s2;
+  }
+  return step < 1 && hi - lo >= 1 ? 1 : step;
+}
+
 void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char *ylabel,
                    bool xnumeric, const char *xlabel) {
   cairo_t *cr = cv->cr;
@@ -455,20 +471,7 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
     }
   }
   if (xnumeric) {
-    /* x ticks: as many as fit with the widest label plus a gap */
-    double lw, step = pb__nice_step(ax->xmax - ax->xmin, 10);
-    for (int tries = 0; tries < 8; tries++) {
-      pb__fmt_tick(ax->xmax, step, buf, sizeof buf);
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      double maxn = w / (lw + 24);
-      double s2 = pb__nice_step(ax->xmax - ax->xmin, maxn);
-      if (s2 <= step) {
-        step = s2;
-        break;
-      }
-      step = s2;
-    }
-    if (step < 1 && ax->xmax - ax->xmin >= 1) step = 1;
+    double step = pb__x_tick_step(cv, ax->xmin, ax->xmax, w);
     nt = 0;
     for (double v = ceil(ax->xmin / step) * step;
          v <= ax->xmax + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
@@ -923,69 +926,109 @@ void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *co
   if (p->count > 1 && k < n) snprintf(buf + k, n - k, " x%u", p->count);
 }
 
-double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
-                    pb__label_fn label, void *user, bool draw) {
-  double w = ax->right - ax->left;
+/* A grid line, a tick mark and its label at canvas x under the plot. */
+static void seq_tick(pb__canvas *cv, const pb__axes *ax, double x, const char *text) {
+  cairo_set_source_rgb(cv->cr, 0.93, 0.93, 0.93);
+  cairo_set_line_width(cv->cr, 1);
+  cairo_move_to(cv->cr, floor(x) + 0.5, ax->top);
+  cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom);
+  cairo_stroke(cv->cr);
+  cairo_set_source_rgb(cv->cr, 0, 0, 0);
+  cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+  cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 5);
+  cairo_stroke(cv->cr);
+  pb__text(cv, x, ax->bottom + 7, text, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+}
+
+/* Every point's label, rotated; returns the longest label's width. */
+static double point_labels(pb__canvas *cv, const pb__axes *ax, size_t npoints, pb__label_fn label,
+                           void *user, bool draw) {
+  char full[160], buf[160];
+  double maxw = 0;
+  for (size_t i = 0; i < npoints; i++) {
+    label(i, full, sizeof full, user);
+    pb__ellipsize(full, PB__LABEL_CHARS, buf, sizeof buf);
+    double lw;
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+    if (lw > maxw) maxw = lw;
+    if (!draw) continue;
+    double x = pb__ax_x(ax, (double)i);
+    cairo_set_source_rgb(cv->cr, 0, 0, 0);
+    cairo_set_line_width(cv->cr, 1);
+    cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+    cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 4);
+    cairo_stroke(cv->cr);
+    pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, -M_PI / 2,
+             BLACK);
+  }
+  return maxw;
+}
+
+/* Draws label text at x unless it would come within 8 px of the label
+ * ending at *prev_x (then skipped: labels never overlap). */
+static void spaced_tick(pb__canvas *cv, const pb__axes *ax, double x, const char *text,
+                        double *prev_x) {
+  double lw;
+  pb__text_size(cv, text, PB__FONT_TICK, false, &lw, NULL);
+  if (x - lw / 2 < *prev_x + 8) return;
+  *prev_x = x + lw / 2;
+  seq_tick(cv, ax, x, text);
+}
+
+/* Ticks at the first point of iterations, every step-th iteration. */
+static void iter_ticks(pb__canvas *cv, const pb__axes *ax, size_t npoints,
+                       const pb__seq_point *pts) {
+  char buf[32];
+  double step = pb__x_tick_step(cv, 0, (double)pts[npoints - 1].iter, ax->right - ax->left);
+  double next = 0, prev_x = -1e9;
+  for (size_t i = 0; i < npoints; i++) {
+    if ((double)pts[i].iter < next || (i > 0 && pts[i - 1].iter == pts[i].iter)) continue;
+    next = (floor(pts[i].iter / step) + 1) * step;
+    if (fmod((double)pts[i].iter, step) != 0) continue;
+    snprintf(buf, sizeof buf, "%u", pts[i].iter);
+    spaced_tick(cv, ax, pb__ax_x(ax, (double)i), buf, &prev_x);
+  }
+}
+
+/* One iteration: ticks at item numbers (0 = its first item drawn), thinned
+ * as a numeric axis; a tick goes to the point that holds that item. */
+static void item_ticks(pb__canvas *cv, const pb__axes *ax, size_t npoints,
+                       const pb__seq_point *pts) {
+  uint32_t base = pts[0].first;
+  double last = (double)(pts[npoints - 1].last - base);
+  double step = pb__x_tick_step(cv, 0, last, ax->right - ax->left);
+  double prev_x = -1e9;
+  size_t j = 0;
+  int nt = 0;
+  char buf[64];
+  for (double v = 0; v <= last + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
+    while (j + 1 < npoints && (double)(pts[j].last - base) < v) j++;
+    pb__fmt_tick(v, step, buf, sizeof buf);
+    spaced_tick(cv, ax, pb__ax_x(ax, (double)j), buf, &prev_x);
+  }
+}
+
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const pb__seq_point *pts,
+                    const char *what, pb__label_fn label, void *user, bool draw) {
   double th;
   pb__text_size(cv, "0_Ag", PB__FONT_TICK, false, NULL, &th);
-  char buf[160];
-  if (npoints > 0 && (double)npoints * (th + 2) <= w) {
-    /* every point gets its rotated label */
-    double maxw = 0;
-    for (size_t i = 0; i < npoints; i++) {
-      char full[160];
-      label(i, full, sizeof full, user);
-      pb__ellipsize(full, PB__LABEL_CHARS, buf, sizeof buf);
-      double lw;
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      if (lw > maxw) maxw = lw;
-      if (draw) {
-        double x = pb__ax_x(ax, (double)i);
-        cairo_set_source_rgb(cv->cr, 0, 0, 0);
-        cairo_set_line_width(cv->cr, 1);
-        cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
-        cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 4);
-        cairo_stroke(cv->cr);
-        pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, -M_PI / 2,
-                 BLACK);
-      }
-    }
-    return maxw + 12;
+  char title[160];
+  double need = th + 14;
+  if (npoints > 0 && (double)npoints * (th + 2) <= ax->right - ax->left) {
+    need = point_labels(cv, ax, npoints, label, user, draw) + 12;
+    snprintf(title, sizeof title, "%s (iteration_step)", what);
+  } else if (npoints > 0 && pts[0].iter == pts[npoints - 1].iter) {
+    if (draw) item_ticks(cv, ax, npoints, pts);
+    snprintf(title, sizeof title, "%s number in iteration %u (of those drawn)", what, pts[0].iter);
+  } else {
+    if (draw && npoints > 0) iter_ticks(cv, ax, npoints, pts);
+    snprintf(title, sizeof title, "%s (ticks at iteration starts)", what);
+    if (npoints == 0) need = 30;
   }
-  /* ticks at the first point of iterations, as many as fit */
-  if (npoints == 0) return 30;
-  uint32_t last_iter = iters[npoints - 1];
-  snprintf(buf, sizeof buf, "%u", last_iter);
-  double lw;
-  pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-  double step = pb__nice_step((double)last_iter + 1, w / (lw + 30));
-  if (step < 1) step = 1;
-  if (draw) {
-    double next = 0;
-    double prev_x = -1e9;
-    for (size_t i = 0; i < npoints; i++) {
-      if ((double)iters[i] < next) continue;
-      if (i > 0 && iters[i - 1] == iters[i]) continue;
-      double x = pb__ax_x(ax, (double)i);
-      next = (floor(iters[i] / step) + 1) * step;
-      if (fmod((double)iters[i], step) != 0) continue;
-      snprintf(buf, sizeof buf, "%u", iters[i]);
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      if (x - lw / 2 < prev_x + 8) continue;
-      prev_x = x + lw / 2;
-      cairo_set_source_rgb(cv->cr, 0.93, 0.93, 0.93);
-      cairo_set_line_width(cv->cr, 1);
-      cairo_move_to(cv->cr, floor(x) + 0.5, ax->top);
-      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom);
-      cairo_stroke(cv->cr);
-      cairo_set_source_rgb(cv->cr, 0, 0, 0);
-      cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
-      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 5);
-      cairo_stroke(cv->cr);
-      pb__text(cv, x, ax->bottom + 7, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
-    }
-  }
-  return th + 14;
+  if (draw)
+    pb__text(cv, (ax->left + ax->right) / 2, cv->h - 8, title, PB__FONT_LABEL, false, PB__CENTER,
+             PB__BOTTOM, 0, BLACK);
+  return need;
 }
 
 /* ---- public entry points ------------------------------------------------- */

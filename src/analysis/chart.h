@@ -233,6 +233,13 @@ double pb__nice_step(double range, double max_ticks);
 void pb__fmt_tick(double v, double step, char *buf, size_t n);
 
 /*
+ * Step of numeric x ticks over [lo, hi] on an axis w px wide: as many as
+ * fit with the widest label (that of hi) and a 24 px gap, whole numbers
+ * when the range spans 1 or more. The thinning of every numeric x axis.
+ */
+double pb__x_tick_step(pb__canvas *cv, double lo, double hi, double w);
+
+/*
  * Draws the white plot frame, grid lines and numeric ticks: y ticks with
  * labels scaled by 1/yscale, x ticks (numeric, when xnumeric) thinned so
  * their labels never overlap, and the axis labels.
@@ -345,14 +352,18 @@ void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *co
                    char *buf, size_t n);
 
 /*
- * Draws the x axis of a call-order chart of n points: every point's label
- * (rotated) when they fit, otherwise ticks at iteration starts thinned to
- * what fits. label(i) writes point i's label. Returns the height used below
- * the plot area (to lay out before drawing: call with draw false first).
+ * Draws the x axis of a call-order chart of n points (pts, in order) and
+ * its title, naming the items as what ("call", "memory record"): every
+ * point's label (rotated) when they fit; otherwise, when all points are of
+ * one iteration, ticks at item numbers within it; else ticks at iteration
+ * starts. Ticks are thinned as a numeric axis (pb__x_tick_step) and a
+ * label that would overlap the previous one is skipped. label(i) writes
+ * point i's label. Returns the height used below the plot area (to lay out
+ * before drawing: call with draw false first).
  */
 typedef void (*pb__label_fn)(size_t i, char *buf, size_t n, void *user);
-double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
-                    pb__label_fn label, void *user, bool draw);
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const pb__seq_point *pts,
+                    const char *what, pb__label_fn label, void *user, bool draw);
 
 /* Lays out a standard single-plot chart: title, legend on the right, axes. */
 typedef struct pb__layout {
