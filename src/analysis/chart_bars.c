@@ -177,7 +177,7 @@ static int plan_rows(const pb__chart_ctx *c, bars_plan *p) {
   bool *keep = NULL;
   if (!p->rows) goto fail;
   if (global && pb__probe_note(c, p->notes[0], sizeof p->notes[0])) p->nnotes = 1;
-  size_t room = rows_fit(c->n, p->nnotes + 2) - (global ? 1 : 0);
+  size_t fit = rows_fit(c->n, p->nnotes + 2), room = fit > 0 && global ? fit - 1 : fit;
   if (n + (global ? 1 : 0) > rows_fit(c->n, p->nnotes)) {
     if (!(keep = calloc(n + 1, sizeof *keep))) goto fail;
     double out_max = keep_largest(c, cand, n, room, keep);
