@@ -317,6 +317,18 @@ PB_EXPORT const char *pb_record_topic(const pb_record *r, size_t i);
  * default. NULL gives false. Thread-safe (pure function).
  */
 PB_EXPORT bool pb_topic_is_probe(const char *name);
+/**
+ * The time of the library's own memory probes per iteration: over the
+ * iterations that have a GLOBAL time, the mean of the sum of the probe
+ * topics' times (pb_topic_is_probe; 0 in an iteration without them). GLOBAL
+ * (the iteration's wall time) includes it, so a chart or table that hides
+ * the probes and shows GLOBAL says so with this figure. Sets *mean_s
+ * (seconds) and, when share is not NULL, *share: that time over the sum of
+ * GLOBAL over the same iterations (0..1; NAN when GLOBAL sums to 0).
+ * Returns PB_OK, PB_ENOTFOUND (no probe topic, or no GLOBAL time: *mean_s
+ * unchanged), PB_EINVAL (a NULL r or mean_s) or PB_ENOMEM. Thread-safe.
+ */
+PB_EXPORT int pb_record_probe_time(const pb_record *r, double *mean_s, double *share);
 /** Index of the time topic called name, or -1. */
 PB_EXPORT long pb_record_topic_index(const pb_record *r, const char *name);
 /**

@@ -116,12 +116,48 @@ void pb__text_size(pb__canvas *cv, const char *text, double size, bool bold, dou
   if (h) *h = ph;
 }
 
+void pb__text_log_free(pb__text_log *log) {
+  if (!log) return;
+  free(log->items);
+  memset(log, 0, sizeof *log);
+}
+
+/* Appends text and its extent (a pw x ph box with its (ax, ay) point at
+ * (x, y), rotated by angle about it) to the canvas' log, if any. */
+static void log_text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
+                     double ax, double ay, double angle, int pw, int ph) {
+  pb__text_log *log = cv->log;
+  if (log->n == log->cap) {
+    size_t cap = log->cap ? 2 * log->cap : 64;
+    pb__drawn_text *items = realloc(log->items, cap * sizeof *items);
+    if (!items) return; /* a test's log: it then misses the text and fails */
+    log->items = items;
+    log->cap = cap;
+  }
+  pb__drawn_text *d = &log->items[log->n++];
+  snprintf(d->text, sizeof d->text, "%s", text);
+  d->size = size;
+  d->bold = bold;
+  double c = cos(angle), s = sin(angle);
+  d->x0 = d->y0 = INFINITY;
+  d->x1 = d->y1 = -INFINITY;
+  for (int k = 0; k < 4; k++) {
+    double u = ((k & 1) - ax) * pw, v = ((k >> 1) - ay) * ph;
+    double X = x + u * c - v * s, Y = y + u * s + v * c;
+    d->x0 = fmin(d->x0, X);
+    d->x1 = fmax(d->x1, X);
+    d->y0 = fmin(d->y0, Y);
+    d->y1 = fmax(d->y1, Y);
+  }
+}
+
 void pb__text(pb__canvas *cv, double x, double y, const char *text, double size, bool bold,
               double ax, double ay, double angle, pb__rgb color) {
   cairo_t *cr = cv->cr;
   set_text(cv, text, size, bold);
   int pw, ph;
   pango_layout_get_pixel_size(cv->layout, &pw, &ph);
+  if (cv->log) log_text(cv, x, y, text, size, bold, ax, ay, angle, pw, ph);
   cairo_save(cr);
   cairo_translate(cr, x, y);
   if (angle != 0) cairo_rotate(cr, angle);
@@ -151,6 +187,38 @@ pb__rgb pb__topic_color(const char *topic, size_t index) {
 
 bool pb__topic_shown(const pb__chart_ctx *c, const char *name) {
   return c->opts.show_probes || !pb_topic_is_probe(name);
+}
+
+/* Appends the probe time of run k to buf (*len bytes so far): one run's
+ * sentence, or "<label> <time> (<share>)" in a list of several. */
+static void probe_clause(const pb__chart_ctx *c, size_t k, double mean, double share, char *buf,
+                         size_t n, size_t *len) {
+  char t[32], pct[32] = "";
+  pb__fmt_seconds(mean, t, sizeof t);
+  if (isfinite(share)) snprintf(pct, sizeof pct, "%.1f%%", 100 * share);
+  int w = c->n == 1 ? snprintf(buf + *len, n - *len, "%s per iteration (mean)%s%s of GLOBAL", t,
+                               pct[0] ? ", " : "", pct)
+                    : snprintf(buf + *len, n - *len, "%s%s %s%s%s%s", *len > 0 ? ", " : "",
+                               c->labels[k], t, pct[0] ? " (" : "", pct, pct[0] ? ")" : "");
+  if (w > 0) *len = *len + (size_t)w < n ? *len + (size_t)w : n - 1;
+}
+
+bool pb__probe_note(const pb__chart_ctx *c, char *buf, size_t n) {
+  char list[512] = "";
+  size_t len = 0, found = 0;
+  for (size_t k = 0; k < c->n && !c->opts.show_probes; k++) {
+    double mean, share = NAN;
+    if (pb_record_probe_time(c->records[k], &mean, &share) != PB_OK) continue;
+    probe_clause(c, k, mean, share, list, sizeof list, &len);
+    found++;
+  }
+  if (!found) {
+    if (n) buf[0] = 0;
+    return false;
+  }
+  snprintf(buf, n, "GLOBAL includes the hidden memory probes%s %s",
+           c->n == 1 ? ":" : " (mean per iteration, share of GLOBAL):", list);
+  return true;
 }
 
 char *pb__ellipsize(const char *s, size_t max_chars, char *buf, size_t n) {
@@ -366,6 +434,22 @@ static double log_ticks(pb__canvas *cv, const pb__axes *ax, double yscale) {
   return wmax;
 }
 
+double pb__x_tick_step(pb__canvas *cv, double lo, double hi, double w) {
+  char buf[64];
+  double lw, step = pb__nice_step(hi - lo, 10);
+  for (int tries = 0; tries < 8; tries++) {
+    pb__fmt_tick(hi, step, buf, sizeof buf);
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+    double s2 = pb__nice_step(hi - lo, w / (lw + 24));
+    if (s2 <= step) {
+      step = s2;
+      break;
+    }
+    step = s2;
+  }
+  return step < 1 && hi - lo >= 1 ? 1 : step;
+}
+
 void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char *ylabel,
                    bool xnumeric, const char *xlabel) {
   cairo_t *cr = cv->cr;
@@ -387,20 +471,7 @@ void pb__draw_axes(pb__canvas *cv, const pb__axes *ax, double yscale, const char
     }
   }
   if (xnumeric) {
-    /* x ticks: as many as fit with the widest label plus a gap */
-    double lw, step = pb__nice_step(ax->xmax - ax->xmin, 10);
-    for (int tries = 0; tries < 8; tries++) {
-      pb__fmt_tick(ax->xmax, step, buf, sizeof buf);
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      double maxn = w / (lw + 24);
-      double s2 = pb__nice_step(ax->xmax - ax->xmin, maxn);
-      if (s2 <= step) {
-        step = s2;
-        break;
-      }
-      step = s2;
-    }
-    if (step < 1 && ax->xmax - ax->xmin >= 1) step = 1;
+    double step = pb__x_tick_step(cv, ax->xmin, ax->xmax, w);
     nt = 0;
     for (double v = ceil(ax->xmin / step) * step;
          v <= ax->xmax + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
@@ -558,12 +629,16 @@ void pb__legend_keys_first(pb__legend_item *items, size_t nseries, size_t n) {
 
 void pb__layout_plot(pb__canvas *cv, const char *title, const pb__legend_item *items, size_t nitems,
                      double left_margin, double bottom_margin, pb__layout *out) {
-  double th = 0;
+  double top = 24;
   if (title) {
+    double th, nh;
     pb__text_size(cv, title, PB__FONT_TITLE, true, NULL, &th);
     pb__text(cv, cv->w / 2, 10, title, PB__FONT_TITLE, true, PB__CENTER, PB__TOP, 0, BLACK);
+    /* the notes above the plot (pb__dense_note, the memory chart's peak
+     * mode) end 3 px above it: their line starts 4 px under the title */
+    pb__text_size(cv, "Ag", PB__FONT_SMALL, false, NULL, &nh);
+    top = 10 + th + 4 + nh + 3;
   }
-  double top = 10 + th + 14;
   double bottom = cv->h - bottom_margin;
   double lw = pb__legend_width(cv, items, nitems, bottom - top);
   memset(out, 0, sizeof *out);
@@ -851,69 +926,109 @@ void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *co
   if (p->count > 1 && k < n) snprintf(buf + k, n - k, " x%u", p->count);
 }
 
-double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
-                    pb__label_fn label, void *user, bool draw) {
-  double w = ax->right - ax->left;
+/* A grid line, a tick mark and its label at canvas x under the plot. */
+static void seq_tick(pb__canvas *cv, const pb__axes *ax, double x, const char *text) {
+  cairo_set_source_rgb(cv->cr, 0.93, 0.93, 0.93);
+  cairo_set_line_width(cv->cr, 1);
+  cairo_move_to(cv->cr, floor(x) + 0.5, ax->top);
+  cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom);
+  cairo_stroke(cv->cr);
+  cairo_set_source_rgb(cv->cr, 0, 0, 0);
+  cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+  cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 5);
+  cairo_stroke(cv->cr);
+  pb__text(cv, x, ax->bottom + 7, text, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
+}
+
+/* Every point's label, rotated; returns the longest label's width. */
+static double point_labels(pb__canvas *cv, const pb__axes *ax, size_t npoints, pb__label_fn label,
+                           void *user, bool draw) {
+  char full[160], buf[160];
+  double maxw = 0;
+  for (size_t i = 0; i < npoints; i++) {
+    label(i, full, sizeof full, user);
+    pb__ellipsize(full, PB__LABEL_CHARS, buf, sizeof buf);
+    double lw;
+    pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
+    if (lw > maxw) maxw = lw;
+    if (!draw) continue;
+    double x = pb__ax_x(ax, (double)i);
+    cairo_set_source_rgb(cv->cr, 0, 0, 0);
+    cairo_set_line_width(cv->cr, 1);
+    cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
+    cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 4);
+    cairo_stroke(cv->cr);
+    pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, -M_PI / 2,
+             BLACK);
+  }
+  return maxw;
+}
+
+/* Draws label text at x unless it would come within 8 px of the label
+ * ending at *prev_x (then skipped: labels never overlap). */
+static void spaced_tick(pb__canvas *cv, const pb__axes *ax, double x, const char *text,
+                        double *prev_x) {
+  double lw;
+  pb__text_size(cv, text, PB__FONT_TICK, false, &lw, NULL);
+  if (x - lw / 2 < *prev_x + 8) return;
+  *prev_x = x + lw / 2;
+  seq_tick(cv, ax, x, text);
+}
+
+/* Ticks at the first point of iterations, every step-th iteration. */
+static void iter_ticks(pb__canvas *cv, const pb__axes *ax, size_t npoints,
+                       const pb__seq_point *pts) {
+  char buf[32];
+  double step = pb__x_tick_step(cv, 0, (double)pts[npoints - 1].iter, ax->right - ax->left);
+  double next = 0, prev_x = -1e9;
+  for (size_t i = 0; i < npoints; i++) {
+    if ((double)pts[i].iter < next || (i > 0 && pts[i - 1].iter == pts[i].iter)) continue;
+    next = (floor(pts[i].iter / step) + 1) * step;
+    if (fmod((double)pts[i].iter, step) != 0) continue;
+    snprintf(buf, sizeof buf, "%u", pts[i].iter);
+    spaced_tick(cv, ax, pb__ax_x(ax, (double)i), buf, &prev_x);
+  }
+}
+
+/* One iteration: ticks at item numbers (0 = its first item drawn), thinned
+ * as a numeric axis; a tick goes to the point that holds that item. */
+static void item_ticks(pb__canvas *cv, const pb__axes *ax, size_t npoints,
+                       const pb__seq_point *pts) {
+  uint32_t base = pts[0].first;
+  double last = (double)(pts[npoints - 1].last - base);
+  double step = pb__x_tick_step(cv, 0, last, ax->right - ax->left);
+  double prev_x = -1e9;
+  size_t j = 0;
+  int nt = 0;
+  char buf[64];
+  for (double v = 0; v <= last + step * 1e-9 && nt++ < PB__MAX_TICKS; v += step) {
+    while (j + 1 < npoints && (double)(pts[j].last - base) < v) j++;
+    pb__fmt_tick(v, step, buf, sizeof buf);
+    spaced_tick(cv, ax, pb__ax_x(ax, (double)j), buf, &prev_x);
+  }
+}
+
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const pb__seq_point *pts,
+                    const char *what, pb__label_fn label, void *user, bool draw) {
   double th;
   pb__text_size(cv, "0_Ag", PB__FONT_TICK, false, NULL, &th);
-  char buf[160];
-  if (npoints > 0 && (double)npoints * (th + 2) <= w) {
-    /* every point gets its rotated label */
-    double maxw = 0;
-    for (size_t i = 0; i < npoints; i++) {
-      char full[160];
-      label(i, full, sizeof full, user);
-      pb__ellipsize(full, PB__LABEL_CHARS, buf, sizeof buf);
-      double lw;
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      if (lw > maxw) maxw = lw;
-      if (draw) {
-        double x = pb__ax_x(ax, (double)i);
-        cairo_set_source_rgb(cv->cr, 0, 0, 0);
-        cairo_set_line_width(cv->cr, 1);
-        cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
-        cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 4);
-        cairo_stroke(cv->cr);
-        pb__text(cv, x, ax->bottom + 6, buf, PB__FONT_TICK, false, PB__RIGHT, PB__MIDDLE, -M_PI / 2,
-                 BLACK);
-      }
-    }
-    return maxw + 12;
+  char title[160];
+  double need = th + 14;
+  if (npoints > 0 && (double)npoints * (th + 2) <= ax->right - ax->left) {
+    need = point_labels(cv, ax, npoints, label, user, draw) + 12;
+    snprintf(title, sizeof title, "%s (iteration_step)", what);
+  } else if (npoints > 0 && pts[0].iter == pts[npoints - 1].iter) {
+    if (draw) item_ticks(cv, ax, npoints, pts);
+    snprintf(title, sizeof title, "%s number in iteration %u (of those drawn)", what, pts[0].iter);
+  } else {
+    if (draw && npoints > 0) iter_ticks(cv, ax, npoints, pts);
+    snprintf(title, sizeof title, "%s (ticks at iteration starts)", what);
+    if (npoints == 0) need = 30;
   }
-  /* ticks at the first point of iterations, as many as fit */
-  if (npoints == 0) return 30;
-  uint32_t last_iter = iters[npoints - 1];
-  snprintf(buf, sizeof buf, "%u", last_iter);
-  double lw;
-  pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-  double step = pb__nice_step((double)last_iter + 1, w / (lw + 30));
-  if (step < 1) step = 1;
-  if (draw) {
-    double next = 0;
-    double prev_x = -1e9;
-    for (size_t i = 0; i < npoints; i++) {
-      if ((double)iters[i] < next) continue;
-      if (i > 0 && iters[i - 1] == iters[i]) continue;
-      double x = pb__ax_x(ax, (double)i);
-      next = (floor(iters[i] / step) + 1) * step;
-      if (fmod((double)iters[i], step) != 0) continue;
-      snprintf(buf, sizeof buf, "%u", iters[i]);
-      pb__text_size(cv, buf, PB__FONT_TICK, false, &lw, NULL);
-      if (x - lw / 2 < prev_x + 8) continue;
-      prev_x = x + lw / 2;
-      cairo_set_source_rgb(cv->cr, 0.93, 0.93, 0.93);
-      cairo_set_line_width(cv->cr, 1);
-      cairo_move_to(cv->cr, floor(x) + 0.5, ax->top);
-      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom);
-      cairo_stroke(cv->cr);
-      cairo_set_source_rgb(cv->cr, 0, 0, 0);
-      cairo_move_to(cv->cr, floor(x) + 0.5, ax->bottom);
-      cairo_line_to(cv->cr, floor(x) + 0.5, ax->bottom + 5);
-      cairo_stroke(cv->cr);
-      pb__text(cv, x, ax->bottom + 7, buf, PB__FONT_TICK, false, PB__CENTER, PB__TOP, 0, BLACK);
-    }
-  }
-  return th + 14;
+  if (draw)
+    pb__text(cv, (ax->left + ax->right) / 2, cv->h - 8, title, PB__FONT_LABEL, false, PB__CENTER,
+             PB__BOTTOM, 0, BLACK);
+  return need;
 }
 
 /* ---- public entry points ------------------------------------------------- */
@@ -1020,15 +1135,6 @@ void pb__short_labels(const char *const *labels, size_t n, char (*out)[PB__RUN_L
   }
 }
 
-/* Height of the bars chart: a row per topic and run. */
-static double bars_height(const pb_record *const *records, size_t n) {
-  size_t rows = 0;
-  for (size_t i = 0; i < n; i++)
-    if (records[i] && records[i]->topics.n > rows) rows = records[i]->topics.n;
-  double h = 150 + (double)rows * (10 + 22 * (double)n);
-  return h < 420 ? 420 : h > 8000 ? 8000 : h;
-}
-
 int pb_chart_write(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                    size_t n, const char *title, pb_format fmt, const char *file, pb_error *err) {
   return pb__chart_render(kind, records, labels, n, title, fmt, file, NULL, NULL, err);
@@ -1043,6 +1149,13 @@ int pb_chart_write_opts(pb_chart_kind kind, const pb_record *const *records,
 int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const char *const *labels,
                      size_t n, const char *title, pb_format fmt, const char *file,
                      const pb_chart_options *opts, pb__chart_geom *geom, pb_error *err) {
+  return pb__chart_render_log(kind, records, labels, n, title, fmt, file, opts, geom, NULL, err);
+}
+
+int pb__chart_render_log(pb_chart_kind kind, const pb_record *const *records,
+                         const char *const *labels, size_t n, const char *title, pb_format fmt,
+                         const char *file, const pb_chart_options *opts, pb__chart_geom *geom,
+                         pb__text_log *texts, pb_error *err) {
   bool null_record = false;
   for (size_t i = 0; records && i < n; i++) null_record |= records[i] == NULL;
   if ((unsigned)kind >= PB_CHART_KIND_COUNT || !records || n == 0 || null_record || !file ||
@@ -1084,16 +1197,16 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
     pb__short_labels(lab, n, shortl);
     for (size_t i = 0; i < n; i++) lab[i] = shortl[i];
   }
-  double h = kind == PB_CHART_BARS ? bars_height(records, n) : CHARTS[kind].h;
+  char short_title[PB__TITLE_CHARS * 4 + 8];
+  pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title, sizeof short_title);
   pb__canvas cv;
+  pb__chart_ctx ctx = {&cv, records, lab, n, short_title, {0}, geom};
+  if (opts) ctx.opts = *opts;
+  double h = kind == PB_CHART_BARS ? pb__bars_height(&ctx) : CHARTS[kind].h;
   int rc = pb__canvas_open(&cv, fmt, file, CHARTS[kind].w, h);
   if (rc == PB_OK) {
-    char short_title[PB__TITLE_CHARS * 4 + 8];
-    pb__ellipsize(title ? title : records[0]->name, PB__TITLE_CHARS, short_title,
-                  sizeof short_title);
-    pb__chart_ctx ctx = {&cv, records, lab, n, short_title, {0}, geom};
-    if (opts) ctx.opts = *opts;
     if (geom) memset(geom, 0, sizeof *geom);
+    cv.log = texts;
     rc = CHARTS[kind].draw(&ctx);
   }
   rc = pb__canvas_close(&cv, file, rc);

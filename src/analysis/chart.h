@@ -28,6 +28,24 @@ typedef struct pb__rgb {
   double r, g, b;
 } pb__rgb;
 
+/* A text drawn on a canvas: what, at which size, and its extent on the
+ * canvas (pixels, rotation included), for the tests. */
+typedef struct pb__drawn_text {
+  char text[240]; /* cut at 239 bytes */
+  double size;
+  bool bold;
+  double x0, y0, x1, y1;
+} pb__drawn_text;
+
+/* Every text a canvas drew, in order (a log the tests ask for). */
+typedef struct pb__text_log {
+  pb__drawn_text *items;
+  size_t n, cap;
+} pb__text_log;
+
+/* Frees the items of log (not log itself); NULL is a no-op. */
+void pb__text_log_free(pb__text_log *log);
+
 typedef struct pb__canvas {
   cairo_surface_t *surface;
   cairo_t *cr;
@@ -35,6 +53,7 @@ typedef struct pb__canvas {
   PangoFontDescription *font;
   pb_format fmt;
   double w, h;
+  pb__text_log *log; /* NULL, or where pb__text records each text drawn */
 } pb__canvas;
 
 /*
@@ -105,8 +124,28 @@ int pb__chart_render(pb_chart_kind kind, const pb_record *const *records, const 
                      size_t n, const char *title, pb_format fmt, const char *file,
                      const pb_chart_options *opts, pb__chart_geom *geom, pb_error *err);
 
+/*
+ * pb__chart_render, and when texts is not NULL appends every text drawn
+ * (with its extent) to it, for tests that check what a chart says and
+ * that its labels do not overlap. The caller frees it (pb__text_log_free).
+ */
+int pb__chart_render_log(pb_chart_kind kind, const pb_record *const *records,
+                         const char *const *labels, size_t n, const char *title, pb_format fmt,
+                         const char *file, const pb_chart_options *opts, pb__chart_geom *geom,
+                         pb__text_log *texts, pb_error *err);
+
 /* True when topic name is drawn under the options (probes hidden by default). */
 bool pb__topic_shown(const pb__chart_ctx *c, const char *name);
+
+/*
+ * With the memory probes hidden, what GLOBAL (the whole iteration, which
+ * includes their time) holds of them, from pb_record_probe_time: "GLOBAL
+ * includes the hidden memory probes: 150 µs per iteration (mean), 32.1% of
+ * GLOBAL", or with several runs the time and share of each run that has
+ * probes. Writes it to buf (n bytes) and returns true; false (buf "") when
+ * the probes are shown or no run has any.
+ */
+bool pb__probe_note(const pb__chart_ctx *c, char *buf, size_t n);
 
 /*
  * Copies at most max_chars characters (UTF-8 code points) of s into buf (n
@@ -194,6 +233,13 @@ double pb__nice_step(double range, double max_ticks);
 void pb__fmt_tick(double v, double step, char *buf, size_t n);
 
 /*
+ * Step of numeric x ticks over [lo, hi] on an axis w px wide: as many as
+ * fit with the widest label (that of hi) and a 24 px gap, whole numbers
+ * when the range spans 1 or more. The thinning of every numeric x axis.
+ */
+double pb__x_tick_step(pb__canvas *cv, double lo, double hi, double w);
+
+/*
  * Draws the white plot frame, grid lines and numeric ticks: y ticks with
  * labels scaled by 1/yscale, x ticks (numeric, when xnumeric) thinned so
  * their labels never overlap, and the axis labels.
@@ -267,6 +313,10 @@ void pb__dense_note(pb__canvas *cv, const pb__axes *ax, size_t n, const char *un
 /* Time unit for a value range: sets *scale (seconds per unit) and returns "s", "ms", "µs", "ns". */
 const char *pb__time_unit(double max_seconds, double *scale);
 
+/* Canvas height of the bars chart of c: its rows (as many as stay
+ * readable in 8000 px) and notes. */
+double pb__bars_height(const pb__chart_ctx *c);
+
 /* The chart types (chart_*.c). */
 int pb__chart_times(pb__chart_ctx *c);
 int pb__chart_bars(pb__chart_ctx *c);
@@ -302,14 +352,18 @@ void pb__seq_label(const pb__seq_point *p, const uint32_t *topic, const char *co
                    char *buf, size_t n);
 
 /*
- * Draws the x axis of a call-order chart of n points: every point's label
- * (rotated) when they fit, otherwise ticks at iteration starts thinned to
- * what fits. label(i) writes point i's label. Returns the height used below
- * the plot area (to lay out before drawing: call with draw false first).
+ * Draws the x axis of a call-order chart of n points (pts, in order) and
+ * its title, naming the items as what ("call", "memory record"): every
+ * point's label (rotated) when they fit; otherwise, when all points are of
+ * one iteration, ticks at item numbers within it; else ticks at iteration
+ * starts. Ticks are thinned as a numeric axis (pb__x_tick_step) and a
+ * label that would overlap the previous one is skipped. label(i) writes
+ * point i's label. Returns the height used below the plot area (to lay out
+ * before drawing: call with draw false first).
  */
 typedef void (*pb__label_fn)(size_t i, char *buf, size_t n, void *user);
-double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const uint32_t *iters,
-                    pb__label_fn label, void *user, bool draw);
+double pb__seq_axis(pb__canvas *cv, const pb__axes *ax, size_t npoints, const pb__seq_point *pts,
+                    const char *what, pb__label_fn label, void *user, bool draw);
 
 /* Lays out a standard single-plot chart: title, legend on the right, axes. */
 typedef struct pb__layout {

@@ -38,7 +38,7 @@ static void label_point(size_t i, char *buf, size_t n, void *user) {
 /* Points of one record's shown calls, bucketed by topic. */
 typedef struct crono_series {
   size_t n, npts, ntopics;
-  uint32_t *iter, *topic, *pit;
+  uint32_t *iter, *topic;
   double *value, *x, *y;
   pb__seq_point *pts;
   size_t *start; /* points of topic t: order[start[t] .. start[t + 1]) */
@@ -53,7 +53,6 @@ typedef struct crono_series {
 static void series_free(crono_series *s) {
   free(s->iter);
   free(s->topic);
-  free(s->pit);
   free(s->value);
   free(s->x);
   free(s->y);
@@ -116,7 +115,6 @@ static int series_build(const pb__chart_ctx *c, const pb_record *r, crono_series
   s->ntopics = pb_record_topic_count(r);
   s->iter = malloc((n + 1) * sizeof *s->iter);
   s->topic = malloc((n + 1) * sizeof *s->topic);
-  s->pit = malloc((n + 1) * sizeof *s->pit);
   s->value = malloc((n + 1) * sizeof *s->value);
   s->x = malloc((n + 1) * sizeof *s->x);
   s->y = malloc((n + 1) * sizeof *s->y);
@@ -124,8 +122,8 @@ static int series_build(const pb__chart_ctx *c, const pb_record *r, crono_series
   s->order = malloc((n + 1) * sizeof *s->order);
   s->start = malloc((s->ntopics + 2) * sizeof *s->start);
   bool *shown = malloc((s->ntopics + 1) * sizeof *shown);
-  if (!s->iter || !s->topic || !s->pit || !s->value || !s->x || !s->y || !s->pts || !s->order ||
-      !s->start || !shown) {
+  if (!s->iter || !s->topic || !s->value || !s->x || !s->y || !s->pts || !s->order || !s->start ||
+      !shown) {
     free(shown);
     return PB_ENOMEM;
   }
@@ -145,7 +143,6 @@ static int series_build(const pb__chart_ctx *c, const pb_record *r, crono_series
   for (size_t i = 0; i < s->npts; i++) {
     s->x[i] = (double)i;
     s->y[i] = s->value[s->pts[i].last];
-    s->pit[i] = s->pts[i].iter;
   }
   bucket(s);
   return topic_stats(s);
@@ -352,7 +349,7 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
   pb__layout L;
   double lm = pb__ytick_width(cv, yr.ymin, yr.ymax, scale, cv->h - 160, yr.ylog) + 48;
   pb__layout_plot(cv, NULL, items, li, lm, 100, &L);
-  double need = pb__seq_axis(cv, &L.ax, g->xmax, sl0->pit, label_point, &sl, false);
+  double need = pb__seq_axis(cv, &L.ax, g->xmax, sl0->pts, "call", label_point, &sl, false);
   if (need > 260) need = 260;
   pb__layout_plot(cv, title, items, li, lm, need + 40, &L);
   pb__axes *ax = &L.ax;
@@ -360,11 +357,8 @@ static int draw(pb__chart_ctx *c, crono_series *ser, const crono_range *g, const
   ax->ymin = yr.ymin;
   ax->ymax = yr.ymax;
   ax->ylog = yr.ylog;
-  pb__draw_axes(cv, ax, scale, ylabel, false,
-                g->xmax * 16 <= (size_t)(ax->right - ax->left)
-                    ? "call (iteration_step)"
-                    : "call (ticks at iteration starts)");
-  pb__seq_axis(cv, ax, g->xmax, sl0->pit, label_point, &sl, true);
+  pb__draw_axes(cv, ax, scale, ylabel, false, NULL); /* the x title: pb__seq_axis */
+  pb__seq_axis(cv, ax, g->xmax, sl0->pts, "call", label_point, &sl, true);
   pb__dense_note(cv, ax, g->xmax, "calls");
   for (size_t k = 0; k < c->n; k++) {
     draw_run(cv, ax, &ser[k], g->cap, xs, ys, k, c->n == 1);

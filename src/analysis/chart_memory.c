@@ -17,7 +17,7 @@
 
 typedef struct mem_series {
   size_t npts;
-  uint32_t *iter, *topic, *pit;
+  uint32_t *iter, *topic;
   uint32_t *peak_rec; /* memory record holding each point's peak */
   double *value, *x, *rss, *peak, *heap, *cuda[PB_CUDA_N];
   pb__seq_point *pts;
@@ -37,7 +37,6 @@ static void label_point(size_t i, char *buf, size_t n, void *user) {
 static void series_free(mem_series *s) {
   free(s->iter);
   free(s->topic);
-  free(s->pit);
   free(s->peak_rec);
   free(s->value);
   free(s->x);
@@ -57,7 +56,6 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   size_t sz = (n + 1) * sizeof(double);
   s->iter = malloc((n + 1) * sizeof *s->iter);
   s->topic = malloc((n + 1) * sizeof *s->topic);
-  s->pit = malloc((n + 1) * sizeof *s->pit);
   s->peak_rec = malloc((n + 1) * sizeof *s->peak_rec);
   s->value = malloc(sz);
   s->x = malloc(sz);
@@ -65,7 +63,7 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
   s->peak = malloc(sz);
   s->heap = malloc(sz);
   s->pts = malloc((n + 1) * sizeof *s->pts);
-  bool ok = s->iter && s->topic && s->pit && s->peak_rec && s->value && s->x && s->rss && s->peak &&
+  bool ok = s->iter && s->topic && s->peak_rec && s->value && s->x && s->rss && s->peak &&
             s->heap && s->pts;
   for (int k = 0; k < PB_CUDA_N; k++) ok = ok && (s->cuda[k] = malloc(sz)) != NULL;
   if (!ok) return PB_ENOMEM;
@@ -113,10 +111,7 @@ static int series_build(const pb_record *r, bool cuda, mem_series *s) {
       s->peak[p] = pk / MIB;
     }
   }
-  for (size_t p = 0; p < s->npts; p++) {
-    s->x[p] = (double)p;
-    s->pit[p] = s->pts[p].iter;
-  }
+  for (size_t p = 0; p < s->npts; p++) s->x[p] = (double)p;
   return PB_OK;
 }
 
@@ -376,17 +371,15 @@ static int draw_memory_like(pb__chart_ctx *c, bool cuda) {
     pb__layout L;
     double lm = pb__ytick_width(cv, ylo, yhi, 1, cv->h - 160, false) + 48;
     pb__layout_plot(cv, NULL, items, li, lm, 100, &L);
-    double need = pb__seq_axis(cv, &L.ax, xmax, ser[longest].pit, label_point, &sl, false);
+    double need =
+        pb__seq_axis(cv, &L.ax, xmax, ser[longest].pts, "memory record", label_point, &sl, false);
     pb__layout_plot(cv, title, items, li, lm, (need > 260 ? 260 : need) + 40, &L);
     pb__axes *ax = &L.ax;
     pb__x_range_points(xmax, &ax->xmin, &ax->xmax);
     ax->ymin = ylo;
     ax->ymax = yhi;
-    pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false,
-                  xmax * 16 <= (size_t)(ax->right - ax->left)
-                      ? "memory record (iteration_step)"
-                      : "memory record (ticks at iteration starts)");
-    pb__seq_axis(cv, ax, xmax, ser[longest].pit, label_point, &sl, true);
+    pb__draw_axes(cv, ax, 1, cuda ? "GPU memory (MiB)" : "memory (MiB)", false, NULL);
+    pb__seq_axis(cv, ax, xmax, ser[longest].pts, "memory record", label_point, &sl, true);
     pb__dense_note(cv, ax, xmax, "records");
     char note[192] = "";
     if (!cuda && any_value(ser, c->n, false, MEM_PEAK)) peak_note(c, note, sizeof note);

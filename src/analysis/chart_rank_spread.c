@@ -37,6 +37,7 @@ typedef struct spread_data {
   size_t n, cap, total; /* total: topics found before the MAX_ROWS cut */
   double lo, hi;        /* smallest positive and largest per-rank mean */
   pb__axes ax;          /* the time axis (x) and the plot area; no y range */
+  char probe_note[192]; /* GLOBAL's hidden probe time, "" if none */
 } spread_data;
 
 static bool listed(const spread_data *d, const char *topic) {
@@ -219,6 +220,32 @@ static void draw_row(pb__canvas *cv, const pb_run *run, const char *record, cons
   }
 }
 
+/* With the probes hidden and GLOBAL drawn: the probes' time GLOBAL includes,
+ * smallest to largest over the ranks (pb_record_probe_time). */
+static void probe_note(const pb_run *run, const char *record, spread_data *d) {
+  double lo = INFINITY, hi = -INFINITY;
+  d->probe_note[0] = 0;
+  if (!listed(d, "GLOBAL")) return;
+  for (size_t i = 0; i < pb_run_rank_count(run); i++) {
+    double mean;
+    if (pb_record_probe_time(pb_run_find(pb_run_rank(run, i), record), &mean, NULL) != PB_OK)
+      continue;
+    lo = fmin(lo, mean);
+    hi = fmax(hi, mean);
+  }
+  if (!isfinite(lo)) return;
+  char a[32], b[32];
+  pb__fmt_seconds(lo, a, sizeof a);
+  pb__fmt_seconds(hi, b, sizeof b);
+  if (strcmp(a, b) == 0)
+    snprintf(d->probe_note, sizeof d->probe_note,
+             "GLOBAL includes the hidden memory probes: %s per iteration (mean)", a);
+  else
+    snprintf(d->probe_note, sizeof d->probe_note,
+             "GLOBAL includes the hidden memory probes: %s to %s per iteration (mean), by rank", a,
+             b);
+}
+
 static void draw_titles(pb__canvas *cv, const pb_run *run, const char *record,
                         const spread_data *d) {
   char title[512], note[256];
@@ -231,6 +258,8 @@ static void draw_titles(pb__canvas *cv, const pb_run *run, const char *record,
   if (d->total > d->n && n > 0 && (size_t)n < sizeof note)
     snprintf(note + n, sizeof note - (size_t)n, "; first %zu of %zu topics", d->n, d->total);
   pb__text(cv, W / 2, 48, note, PB__FONT_SMALL, false, PB__CENTER, PB__TOP, 0, GREY);
+  if (d->probe_note[0])
+    pb__text(cv, W / 2, 66, d->probe_note, PB__FONT_SMALL, false, PB__CENTER, PB__TOP, 0, BLACK);
 }
 
 static void draw(pb__canvas *cv, const pb_run *run, const char *record, spread_data *d,
@@ -248,6 +277,7 @@ static void draw(pb__canvas *cv, const pb_run *run, const char *record, spread_d
     geom->xmin = d->ax.xmin;
     geom->xmax = d->ax.xmax;
     geom->nrows = d->n;
+    snprintf(geom->probe_note, sizeof geom->probe_note, "%s", d->probe_note);
   }
 }
 
@@ -269,6 +299,7 @@ int pb__chart_rank_spread_render(const pb_run *run, const char *record,
   if (geom) memset(geom, 0, sizeof *geom);
   if (rc == PB_OK) rc = list_topics(run, record, opts && opts->show_probes, &d);
   if (rc == PB_OK) rc = fill_spreads(run, record, &d);
+  if (rc == PB_OK && !(opts && opts->show_probes)) probe_note(run, record, &d);
   if (rc == PB_OK) {
     choose_axis(&d);
     rc = render(run, record, fmt, file, &d, geom);

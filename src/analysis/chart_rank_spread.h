@@ -31,6 +31,7 @@ typedef struct pb__spread_geom {
   double xmin, xmax; /* the axis range, seconds */
   size_t nrows;      /* rows drawn (all of them, even above PB__SPREAD_GEOM_ROWS) */
   pb__spread_row rows[PB__SPREAD_GEOM_ROWS];
+  char probe_note[192]; /* the note on GLOBAL's hidden probe time, "" if none */
 } pb__spread_geom;
 
 /* pb_chart_rank_spread_write, and when geom is not NULL fills it. */

@@ -12,6 +12,8 @@
 
 #include "chart.h"
 
+/* Room under the plot for the note on GLOBAL's hidden probe time. */
+#define PROBE_NOTE_H 18.0
 #define OUTLIER_MULT 4.0
 #define OUTLIER_PERCENTILE 75.0
 #define MAX_OUTLIER_LABELS 400
@@ -386,8 +388,10 @@ int pb__chart_times(pb__chart_ctx *c) {
     pb__axes yr = {0};
     y_axis(&s, &yr);
     double lm = pb__ytick_width(cv, yr.ymin, yr.ymax, scale, cv->h - 120, yr.ylog) + 48;
+    char note[640];
+    bool probes = pb__probe_note(c, note, sizeof note);
     pb__layout L;
-    pb__layout_plot(cv, title, items, li, lm, 64, &L);
+    pb__layout_plot(cv, title, items, li, lm, probes ? 64 + PROBE_NOTE_H : 64, &L);
     pb__axes *ax = &L.ax;
     /* a little room on both sides so that the end points show whole */
     pb__x_range_points(s.xmax, &ax->xmin, &ax->xmax);
@@ -396,6 +400,9 @@ int pb__chart_times(pb__chart_ctx *c) {
     ax->ylog = yr.ylog;
     pb__draw_axes(cv, ax, scale, ylabel, true, "iteration");
     pb__dense_note(cv, ax, s.xmax, "iterations");
+    if (probes) /* its own line between the tick labels and the axis label */
+      pb__text(cv, ax->left, ax->bottom + 26, note, PB__FONT_SMALL, false, PB__LEFT, PB__TOP, 0,
+               (pb__rgb){0.25, 0.25, 0.25});
     if (s.noutliers && isfinite(s.capmin)) draw_cap(cv, ax, s.capmin);
     size_t no = 0;
     rc = draw_topics(c, &s, ax, outs, &no);

@@ -600,6 +600,37 @@ const pb_saved_summary *pb_record_saved_summary(const pb_record *r, size_t *n) {
   return (r && r->n_saved) ? r->saved : NULL;
 }
 
+/* Sum of the probe topics' times in iteration i (a missing one counts 0). */
+static double probe_sum(const pb_record *r, const bool *probe, size_t i) {
+  double s = 0;
+  for (size_t t = 0; t < r->topics.n; t++)
+    if (probe[t] && !isnan(r->abs[t].v[i])) s += r->abs[t].v[i];
+  return s;
+}
+
+int pb_record_probe_time(const pb_record *r, double *mean_s, double *share) {
+  if (!r || !mean_s) return PB_EINVAL;
+  long g = pb_record_topic_index(r, "GLOBAL");
+  const double *gv = g >= 0 ? pb_record_absolutes(r, (size_t)g) : NULL;
+  bool *probe = calloc(r->topics.n + 1, sizeof *probe);
+  if (!probe) return PB_ENOMEM;
+  bool any = false;
+  for (size_t t = 0; t < r->topics.n; t++) any |= probe[t] = pb_topic_is_probe(r->topics.names[t]);
+  double total = 0, gsum = 0;
+  size_t n = 0;
+  for (size_t i = 0; any && gv && i < r->n_iter; i++) {
+    if (isnan(gv[i])) continue; /* the iterations GLOBAL's statistics count */
+    total += probe_sum(r, probe, i);
+    gsum += gv[i];
+    n++;
+  }
+  free(probe);
+  if (n == 0) return PB_ENOTFOUND;
+  *mean_s = total / (double)n;
+  if (share) *share = gsum > 0 ? total / gsum : NAN;
+  return PB_OK;
+}
+
 int pb_record_stats(const pb_record *r, size_t i, pb_stats *out) {
   if (!r || !out || i >= r->topics.n) return PB_EINVAL;
   const double *v = pb_record_absolutes(r, i);

@@ -144,6 +144,19 @@ static void print_span(const pb_record *r) {
   if (strcmp(a, "-") != 0 && strcmp(b, "-") != 0 && hi >= lo) printf("  from %s to %s\n", a, b);
 }
 
+/* Under a table whose probe rows are hidden: the probes' time that GLOBAL
+ * (the whole iteration, as recorded) includes, so that GLOBAL's excess over
+ * the rows shown is explained. */
+static void print_probe_time(const pb_record *r, int width) {
+  double mean, share = NAN;
+  if (pb_record_probe_time(r, &mean, &share) != PB_OK) return;
+  char t[32], pct[32] = "", line[160];
+  pb_format_seconds(mean, t, sizeof t);
+  if (isfinite(share)) snprintf(pct, sizeof pct, ", %.1f%% of GLOBAL", 100 * share);
+  snprintf(line, sizeof line, "(GLOBAL includes their time: %s per iteration (mean)%s)", t, pct);
+  pb_cli_wrap(stdout, "  ", "   ", line, width, false);
+}
+
 static void print_record(const pb_record *r, bool probes, int width) {
   char name[1024];
   pb_cli_ellipsize(pb_record_name(r), width - 24, name, sizeof name);
@@ -157,6 +170,7 @@ static void print_record(const pb_record *r, bool probes, int width) {
   } else if (build(&tb, r, probes)) {
     pb_cli_table_layout(&tb, width);
     pb_cli_table_print(&tb);
+    if (tb.hidden) print_probe_time(r, width);
   } else {
     printf("  (out of memory)\n");
   }

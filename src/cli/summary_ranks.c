@@ -167,6 +167,29 @@ static void print_memory(const pb_run *run, const char *rec, int width) {
     printf("%s,\n    %s\n", a, b);
 }
 
+/* Under a table whose probe rows are hidden: the probes' time that GLOBAL
+ * includes, from the smallest to the largest over the ranks (each rank's
+ * mean per iteration, pb_record_probe_time). */
+static void print_probe_time(const pb_run *run, const char *rec, int width) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < pb_run_rank_count(run); i++) {
+    double mean;
+    if (pb_record_probe_time(pb_run_find(pb_run_rank(run, i), rec), &mean, NULL) != PB_OK) continue;
+    lo = fmin(lo, mean);
+    hi = fmax(hi, mean);
+  }
+  if (!isfinite(lo)) return;
+  char a[32], b[32], line[160];
+  pb_format_seconds(lo, a, sizeof a);
+  pb_format_seconds(hi, b, sizeof b);
+  if (strcmp(a, b) == 0)
+    snprintf(line, sizeof line, "(GLOBAL includes their time: %s per iteration (mean))", a);
+  else
+    snprintf(line, sizeof line,
+             "(GLOBAL includes their time: %s to %s per iteration (mean), by rank)", a, b);
+  pb_cli_wrap(stdout, "  ", "   ", line, width, false);
+}
+
 static void print_benchmarker(const pb_run *run, const char *rec, bool probes, int width) {
   names topics = {NULL, 0, 0};
   size_t lo, hi, have;
@@ -198,6 +221,7 @@ static void print_benchmarker(const pb_run *run, const char *rec, bool probes, i
     printf("  per-rank mean of each topic: min, mean and max over the ranks that have it\n");
     pb_cli_table_layout(&tb, width);
     pb_cli_table_print(&tb);
+    if (tb.hidden) print_probe_time(run, rec, width);
   }
   free(tb.topic);
   free(tb.cells);

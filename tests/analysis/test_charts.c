@@ -853,6 +853,340 @@ static void test_crono_one_call(void **state) {
   pb_run_free(run);
 }
 
+/* ---- what the charts say (texts drawn, their extents) ------------------ */
+
+/* Renders kind of r (title NULL: the record's name) as PNG into
+ * <tmpdir>/<tag>.png, logging every text drawn into *log. */
+static void fx_render_log(pb_chart_kind kind, const pb_record *r, const char *tag,
+                          const pb_chart_options *opts, pb__chart_geom *geom, pb__text_log *log) {
+  char file[700];
+  pb_error err;
+  snprintf(file, sizeof file, "%s/%s.png", tmpdir, tag);
+  memset(log, 0, sizeof *log);
+  int rc =
+      pb__chart_render_log(kind, &r, NULL, 1, NULL, PB_FORMAT_PNG, file, opts, geom, log, &err);
+  if (rc) print_error("%s\n", err.message);
+  assert_int_equal(rc, PB_OK);
+}
+
+/* The logged text equal to text, or NULL. */
+static const pb__drawn_text *find_text(const pb__text_log *log, const char *text) {
+  for (size_t i = 0; i < log->n; i++)
+    if (strcmp(log->items[i].text, text) == 0) return &log->items[i];
+  return NULL;
+}
+
+/* The first logged text that begins with prefix, or NULL. */
+static const pb__drawn_text *find_prefix(const pb__text_log *log, const char *prefix) {
+  for (size_t i = 0; i < log->n; i++)
+    if (strncmp(log->items[i].text, prefix, strlen(prefix)) == 0) return &log->items[i];
+  return NULL;
+}
+
+/* Asserts that every text lies on the w x h canvas and that no two overlap
+ * (extents sharing more than half a pixel each way). */
+static void assert_texts_apart(const pb__text_log *log, double w, double h) {
+  long bad = 0;
+  for (size_t i = 0; i < log->n; i++) {
+    const pb__drawn_text *a = &log->items[i];
+    if (a->x0 < -0.5 || a->y0 < -0.5 || a->x1 > w + 0.5 || a->y1 > h + 0.5) {
+      print_error("off the canvas: '%s' [%.1f, %.1f]-[%.1f, %.1f]\n", a->text, a->x0, a->y0, a->x1,
+                  a->y1);
+      bad++;
+    }
+    for (size_t j = i + 1; j < log->n; j++) {
+      const pb__drawn_text *b = &log->items[j];
+      if (a->x0 < b->x1 - 0.5 && b->x0 < a->x1 - 0.5 && a->y0 < b->y1 - 0.5 &&
+          b->y0 < a->y1 - 0.5 && bad++ < 5)
+        print_error("'%s' [%.1f, %.1f]-[%.1f, %.1f] overlaps '%s' [%.1f, %.1f]-[%.1f, %.1f]\n",
+                    a->text, a->x0, a->y0, a->x1, a->y1, b->text, b->x0, b->y0, b->x1, b->y1);
+    }
+  }
+  assert_int_equal(bad, 0);
+}
+
+/* Size of a PNG file's image. */
+static void png_size(const char *tag, int *w, int *h) {
+  char file[700];
+  snprintf(file, sizeof file, "%s/%s.png", tmpdir, tag);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(file);
+  assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+  *w = cairo_image_surface_get_width(s);
+  *h = cairo_image_surface_get_height(s);
+  cairo_surface_destroy(s);
+}
+
+/* Mean of topic t of the wide fixture: distinct values, 1 to 600 us in a
+ * scrambled order, and the last topic the largest of all (5 ms). */
+static double wide_value(size_t t, size_t ntopics) {
+  return t + 1 == ntopics ? 5e-3 : 1e-6 * (double)(1 + (t * 7919) % 600);
+}
+
+/* A data file of 3 iterations of ntopics topics "topic_NNNN" (one call
+ * each, wide_value) and GLOBAL. */
+static void fx_write_wide(const char *root, size_t ntopics) {
+  FILE *f = fx_open(root, "wide_STEP_DICT_DATA.json");
+  fputc('[', f);
+  for (int it = 0; it < 3; it++) {
+    double g = 0;
+    fprintf(f, "%s{\"absolutes\":{", it ? "," : "");
+    for (size_t t = 0; t < ntopics; t++) {
+      fprintf(f, "\"topic_%04zu\":%.9f,", t, wide_value(t, ntopics));
+      g += wide_value(t, ntopics);
+    }
+    fprintf(f,
+            "\"GLOBAL\":%.9f},\"info\":{\"STEP_NUMBER\":%d,\"START_TIME\":%.3f,"
+            "\"STOP_TIME\":%.3f},\"individual_calls\":{",
+            g, it, 1.0e9 + it, 1.0e9 + it + g);
+    for (size_t t = 0; t < ntopics; t++)
+      fprintf(f, "\"topic_%04zu\":[{\"time\":%.9f,\"crono_counter\":%zu,\"extra\":null}],", t,
+              wide_value(t, ntopics), t);
+    fprintf(f, "\"GLOBAL\":[{\"time\":%.9f,\"crono_counter\":%zu}]}}", g, ntopics);
+  }
+  fputs("]\n", f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* The topic rows drawn (names at the label size): drawn[t] set; returns
+ * their number and checks they are drawn top to bottom in topic order. */
+static size_t drawn_rows(const pb__text_log *log, size_t ntopics, bool *drawn) {
+  size_t n = 0;
+  double last_y = -1;
+  memset(drawn, 0, ntopics * sizeof *drawn);
+  for (size_t i = 0; i < log->n; i++) {
+    const pb__drawn_text *d = &log->items[i];
+    unsigned t;
+    if (d->size != PB__FONT_LABEL || sscanf(d->text, "topic_%4u", &t) != 1 || t >= ntopics)
+      continue;
+    assert_false(drawn[t]);
+    assert_true(d->y0 > last_y); /* in order of first appearance */
+    last_y = d->y0;
+    drawn[t] = true;
+    n++;
+  }
+  return n;
+}
+
+/* 600 topics: more than 8000 px hold at a readable row height. The topics
+ * with the largest means are drawn (the last one, 5 ms, included), GLOBAL
+ * too, and a bold note says how many were left out and how small they
+ * are; no label overlaps another (the old chart drew 511 rows in 8000 px,
+ * names over each other, and dropped the rest without a word). */
+static void test_bars_many_topics(void **state) {
+  (void)state;
+  enum { NT = 600 };
+  const char *root = fx_dir("wide600");
+  fx_write_wide(root, NT);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  pb__text_log log;
+  fx_render_log(PB_CHART_BARS, r, "wide600", NULL, &g, &log);
+  int W, H;
+  png_size("wide600", &W, &H);
+  assert_true(H <= 8000);
+  assert_texts_apart(&log, W, H);
+  bool drawn[NT];
+  size_t nd = drawn_rows(&log, NT, drawn);
+  assert_true(nd >= 300 && nd < NT);
+  assert_true(drawn[NT - 1]);
+  assert_non_null(find_text(&log, "GLOBAL"));
+  double min_in = INFINITY, max_out = 0;
+  for (size_t t = 0; t < NT; t++) {
+    double v = wide_value(t, NT);
+    if (drawn[t])
+      min_in = fmin(min_in, v);
+    else
+      max_out = fmax(max_out, v);
+  }
+  assert_true(min_in > max_out); /* the largest means are the ones drawn */
+  char want[256], v[32];
+  pb_format_seconds(max_out, v, sizeof v);
+  snprintf(want, sizeof want, "%zu more topics not shown, each with a mean of %s or less", NT - nd,
+           v);
+  const pb__drawn_text *note = find_text(&log, want);
+  if (!note) print_error("no note '%s'\n", want);
+  assert_non_null(note);
+  assert_true(note->bold && note->size >= PB__FONT_LABEL);
+  assert_true(note->y1 < g.ax.top); /* above the plot, under the title */
+  snprintf(want, sizeof want, "drawn: the %zu topics with the largest means,", nd);
+  assert_non_null(find_prefix(&log, want));
+  pb__text_log_free(&log);
+  pb_run_free(run);
+}
+
+/* 300 topics fit: every one is drawn, apart, and there is no note. */
+static void test_bars_all_topics(void **state) {
+  (void)state;
+  enum { NT = 300 };
+  const char *root = fx_dir("wide300");
+  fx_write_wide(root, NT);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  pb__text_log log;
+  fx_render_log(PB_CHART_BARS, r, "wide300", NULL, &g, &log);
+  int W, H;
+  png_size("wide300", &W, &H);
+  assert_texts_apart(&log, W, H);
+  bool drawn[NT];
+  assert_int_equal(drawn_rows(&log, NT, drawn), NT);
+  assert_non_null(find_text(&log, "GLOBAL"));
+  assert_null(find_prefix(&log, "drawn: "));
+  for (size_t i = 0; i < log.n; i++) assert_null(strstr(log.items[i].text, "not shown"));
+  pb__text_log_free(&log);
+  pb_run_free(run);
+}
+
+/* The note on GLOBAL's hidden probe time that the bars and times charts
+ * draw for r, computed from the fixture: the probes' mean per iteration
+ * and their share of GLOBAL. */
+static void probe_note_text(double probes_s, double share, char *buf, size_t n) {
+  char t[32];
+  pb_format_seconds(probes_s, t, sizeof t);
+  snprintf(buf, n,
+           "GLOBAL includes the hidden memory probes: %s per iteration (mean), %.1f%% of GLOBAL", t,
+           100 * share);
+}
+
+/* With the probes hidden, bars and times say what GLOBAL holds of them:
+ * probe_calls has 50 + 40 + 60 us of probes in every iteration (150 us)
+ * and GLOBAL = their sum with "work"; the share is computed here from the
+ * generator. With show_probes there is no note (their rows are drawn). */
+static void test_probe_note(void **state) {
+  (void)state;
+  const char *root = fx_dir("probenote");
+  fx_write_data(root, 50, probe_calls);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  double gsum = 0;
+  fx_call c[16];
+  for (long it = 0; it < 50; it++) {
+    size_t n = probe_calls(it, c);
+    for (size_t i = 0; i < n; i++) gsum += c[i].time;
+  }
+  double mean, share;
+  assert_int_equal(pb_record_probe_time(r, &mean, &share), PB_OK);
+  assert_true(fabs(mean - 150e-6) < 1e-12);
+  assert_true(fabs(share - 150e-6 * 50 / gsum) < 1e-9);
+  char want[256];
+  probe_note_text(150e-6, 150e-6 * 50 / gsum, want, sizeof want);
+  pb_chart_kind kinds[] = {PB_CHART_BARS, PB_CHART_TIMES};
+  for (size_t k = 0; k < 2; k++) {
+    pb__chart_geom g;
+    pb__text_log log;
+    fx_render_log(kinds[k], r, "probenote", NULL, &g, &log);
+    int W, H;
+    png_size("probenote", &W, &H);
+    const pb__drawn_text *note = find_text(&log, want);
+    if (!note) print_error("%s: no note '%s'\n", pb_chart_name(kinds[k]), want);
+    assert_non_null(note);
+    assert_texts_apart(&log, W, H);
+    pb__text_log_free(&log);
+    pb_chart_options show = {.show_probes = true};
+    fx_render_log(kinds[k], r, "probenote", &show, &g, &log);
+    assert_null(find_prefix(&log, "GLOBAL includes"));
+    pb__text_log_free(&log);
+  }
+  pb_run_free(run);
+}
+
+/* pb_record_probe_time of the original's sample with memory tracking on
+ * (two iterations; expected values summed from its JSON with Python), and
+ * PB_ENOTFOUND for a record without probes. */
+static void test_probe_time_samples(void **state) {
+  (void)state;
+  pb_run *run = load(PB_FIXTURES "/samples");
+  const pb_record *mem = NULL, *train = NULL;
+  for (size_t i = 0; i < pb_run_record_count(run); i++) {
+    const pb_record *r = pb_run_record(run, i);
+    if (strcmp(pb_record_name(r), "memory") == 0) mem = r;
+    if (strcmp(pb_record_name(r), "training") == 0) train = r;
+  }
+  assert_non_null(mem);
+  assert_non_null(train);
+  double mean = -1, share = -1;
+  assert_int_equal(pb_record_probe_time(mem, &mean, &share), PB_OK);
+  assert_true(fabs(mean - 0.05964663100004941) < 1e-12);
+  assert_true(fabs(share - 0.31402757956523286) < 1e-12);
+  mean = -1;
+  assert_int_equal(pb_record_probe_time(train, &mean, NULL), PB_ENOTFOUND);
+  assert_true(mean == -1);
+  assert_int_equal(pb_record_probe_time(NULL, &mean, NULL), PB_EINVAL);
+  assert_int_equal(pb_record_probe_time(mem, NULL, NULL), PB_EINVAL);
+  pb_run_free(run);
+}
+
+/* One iteration of ncalls calls of four steps (times drawn from a fixed
+ * generator: no two calls alike), as benchmarker name. */
+static void fx_write_one_iteration(const char *root, const char *name, size_t ncalls) {
+  static const char *const steps[4] = {"load", "forward", "backward", "update"};
+  char file[256];
+  snprintf(file, sizeof file, "%s_STEP_DICT_DATA.json", name);
+  FILE *f = fx_open(root, file);
+  double sum[4] = {0}, g = 0;
+  unsigned seed = 7;
+  fputs("[{\"individual_calls\":{", f);
+  for (int s = 0; s < 4; s++) {
+    fprintf(f, "%s\"%s\":[", s ? "," : "", steps[s]);
+    seed = 7; /* the same sequence for every step: the values of call i */
+    for (size_t i = 0; i < ncalls; i++) {
+      seed = seed * 1103515245u + 12345u;
+      if (i % 4 != (size_t)s) continue;
+      double v = 1e-5 * (s + 1) * (1 + (double)(seed >> 16 & 1023) / 2048.0);
+      fprintf(f, "%s{\"time\":%.9f,\"crono_counter\":%zu,\"extra\":null}", i < 4 ? "" : ",", v, i);
+      sum[s] += v;
+    }
+    fputc(']', f);
+    g += sum[s];
+  }
+  fprintf(f, ",\"GLOBAL\":[{\"time\":%.9f,\"crono_counter\":%zu}]},\"absolutes\":{", g, ncalls);
+  for (int s = 0; s < 4; s++) fprintf(f, "\"%s\":%.9f,", steps[s], sum[s]);
+  fprintf(f,
+          "\"GLOBAL\":%.9f},\"info\":{\"STEP_NUMBER\":0,\"START_TIME\":1000000000.0,"
+          "\"STOP_TIME\":%.6f}}]\n",
+          g, 1.0e9 + g);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* One iteration of 40,000 calls (a training loop's inner steps): the x
+ * axis gets ticks at call numbers (not a lone "0"), thinned so that no
+ * label overlaps another, each at the call it names; and no text of the
+ * chart overlaps another (the dense-data note used to sit on the title). */
+static void test_crono_one_iteration_40k(void **state) {
+  (void)state;
+  enum { NCALLS = 40000 };
+  const char *root = fx_dir("crono40k");
+  fx_write_one_iteration(root, "training_loop_inner", NCALLS);
+  pb_run *run;
+  const pb_record *r = fx_load(root, &run);
+  pb__chart_geom g;
+  pb__text_log log;
+  fx_render_log(PB_CHART_CRONO, r, "crono40k", NULL, &g, &log);
+  assert_texts_apart(&log, 1600, 640);
+  assert_non_null(find_text(&log, "call number in iteration 0 (of those drawn)"));
+  assert_true(g.x_last == NCALLS - 1); /* no call collapsed: x is the call number */
+  size_t nticks = 0;
+  double prev = -1, prev_x1 = -1e9;
+  for (size_t i = 0; i < log.n; i++) {
+    const pb__drawn_text *d = &log.items[i];
+    if (d->size != PB__FONT_TICK || d->y0 < g.ax.bottom) continue; /* the x tick labels */
+    char *end;
+    double v = strtod(d->text, &end);
+    assert_true(*end == 0 && v > prev && v <= NCALLS - 1);
+    double x = (d->x0 + d->x1) / 2;
+    assert_true(fabs(x - pb__ax_x(&g.ax, v)) <= 1); /* at the call it names */
+    assert_true(d->x0 >= prev_x1 + 8);              /* apart from the previous label */
+    prev = v;
+    prev_x1 = d->x1;
+    nticks++;
+  }
+  if (nticks < 5) print_error("%zu x tick labels\n", nticks);
+  assert_true(nticks >= 5);
+  pb__text_log_free(&log);
+  pb_run_free(run);
+}
+
 int main(void) {
   setenv("TZ", "UTC", 1);
   const struct CMUnitTest tests[] = {
@@ -873,6 +1207,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_times_global_under_steps, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_bars_small_step_visible, make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_memory_peak_mode_note, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_bars_many_topics, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_bars_all_topics, make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_probe_note, make_tmp, remove_tmp),
+      cmocka_unit_test(test_probe_time_samples),
+      cmocka_unit_test_setup_teardown(test_crono_one_iteration_40k, make_tmp, remove_tmp),
       cmocka_unit_test(test_palette_distinct),
       cmocka_unit_test(test_y_range),
       cmocka_unit_test(test_ellipsize_bounded),

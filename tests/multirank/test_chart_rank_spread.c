@@ -167,6 +167,10 @@ static void test_log_axis_and_probes(void **state) {
   assert_true(fabs(g.xmin - 1e-6) < 1e-12 && fabs(g.xmax - 1.0) < 1e-9);
   assert_int_equal(g.nrows, 3);
   assert_null(row_of(&g, "gstep_memory"));
+  /* and GLOBAL, which includes it (5 us on both ranks), says so */
+  assert_string_equal(
+      g.probe_note,
+      "GLOBAL includes the hidden memory probes: 5.00 \xc2\xb5s per iteration (mean)");
   const pb__spread_row *tiny = row_of(&g, "tiny"), *big = row_of(&g, "big");
   assert_true(fabs(tiny->x_min - x_at(&g, 2e-6)) < 1.0);
   assert_true(fabs(big->x_max - x_at(&g, 0.100)) < 1.0);
@@ -183,6 +187,7 @@ static void test_log_axis_and_probes(void **state) {
   assert_int_equal(pb__chart_rank_spread_render(run, "step", &opts, PB_FORMAT_PNG, png, &g, &err),
                    PB_OK);
   assert_int_equal(g.nrows, 4);
+  assert_string_equal(g.probe_note, "");
   const pb__spread_row *probe = row_of(&g, "gstep_memory");
   assert_non_null(probe);
   assert_true(fabs(probe->x_min - x_at(&g, 5e-6)) < 1.0);
