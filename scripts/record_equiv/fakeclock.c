@@ -23,8 +23,8 @@ static uint64_t advance(void) {
   calls++;
   uint64_t r = next_rand();
   uint64_t step = 20 + r % 5000;
-  if (calls % 4099 == 0) step += 4300000000ull + r % 1000;  /* a gap of 4.3 s: long records */
-  if (calls % 9973 == 0) step += 1200000000ull;             /* a wall-clock re-sync */
+  if (calls % 4099 == 0) step += 4300000000ull + r % 1000; /* a gap of 4.3 s: long records */
+  if (calls % 9973 == 0) step += 1200000000ull;            /* a wall-clock re-sync */
   mono += step;
   return mono;
 }

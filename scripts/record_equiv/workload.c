@@ -30,11 +30,11 @@ static void plain(pb_bench *b, int iters, unsigned seed) {
     seed = seed * 1103515245u + 12345u;
     int n = (int)(seed >> 16) % 7;
     for (int k = 0; k < n; k++) pb_step(b, T[(seed >> (k + 3)) % 5]);
-    if (i % 97 == 5) pb_step(b, T[5]); /* a user step named like gstop */
+    if (i % 97 == 5) pb_step(b, T[5]);       /* a user step named like gstop */
     if (i % 13 == 3) pb_step_id(b, 999999u); /* unknown id: a lost gap */
-    if (i % 17 == 4) pb_start(b);           /* restarts the clocks */
+    if (i % 17 == 4) pb_start(b);            /* restarts the clocks */
     if (i % 19 == 6) pb_step_ex(b, "extra", "{\"k\":1}", NULL);
-    if (i % 23 == 7) {                      /* gstop, then steps after it */
+    if (i % 23 == 7) { /* gstop, then steps after it */
       pb_gstop(b);
       pb_step(b, "after");
       if (i % 46 == 7) pb_step(b, "after2");
