@@ -199,7 +199,7 @@ static void iters_init(iter_reader *r, const snap *s, size_t from) {
 static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span - pre; }
 
 /* Iteration i (not below any asked before): pb__iter_global's and pb__iter_stop_wall's values. */
-static void iters_at(iter_reader *r, size_t i, iter_view *v) {
+static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
   if (i != r->iters.i) reader_seek(&r->iters, r->iters.v, i);
   const pb__iter *it = reader_take(&r->iters, 1, &got);
@@ -269,23 +269,25 @@ static void load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
   if (rare) load_rare(r, x, first, n);
 }
 
-/* Places iteration v's derived gstop at position v->nclose of its n loaded records. */
-static __attribute__((noinline)) void insert_vg(const snap *s, scratch *x, const iter_view *v) {
-  uint32_t c = v->nclose, n = v->nrec;
-  uint64_t pre = 0;
-  for (uint32_t j = 0; j < c; j++) pre += x->ns[j];
+/* Moves the loaded records from position c on one place up (steps after gstop). */
+static __attribute__((noinline)) void make_room(scratch *x, uint32_t c, uint32_t n) {
   memmove(x->ns + c + 1, x->ns + c, (n - c) * sizeof *x->ns);
   memmove(x->topic + c + 1, x->topic + c, (n - c) * sizeof *x->topic);
   memmove(x->extra + c + 1, x->extra + c, (n - c) * sizeof *x->extra);
+}
+
+/* Loads iteration v's v->nlog records (not below any loaded before) into x: the
+ * stored ones, and the derived gstop at position v->nclose. */
+static void load_recs(const snap *s, rec_reader *r, scratch *x, const iter_view *v) {
+  load_stored(r, x, v->first, v->nrec);
+  if (!v->vg) return;
+  uint32_t c = v->nclose;
+  uint64_t pre = 0;
+  for (uint32_t j = 0; j < c; j++) pre += x->ns[j];
+  if (c < v->nrec) make_room(x, c, v->nrec);
   x->ns[c] = vg_ns(v, pre);
   x->topic[c] = s->t_gstop;
   x->extra[c] = 0;
-}
-
-/* Loads iteration v's v->nlog records (not below any loaded before) into x. */
-static void load_recs(const snap *s, rec_reader *r, scratch *x, const iter_view *v) {
-  load_stored(r, x, v->first, v->nrec);
-  if (v->vg) insert_vg(s, x, v);
 }
 
 /* Memory records of iterations below `iter` (they are sorted by iteration). */
@@ -1234,21 +1236,20 @@ static inline void val_add(vals *v, size_t k, uint64_t ns) {
 /* The iterations with a derived gstop, in order, for fill_flat. */
 typedef struct vg_cursor {
   iter_reader ir;
-  size_t i;     /* the iteration after the one at hand */
-  iter_view v;  /* the one at hand */
-  bool valid;   /* there is one */
-  uint64_t at;  /* index of the stored record its gstop comes before */
-  uint64_t pre; /* the gaps of its records before that one, so far */
+  size_t i;       /* the iteration after the one at hand */
+  iter_view v;    /* the one at hand */
+  uint64_t first; /* index of its first stored record; UINT64_MAX: none left */
+  uint64_t at;    /* index of the stored record its gstop comes before; UINT64_MAX: none */
+  uint64_t base;  /* the running sum of gaps at `first` */
 } vg_cursor;
 
 /* Moves g to the next iteration with a derived gstop. */
 static void vg_next(vg_cursor *g, const snap *s) {
-  g->valid = false;
-  g->pre = 0;
+  g->first = g->at = UINT64_MAX;
   while (g->i < s->iters.n) {
     iters_at(&g->ir, g->i++, &g->v);
     if (!g->v.vg) continue;
-    g->valid = true;
+    g->first = g->v.first;
     g->at = g->v.first + g->v.nclose;
     return;
   }
@@ -1258,7 +1259,9 @@ static void vg_next(vg_cursor *g, const snap *s) {
  * Fills the values of the topics marked in x->local when the plan is flat:
  * each record is then its topic's whole value for its iteration, and the
  * iterations' records one run, so the pass reads the records alone, and the
- * iterations only for their derived gstop records (when gstop is asked).
+ * iterations only for their derived gstop records (when gstop is asked):
+ * a gstop's time is its span less the running sum of gaps since its
+ * iteration's first record.
  */
 static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, uint64_t *off) {
   seg_reader rd;
@@ -1267,23 +1270,30 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
   side_seek(&longs, &s->longs, pl->first);
   const uint32_t *in = x->local;
   uint32_t tg = s->t_gstop;
-  vg_cursor g = {.i = 0};
+  vg_cursor g = {.first = UINT64_MAX, .at = UINT64_MAX};
   if (in[tg]) {
     iters_init(&g.ir, s, 0);
     vg_next(&g, s);
   }
+  uint64_t run = 0;
   FOR_RECS(&rd, pl->first, pl->end - pl->first, k, rec, {
-    uint32_t t = rec->topic & ~PB__REC_EXTRA;
-    for (; g.valid && k == g.at; vg_next(&g, s)) val_put(v, off[tg]++, vg_ns(&g.v, g.pre));
-    if (g.valid && k >= g.v.first) {
-      uint64_t ns = rec_ns(rec, &longs, k);
-      g.pre += ns;
-      if (in[t]) val_put(v, off[t]++, ns);
-    } else if (in[t]) {
-      val_put(v, off[t]++, rec_ns(rec, &longs, k));
+    for (;;) {
+      if (k == g.first) g.base = run;
+      if (k != g.at) break;
+      val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
+      vg_next(&g, s);
     }
+    uint32_t t = rec->topic & ~PB__REC_EXTRA;
+    uint64_t ns = rec_ns(rec, &longs, k);
+    run += ns;
+    if (in[t]) val_put(v, off[t]++, ns);
   });
-  for (; g.valid && g.at == pl->end; vg_next(&g, s)) val_put(v, off[tg]++, vg_ns(&g.v, g.pre));
+  for (uint64_t k = pl->end;;) {
+    if (k == g.first) g.base = run;
+    if (k != g.at) break;
+    val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
+    vg_next(&g, s);
+  }
 }
 
 /* One record (topic t, gap ns) of iteration i in fill_iters. */
