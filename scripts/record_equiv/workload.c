@@ -60,6 +60,12 @@ int main(int argc, char **argv) {
     if (r % 2 == 0) pb_disable_memory_tracking(m);
   }
   pb_save(m);
+  pb_bench *st = make(dir, "s"); /* a save after every step */
+  pb_set_save_on_step(st, true);
+  plain(st, 300, 3);
+  pb_set_save_on_step(st, false);
+  pb_save(st);
+  pb_bench_destroy(st);
   pb_bench *g = make(dir, "g"); /* gstep + gstop, nothing between; open at save */
   for (int i = 0; i < 5000; i++) {
     pb_gstep(g);
