@@ -9,7 +9,8 @@
 #    against REV's own headers with their symbols renamed old_*,
 # 3. links both writers into save_equiv.c and runs it: every snapshot is
 #    written by both, the files compared byte for byte.
-# REV must have this tree's benchmarker layout (src/record/bench.h): the old
+# REV must have this tree's benchmarker layout (src/record/bench.h and pb__iter in
+# internal.h; the 20-byte iteration of 2026-12-07 changed it): the old
 # writer reads the same struct. Exit status 0 when every file is equal.
 set -eu
 REV=${1:-main}

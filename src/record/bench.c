@@ -30,6 +30,8 @@ static int bench_init(pb_bench *b, const char *path) {
   pb__segvec_init(&b->iters, sizeof(pb__iter));
   pb__segvec_init(&b->iwide, sizeof(pb__recx));
   pb__segvec_init(&b->ilead, sizeof(pb__recx));
+  pb__segvec_init(&b->ifirst, sizeof(pb__recx));
+  pb__segvec_init(&b->iclose, sizeof(pb__recx));
   pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
   pb__segvec_init(&b->extras, sizeof(const char *));
   pb__topics_init(&b->topics);
@@ -57,6 +59,8 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->iwide);
   pb__segvec_free(&b->ilead);
+  pb__segvec_free(&b->ifirst);
+  pb__segvec_free(&b->iclose);
   pb__segvec_free(&b->mrecs);
   pb__segvec_free(&b->extras);
   pb__topics_free(&b->topics);
@@ -126,13 +130,28 @@ static bool push_side(pb__segvec *v, uint64_t k, uint64_t val) {
   return true;
 }
 
-/* push_rec's general case: a long gap, an extra, or no memory. */
+/*
+ * Before a record of a closed iteration (a step after pb_gstop): notes the
+ * iteration's record count at its close, once. False when out of memory.
+ */
+static bool note_after_close(pb_bench *b, const pb__iter *it) {
+  uint64_t i = b->iters.n - 1;
+  const pb__recx *last = b->iclose.n ? pb__segvec_at(&b->iclose, b->iclose.n - 1) : NULL;
+  if (last && last->rec == i) return true;
+  return push_side(&b->iclose, i, pb__iter_nrec(it));
+}
+
+/* push_rec's general case: a long or negative gap, an extra, a closed or full iteration,
+ * or no memory. */
 static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
                                                    uint32_t extra) {
-  pb__rec *r = pb__segvec_push(&b->recs);
+  pb__iter *it = last_iter(b);
+  if (now < b->step_t0) b->gap_lost = true; /* the gap is recorded as 0 */
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
+  bool ok = pb__iter_nrec(it) < PB__ITER_NREC_MAX && (b->open || note_after_close(b, it));
+  pb__rec *r = ok ? pb__segvec_push(&b->recs) : NULL;
   uint64_t k = b->recs.n - 1;
-  bool ok = r != NULL;
+  ok = r != NULL;
   bool long_gap = gap >= PB__REC_LONG;
   if (ok && long_gap && !push_side(&b->longs, k, gap)) ok = false;
   if (ok && extra && !push_side(&b->xrecs, k, extra)) {
@@ -143,25 +162,29 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     if (r) pb__segvec_pop(&b->recs);
     b->dropped++;
     b->step_t0 = now;
+    b->gap_lost = true;
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
   r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
   r->topic = topic | (extra ? PB__REC_EXTRA : 0);
   b->step_t0 = now;
-  last_iter(b)->nrec++;
+  it->nrec++;
   return PB_OK;
 }
 
 /* Appends a time record of `topic` ending now. Caller holds b->lock. */
 static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t topic, uint64_t now,
                                                           uint32_t extra) {
-  uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
-  pb__rec *r = gap < PB__REC_LONG && !extra ? pb__segvec_push(&b->recs) : NULL;
+  uint64_t gap = now - b->step_t0; /* a clock read before the last: huge, the slow path */
+  pb__iter *it = last_iter(b);
+  pb__rec *r = gap < PB__REC_LONG && !extra && b->open && it->nrec < PB__ITER_NREC_MAX
+                   ? pb__segvec_push(&b->recs)
+                   : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
   r->ns = (uint32_t)gap;
   r->topic = topic;
   b->step_t0 = now;
-  last_iter(b)->nrec++;
+  it->nrec++;
   return PB_OK;
 }
 
@@ -220,7 +243,28 @@ static inline void start_iter_clocks(pb_bench *b, uint64_t now) {
   b->step_t0 = b->global_t0 = now;
 }
 
-static __attribute__((noinline, cold)) int open_iter_nomem(pb_bench *b) {
+/* Makes `it`, just pushed, the open last iteration at `now`. */
+static inline void init_iter(pb_bench *b, pb__iter *it, uint64_t now) {
+  b->cur = it;
+  it->first_lo = (uint32_t)b->recs.n;
+  it->nrec = 0;
+  it->global_ns = PB__ITER_OPEN;
+  start_iter_clocks(b, now);
+  b->have_iter = true;
+  b->open = true;
+  b->gap_lost = false;
+  b->mem_crono = 0;
+}
+
+/* open_iter's general case: no memory, or the record index crossed a multiple of 2^32. */
+static __attribute__((noinline, cold)) int open_iter_slow(pb_bench *b, pb__iter *it, uint64_t now) {
+  uint32_t hi = (uint32_t)(b->recs.n >> 32);
+  if (it && push_side(&b->ifirst, b->iters.n - 1, hi)) {
+    b->first_hi = hi;
+    init_iter(b, it, now);
+    return PB_OK;
+  }
+  if (it) pb__segvec_pop(&b->iters);
   b->dropped++;
   return pb__fail(PB_ENOMEM, "out of memory opening an iteration of '%s'", b->path);
 }
@@ -228,16 +272,10 @@ static __attribute__((noinline, cold)) int open_iter_nomem(pb_bench *b) {
 /* Opens an iteration at `now`. Caller holds b->lock, with no iteration open. */
 static inline int open_iter(pb_bench *b, uint64_t now) {
   pb__iter *it = pb__segvec_push(&b->iters);
-  if (__builtin_expect(!it, 0)) return open_iter_nomem(b);
-  b->cur = it;
-  it->first = b->recs.n;
-  it->nrec = 0;
-  it->global_crono = 0;
-  it->global_ns = PB__ITER_OPEN;
-  start_iter_clocks(b, now);
-  b->have_iter = true;
-  b->open = true;
-  b->mem_crono = 0;
+  if (__builtin_expect(!it || (uint32_t)(b->recs.n >> 32) != b->first_hi, 0)) {
+    return open_iter_slow(b, it, now);
+  }
+  init_iter(b, it, now);
   return PB_OK;
 }
 
@@ -253,7 +291,6 @@ static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) 
   uint64_t span = now > b->open_mono ? now - b->open_mono : 0;
   int64_t lead = (int64_t)(span - global);
   bool ok = true;
-  it->global_crono = it->nrec;
   if (global < PB__ITER_OPEN) {
     it->global_ns = (uint32_t)global;
   } else if (push_side(&b->iwide, i, global)) {
@@ -283,9 +320,7 @@ static inline int close_iter(pb_bench *b, uint64_t now) {
           now < b->global_t0 || global >= PB__ITER_OPEN || b->global_t0 != b->open_mono, 0)) {
     return close_iter_slow(b, now);
   }
-  pb__iter *it = b->cur;
-  it->global_crono = it->nrec;
-  it->global_ns = (uint32_t)global;
+  b->cur->global_ns = (uint32_t)global;
   b->open = false;
   b->gstops++;
   return PB_OK;
@@ -391,8 +426,15 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
   int rc = PB_OK;
   if (b->open) {
     pb__iter *it = b->cur;
-    rc = push_rec(b, b->t_gstop, now, 0);
-    if (held && b->peak.linked) {
+    bool probing = held && b->peak.linked;
+    /* The gstop record is derived at save time when its gap is what the iteration's
+     * span leaves over (pb__iter); otherwise stored. */
+    bool derive = !probing && !b->gap_lost && now - b->step_t0 < PB__REC_LONG;
+    if (derive)
+      b->step_t0 = now;
+    else
+      rc = push_rec(b, b->t_gstop, now, 0);
+    if (probing) {
       pb__bench_unlock(b, own);
       int rc2 = record_memory(b, b->t_gstop, b->t_gstop_memory, NULL);
       if (!rc) rc = rc2;
@@ -403,6 +445,10 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
      * op_lock) closed it while the lock was released for the probe. */
     if (b->open && b->cur == it) {
       int crc = close_iter(b, now);
+      if (derive && crc == PB_OK) { /* else GLOBAL or the lead was cut: the gstop is lost */
+        it->nrec |= PB__ITER_VGSTOP;
+        b->vgstops++;
+      }
       if (!rc) rc = crc;
       *save_now = autosave_due(b);
     }
@@ -424,7 +470,7 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
  */
 static void restart_clocks(pb_bench *b, size_t opened) {
   unsigned own = pb__bench_lock(b, true);
-  if (opened && b->open && b->iters.n == opened && b->cur->nrec == 0) {
+  if (opened && b->open && b->iters.n == opened && pb__iter_nrec(b->cur) == 0) {
     start_iter_clocks(b, pb__now_ns());
   }
   pb__bench_unlock(b, own);
@@ -480,6 +526,7 @@ static int start(pb_bench *b) {
   uint64_t now = pb__now_ns();
   if (b->open) {
     b->step_t0 = b->global_t0 = now;
+    b->gap_lost = true; /* the gap since the last step is in no record */
   } else {
     rc = open_iter(b, now);
   }
@@ -590,6 +637,7 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
   int rc;
   if (t == PB_TOPIC_INVALID) {
     b->step_t0 = now;
+    b->gap_lost = true;
     b->dropped += topic != NULL;
     rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
                : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
@@ -639,6 +687,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
     rc = push_rec(b, t, now, 0); /* inline; a long gap or no memory: push_rec_slow */
   } else {
     b->step_t0 = now;
+    b->gap_lost = true;
     b->dropped += topic != NULL;
     rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
                : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
@@ -805,7 +854,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!pb__call_enter()) return PB_EBUSY;
   unsigned own = pb__bench_lock(b, false);
   out->iterations = b->iters.n;
-  out->steps = b->recs.n;
+  out->steps = b->recs.n + b->vgstops;
   out->memory_records = b->mrecs.n;
   out->topics = b->topics.infos.n;
   out->dropped = b->dropped;
@@ -814,9 +863,10 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
   out->bytes_held = b->recs.n * b->recs.elem + b->longs.n * b->longs.elem +
                     b->xrecs.n * b->xrecs.elem + b->iters.n * b->iters.elem +
-                    (b->iwide.n + b->ilead.n) * sizeof(pb__recx) + b->mrecs.n * b->mrecs.elem +
-                    b->extras.n * b->extras.elem + b->topics.infos.n * b->topics.infos.elem +
-                    b->arena.bytes + (uint64_t)b->topics.nslots * 4;
+                    (b->iwide.n + b->ilead.n + b->ifirst.n + b->iclose.n) * sizeof(pb__recx) +
+                    b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
+                    b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
+                    (uint64_t)b->topics.nslots * 4;
   pb__bench_unlock(b, own);
   pb__call_leave();
   return PB_OK;
@@ -844,7 +894,7 @@ static bool want_full_locked(pb_bench *b) {
   /* The journal continues the full files: those must not end with an open iteration. */
   if (b->want_full || b->main_upto == 0 || b->main_open) return true;
   unsigned own = pb__bench_lock(b, false);
-  size_t closed = b->gstops, recs = b->recs.n;
+  size_t closed = b->gstops, recs = b->recs.n + b->vgstops;
   pb__bench_unlock(b, own);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
   return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;

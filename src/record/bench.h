@@ -50,6 +50,9 @@ struct pb_bench {
   uint64_t open_mono; /* monotonic ns at which the iteration opened (START_TIME) */
   uint32_t mem_crono; /* memory records in the current iteration */
   uint64_t gstops;    /* iterations closed */
+  uint64_t vgstops;   /* of those, iterations whose gstop record is derived (pb__iter) */
+  bool gap_lost;      /* the open iteration's clock moved other than by a record's gap */
+  uint32_t first_hi;  /* high 32 bits of the last iteration's first record index */
   int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */
   uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
@@ -60,6 +63,8 @@ struct pb_bench {
   pb__segvec iters;  /* pb__iter */
   pb__segvec iwide;  /* pb__recx: GLOBAL times of 2^32 - 2 ns or more, by iteration */
   pb__segvec ilead;  /* pb__recx: non-zero leads of GLOBAL over START_TIME, by iteration */
+  pb__segvec ifirst; /* pb__recx: high 32 bits of `first` where they change, by iteration */
+  pb__segvec iclose; /* pb__recx: records at the close, of iterations with steps after it */
   pb__segvec mrecs;  /* pb__mrec */
   pb__segvec extras; /* const char * (JSON text in the arena) */
   pb__topics topics;

@@ -424,26 +424,65 @@ static inline uint32_t pb__rec_extra(const pb__segvec *recs, const pb__segvec *x
 }
 
 /**
- * One iteration: 28 bytes (issue 15); its time records are recs[first ..
- * first + nrec). Rare wide values live in side tables of pb__recx keyed by
- * iteration index: a GLOBAL time of 2^32 - 2 ns or more (global_ns ==
- * PB__REC_LONG), and the lead of GLOBAL's start over START_TIME when it is
- * not 0 (a memory probe at gstep, or pb_start on an open iteration).
+ * One iteration: 20 bytes (issue 15). Its time records are recs[first ..
+ * first + nrec), where first is pb__iter_first (the low 32 bits here, the
+ * high ones in a side table). Rare wide values live in side tables of
+ * pb__recx keyed by iteration index: a GLOBAL time of 2^32 - 2 ns or more
+ * (global_ns == PB__REC_LONG), the lead of GLOBAL's start over START_TIME
+ * when it is not 0 (a memory probe at gstep, or pb_start on an open
+ * iteration), the high bits of `first` where they change, and the record
+ * count at the close of an iteration that got records after its gstop.
  * STOP_TIME = START_TIME + GLOBAL + lead: one wall/monotonic pair per
  * iteration (start_wall_ns), the stop derived from it.
+ *
+ * The gstop record of an iteration closed on the fast path is not stored
+ * (PB__ITER_VGSTOP in nrec): its time is the iteration's span (GLOBAL +
+ * lead) less the gaps of the records before it, which the writers derive.
+ * The fast path stores it only when that sum is exact: every clock
+ * movement of the iteration is one record's gap (no dropped record, no
+ * unknown topic, no pb_start on the open iteration, no clock read earlier
+ * than the one before).
  */
 typedef struct __attribute__((packed, aligned(4))) pb__iter {
-  uint64_t first;        /* index of the first time record */
+  uint32_t first_lo;     /* low 32 bits of the index of the first time record */
+  uint32_t nrec;         /* time records in recs, | PB__ITER_VGSTOP */
   int64_t start_wall_ns; /* START_TIME */
-  uint32_t nrec;         /* number of time records */
-  uint32_t global_crono; /* crono_counter of GLOBAL (calls before the close) */
   uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__REC_LONG */
 } pb__iter;
 
 #define PB__ITER_OPEN (UINT32_MAX - 1)
+/** Bit of pb__iter.nrec: the iteration's gstop record is derived, not stored. */
+#define PB__ITER_VGSTOP 0x80000000u
+/** Time records one iteration may hold (the bit above stays free). */
+#define PB__ITER_NREC_MAX 0x7ffffff0u
 
 /** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
 static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
+
+/** Time records of the iteration stored in recs (a derived gstop left out). */
+static inline uint32_t pb__iter_nrec(const pb__iter *it) { return it->nrec & ~PB__ITER_VGSTOP; }
+
+/** Whether the iteration's gstop record is derived (see pb__iter). */
+static inline bool pb__iter_vgstop(const pb__iter *it) { return (it->nrec & PB__ITER_VGSTOP) != 0; }
+
+/** The value of the last entry of side table v (sorted by rec) whose key is at most key, or 0. */
+static inline uint64_t pb__recx_floor(const pb__segvec *v, uint64_t key) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (((const pb__recx *)pb__segvec_at(v, mid))->rec <= key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo ? ((const pb__recx *)pb__segvec_at(v, lo - 1))->val : 0;
+}
+
+/** Index of iteration i's first time record; ifirst: the side table of its high bits. */
+static inline uint64_t pb__iter_first(const pb__iter *it, const pb__segvec *ifirst, uint64_t i) {
+  uint64_t hi = ifirst->n ? pb__recx_floor(ifirst, i) : 0;
+  return hi << 32 | it->first_lo;
+}
 
 /** GLOBAL of iteration i in ns (0 while open); iwide: its side table. */
 static inline uint64_t pb__iter_global(const pb__iter *it, const pb__segvec *iwide, uint64_t i) {

@@ -21,8 +21,9 @@
 #include "digits.h"
 
 typedef struct snap {
-  pb__segvec recs, longs, xrecs, iters, iwide, ilead, mrecs, extras, topics;
+  pb__segvec recs, longs, xrecs, iters, iwide, ilead, ifirst, iclose, mrecs, extras, topics;
   pb__iter last;    /* copy of the last iteration */
+  uint32_t t_gstop; /* topic of the derived gstop records (pb__iter) */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
   char **quoted;    /* per topic: its JSON string (quotes included), from b->qcache */
   size_t *quoted_len;
@@ -148,19 +149,40 @@ static uint64_t side_find(side_reader *r, uint64_t key) {
   return 0;
 }
 
-/* One iteration as the writers see it. */
+/* Whether key (keys asked in increasing order) has an entry; its value in *val. */
+static bool side_get(side_reader *r, uint64_t key, uint64_t *val) {
+  for (; r->i < r->v->n; r->i++) {
+    const pb__recx *e = pb__segvec_at(r->v, r->i);
+    if (e->rec < key) continue;
+    *val = e->val;
+    return e->rec == key;
+  }
+  return false;
+}
+
+/* One iteration as the writers see it. Its records in order: the nrec
+ * stored from `first`, with the derived gstop (vg) at position nclose. */
 typedef struct iter_view {
   const pb__iter *it;
   bool closed;
+  bool vg;         /* its gstop record is derived */
   uint64_t global; /* GLOBAL in ns, 0 while open */
   int64_t stop;    /* STOP_TIME in wall ns, 0 while open */
+  uint64_t first;  /* index of its first stored record */
+  uint32_t nrec;   /* records stored */
+  uint32_t nclose; /* of those, records before the close (all, unless steps followed gstop) */
+  uint32_t nlog;   /* records written: nrec, and the derived gstop */
+  uint64_t crono;  /* GLOBAL's crono_counter: records before the close, gstop included */
+  uint64_t span;   /* GLOBAL + lead: the time of all records before the close */
 } iter_view;
 
 /* Iterations in increasing index order, with their side tables. */
 typedef struct iter_reader {
   const snap *s;
   seg_reader iters;
-  side_reader wide, lead;
+  side_reader wide, lead, close;
+  size_t fi;   /* next entry of s->ifirst */
+  uint64_t hi; /* high bits of `first` in effect */
 } iter_reader;
 
 static void iters_init(iter_reader *r, const snap *s, size_t from) {
@@ -168,10 +190,16 @@ static void iters_init(iter_reader *r, const snap *s, size_t from) {
   reader_seek(&r->iters, &s->iters, from);
   side_seek(&r->wide, &s->iwide, from);
   side_seek(&r->lead, &s->ilead, from);
+  side_seek(&r->close, &s->iclose, from);
+  r->fi = 0;
+  r->hi = 0;
 }
 
+/* The derived gstop's time: what the span leaves over the records before it (`pre`). */
+static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span - pre; }
+
 /* Iteration i (not below any asked before): pb__iter_global's and pb__iter_stop_wall's values. */
-static void iters_at(iter_reader *r, size_t i, iter_view *v) {
+static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
   if (i != r->iters.i) reader_seek(&r->iters, r->iters.v, i);
   const pb__iter *it = reader_take(&r->iters, 1, &got);
@@ -184,6 +212,20 @@ static void iters_at(iter_reader *r, size_t i, iter_view *v) {
     v->global = v->closed ? it->global_ns : 0;
   int64_t lead = v->closed && r->lead.i < r->lead.v->n ? (int64_t)side_find(&r->lead, i) : 0;
   v->stop = v->closed ? it->start_wall_ns + (int64_t)v->global + lead : 0;
+  v->span = v->global + (uint64_t)lead;
+  for (const pb__segvec *f = &r->s->ifirst; r->fi < f->n; r->fi++) {
+    const pb__recx *e = pb__segvec_at(f, r->fi);
+    if (e->rec > i) break;
+    r->hi = e->val;
+  }
+  v->first = r->hi << 32 | it->first_lo;
+  v->nrec = pb__iter_nrec(it);
+  v->vg = pb__iter_vgstop(it);
+  uint64_t at_close;
+  bool after = r->close.i < r->close.v->n && side_get(&r->close, i, &at_close);
+  v->nclose = after ? (uint32_t)at_close : v->nrec;
+  v->nlog = v->nrec + v->vg;
+  v->crono = (uint64_t)v->nclose + v->vg;
 }
 
 /* Time records in increasing index order, with their side tables. */
@@ -208,7 +250,7 @@ static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint6
 }
 
 /* Loads the n records from `first` (not below any loaded before) into x->ns, topic, extra. */
-static void load_recs(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
+static void load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
   if (r->recs.i != first) reader_seek(&r->recs, r->recs.v, first);
   uint64_t *restrict ns = x->ns;
   uint32_t *restrict topic = x->topic, *restrict extra = x->extra;
@@ -225,6 +267,27 @@ static void load_recs(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
     }
   }
   if (rare) load_rare(r, x, first, n);
+}
+
+/* Moves the loaded records from position c on one place up (steps after gstop). */
+static __attribute__((noinline)) void make_room(scratch *x, uint32_t c, uint32_t n) {
+  memmove(x->ns + c + 1, x->ns + c, (n - c) * sizeof *x->ns);
+  memmove(x->topic + c + 1, x->topic + c, (n - c) * sizeof *x->topic);
+  memmove(x->extra + c + 1, x->extra + c, (n - c) * sizeof *x->extra);
+}
+
+/* Loads iteration v's v->nlog records (not below any loaded before) into x: the
+ * stored ones, and the derived gstop at position v->nclose. */
+static void load_recs(const snap *s, rec_reader *r, scratch *x, const iter_view *v) {
+  load_stored(r, x, v->first, v->nrec);
+  if (!v->vg) return;
+  uint32_t c = v->nclose;
+  uint64_t pre = 0;
+  for (uint32_t j = 0; j < c; j++) pre += x->ns[j];
+  if (c < v->nrec) make_room(x, c, v->nrec);
+  x->ns[c] = vg_ns(v, pre);
+  x->topic[c] = s->t_gstop;
+  x->extra[c] = 0;
 }
 
 /* Memory records of iterations below `iter` (they are sorted by iteration). */
@@ -255,6 +318,9 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   s->iters = b->iters;
   s->iwide = b->iwide;
   s->ilead = b->ilead;
+  s->ifirst = b->ifirst;
+  s->iclose = b->iclose;
+  s->t_gstop = b->t_gstop;
   s->mrecs = b->mrecs;
   s->extras = b->extras;
   s->topics = b->topics.infos;
@@ -262,7 +328,7 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
   if (!with_open && b->iters.n && !pb__iter_closed(&s->last)) {
     s->iters.n--;
-    s->recs.n = s->last.first;
+    s->recs.n = pb__iter_first(&s->last, &s->ifirst, s->iters.n);
     s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
     if (s->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, s->iters.n - 1);
   }
@@ -271,6 +337,11 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
 
 static const pb__iter *iter_at(const snap *s, size_t i) {
   return i + 1 == s->iters.n ? &s->last : pb__segvec_at(&s->iters, i);
+}
+
+/* Index of iteration i's first stored record. */
+static uint64_t iter_first(const snap *s, size_t i) {
+  return pb__iter_first(iter_at(s, i), &s->ifirst, i);
 }
 
 static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
@@ -674,8 +745,8 @@ static char *put_calls(pb__out *o, char *q, const char *end, const snap *s, cons
 /* Iteration i, its records loaded in x. */
 static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, const iter_view *v,
                             bool first, bool journal) {
-  uint32_t nt = group_cached(x, v->it->nrec);
-  format_times(x, v->it->nrec);
+  uint32_t nt = group_cached(x, v->nlog);
+  format_times(x, v->nlog);
   char global[TXT];
   size_t global_len = (size_t)(put_secs(global, v->global) - global);
   char *q = o->buf + o->len, *end = o->buf + o->cap;
@@ -706,7 +777,7 @@ static void write_data_iter(pb__out *o, const snap *s, scratch *x, size_t i, con
       PUT(q, "\"GLOBAL\":[{\"time\":");
     q = (char *)memcpy(q, global, 32) + global_len; /* at most 21 bytes and slack */
     PUT(q, ",\"crono_counter\":");
-    q = put_uint(q, v->it->global_crono);
+    q = put_uint(q, v->crono);
     PUT(q, "}]");
   }
   PUT(q, "}}");
@@ -730,12 +801,12 @@ static int write_data(const char *path, const snap *s, scratch *x, size_t from, 
   iter_reader ir;
   rec_reader rr;
   iters_init(&ir, s, from);
-  recs_init(&rr, s, from < to ? iter_at(s, from)->first : 0);
+  recs_init(&rr, s, from < to ? iter_first(s, from) : 0);
   pb__out_char(&o, '[');
   for (size_t i = from; i < to; i++) {
     iter_view v;
     iters_at(&ir, i, &v);
-    load_recs(&rr, x, v.it->first, v.it->nrec);
+    load_recs(s, &rr, x, &v);
     write_data_iter(&o, s, x, i, &v, i == from, journal);
   }
   pb__out_lit(&o, "]\n");
@@ -1072,22 +1143,53 @@ static inline uint64_t rec_ns(const pb__rec *rec, side_reader *longs, uint64_t k
   return rec->ns != PB__REC_LONG ? rec->ns : side_find(longs, k);
 }
 
+/*
+ * Runs body for each record of iteration v in order, its derived gstop
+ * included, with t (topic id) and ns (gap) set. body runs in three places:
+ * it may not use continue or break.
+ */
+#define FOR_ITER_RECS(rr, v, tg, t, ns, body)                \
+  do {                                                       \
+    uint64_t pre_ = 0;                                       \
+    uint32_t pos_ = 0;                                       \
+    FOR_RECS(&(rr)->recs, (v)->first, (v)->nrec, k_, rec_, { \
+      if ((v)->vg && pos_ == (v)->nclose) {                  \
+        uint32_t t = (tg);                                   \
+        uint64_t ns = vg_ns((v), pre_);                      \
+        body;                                                \
+      }                                                      \
+      uint32_t t = rec_->topic & ~PB__REC_EXTRA;             \
+      uint64_t ns = rec_ns(rec_, &(rr)->longs, k_);          \
+      if (pos_++ < (v)->nclose) pre_ += ns;                  \
+      body;                                                  \
+    });                                                      \
+    if ((v)->vg && (v)->nclose == (v)->nrec) {               \
+      uint32_t t = (tg);                                     \
+      uint64_t ns = vg_ns((v), pre_);                        \
+      body;                                                  \
+    }                                                        \
+  } while (0)
+
+/* One record (topic t, gap ns) of iteration i in the first pass. */
+static inline void plan_rec(sum_plan *pl, scratch *x, uint64_t stamp, uint32_t t, uint64_t ns) {
+  uint64_t *count = pl->count, *cur = pl->cur;
+  if (x->stamp[t] != stamp) {
+    if (!count[t]) pl->first_use[pl->nused++] = t;
+    x->stamp[t] = stamp;
+    count[t]++;
+    cur[t] = 0;
+  } else {
+    pl->flat = false;
+  }
+  cur[t] += ns;
+  if (cur[t] > UINT32_MAX) pl->wide = true;
+}
+
 /* One iteration of the first pass. */
-static void plan_iter(sum_plan *pl, scratch *x, rec_reader *rr, size_t i, const pb__iter *it) {
-  uint64_t stamp = i + 1, *count = pl->count, *cur = pl->cur;
-  FOR_RECS(&rr->recs, it->first, it->nrec, k, rec, {
-    uint32_t t = rec->topic & ~PB__REC_EXTRA;
-    if (x->stamp[t] != stamp) {
-      if (!count[t]) pl->first_use[pl->nused++] = t;
-      x->stamp[t] = stamp;
-      count[t]++;
-      cur[t] = 0;
-    } else {
-      pl->flat = false;
-    }
-    cur[t] += rec_ns(rec, &rr->longs, k);
-    if (cur[t] > UINT32_MAX) pl->wide = true;
-  });
+static void plan_iter(const snap *s, sum_plan *pl, scratch *x, rec_reader *rr, size_t i,
+                      const iter_view *v) {
+  uint64_t stamp = i + 1;
+  FOR_ITER_RECS(rr, v, s->t_gstop, t, ns, plan_rec(pl, x, stamp, t, ns));
 }
 
 /*
@@ -1099,15 +1201,15 @@ static void plan_summary(const snap *s, scratch *x, sum_plan *pl) {
   iter_reader ir;
   rec_reader rr;
   iters_init(&ir, s, 0);
-  pl->first = pl->end = s->iters.n ? iter_at(s, 0)->first : 0;
+  pl->first = pl->end = s->iters.n ? iter_first(s, 0) : 0;
   recs_init(&rr, s, pl->first);
   pl->flat = true;
   for (size_t i = 0; i < s->iters.n; i++) {
     iter_view v;
     iters_at(&ir, i, &v);
-    if (v.it->first != pl->end) pl->flat = false;
-    pl->end = v.it->first + v.it->nrec;
-    plan_iter(pl, x, &rr, i, v.it);
+    if (v.first != pl->end) pl->flat = false;
+    pl->end = v.first + v.nrec;
+    plan_iter(s, pl, x, &rr, i, &v);
     if (v.closed) {
       pl->closed++;
       if (v.global > UINT32_MAX) pl->wide = true;
@@ -1131,11 +1233,35 @@ static inline void val_add(vals *v, size_t k, uint64_t ns) {
     ((uint32_t *)v->p)[k] += (uint32_t)ns;
 }
 
+/* The iterations with a derived gstop, in order, for fill_flat. */
+typedef struct vg_cursor {
+  iter_reader ir;
+  size_t i;       /* the iteration after the one at hand */
+  iter_view v;    /* the one at hand */
+  uint64_t first; /* index of its first stored record; UINT64_MAX: none left */
+  uint64_t at;    /* index of the stored record its gstop comes before; UINT64_MAX: none */
+  uint64_t base;  /* the running sum of gaps at `first` */
+} vg_cursor;
+
+/* Moves g to the next iteration with a derived gstop. */
+static void vg_next(vg_cursor *g, const snap *s) {
+  g->first = g->at = UINT64_MAX;
+  while (g->i < s->iters.n) {
+    iters_at(&g->ir, g->i++, &g->v);
+    if (!g->v.vg) continue;
+    g->first = g->v.first;
+    g->at = g->v.first + g->v.nclose;
+    return;
+  }
+}
+
 /*
  * Fills the values of the topics marked in x->local when the plan is flat:
  * each record is then its topic's whole value for its iteration, and the
- * iterations' records one run, so the pass reads the records alone, without
- * looking at the iterations.
+ * iterations' records one run, so the pass reads the records alone, and the
+ * iterations only for their derived gstop records (when gstop is asked):
+ * a gstop's time is its span less the running sum of gaps since its
+ * iteration's first record.
  */
 static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, uint64_t *off) {
   seg_reader rd;
@@ -1143,10 +1269,42 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
   reader_seek(&rd, &s->recs, pl->first);
   side_seek(&longs, &s->longs, pl->first);
   const uint32_t *in = x->local;
+  uint32_t tg = s->t_gstop;
+  vg_cursor g = {.first = UINT64_MAX, .at = UINT64_MAX};
+  if (in[tg]) {
+    iters_init(&g.ir, s, 0);
+    vg_next(&g, s);
+  }
+  uint64_t run = 0;
   FOR_RECS(&rd, pl->first, pl->end - pl->first, k, rec, {
+    for (;;) {
+      if (k == g.first) g.base = run;
+      if (k != g.at) break;
+      val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
+      vg_next(&g, s);
+    }
     uint32_t t = rec->topic & ~PB__REC_EXTRA;
-    if (in[t]) val_put(v, off[t]++, rec_ns(rec, &longs, k));
+    uint64_t ns = rec_ns(rec, &longs, k);
+    run += ns;
+    if (in[t]) val_put(v, off[t]++, ns);
   });
+  for (uint64_t k = pl->end;;) {
+    if (k == g.first) g.base = run;
+    if (k != g.at) break;
+    val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
+    vg_next(&g, s);
+  }
+}
+
+/* One record (topic t, gap ns) of iteration i in fill_iters. */
+static inline void fill_rec(scratch *x, vals *v, uint64_t *off, size_t i, uint32_t t, uint64_t ns) {
+  if (!x->local[t]) return;
+  if (x->stamp[t] != i + 1) {
+    x->stamp[t] = i + 1;
+    val_put(v, off[t]++, ns);
+  } else {
+    val_add(v, off[t] - 1, ns);
+  }
 }
 
 /* fill_flat's general case: per iteration, a topic's records add up. */
@@ -1154,21 +1312,11 @@ static void fill_iters(const snap *s, scratch *x, vals *v, uint64_t *off) {
   iter_reader ir;
   rec_reader rr;
   iters_init(&ir, s, 0);
-  recs_init(&rr, s, s->iters.n ? iter_at(s, 0)->first : 0);
+  recs_init(&rr, s, s->iters.n ? iter_first(s, 0) : 0);
   for (size_t i = 0; i < s->iters.n; i++) {
     iter_view iv;
     iters_at(&ir, i, &iv);
-    FOR_RECS(&rr.recs, iv.it->first, iv.it->nrec, k, rec, {
-      uint32_t t = rec->topic & ~PB__REC_EXTRA;
-      if (!x->local[t]) continue;
-      uint64_t ns = rec_ns(rec, &rr.longs, k);
-      if (x->stamp[t] != i + 1) {
-        x->stamp[t] = i + 1;
-        val_put(v, off[t]++, ns);
-      } else {
-        val_add(v, off[t] - 1, ns);
-      }
-    });
+    FOR_ITER_RECS(&rr, &iv, s->t_gstop, t, ns, fill_rec(x, v, off, i, t, ns));
   }
 }
 
@@ -1287,7 +1435,8 @@ static int prepare(pb_bench *b, snap *s, scratch *x, size_t from, size_t to) {
       size_t m;
       const pb__iter *it = reader_take(&r, to - i, &m);
       for (size_t k = 0; k < m; k++, i++) {
-        uint32_t n = i + 1 == s->iters.n ? s->last.nrec : it[k].nrec;
+        const pb__iter *e = i + 1 == s->iters.n ? &s->last : &it[k];
+        size_t n = (size_t)pb__iter_nrec(e) + pb__iter_vgstop(e);
         if (n > most) most = n;
       }
     }
@@ -1332,7 +1481,7 @@ static char *file_path(const char *base, const char *suffix, bool journal) {
 static bool tail_grew(const snap *s, const pb__tail *t) {
   if (!t->valid || t->iter >= s->iters.n) return false;
   const pb__iter *it = iter_at(s, t->iter);
-  if (it->first + it->nrec > t->recs_end) return true;
+  if (iter_first(s, t->iter) + pb__iter_nrec(it) > t->recs_end) return true;
   return s->mrecs.n > t->mrecs_end &&
          ((const pb__mrec *)pb__segvec_at(&s->mrecs, t->mrecs_end))->iter == t->iter;
 }
@@ -1344,7 +1493,7 @@ static pb__tail tail_after(const snap *s, size_t closed) {
   const pb__iter *it = iter_at(s, closed - 1);
   t.valid = true;
   t.iter = closed - 1;
-  t.recs_end = it->first + it->nrec;
+  t.recs_end = iter_first(s, closed - 1) + pb__iter_nrec(it);
   t.mrecs_end = s->mrecs.n;
   return t;
 }
