@@ -182,8 +182,8 @@ static void report_accum(double **col, int n, size_t iters) {
               col[A_BYTES], n);
   pbb_target(r, PBB_LE, 16, "<= 16 B");
   pbb_note(r,
-           "bytes_held after %zu iterations / (%zu x 5) user steps: gstop record, "
-           "iteration and topics included",
+           "bytes_held after %zu iterations / (%zu x 5) user steps: the iteration "
+           "(its gstop record stored or derived) and topics included",
            iters, iters);
   r = pbb_add("acc_lock_floor_ns", "0. atomic-exchange lock take + release", "ns", col[A_LOCK], n);
   pbb_note(r,
