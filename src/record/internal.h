@@ -80,30 +80,67 @@ static inline const char *pb__getenv(const char *name) {
 
 /* ---- a small lock for short critical sections (lock.c) ----
  * Recording holds a benchmarker's lock for a few dozen instructions; an
- * uncontended pthread mutex costs twice what this does. Taking it free is one
- * atomic exchange; releasing it is a store and a load of `sleepers`. A waiter
- * spins briefly, yields a few times, then blocks in the kernel (a futex
- * wait) until the holder releases it: a waiter that only spun and yielded
- * could keep a lower-priority holder off its CPU for good (a SCHED_FIFO
- * waiter and a SCHED_OTHER holder on one CPU: issue 11, defect 2). */
+ * uncontended pthread mutex costs twice what this does. The lock word has
+ * three states, as in the third mutex of Drepper's "Futexes Are Tricky":
+ * 0 free, 1 held, 2 held and a waiter may be blocked. Taking a free lock is
+ * one compare-and-exchange (0 to 1); releasing it is one exchange (to 0),
+ * followed by a futex wake only when the old value was 2. A waiter spins
+ * briefly and yields a few times, then exchanges 2 into the word (which
+ * takes the lock if the old value was 0) and blocks in the kernel with a
+ * futex wait on 2: a waiter that only spun and yielded could keep a
+ * lower-priority holder off its CPU for good (a SCHED_FIFO waiter and a
+ * SCHED_OTHER holder on one CPU: issue 11, defect 2).
+ *
+ * No wake-up is missed, whatever the timing: both sides change the one word
+ * with read-modify-writes, so either the release comes first (the waiter's
+ * exchange reads 0 and owns the lock) or the waiter's exchange does (the
+ * release reads 2 and wakes), and the kernel's wait returns at once when the
+ * word is no longer 2. A woken waiter takes the lock as 2, since others may
+ * still sleep; its own release then wakes the next one. */
 typedef struct pb__spin {
-  atomic_int v;        /* 0 free, 1 held */
-  atomic_int sleepers; /* waiters blocked in the kernel (or about to block) */
+  atomic_int v; /* 0 free, 1 held, 2 held with waiters maybe blocked */
 } pb__spin;
 
 /** Slow path of pb__spin_lock: waits until the lock is free and takes it. */
 void pb__spin_wait(pb__spin *l);
-/** Slow path of pb__spin_unlock: wakes a blocked waiter. */
+/** Slow path of pb__spin_unlock: wakes one blocked waiter. */
 void pb__spin_wake(pb__spin *l);
 
+#ifdef PB_SPIN_TEST_HOOKS
+/* Test builds of lock.c only (tests/record/test_spin_lock.c compiles its own
+ * copy with PB_SPIN_TEST_HOOKS); the library has none of this. */
+typedef struct pb__spin_probe {
+  atomic_long releases; /* pb__spin_unlock calls (written by the holder only) */
+  atomic_long blocks;   /* futex waits begun */
+  atomic_long timeouts; /* futex waits that ended by their timeout */
+  atomic_long missed;   /* timeouts during which the lock was released: missed wake-ups */
+  void (*before_block)(pb__spin *l);   /* if set, called just before each futex wait */
+  void (*before_release)(pb__spin *l); /* if set, called just before a release is seen */
+} pb__spin_probe;
+extern pb__spin_probe pb__spin_test;
+static inline void pb__spin_probe_release(pb__spin *l) {
+  atomic_store_explicit(&pb__spin_test.releases,
+                        atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  if (pb__spin_test.before_release) pb__spin_test.before_release(l);
+}
+#define PB__SPIN_PROBE_RELEASE(l) pb__spin_probe_release(l)
+#else
+#define PB__SPIN_PROBE_RELEASE(l) ((void)0)
+#endif
+
 static inline void pb__spin_lock(pb__spin *l) {
-  if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) return;
+  int expected = 0;
+  if (atomic_compare_exchange_strong_explicit(&l->v, &expected, 1, memory_order_acquire,
+                                              memory_order_relaxed)) {
+    return;
+  }
   pb__spin_wait(l);
 }
 
 static inline void pb__spin_unlock(pb__spin *l) {
-  atomic_store_explicit(&l->v, 0, memory_order_release);
-  if (__builtin_expect(atomic_load_explicit(&l->sleepers, memory_order_relaxed) != 0, 0)) {
+  PB__SPIN_PROBE_RELEASE(l);
+  if (__builtin_expect(atomic_exchange_explicit(&l->v, 0, memory_order_release) == 2, 0)) {
     pb__spin_wake(l);
   }
 }

@@ -1,7 +1,7 @@
 /*
  * lock.c - the locks of a benchmarker's recording state: a small spin lock
- * that blocks in the kernel when it must wait long, and the owner-biased lock
- * built on it (internal.h explains both).
+ * that blocks in the kernel when it must wait long (a three-state futex
+ * lock), and the owner-biased lock built on it (internal.h explains both).
  */
 #include <errno.h>
 #include <sched.h>
@@ -19,27 +19,57 @@
 
 /*
  * How long a blocked waiter sleeps at most before it looks at the lock again.
- * The release is a plain store followed by a relaxed load of `sleepers`, so
- * a waiter that blocks at the very moment of a release can miss its wake-up
- * (the store-load pair is not fenced, to keep the uncontended release one
- * store); it then takes the lock after this timeout instead. Rare, bounded.
+ * No wake-up is missed (internal.h), so correctness does not rest on this:
+ * it only bounds the wait should a wake-up ever go astray, and costs a
+ * waiter one more look at a lock held longer than this.
  */
-enum { SPIN_PAUSES = 64, SPIN_YIELDS = 8, BLOCK_NS = 1000000 };
+enum { SPIN_PAUSES = 64, SPIN_YIELDS = 8 };
 
-/* Blocks the caller while the lock is held (or for at most BLOCK_NS). */
-static void spin_block(pb__spin *l) {
-  atomic_fetch_add_explicit(&l->sleepers, 1, memory_order_seq_cst);
-#ifdef __linux__
-  struct timespec ts = {0, BLOCK_NS};
-  /* Returns at once when v is no longer 1 (EAGAIN); EINTR just retries. */
-  syscall(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0);
+#ifndef PB_SPIN_TEST_HOOKS
+enum { BLOCK_NS = 1000000 };
 #else
-  if (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-    struct timespec ts = {0, BLOCK_NS / 20};
-    nanosleep(&ts, NULL);
+/* Test builds: 200 ms, so that only a missed wake-up (or a stall that long)
+ * makes a wait time out, not a holder that kept the lock a millisecond. */
+enum { BLOCK_NS = 200000000 };
+
+pb__spin_probe pb__spin_test;
+
+/* Before a futex wait: counts it, runs the test's hook; returns the release count. */
+static long probe_before(pb__spin *l) {
+  atomic_fetch_add_explicit(&pb__spin_test.blocks, 1, memory_order_relaxed);
+  long releases = atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed);
+  if (pb__spin_test.before_block) pb__spin_test.before_block(l);
+  return releases;
+}
+
+/* After a futex wait that returned r (errno err): counts timeouts and missed wake-ups. */
+static void probe_after(long r, int err, long releases) {
+  if (r == 0 || err != ETIMEDOUT) return;
+  atomic_fetch_add_explicit(&pb__spin_test.timeouts, 1, memory_order_relaxed);
+  if (atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed) != releases) {
+    atomic_fetch_add_explicit(&pb__spin_test.missed, 1, memory_order_relaxed);
   }
+}
 #endif
-  atomic_fetch_sub_explicit(&l->sleepers, 1, memory_order_relaxed);
+
+/* Blocks the caller while the word is 2 (or for at most BLOCK_NS). */
+static void spin_block(pb__spin *l) {
+#ifdef __linux__
+#ifdef PB_SPIN_TEST_HOOKS
+  long releases = probe_before(l);
+#endif
+  struct timespec ts = {0, BLOCK_NS};
+  /* Returns at once when v is no longer 2 (EAGAIN); EINTR and the timeout just retry. */
+  long r = syscall(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 2, &ts, NULL, 0);
+#ifdef PB_SPIN_TEST_HOOKS
+  probe_after(r, errno, releases);
+#endif
+  (void)r;
+#else
+  (void)l; /* no futex: poll (the release's wake is a no-op) */
+  struct timespec ts = {0, BLOCK_NS / 20};
+  nanosleep(&ts, NULL);
+#endif
 }
 
 void pb__spin_wake(pb__spin *l) {
@@ -51,21 +81,24 @@ void pb__spin_wake(pb__spin *l) {
 }
 
 void pb__spin_wait(pb__spin *l) {
-  for (unsigned spins = 0;; spins++) {
+  for (unsigned spins = 0; spins < SPIN_PAUSES + SPIN_YIELDS; spins++) {
+    int expected = 0;
     if (!atomic_load_explicit(&l->v, memory_order_relaxed) &&
-        !atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) {
+        atomic_compare_exchange_strong_explicit(&l->v, &expected, 1, memory_order_acquire,
+                                                memory_order_relaxed)) {
       return;
     }
     if (spins < SPIN_PAUSES) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
-    } else if (spins < SPIN_PAUSES + SPIN_YIELDS) {
-      sched_yield(); /* lets a holder of the same priority run */
     } else {
-      spin_block(l); /* lets any holder run, whatever its priority */
+      sched_yield(); /* lets a holder of the same priority run */
     }
   }
+  /* Block (lets any holder run, whatever its priority). 2, not 1: a release
+   * must wake whoever else is blocked, even once this thread holds the lock. */
+  while (atomic_exchange_explicit(&l->v, 2, memory_order_acquire) != 0) spin_block(l);
 }
 
 /* ---- the owner-biased lock ---- */
@@ -157,7 +190,6 @@ void pb__olock_init(pb__olock *l) {
   atomic_init(&l->owner, 0);
   atomic_init(&l->revoke, 0);
   atomic_init(&l->spin.v, 0);
-  atomic_init(&l->spin.sleepers, 0);
   for (int k = 0; k < PB__OLOCK_SLOTS; k++) atomic_init(&l->active[k], 0);
 }
 
@@ -195,7 +227,8 @@ void pb__olock_atfork_child(pb__olock *l) {
    * for an instant (it would have cleared it, in the parent): every flag is cleared,
    * since slots start again from 0 here. */
   atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
-  atomic_store_explicit(&l->spin.sleepers, 0, memory_order_relaxed);
+  /* Held by this thread (the fork handler's), with no waiter here: 1, not 2. */
+  atomic_store_explicit(&l->spin.v, 1, memory_order_relaxed);
   for (int k = 0; k < PB__OLOCK_SLOTS; k++) {
     atomic_store_explicit(&l->active[k], 0, memory_order_relaxed);
   }
