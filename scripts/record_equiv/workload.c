@@ -66,6 +66,19 @@ int main(int argc, char **argv) {
   pb_set_save_on_step(st, false);
   pb_save(st);
   pb_bench_destroy(st);
+  pb_bench *w = make(dir, "w"); /* 40,000 topics: ids past 16 bits */
+  char name[32];
+  for (int i = 0; i < 12; i++) {
+    pb_gstep(w);
+    for (int k = 0; k < 40000; k += 1 + i) {
+      snprintf(name, sizeof name, "t%05d", k);
+      pb_step(w, name);
+    }
+    if (i % 3 == 1) pb_step_ex(w, "t39999", "[1,2]", NULL); /* a wide id with an extra */
+  }
+  pb_gstop(w);
+  pb_save(w);
+  pb_bench_destroy(w);
   pb_bench *g = make(dir, "g"); /* gstep + gstop, nothing between; open at save */
   for (int i = 0; i < 5000; i++) {
     pb_gstep(g);

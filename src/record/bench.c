@@ -27,6 +27,7 @@ static int bench_init(pb_bench *b, const char *path) {
   pb__segvec_init(&b->recs, sizeof(pb__rec));
   pb__segvec_init(&b->longs, sizeof(pb__recx));
   pb__segvec_init(&b->xrecs, sizeof(pb__recx));
+  pb__segvec_init(&b->xtopics, sizeof(pb__recx));
   pb__segvec_init(&b->iters, sizeof(pb__iter));
   pb__segvec_init(&b->iwide, sizeof(pb__recx));
   pb__segvec_init(&b->ilead, sizeof(pb__recx));
@@ -56,6 +57,7 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->recs);
   pb__segvec_free(&b->longs);
   pb__segvec_free(&b->xrecs);
+  pb__segvec_free(&b->xtopics);
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->iwide);
   pb__segvec_free(&b->ilead);
@@ -141,8 +143,13 @@ static bool note_after_close(pb_bench *b, const pb__iter *it) {
   return push_side(&b->iclose, i, pb__iter_nrec(it));
 }
 
-/* push_rec's general case: a long or negative gap, an extra, a closed or full iteration,
- * or no memory. */
+/* Removes the entries of side table v from index n on (a record's, pushed last). */
+static void pop_side_to(pb__segvec *v, size_t n) {
+  while (v->n > n) pb__segvec_pop(v);
+}
+
+/* push_rec's general case: a long or negative gap, an extra, a wide topic id, a closed or
+ * full iteration, or no memory. */
 static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
                                                    uint32_t extra) {
   pb__iter *it = last_iter(b);
@@ -152,13 +159,15 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
   pb__rec *r = ok ? pb__segvec_push(&b->recs) : NULL;
   uint64_t k = b->recs.n - 1;
   ok = r != NULL;
-  bool long_gap = gap >= PB__REC_LONG;
-  if (ok && long_gap && !push_side(&b->longs, k, gap)) ok = false;
-  if (ok && extra && !push_side(&b->xrecs, k, extra)) {
-    if (long_gap) pb__segvec_pop(&b->longs);
-    ok = false;
-  }
+  bool long_gap = gap >= PB__REC_LONG, wide = topic >= PB__REC_TESC;
+  size_t nl = b->longs.n, nx = b->xrecs.n, nt = b->xtopics.n;
+  if (ok && long_gap) ok = push_side(&b->longs, k, gap);
+  if (ok && extra) ok = push_side(&b->xrecs, k, extra);
+  if (ok && wide) ok = push_side(&b->xtopics, k, topic);
   if (!ok) {
+    pop_side_to(&b->longs, nl);
+    pop_side_to(&b->xrecs, nx);
+    pop_side_to(&b->xtopics, nt);
     if (r) pb__segvec_pop(&b->recs);
     b->dropped++;
     b->step_t0 = now;
@@ -166,7 +175,7 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
   r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
-  r->topic = topic | (extra ? PB__REC_EXTRA : 0);
+  r->topic = (uint16_t)((wide ? PB__REC_TESC : topic) | (extra ? PB__REC_EXTRA : 0));
   b->step_t0 = now;
   it->nrec++;
   return PB_OK;
@@ -177,12 +186,13 @@ static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t 
                                                           uint32_t extra) {
   uint64_t gap = now - b->step_t0; /* a clock read before the last: huge, the slow path */
   pb__iter *it = last_iter(b);
-  pb__rec *r = gap < PB__REC_LONG && !extra && b->open && it->nrec < PB__ITER_NREC_MAX
+  pb__rec *r = gap < PB__REC_LONG && !extra && topic < PB__REC_TESC && b->open &&
+                       it->nrec < PB__ITER_NREC_MAX
                    ? pb__segvec_push(&b->recs)
                    : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
   r->ns = (uint32_t)gap;
-  r->topic = topic;
+  r->topic = (uint16_t)topic;
   b->step_t0 = now;
   it->nrec++;
   return PB_OK;
@@ -861,12 +871,12 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->saves = b->saves;
   out->save_errors = b->save_errors;
   /* Bytes in use; segments reserve up to twice that as untouched virtual memory. */
-  out->bytes_held = b->recs.n * b->recs.elem + b->longs.n * b->longs.elem +
-                    b->xrecs.n * b->xrecs.elem + b->iters.n * b->iters.elem +
-                    (b->iwide.n + b->ilead.n + b->ifirst.n + b->iclose.n) * sizeof(pb__recx) +
-                    b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
-                    b->topics.infos.n * b->topics.infos.elem + b->arena.bytes +
-                    (uint64_t)b->topics.nslots * 4;
+  out->bytes_held =
+      b->recs.n * b->recs.elem + b->longs.n * b->longs.elem + b->xrecs.n * b->xrecs.elem +
+      b->xtopics.n * b->xtopics.elem + b->iters.n * b->iters.elem +
+      (b->iwide.n + b->ilead.n + b->ifirst.n + b->iclose.n) * sizeof(pb__recx) +
+      b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
+      b->topics.infos.n * b->topics.infos.elem + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
   pb__bench_unlock(b, own);
   pb__call_leave();
   return PB_OK;

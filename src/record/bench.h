@@ -57,16 +57,17 @@ struct pb_bench {
   uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
   /* stores (L); elements below the counts are immutable except the last iteration */
-  pb__segvec recs;   /* pb__rec */
-  pb__segvec longs;  /* pb__recx: gaps of 2^32 - 1 ns or more, by record */
-  pb__segvec xrecs;  /* pb__recx: extras of time records, by record */
-  pb__segvec iters;  /* pb__iter */
-  pb__segvec iwide;  /* pb__recx: GLOBAL times of 2^32 - 2 ns or more, by iteration */
-  pb__segvec ilead;  /* pb__recx: non-zero leads of GLOBAL over START_TIME, by iteration */
-  pb__segvec ifirst; /* pb__recx: high 32 bits of `first` where they change, by iteration */
-  pb__segvec iclose; /* pb__recx: records at the close, of iterations with steps after it */
-  pb__segvec mrecs;  /* pb__mrec */
-  pb__segvec extras; /* const char * (JSON text in the arena) */
+  pb__segvec recs;    /* pb__rec */
+  pb__segvec longs;   /* pb__recx: gaps of 2^32 - 1 ns or more, by record */
+  pb__segvec xrecs;   /* pb__recx: extras of time records, by record */
+  pb__segvec xtopics; /* pb__recx: topic ids of PB__REC_TESC or more, by record */
+  pb__segvec iters;   /* pb__iter */
+  pb__segvec iwide;   /* pb__recx: GLOBAL times of 2^32 - 2 ns or more, by iteration */
+  pb__segvec ilead;   /* pb__recx: non-zero leads of GLOBAL over START_TIME, by iteration */
+  pb__segvec ifirst;  /* pb__recx: high 32 bits of `first` where they change, by iteration */
+  pb__segvec iclose;  /* pb__recx: records at the close, of iterations with steps after it */
+  pb__segvec mrecs;   /* pb__mrec */
+  pb__segvec extras;  /* const char * (JSON text in the arena) */
   pb__topics topics;
   pb__arena arena;
 

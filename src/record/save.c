@@ -21,7 +21,8 @@
 #include "digits.h"
 
 typedef struct snap {
-  pb__segvec recs, longs, xrecs, iters, iwide, ilead, ifirst, iclose, mrecs, extras, topics;
+  pb__segvec recs, longs, xrecs, xtopics, iters, iwide, ilead, ifirst, iclose, mrecs, extras,
+      topics;
   pb__iter last;    /* copy of the last iteration */
   uint32_t t_gstop; /* topic of the derived gstop records (pb__iter) */
   size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
@@ -231,21 +232,24 @@ static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_
 /* Time records in increasing index order, with their side tables. */
 typedef struct rec_reader {
   seg_reader recs;
-  side_reader longs, xrecs;
+  side_reader longs, xrecs, xtopics;
 } rec_reader;
 
 static void recs_init(rec_reader *r, const snap *s, uint64_t first) {
   reader_seek(&r->recs, &s->recs, first);
   side_seek(&r->longs, &s->longs, first);
   side_seek(&r->xrecs, &s->xrecs, first);
+  side_seek(&r->xtopics, &s->xtopics, first);
 }
 
-/* The records [first, first + n) with a long gap or an extra: their side-table values. */
+/* The records [first, first + n) with a long gap, an extra or a wide topic id: their
+ * side-table values. */
 static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint64_t first,
                                                 uint32_t n) {
   for (uint32_t j = 0; j < n; j++) {
     if (x->ns[j] == PB__REC_LONG) x->ns[j] = side_find(&r->longs, first + j);
     if (x->extra[j]) x->extra[j] = (uint32_t)side_find(&r->xrecs, first + j);
+    if (x->topic[j] == PB__REC_TESC) x->topic[j] = (uint32_t)side_find(&r->xtopics, first + j);
   }
 }
 
@@ -263,7 +267,7 @@ static void load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
       ns[j] = g;
       topic[j] = t & ~PB__REC_EXTRA;
       extra[j] = t & PB__REC_EXTRA;
-      rare |= (g == PB__REC_LONG) | (t & PB__REC_EXTRA);
+      rare |= (g == PB__REC_LONG) | (t & PB__REC_EXTRA) | ((t & ~PB__REC_EXTRA) == PB__REC_TESC);
     }
   }
   if (rare) load_rare(r, x, first, n);
@@ -315,6 +319,7 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   s->recs = b->recs;
   s->longs = b->longs;
   s->xrecs = b->xrecs;
+  s->xtopics = b->xtopics;
   s->iters = b->iters;
   s->iwide = b->iwide;
   s->ilead = b->ilead;
@@ -1143,6 +1148,12 @@ static inline uint64_t rec_ns(const pb__rec *rec, side_reader *longs, uint64_t k
   return rec->ns != PB__REC_LONG ? rec->ns : side_find(longs, k);
 }
 
+/* A record's topic id (wide ones from the side table, asked in record order). */
+static inline uint32_t rec_topic(const pb__rec *rec, side_reader *xtopics, uint64_t k) {
+  uint32_t t = rec->topic & ~PB__REC_EXTRA;
+  return t != PB__REC_TESC ? t : (uint32_t)side_find(xtopics, k);
+}
+
 /*
  * Runs body for each record of iteration v in order, its derived gstop
  * included, with t (topic id) and ns (gap) set. body runs in three places:
@@ -1158,7 +1169,7 @@ static inline uint64_t rec_ns(const pb__rec *rec, side_reader *longs, uint64_t k
         uint64_t ns = vg_ns((v), pre_);                      \
         body;                                                \
       }                                                      \
-      uint32_t t = rec_->topic & ~PB__REC_EXTRA;             \
+      uint32_t t = rec_topic(rec_, &(rr)->xtopics, k_);      \
       uint64_t ns = rec_ns(rec_, &(rr)->longs, k_);          \
       if (pos_++ < (v)->nclose) pre_ += ns;                  \
       body;                                                  \
@@ -1265,9 +1276,10 @@ static void vg_next(vg_cursor *g, const snap *s) {
  */
 static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, uint64_t *off) {
   seg_reader rd;
-  side_reader longs;
+  side_reader longs, xtopics;
   reader_seek(&rd, &s->recs, pl->first);
   side_seek(&longs, &s->longs, pl->first);
+  side_seek(&xtopics, &s->xtopics, pl->first);
   const uint32_t *in = x->local;
   uint32_t tg = s->t_gstop;
   vg_cursor g = {.first = UINT64_MAX, .at = UINT64_MAX};
@@ -1283,7 +1295,7 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
       val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
       vg_next(&g, s);
     }
-    uint32_t t = rec->topic & ~PB__REC_EXTRA;
+    uint32_t t = rec_topic(rec, &xtopics, k);
     uint64_t ns = rec_ns(rec, &longs, k);
     run += ns;
     if (in[t]) val_put(v, off[t]++, ns);

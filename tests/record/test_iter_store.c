@@ -7,7 +7,8 @@
  * clock_gettime itself (the library's calls bind to it), and every test sets
  * the time before each call. Also checked: the cases where the derivation
  * would be wrong (pb_start on an open iteration, an unknown topic id, a clock
- * read earlier than the one before) store the record, and the bytes held.
+ * read earlier than the one before) store the record, the bytes held, and
+ * topic ids past the record's 16 bits.
  */
 
 #include <math.h>
@@ -211,12 +212,14 @@ static void test_gstop_stored_when_not_derivable(void **state) {
 
 /* ---- the store's size ---- */
 
-/* An iteration is 20 bytes; 5 steps an iteration hold under 13 bytes a step in all. */
+/* A record is 6 bytes, an iteration 20; 5 steps an iteration hold under 11 bytes a step in
+ * all. */
 static void test_bytes_held(void **state) {
   fixture *f = *state;
   pb_bench *b = f->b;
   static const char *const topics[5] = {"load", "forward", "backward", "update", "log"};
   assert_int_equal(sizeof(pb__iter), 20);
+  assert_int_equal(sizeof(pb__rec), 6);
   const size_t n = 20000;
   uint64_t t = 0;
   for (size_t i = 0; i < n; i++) {
@@ -234,8 +237,46 @@ static void test_bytes_held(void **state) {
   assert_int_equal(st.iterations, n);
   assert_int_equal(st.steps, 6 * n); /* 5 user steps and a gstop each */
   double per_step = (double)st.bytes_held / (double)(5 * n);
-  /* 8 bytes a step, 20 an iteration: 12 a step, and the topics and the store's slack */
-  TH_ASSERT_BETWEEN(per_step, 12.0, 13.0);
+  /* 6 bytes a step, 20 an iteration: 10 a step, and the topics and the store's slack */
+  TH_ASSERT_BETWEEN(per_step, 10.0, 11.0);
+}
+
+/* ---- topic ids past 16 bits ---- */
+
+/* Topic ids of 0x7fff and more live in a side table: each step keeps its own topic and time,
+ * extras included, and the stats count the side table's bytes. */
+static void test_wide_topic_ids(void **state) {
+  fixture *f = *state;
+  pb_bench *b = f->b;
+  enum { N = 33000 }; /* ids run past 0x7fff: 4 well-known topics come first */
+  char name[32];
+  uint64_t t = 0;
+  at(t);
+  TH_ASSERT_OK(pb_gstep(b));
+  for (int k = 0; k < N; k++) {
+    snprintf(name, sizeof name, "t%05d", k);
+    at(t += 1 + (uint64_t)k % 7);
+    TH_ASSERT_OK(pb_step(b, name));
+  }
+  at(t += 9);
+  TH_ASSERT_OK(pb_step_ex(b, "t32999", "{\"wide\":true}", NULL));
+  at(t += 5);
+  TH_ASSERT_OK(pb_gstop(b));
+  pb_bench_stats st;
+  TH_ASSERT_OK(pb_bench_get_stats(b, &st));
+  assert_true(st.bytes_held > (uint64_t)N * 6 + 200 * 16); /* the wide ids' side entries */
+  json_t *root = data_of(b);
+  json_t *it = json_array_get(root, 0);
+  for (int k = 0; k < N; k += 997) {
+    snprintf(name, sizeof name, "t%05d", k);
+    assert_call(it, name, 0, 1 + (uint64_t)k % 7, k);
+  }
+  assert_call(it, "t32999", 0, 1 + 32999 % 7, 32999);
+  assert_call(it, "t32999", 1, 9, N);
+  json_t *x = json_object_get(call(it, "t32999", 1), "extra");
+  assert_true(json_is_true(json_object_get(x, "wide")));
+  assert_call(it, "gstop", 0, 5, N + 1);
+  json_decref(root);
 }
 
 /* ---- record indexes past 2^32 ---- */
@@ -267,6 +308,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_derived_gstop_summary, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gstop_stored_when_not_derivable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bytes_held, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wide_topic_ids, setup, teardown),
       cmocka_unit_test(test_first_high_bits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
