@@ -318,6 +318,11 @@ static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) 
                   b->path);
 }
 
+/* Whether close_iter at `now` takes its fast path: no side-table entry, so nothing to cut. */
+static inline bool close_is_fast(const pb_bench *b, uint64_t now) {
+  return now >= b->global_t0 && now - b->global_t0 < PB__ITER_OPEN && b->global_t0 == b->open_mono;
+}
+
 /*
  * Closes the last iteration at `now`: GLOBAL from its clocks' start, STOP_TIME
  * from START_TIME by the monotonic clock (never before it, whatever the wall
@@ -325,11 +330,8 @@ static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) 
  * unless a probe or pb_start moved GLOBAL's start). Caller holds b->lock.
  */
 static inline int close_iter(pb_bench *b, uint64_t now) {
+  if (__builtin_expect(!close_is_fast(b, now), 0)) return close_iter_slow(b, now);
   uint64_t global = now - b->global_t0;
-  if (__builtin_expect(
-          now < b->global_t0 || global >= PB__ITER_OPEN || b->global_t0 != b->open_mono, 0)) {
-    return close_iter_slow(b, now);
-  }
   b->cur->global_ns = (uint32_t)global;
   b->open = false;
   b->gstops++;
@@ -438,8 +440,10 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
     pb__iter *it = b->cur;
     bool probing = held && b->peak.linked;
     /* The gstop record is derived at save time when its gap is what the iteration's
-     * span leaves over (pb__iter); otherwise stored. */
-    bool derive = !probing && !b->gap_lost && now - b->step_t0 < PB__REC_LONG;
+     * span leaves over (pb__iter); otherwise stored. Only with the fast close: the slow
+     * one may cut GLOBAL or the lead (no memory), and the gstop's time with them. */
+    bool derive =
+        !probing && !b->gap_lost && now - b->step_t0 < PB__REC_LONG && close_is_fast(b, now);
     if (derive)
       b->step_t0 = now;
     else
@@ -455,7 +459,7 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
      * op_lock) closed it while the lock was released for the probe. */
     if (b->open && b->cur == it) {
       int crc = close_iter(b, now);
-      if (derive && crc == PB_OK) { /* else GLOBAL or the lead was cut: the gstop is lost */
+      if (derive) { /* the fast close: crc is PB_OK */
         it->nrec |= PB__ITER_VGSTOP;
         b->vgstops++;
       }

@@ -466,7 +466,9 @@ static inline uint64_t pb__recx_find(const pb__segvec *v, uint64_t rec) {
  * The fast path stores it only when that sum is exact: every clock
  * movement of the iteration is one record's gap (no dropped record, no
  * unknown topic, no pb_start on the open iteration, no clock read earlier
- * than the one before).
+ * than the one before), and the close needs no side-table entry (no lead,
+ * GLOBAL under 2^32 - 2 ns): one that cannot be had (no memory) would cut
+ * the span, and the gstop's time with it.
  */
 typedef struct __attribute__((packed, aligned(4))) pb__iter {
   uint32_t first_lo;     /* low 32 bits of the index of the first time record */

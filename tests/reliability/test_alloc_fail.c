@@ -262,11 +262,62 @@ static void test_every_allocation_from_n_fails(void **state) {
   sweep(true);
 }
 
+/* The calls of `topic` in iteration i of a DATA file. */
+static size_t calls_in(json_t *data, size_t i, const char *topic) {
+  json_t *calls = json_object_get(json_array_get(data, i), "individual_calls");
+  return json_array_size(json_object_get(calls, topic));
+}
+
+/*
+ * An iteration whose close needs a side-table entry (here the lead of GLOBAL's
+ * start, after a memory probe at gstep) closed while no allocation succeeds:
+ * the lead is cut (counted as dropped), but the gstop step, which needs no
+ * new memory, is still on disk and counted.
+ */
+static void test_cut_close_keeps_gstop(void **state) {
+  (void)state;
+  char *dir = rel_mkdtemp("alloc-close");
+  char *prefix = rel_strf("%s/bench", dir);
+  pb_bench *b = NULL;
+  REL_ASSERT_OK(pb_bench_create(prefix, &b));
+  REL_ASSERT_OK(pb_gstep(b));
+  REL_ASSERT_OK(pb_step(b, "warm")); /* the time records' first segment, allocated now */
+  REL_ASSERT_OK(pb_gstop(b));
+  REL_ASSERT_OK(pb_enable_memory_tracking(b, false));
+  REL_ASSERT_OK(pb_gstep(b)); /* a probe: GLOBAL starts after it, a lead to keep at the close */
+  REL_ASSERT_OK(pb_step(b, "a"));
+  pb_disable_memory_tracking(b); /* no probe at the close */
+  uint64_t dropped = dropped_of(b);
+  g_fail_at = 1;
+  g_fail_from = true;
+  atomic_store(&g_count, 0);
+  atomic_store(&g_armed, true);
+  int rc = pb_gstop(b); /* the lead's table has no segment yet: cut */
+  atomic_store(&g_armed, false);
+  g_fail_at = 0;
+  REL_ASSERT_STATUS(rc, PB_ENOMEM);
+  assert_int_equal(dropped_of(b), dropped + 1);
+  REL_ASSERT_OK(pb_save(b));
+  pb_bench_stats st;
+  REL_ASSERT_OK(pb_bench_get_stats(b, &st));
+  json_t *data = rel_must_load(prefix, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(data), 2);
+  assert_int_equal(calls_in(data, 1, "gstop"), 1);
+  assert_int_equal(calls_in(data, 1, "a"), 1);
+  assert_int_equal(rel_count_all_calls(data), st.steps);
+  json_decref(data);
+  REL_ASSERT_OK(pb_bench_destroy(b));
+  rel_rmtree(dir);
+  free(prefix);
+  free(dir);
+}
+
 int main(void) {
   pb_set_warning_handler(count_warning, NULL); /* e.g. "cannot write run metadata" */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nth_allocation_fails),
       cmocka_unit_test(test_every_allocation_from_n_fails),
+      cmocka_unit_test(test_cut_close_keeps_gstop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
