@@ -17,6 +17,8 @@ CC=${CC:-cc}
 HERE="$ROOT/scripts/record_equiv"
 mkdir -p "$BUILD"
 rm -rf "$BUILD/old" "$BUILD/out-old" "$BUILD/out-new"
+# The old tree is a temporary worktree: removed however the script ends.
+trap 'git -C "$ROOT" worktree remove --force "$BUILD/old" >/dev/null 2>&1 || true' EXIT
 git -C "$ROOT" worktree add -f --detach "$BUILD/old" "$REV" >/dev/null 2>&1 ||
   { mkdir -p "$BUILD/old" && git -C "$ROOT" archive "$REV" | tar -x -C "$BUILD/old"; }
 for side in old new; do
@@ -34,7 +36,6 @@ for side in old new; do
   LD_PRELOAD="$BUILD/fakeclock.so" PORTER_BENCH_OWNER_LOCK=off "$BUILD/workload-$side" \
     "$BUILD/out-$side"
 done
-git -C "$ROOT" worktree remove --force "$BUILD/old" >/dev/null 2>&1 || true
 n=0
 bad=0
 for f in $(cd "$BUILD/out-old" && find . -type f ! -name '*_MEMORY*' | sort); do

@@ -172,6 +172,12 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     b->dropped++;
     b->step_t0 = now;
     b->gap_lost = true;
+    if (pb__iter_nrec(it) >= PB__ITER_NREC_MAX) {
+      return pb__fail(PB_ENOMEM,
+                      "an iteration of '%s' holds %u records, the most it may: step "
+                      "dropped",
+                      b->path, PB__ITER_NREC_MAX);
+    }
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
   r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;

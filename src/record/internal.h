@@ -110,18 +110,20 @@ void pb__spin_wake(pb__spin *l);
 /* Test builds of lock.c only (tests/record/test_spin_lock.c compiles its own
  * copy with PB_SPIN_TEST_HOOKS); the library has none of this. */
 typedef struct pb__spin_probe {
-  atomic_long releases; /* pb__spin_unlock calls (written by the holder only) */
-  atomic_long blocks;   /* futex waits begun */
-  atomic_long timeouts; /* futex waits that ended by their timeout */
-  atomic_long missed;   /* timeouts during which the lock was released: missed wake-ups */
+  atomic_long releases;     /* pb__spin_unlock calls (written by the holder only) */
+  atomic_ullong release_ns; /* CLOCK_MONOTONIC ns of the last of them */
+  atomic_long blocks;       /* futex waits begun */
+  atomic_long timeouts;     /* futex waits that ended by their timeout */
+  atomic_long missed;       /* timeouts that a release preceded within the wait: missed wake-ups */
   void (*before_block)(pb__spin *l);   /* if set, called just before each futex wait */
   void (*before_release)(pb__spin *l); /* if set, called just before a release is seen */
 } pb__spin_probe;
 extern pb__spin_probe pb__spin_test;
 static inline void pb__spin_probe_release(pb__spin *l) {
-  atomic_store_explicit(&pb__spin_test.releases,
+  atomic_store_explicit(&pb__spin_test.release_ns, pb__mono_ns(), memory_order_relaxed);
+  atomic_store_explicit(&pb__spin_test.releases, /* release: its time is seen with it */
                         atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+                        memory_order_release);
   if (pb__spin_test.before_release) pb__spin_test.before_release(l);
 }
 #define PB__SPIN_PROBE_RELEASE(l) pb__spin_probe_release(l)

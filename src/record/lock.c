@@ -34,19 +34,27 @@ enum { BLOCK_NS = 200000000 };
 
 pb__spin_probe pb__spin_test;
 
-/* Before a futex wait: counts it, runs the test's hook; returns the release count. */
-static long probe_before(pb__spin *l) {
+/* Before a futex wait: counts it, runs the test's hook; returns the release count and
+ * (in *t0) the time the wait begins. */
+static long probe_before(pb__spin *l, uint64_t *t0) {
   atomic_fetch_add_explicit(&pb__spin_test.blocks, 1, memory_order_relaxed);
   long releases = atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed);
   if (pb__spin_test.before_block) pb__spin_test.before_block(l);
+  *t0 = pb__mono_ns();
   return releases;
 }
 
-/* After a futex wait that returned r (errno err): counts timeouts and missed wake-ups. */
-static void probe_after(long r, int err, long releases) {
+/*
+ * After a futex wait begun at t0 that returned r (errno err): counts timeouts,
+ * and as missed wake-ups those with a release before the timeout was due (a
+ * release after it, by a holder stalled that long, is not a missed wake-up).
+ */
+static void probe_after(long r, int err, long releases, uint64_t t0) {
   if (r == 0 || err != ETIMEDOUT) return;
   atomic_fetch_add_explicit(&pb__spin_test.timeouts, 1, memory_order_relaxed);
-  if (atomic_load_explicit(&pb__spin_test.releases, memory_order_relaxed) != releases) {
+  bool released = atomic_load_explicit(&pb__spin_test.releases, memory_order_acquire) != releases;
+  uint64_t at = atomic_load_explicit(&pb__spin_test.release_ns, memory_order_relaxed);
+  if (released && at < t0 + BLOCK_NS) {
     atomic_fetch_add_explicit(&pb__spin_test.missed, 1, memory_order_relaxed);
   }
 }
@@ -56,13 +64,14 @@ static void probe_after(long r, int err, long releases) {
 static void spin_block(pb__spin *l) {
 #ifdef __linux__
 #ifdef PB_SPIN_TEST_HOOKS
-  long releases = probe_before(l);
+  uint64_t t0;
+  long releases = probe_before(l, &t0);
 #endif
   struct timespec ts = {0, BLOCK_NS};
   /* Returns at once when v is no longer 2 (EAGAIN); EINTR and the timeout just retry. */
   long r = syscall(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 2, &ts, NULL, 0);
 #ifdef PB_SPIN_TEST_HOOKS
-  probe_after(r, errno, releases);
+  probe_after(r, errno, releases, t0);
 #endif
   (void)r;
 #else
