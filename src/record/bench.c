@@ -691,7 +691,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
 /*
  * The hot path: enabled, no memory tracking, no GPU sync, no save per step
  * (one load tells). One lock section: a clock read, a topic look-up that
- * usually hits the pointer cache, an 8-byte append.
+ * usually hits the pointer cache, a 6-byte append.
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
