@@ -143,6 +143,16 @@ static bool note_after_close(pb_bench *b, const pb__iter *it) {
   return push_side(&b->iclose, i, pb__iter_nrec(it));
 }
 
+/*
+ * Moves the step clock to `now` with no record of the gap: the one place that
+ * does, so that every such move marks the open iteration, whose gstop record
+ * can then not be derived from its span (pb__iter).
+ */
+static inline void skip_gap(pb_bench *b, uint64_t now) {
+  b->step_t0 = now;
+  b->gap_lost = true;
+}
+
 /* Removes the entries of side table v from index n on (a record's, pushed last). */
 static void pop_side_to(pb__segvec *v, size_t n) {
   while (v->n > n) pb__segvec_pop(v);
@@ -170,8 +180,7 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     pop_side_to(&b->xtopics, nt);
     if (r) pb__segvec_pop(&b->recs);
     b->dropped++;
-    b->step_t0 = now;
-    b->gap_lost = true;
+    skip_gap(b, now);
     if (pb__iter_nrec(it) >= PB__ITER_NREC_MAX) {
       return pb__fail(PB_ENOMEM,
                       "an iteration of '%s' holds %u records, the most it may: step "
@@ -545,8 +554,8 @@ static int start(pb_bench *b) {
   unsigned own = pb__bench_lock(b, true);
   uint64_t now = pb__now_ns();
   if (b->open) {
-    b->step_t0 = b->global_t0 = now;
-    b->gap_lost = true; /* the gap since the last step is in no record */
+    skip_gap(b, now); /* the gap since the last step is in no record */
+    b->global_t0 = now;
   } else {
     rc = open_iter(b, now);
   }
@@ -629,6 +638,16 @@ static uint32_t memstep_topic(pb_bench *b, uint32_t topic) {
   return id;
 }
 
+/* A step whose topic did not resolve (no memory to intern a name, or an unknown id): its
+ * gap is skipped, a name's step counted as dropped. Caller holds b->lock. */
+static __attribute__((noinline, cold)) int step_unresolved(pb_bench *b, uint64_t now,
+                                                           const char *topic, uint32_t id) {
+  skip_gap(b, now);
+  b->dropped += topic != NULL;
+  return topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
+               : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
+}
+
 static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *time_extra,
                      const char *memory_extra) {
   if (!flag(b, PB__F_ON)) return PB_EDISABLED;
@@ -656,11 +675,7 @@ static int step_slow(pb_bench *b, uint32_t id, const char *topic, const char *ti
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (t == PB_TOPIC_INVALID) {
-    b->step_t0 = now;
-    b->gap_lost = true;
-    b->dropped += topic != NULL;
-    rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
-               : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
+    rc = step_unresolved(b, now, topic, id);
   } else {
     int xrc = PB_OK;
     uint32_t extra = store_extra(b, time_extra, &xrc);
@@ -706,11 +721,7 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
     rc = push_rec(b, t, now, 0); /* inline; a long gap or no memory: push_rec_slow */
   } else {
-    b->step_t0 = now;
-    b->gap_lost = true;
-    b->dropped += topic != NULL;
-    rc = topic ? pb__fail(PB_ENOMEM, "out of memory interning a topic of '%s'", b->path)
-               : pb__fail(PB_EINVAL, "pb_step_id: unknown topic id %u", id);
+    rc = step_unresolved(b, now, topic, id);
   }
   pb__bench_unlock(b, own);
   return rc;
