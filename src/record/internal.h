@@ -435,21 +435,6 @@ typedef struct pb__recx {
   uint64_t val;
 } pb__recx;
 
-/** The value of record `rec` in side table v (sorted by rec), or 0 when absent. */
-static inline uint64_t pb__recx_find(const pb__segvec *v, uint64_t rec) {
-  size_t lo = 0, hi = v->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const pb__recx *e = pb__segvec_at(v, mid);
-    if (e->rec == rec) return e->val;
-    if (e->rec < rec)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return 0;
-}
-
 /**
  * One iteration: 20 bytes (issue 15). Its time records are recs[first ..
  * first + nrec), where first is pb__iter_first (the low 32 bits here, the
@@ -511,20 +496,6 @@ static inline uint64_t pb__recx_floor(const pb__segvec *v, uint64_t key) {
 static inline uint64_t pb__iter_first(const pb__iter *it, const pb__segvec *ifirst, uint64_t i) {
   uint64_t hi = ifirst->n ? pb__recx_floor(ifirst, i) : 0;
   return hi << 32 | it->first_lo;
-}
-
-/** GLOBAL of iteration i in ns (0 while open); iwide: its side table. */
-static inline uint64_t pb__iter_global(const pb__iter *it, const pb__segvec *iwide, uint64_t i) {
-  if (it->global_ns == PB__REC_LONG) return pb__recx_find(iwide, i);
-  return pb__iter_closed(it) ? it->global_ns : 0;
-}
-
-/** STOP_TIME of iteration i in wall ns, 0 while open; ilead: the side table of leads. */
-static inline int64_t pb__iter_stop_wall(const pb__iter *it, const pb__segvec *iwide,
-                                         const pb__segvec *ilead, uint64_t i) {
-  if (!pb__iter_closed(it)) return 0;
-  return it->start_wall_ns + (int64_t)pb__iter_global(it, iwide, i) +
-         (int64_t)pb__recx_find(ilead, i);
 }
 
 #define PB__NONE (-1)

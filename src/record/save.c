@@ -141,7 +141,7 @@ static void side_seek(side_reader *r, const pb__segvec *v, uint64_t key) {
   r->i = lo;
 }
 
-/* The value for key (keys asked in increasing order), 0 when absent: pb__recx_find's answer. */
+/* The value for key (keys asked in increasing order), 0 when absent. */
 static uint64_t side_find(side_reader *r, uint64_t key) {
   for (; r->i < r->v->n; r->i++) {
     const pb__recx *e = pb__segvec_at(r->v, r->i);
@@ -199,7 +199,8 @@ static void iters_init(iter_reader *r, const snap *s, size_t from) {
 /* The derived gstop's time: what the span leaves over the records before it (`pre`). */
 static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span - pre; }
 
-/* Iteration i (not below any asked before): pb__iter_global's and pb__iter_stop_wall's values. */
+/* Iteration i (not below any asked before), with its side tables' values: GLOBAL (0 while
+ * open), STOP_TIME = START_TIME + GLOBAL + lead, the span and the record counts. */
 static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
   if (i != r->iters.i) reader_seek(&r->iters, r->iters.v, i);
@@ -1267,6 +1268,21 @@ static void vg_next(vg_cursor *g, const snap *s) {
 }
 
 /*
+ * At stored record k, with `run` the gaps before it: notes the running sum where the
+ * iteration at hand starts, and puts the derived gstop of every iteration whose gstop
+ * comes before record k (empty ones may follow each other) into topic tg's values.
+ */
+static void vg_emit(vg_cursor *g, const snap *s, uint64_t k, uint64_t run, vals *v, uint64_t *off,
+                    uint32_t tg) {
+  for (;;) {
+    if (k == g->first) g->base = run;
+    if (k != g->at) return;
+    val_put(v, off[tg]++, vg_ns(&g->v, run - g->base));
+    vg_next(g, s);
+  }
+}
+
+/*
  * Fills the values of the topics marked in x->local when the plan is flat:
  * each record is then its topic's whole value for its iteration, and the
  * iterations' records one run, so the pass reads the records alone, and the
@@ -1289,23 +1305,13 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
   }
   uint64_t run = 0;
   FOR_RECS(&rd, pl->first, pl->end - pl->first, k, rec, {
-    for (;;) {
-      if (k == g.first) g.base = run;
-      if (k != g.at) break;
-      val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
-      vg_next(&g, s);
-    }
+    if (k == g.first || k == g.at) vg_emit(&g, s, k, run, v, off, tg);
     uint32_t t = rec_topic(rec, &xtopics, k);
     uint64_t ns = rec_ns(rec, &longs, k);
     run += ns;
     if (in[t]) val_put(v, off[t]++, ns);
   });
-  for (uint64_t k = pl->end;;) {
-    if (k == g.first) g.base = run;
-    if (k != g.at) break;
-    val_put(v, off[tg]++, vg_ns(&g.v, run - g.base));
-    vg_next(&g, s);
-  }
+  vg_emit(&g, s, pl->end, run, v, off, tg);
 }
 
 /* One record (topic t, gap ns) of iteration i in fill_iters. */
