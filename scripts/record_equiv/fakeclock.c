@@ -1,7 +1,7 @@
 /*
  * fakeclock.c - an LD_PRELOAD clock for record_equiv: clock_gettime returns a
  * deterministic sequence (every call advances the monotonic clock by a
- * pseudo-random 20-5,000 ns, now and then by seconds), so that two builds
+ * pseudo-random 20-5,000 ns, now and then by milliseconds, seconds or minutes), so that two builds
  * running the same workload read the same times and must write the same files.
  */
 #define _GNU_SOURCE
@@ -23,8 +23,12 @@ static uint64_t advance(void) {
   calls++;
   uint64_t r = next_rand();
   uint64_t step = 20 + r % 5000;
-  if (calls % 4099 == 0) step += 4300000000ull + r % 1000; /* a gap of 4.3 s: long records */
-  if (calls % 9973 == 0) step += 1200000000ull;            /* a wall-clock re-sync */
+  if (calls % 7 == 0) step += 300000 + r % 2000000; /* 0.3-2.3 ms: a record with a HI word */
+  if (calls % 1013 == 0) step = 524287 + (calls / 1013) % 3; /* about 2^19 ns: the HI limit */
+  if (calls % 4099 == 0) step += 4300000000ull + r % 1000;   /* a gap of 4.3 s: long records */
+  if (calls % 9973 == 0) step += 1200000000ull;              /* a wall-clock re-sync */
+  if (calls % 30011 == 0) step += 700000000000ull;           /* 700 s: a gap in the side table */
+  if (calls % 40009 == 0) step = (0xfffffull << 19) - 1 + (calls / 40009) % 3; /* its limit */
   mono += step;
   return mono;
 }

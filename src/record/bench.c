@@ -158,18 +158,20 @@ static void pop_side_to(pb__segvec *v, size_t n) {
   while (v->n > n) pb__segvec_pop(v);
 }
 
-/* push_rec's general case: a long or negative gap, an extra, a wide topic id, a closed or
- * full iteration, or no memory. */
+/* push_rec's general case: a gap of 2^19 ns or more (a HI word first) or a negative one, an
+ * extra, a wide topic id, a closed or full iteration, or no memory. */
 static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
                                                    uint32_t extra) {
   pb__iter *it = last_iter(b);
   if (now < b->step_t0) b->gap_lost = true; /* the gap is recorded as 0 */
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
-  bool ok = pb__iter_nrec(it) < PB__ITER_NREC_MAX && (b->open || note_after_close(b, it));
-  pb__rec *r = ok ? pb__segvec_push(&b->recs) : NULL;
+  uint64_t hv = gap >> PB__REC_GBITS;
+  bool hi = hv != 0, long_gap = hv >= PB__REC_HI_LONG, wide = topic >= PB__REC_TESC;
+  bool ok = pb__iter_nrec(it) + hi < PB__ITER_NREC_MAX && (b->open || note_after_close(b, it));
+  pb__rec *h = ok && hi ? pb__segvec_push(&b->recs) : NULL;
+  pb__rec *r = ok && (h || !hi) ? pb__segvec_push(&b->recs) : NULL;
   uint64_t k = b->recs.n - 1;
   ok = r != NULL;
-  bool long_gap = gap >= PB__REC_LONG, wide = topic >= PB__REC_TESC;
   size_t nl = b->longs.n, nx = b->xrecs.n, nt = b->xtopics.n;
   if (ok && long_gap) ok = push_side(&b->longs, k, gap);
   if (ok && extra) ok = push_side(&b->xrecs, k, extra);
@@ -179,9 +181,10 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     pop_side_to(&b->xrecs, nx);
     pop_side_to(&b->xtopics, nt);
     if (r) pb__segvec_pop(&b->recs);
+    if (h) pb__segvec_pop(&b->recs);
     b->dropped++;
     skip_gap(b, now);
-    if (pb__iter_nrec(it) >= PB__ITER_NREC_MAX) {
+    if (pb__iter_nrec(it) + hi >= PB__ITER_NREC_MAX) {
       return pb__fail(PB_ENOMEM,
                       "an iteration of '%s' holds %u records, the most it may: step "
                       "dropped",
@@ -189,10 +192,12 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     }
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
-  r->ns = long_gap ? PB__REC_LONG : (uint32_t)gap;
-  r->topic = (uint16_t)((wide ? PB__REC_TESC : topic) | (extra ? PB__REC_EXTRA : 0));
+  if (h) h->w = PB__REC_HI | (uint32_t)(long_gap ? PB__REC_HI_LONG : hv) << PB__REC_HI_SHIFT;
+  r->w = (wide ? PB__REC_TESC : topic) | (extra ? PB__REC_EXTRA : 0) |
+         (uint32_t)(gap & (PB__REC_GAP_LIM - 1)) << PB__REC_GSHIFT;
   b->step_t0 = now;
-  it->nrec++;
+  b->nhi += hi;
+  it->nrec += 1 + hi;
   return PB_OK;
 }
 
@@ -201,13 +206,12 @@ static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t 
                                                           uint32_t extra) {
   uint64_t gap = now - b->step_t0; /* a clock read before the last: huge, the slow path */
   pb__iter *it = last_iter(b);
-  pb__rec *r = gap < PB__REC_LONG && !extra && topic < PB__REC_TESC && b->open &&
+  pb__rec *r = gap < PB__REC_GAP_LIM && !extra && topic < PB__REC_TESC && b->open &&
                        it->nrec < PB__ITER_NREC_MAX
                    ? pb__segvec_push(&b->recs)
                    : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
-  r->ns = (uint32_t)gap;
-  r->topic = (uint16_t)topic;
+  r->w = topic | (uint32_t)gap << PB__REC_GSHIFT;
   b->step_t0 = now;
   it->nrec++;
   return PB_OK;
@@ -319,7 +323,7 @@ static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) 
   if (global < PB__ITER_OPEN) {
     it->global_ns = (uint32_t)global;
   } else if (push_side(&b->iwide, i, global)) {
-    it->global_ns = PB__REC_LONG;
+    it->global_ns = PB__ITER_WIDE;
   } else {
     it->global_ns = PB__ITER_OPEN - 1;
     ok = false;
@@ -458,7 +462,7 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
      * span leaves over (pb__iter); otherwise stored. Only with the fast close: the slow
      * one may cut GLOBAL or the lead (no memory), and the gstop's time with them. */
     bool derive =
-        !probing && !b->gap_lost && now - b->step_t0 < PB__REC_LONG && close_is_fast(b, now);
+        !probing && !b->gap_lost && now - b->step_t0 < PB__ITER_WIDE && close_is_fast(b, now);
     if (derive)
       b->step_t0 = now;
     else
@@ -706,7 +710,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
 /*
  * The hot path: enabled, no memory tracking, no GPU sync, no save per step
  * (one load tells). One lock section: a clock read, a topic look-up that
- * usually hits the pointer cache, a 6-byte append.
+ * usually hits the pointer cache, a 4-byte append.
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
@@ -885,7 +889,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!pb__call_enter()) return PB_EBUSY;
   unsigned own = pb__bench_lock(b, false);
   out->iterations = b->iters.n;
-  out->steps = b->recs.n + b->vgstops;
+  out->steps = b->recs.n - b->nhi + b->vgstops;
   out->memory_records = b->mrecs.n;
   out->topics = b->topics.infos.n;
   out->dropped = b->dropped;
@@ -925,7 +929,7 @@ static bool want_full_locked(pb_bench *b) {
   /* The journal continues the full files: those must not end with an open iteration. */
   if (b->want_full || b->main_upto == 0 || b->main_open) return true;
   unsigned own = pb__bench_lock(b, false);
-  size_t closed = b->gstops, recs = b->recs.n + b->vgstops;
+  size_t closed = b->gstops, recs = b->recs.n - b->nhi + b->vgstops;
   pb__bench_unlock(b, own);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
   return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;

@@ -51,14 +51,15 @@ struct pb_bench {
   uint32_t mem_crono; /* memory records in the current iteration */
   uint64_t gstops;    /* iterations closed */
   uint64_t vgstops;   /* of those, iterations whose gstop record is derived (pb__iter) */
+  uint64_t nhi;       /* HI words in recs (pb__rec): recs.n - nhi records are stored */
   bool gap_lost;      /* the open iteration's clock moved other than by a record's gap */
   uint32_t first_hi;  /* high 32 bits of the last iteration's first record index */
   int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */
   uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
   /* stores (L); elements below the counts are immutable except the last iteration */
-  pb__segvec recs;    /* pb__rec */
-  pb__segvec longs;   /* pb__recx: gaps of 2^32 - 1 ns or more, by record */
+  pb__segvec recs;    /* pb__rec: record words and HI words */
+  pb__segvec longs;   /* pb__recx: gaps of PB__REC_HI_LONG << 19 ns or more, by record */
   pb__segvec xrecs;   /* pb__recx: extras of time records, by record */
   pb__segvec xtopics; /* pb__recx: topic ids of PB__REC_TESC or more, by record */
   pb__segvec iters;   /* pb__iter */

@@ -410,26 +410,47 @@ static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *
 /* ---- records ---- */
 
 /**
- * One timed call: 6 bytes (issue 15). The rare wide values live in side
- * tables of pb__recx, by record index: a gap of 2^32 - 1 ns (4.29 s) or more
- * (ns == PB__REC_LONG), an extra (topic has PB__REC_EXTRA set), and a topic
- * id of PB__REC_TESC or more (the topic's other bits are PB__REC_TESC).
- * Packed: elements sit 6 bytes apart, read by value (x86 and ARMv8 load
- * unaligned words; the compiler splits them where a target cannot).
+ * One timed call: a 32-bit word of the record store (issue 15, fourth round):
+ *
+ *   bits 0-11   the topic id; PB__REC_TESC: the id is in the side table of
+ *               wide topics; PB__REC_HI: this word is a HI word (below)
+ *   bit 12      PB__REC_EXTRA: the record has an extra (side table)
+ *   bits 13-31  the gap in ns, its low PB__REC_GBITS bits (below 524 us)
+ *
+ * A gap of 2^19 ns or more takes a HI word first, whose bits 12-31 hold the
+ * gap's bits 19-38, then the record's word with the low bits: 8 bytes for a
+ * step of up to 9 minutes. A HI word of PB__REC_HI_LONG: the whole gap is in
+ * the side table of long gaps. A record's index, by which its side tables
+ * are keyed, is the index of its own word (not its HI word's); an
+ * iteration's record count and the count at its close count words, HI words
+ * included (a close never falls between a HI word and its record).
  */
-typedef struct __attribute__((packed)) pb__rec {
-  uint32_t ns;    /* gap since the previous step or the iteration start, or PB__REC_LONG */
-  uint16_t topic; /* topic id or PB__REC_TESC, | PB__REC_EXTRA when the record has an extra */
+typedef struct pb__rec {
+  uint32_t w;
 } pb__rec;
 
-#define PB__REC_LONG UINT32_MAX
-#define PB__REC_EXTRA 0x8000u
-/** pb__rec.topic of a topic id of this or more: the id is in the side table of wide topics. */
-#define PB__REC_TESC 0x7fffu
+#define PB__REC_TMASK 0xfffu
+/** The topic bits of a record whose topic id is this or more: the id is in a side table. */
+#define PB__REC_TESC 0xffeu
+/** The topic bits of a HI word. */
+#define PB__REC_HI 0xfffu
+#define PB__REC_EXTRA 0x1000u
+#define PB__REC_GSHIFT 13
+#define PB__REC_GBITS 19
+/** Gaps below this fit a record's word alone. */
+#define PB__REC_GAP_LIM (1u << PB__REC_GBITS)
+#define PB__REC_HI_SHIFT 12
+/** A HI word's payload saying that the gap is in the side table of long gaps. */
+#define PB__REC_HI_LONG 0xfffffu
+/** A GLOBAL time of this or more (iterations' global_ns) is in a side table. */
+#define PB__ITER_WIDE UINT32_MAX
 /** Topic ids stay below this (bit 31 is free in the side tables' values too). */
 #define PB__TOPIC_LIMIT 0x7fffffffu
 
-/** Side data of one record: its long gap, or its extra (index + 1 into the extras table). */
+/** Whether record word w is a HI word. */
+static inline bool pb__rec_is_hi(uint32_t w) { return (w & PB__REC_TMASK) == PB__REC_HI; }
+
+/** Side data of one record: its long gap, extra (index + 1 into the extras table) or wide topic. */
 typedef struct pb__recx {
   uint64_t rec; /* record index; entries are appended in record order */
   uint64_t val;
@@ -440,7 +461,7 @@ typedef struct pb__recx {
  * first + nrec), where first is pb__iter_first (the low 32 bits here, the
  * high ones in a side table). Rare wide values live in side tables of
  * pb__recx keyed by iteration index: a GLOBAL time of 2^32 - 2 ns or more
- * (global_ns == PB__REC_LONG), the lead of GLOBAL's start over START_TIME
+ * (global_ns == PB__ITER_WIDE), the lead of GLOBAL's start over START_TIME
  * when it is not 0 (a memory probe at gstep, or pb_start on an open
  * iteration), the high bits of `first` where they change, and the record
  * count at the close of an iteration that got records after its gstop.
@@ -461,19 +482,19 @@ typedef struct __attribute__((packed, aligned(4))) pb__iter {
   uint32_t first_lo;     /* low 32 bits of the index of the first time record */
   uint32_t nrec;         /* time records in recs, | PB__ITER_VGSTOP */
   int64_t start_wall_ns; /* START_TIME */
-  uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__REC_LONG */
+  uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__ITER_WIDE */
 } pb__iter;
 
 #define PB__ITER_OPEN (UINT32_MAX - 1)
 /** Bit of pb__iter.nrec: the iteration's gstop record is derived, not stored. */
 #define PB__ITER_VGSTOP 0x80000000u
-/** Time records one iteration may hold (the bit above stays free). */
+/** Record words one iteration may hold (the bit above stays free). */
 #define PB__ITER_NREC_MAX 0x7ffffff0u
 
 /** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
 static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
 
-/** Time records of the iteration stored in recs (a derived gstop left out). */
+/** Record words of the iteration in recs, HI words included (a derived gstop left out). */
 static inline uint32_t pb__iter_nrec(const pb__iter *it) { return it->nrec & ~PB__ITER_VGSTOP; }
 
 /** Whether the iteration's gstop record is derived (see pb__iter). */

@@ -161,19 +161,21 @@ static bool side_get(side_reader *r, uint64_t key, uint64_t *val) {
   return false;
 }
 
-/* One iteration as the writers see it. Its records in order: the nrec
- * stored from `first`, with the derived gstop (vg) at position nclose. */
+/* One iteration as the writers see it. Its records in order: those stored in the nrec
+ * words from `first`, with the derived gstop (vg) before the first stored at or after word
+ * first + nclose. */
 typedef struct iter_view {
   const pb__iter *it;
   bool closed;
   bool vg;         /* its gstop record is derived */
   uint64_t global; /* GLOBAL in ns, 0 while open */
   int64_t stop;    /* STOP_TIME in wall ns, 0 while open */
-  uint64_t first;  /* index of its first stored record */
-  uint32_t nrec;   /* records stored */
-  uint32_t nclose; /* of those, records before the close (all, unless steps followed gstop) */
-  uint32_t nlog;   /* records written: nrec, and the derived gstop */
-  uint64_t crono;  /* GLOBAL's crono_counter: records before the close, gstop included */
+  uint64_t first;  /* index of its first word in recs */
+  uint32_t nrec;   /* its words, HI words included */
+  uint32_t nclose; /* of those, words before the close (all, unless steps followed gstop) */
+  uint32_t nlog;   /* (set by load_recs) records written: those stored, and the derived gstop */
+  uint64_t crono;  /* (set by load_recs) GLOBAL's crono_counter: records before the close,
+                    * gstop included */
   uint64_t span;   /* GLOBAL + lead: the time of all records before the close */
 } iter_view;
 
@@ -208,7 +210,7 @@ static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_
   if (i + 1 == r->s->iters.n) it = &r->s->last; /* the store's may be changing: not read */
   v->it = it;
   v->closed = pb__iter_closed(it);
-  if (it->global_ns == PB__REC_LONG)
+  if (it->global_ns == PB__ITER_WIDE)
     v->global = side_find(&r->wide, i);
   else
     v->global = v->closed ? it->global_ns : 0;
@@ -226,8 +228,8 @@ static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_
   uint64_t at_close;
   bool after = r->close.i < r->close.v->n && side_get(&r->close, i, &at_close);
   v->nclose = after ? (uint32_t)at_close : v->nrec;
-  v->nlog = v->nrec + v->vg;
-  v->crono = (uint64_t)v->nclose + v->vg;
+  v->nlog = 0;
+  v->crono = 0;
 }
 
 /* Time records in increasing index order, with their side tables. */
@@ -243,35 +245,71 @@ static void recs_init(rec_reader *r, const snap *s, uint64_t first) {
   side_seek(&r->xtopics, &s->xtopics, first);
 }
 
-/* The records [first, first + n) with a long gap, an extra or a wide topic id: their
- * side-table values. */
-static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint64_t first,
-                                                uint32_t n) {
-  for (uint32_t j = 0; j < n; j++) {
-    if (x->ns[j] == PB__REC_LONG) x->ns[j] = side_find(&r->longs, first + j);
-    if (x->extra[j]) x->extra[j] = (uint32_t)side_find(&r->xrecs, first + j);
-    if (x->topic[j] == PB__REC_TESC) x->topic[j] = (uint32_t)side_find(&r->xtopics, first + j);
-  }
+/* A HI word's gap bits, in place (pb__rec). */
+static inline uint64_t hi_bits(uint32_t w) {
+  return (uint64_t)(w >> PB__REC_HI_SHIFT) << PB__REC_GBITS;
 }
 
-/* Loads the n records from `first` (not below any loaded before) into x->ns, topic, extra. */
-static void load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n) {
+/* hi_bits of a HI word saying that the gap is in the side table of long gaps. */
+#define HI_LONG_BITS ((uint64_t)PB__REC_HI_LONG << PB__REC_GBITS)
+
+/* A record's gap in ns: word w after HI bits hi (0: no HI word), the long ones from the side
+ * table, asked in record order (k: the record's index). */
+static inline uint64_t rec_ns(uint32_t w, uint64_t hi, side_reader *longs, uint64_t k) {
+  if (__builtin_expect(hi == HI_LONG_BITS, 0)) return side_find(longs, k);
+  return (uint64_t)(w >> PB__REC_GSHIFT) | hi;
+}
+
+/* A record's topic id (wide ones from the side table, asked in record order). */
+static inline uint32_t rec_topic(uint32_t w, side_reader *xtopics, uint64_t k) {
+  uint32_t t = w & PB__REC_TMASK;
+  return t != PB__REC_TESC ? t : (uint32_t)side_find(xtopics, k);
+}
+
+/* Record j, at index k, with a long gap, an extra or a wide topic id: its side-table values. */
+static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint32_t j, uint64_t k,
+                                                uint32_t w, uint64_t hi) {
+  x->ns[j] = rec_ns(w, hi, &r->longs, k);
+  x->topic[j] = rec_topic(w, &r->xtopics, k);
+  x->extra[j] = w & PB__REC_EXTRA ? (uint32_t)side_find(&r->xrecs, k) : 0;
+}
+
+/*
+ * Loads the records stored in the n words from `first` (not below any loaded before) into
+ * x->ns, topic, extra; returns how many. *at gets the position of the first record whose
+ * words start at word first + close or later (the count when none does).
+ */
+static uint32_t load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n, uint32_t close,
+                            uint32_t *at) {
   if (r->recs.i != first) reader_seek(&r->recs, r->recs.v, first);
   uint64_t *restrict ns = x->ns;
   uint32_t *restrict topic = x->topic, *restrict extra = x->extra;
-  uint32_t rare = 0;
-  for (uint32_t j = 0; j < n;) {
+  uint32_t j = 0;
+  uint64_t hi = 0;
+  *at = UINT32_MAX;
+  for (uint32_t i = 0; i < n;) {
     size_t m;
-    const pb__rec *rec = reader_take(&r->recs, n - j, &m);
-    for (size_t k = 0; k < m; k++, j++) {
-      uint32_t t = rec[k].topic, g = rec[k].ns;
-      ns[j] = g;
-      topic[j] = t & ~PB__REC_EXTRA;
-      extra[j] = t & PB__REC_EXTRA;
-      rare |= (g == PB__REC_LONG) | (t & PB__REC_EXTRA) | ((t & ~PB__REC_EXTRA) == PB__REC_TESC);
+    const pb__rec *rec = reader_take(&r->recs, n - i, &m);
+    for (size_t q = 0; q < m; q++, i++) {
+      uint32_t w = rec[q].w, t = w & PB__REC_TMASK;
+      if (i == close) *at = j;
+      if (t == PB__REC_HI) {
+        hi = hi_bits(w);
+        continue;
+      }
+      if (__builtin_expect(t == PB__REC_TESC || (w & PB__REC_EXTRA) || hi == HI_LONG_BITS, 0)) {
+        load_rare(r, x, j, first + i, w, hi);
+      } else {
+        ns[j] = (uint64_t)(w >> PB__REC_GSHIFT) | hi;
+        topic[j] = t;
+        extra[j] = 0;
+      }
+      hi = 0;
+      j++;
     }
   }
-  if (rare) load_rare(r, x, first, n);
+  if (*at == UINT32_MAX) *at = j;
+  return j;
 }
 
 /* Moves the loaded records from position c on one place up (steps after gstop). */
@@ -281,15 +319,17 @@ static __attribute__((noinline)) void make_room(scratch *x, uint32_t c, uint32_t
   memmove(x->extra + c + 1, x->extra + c, (n - c) * sizeof *x->extra);
 }
 
-/* Loads iteration v's v->nlog records (not below any loaded before) into x: the
- * stored ones, and the derived gstop at position v->nclose. */
-static void load_recs(const snap *s, rec_reader *r, scratch *x, const iter_view *v) {
-  load_stored(r, x, v->first, v->nrec);
+/* Loads iteration v's records (not below any loaded before) into x: the stored ones, and the
+ * derived gstop at the close. Sets v->nlog and v->crono. */
+static void load_recs(const snap *s, rec_reader *r, scratch *x, iter_view *v) {
+  uint32_t c;
+  uint32_t n = load_stored(r, x, v->first, v->nrec, v->nclose, &c);
+  v->nlog = n + v->vg;
+  v->crono = (uint64_t)c + v->vg;
   if (!v->vg) return;
-  uint32_t c = v->nclose;
   uint64_t pre = 0;
   for (uint32_t j = 0; j < c; j++) pre += x->ns[j];
-  if (c < v->nrec) make_room(x, c, v->nrec);
+  if (c < n) make_room(x, c, n);
   x->ns[c] = vg_ns(v, pre);
   x->topic[c] = s->t_gstop;
   x->extra[c] = 0;
@@ -1130,56 +1170,63 @@ typedef struct sum_plan {
   uint64_t first, end; /* the iterations' records: [first, end) when flat */
 } sum_plan;
 
-/* Runs body for each record [first, first + n) in order: rec, at index k. */
-#define FOR_RECS(rd, first, n, k, rec, body)                      \
-  do {                                                            \
-    if ((rd)->i != (first)) reader_seek((rd), (rd)->v, (first));  \
-    for (uint64_t k = (first), end_ = (first) + (n); k < end_;) { \
-      size_t m_;                                                  \
-      const pb__rec *run_ = reader_take((rd), end_ - k, &m_);     \
-      for (size_t j_ = 0; j_ < m_; j_++, k++) {                   \
-        const pb__rec *rec = run_ + j_;                           \
-        body;                                                     \
-      }                                                           \
-    }                                                             \
+/*
+ * Runs body for each record stored in the n words from `first`, in order, its HI word folded
+ * in: k0 is the index of its first word (its HI word's, if it has one), t its topic id and ns
+ * its gap (wide ids and long gaps from rr's side tables). body may not use continue or break.
+ */
+#define FOR_RECS(rr, first, n, k0, t, ns, body)                     \
+  do {                                                              \
+    seg_reader *rd_ = &(rr)->recs;                                  \
+    if (rd_->i != (first)) reader_seek(rd_, rd_->v, (first));       \
+    uint64_t hi_ = 0;                                               \
+    unsigned nh_ = 0;                                               \
+    for (uint64_t k_ = (first), end_ = (first) + (n); k_ < end_;) { \
+      size_t m_;                                                    \
+      const pb__rec *run_ = reader_take(rd_, end_ - k_, &m_);       \
+      for (size_t j_ = 0; j_ < m_; j_++, k_++) {                    \
+        uint32_t w_ = run_[j_].w;                                   \
+        if (pb__rec_is_hi(w_)) {                                    \
+          hi_ = hi_bits(w_);                                        \
+          nh_ = 1;                                                  \
+          continue;                                                 \
+        }                                                           \
+        uint64_t k0 = k_ - nh_;                                     \
+        uint32_t t = rec_topic(w_, &(rr)->xtopics, k_);             \
+        uint64_t ns = rec_ns(w_, hi_, &(rr)->longs, k_);            \
+        hi_ = 0;                                                    \
+        nh_ = 0;                                                    \
+        body;                                                       \
+      }                                                             \
+    }                                                               \
   } while (0)
-
-/* A record's gap in ns (long ones from the side table, asked in record order). */
-static inline uint64_t rec_ns(const pb__rec *rec, side_reader *longs, uint64_t k) {
-  return rec->ns != PB__REC_LONG ? rec->ns : side_find(longs, k);
-}
-
-/* A record's topic id (wide ones from the side table, asked in record order). */
-static inline uint32_t rec_topic(const pb__rec *rec, side_reader *xtopics, uint64_t k) {
-  uint32_t t = rec->topic & ~PB__REC_EXTRA;
-  return t != PB__REC_TESC ? t : (uint32_t)side_find(xtopics, k);
-}
 
 /*
  * Runs body for each record of iteration v in order, its derived gstop
  * included, with t (topic id) and ns (gap) set. body runs in three places:
  * it may not use continue or break.
  */
-#define FOR_ITER_RECS(rr, v, tg, t, ns, body)                \
-  do {                                                       \
-    uint64_t pre_ = 0;                                       \
-    uint32_t pos_ = 0;                                       \
-    FOR_RECS(&(rr)->recs, (v)->first, (v)->nrec, k_, rec_, { \
-      if ((v)->vg && pos_ == (v)->nclose) {                  \
-        uint32_t t = (tg);                                   \
-        uint64_t ns = vg_ns((v), pre_);                      \
-        body;                                                \
-      }                                                      \
-      uint32_t t = rec_topic(rec_, &(rr)->xtopics, k_);      \
-      uint64_t ns = rec_ns(rec_, &(rr)->longs, k_);          \
-      if (pos_++ < (v)->nclose) pre_ += ns;                  \
-      body;                                                  \
-    });                                                      \
-    if ((v)->vg && (v)->nclose == (v)->nrec) {               \
-      uint32_t t = (tg);                                     \
-      uint64_t ns = vg_ns((v), pre_);                        \
-      body;                                                  \
-    }                                                        \
+#define FOR_ITER_RECS(rr, v, tg, t, ns, body)             \
+  do {                                                    \
+    uint64_t pre_ = 0, close_ = (v)->first + (v)->nclose; \
+    bool vg_ = (v)->vg;                                   \
+    FOR_RECS((rr), (v)->first, (v)->nrec, k0_, t_, ns_, { \
+      if (vg_ && k0_ >= close_) {                         \
+        uint32_t t = (tg);                                \
+        uint64_t ns = vg_ns((v), pre_);                   \
+        vg_ = false;                                      \
+        body;                                             \
+      }                                                   \
+      uint32_t t = t_;                                    \
+      uint64_t ns = ns_;                                  \
+      if (k0_ < close_) pre_ += ns;                       \
+      body;                                               \
+    });                                                   \
+    if (vg_) {                                            \
+      uint32_t t = (tg);                                  \
+      uint64_t ns = vg_ns((v), pre_);                     \
+      body;                                               \
+    }                                                     \
   } while (0)
 
 /* One record (topic t, gap ns) of iteration i in the first pass. */
@@ -1291,11 +1338,8 @@ static void vg_emit(vg_cursor *g, const snap *s, uint64_t k, uint64_t run, vals 
  * iteration's first record.
  */
 static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, uint64_t *off) {
-  seg_reader rd;
-  side_reader longs, xtopics;
-  reader_seek(&rd, &s->recs, pl->first);
-  side_seek(&longs, &s->longs, pl->first);
-  side_seek(&xtopics, &s->xtopics, pl->first);
+  rec_reader rr;
+  recs_init(&rr, s, pl->first);
   const uint32_t *in = x->local;
   uint32_t tg = s->t_gstop;
   vg_cursor g = {.first = UINT64_MAX, .at = UINT64_MAX};
@@ -1304,10 +1348,8 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
     vg_next(&g, s);
   }
   uint64_t run = 0;
-  FOR_RECS(&rd, pl->first, pl->end - pl->first, k, rec, {
+  FOR_RECS(&rr, pl->first, pl->end - pl->first, k, t, ns, {
     if (k == g.first || k == g.at) vg_emit(&g, s, k, run, v, off, tg);
-    uint32_t t = rec_topic(rec, &xtopics, k);
-    uint64_t ns = rec_ns(rec, &longs, k);
     run += ns;
     if (in[t]) val_put(v, off[t]++, ns);
   });
