@@ -31,7 +31,7 @@ static int bench_init(pb_bench *b, const char *path) {
   pb__segvec_init(&b->iters, sizeof(pb__iter));
   pb__segvec_init(&b->iwide, sizeof(pb__recx));
   pb__segvec_init(&b->ilead, sizeof(pb__recx));
-  pb__segvec_init(&b->ifirst, sizeof(pb__recx));
+  pb__segvec_init(&b->ickpt, sizeof(pb__ickpt));
   pb__segvec_init(&b->iclose, sizeof(pb__recx));
   pb__segvec_init(&b->mrecs, sizeof(pb__mrec));
   pb__segvec_init(&b->extras, sizeof(const char *));
@@ -61,7 +61,7 @@ void pb__bench_free(pb_bench *b) {
   pb__segvec_free(&b->iters);
   pb__segvec_free(&b->iwide);
   pb__segvec_free(&b->ilead);
-  pb__segvec_free(&b->ifirst);
+  pb__segvec_free(&b->ickpt);
   pb__segvec_free(&b->iclose);
   pb__segvec_free(&b->mrecs);
   pb__segvec_free(&b->extras);
@@ -265,32 +265,60 @@ static inline int64_t wall_at(pb_bench *b, uint64_t now) {
   return (int64_t)now + b->wall_off;
 }
 
-/* Starts the last iteration's clocks (START_TIME, GLOBAL, the step gap) at `now`. */
-static inline void start_iter_clocks(pb_bench *b, uint64_t now) {
-  b->cur->start_wall_ns = wall_at(b, now);
+/* Starts the last iteration's clocks (GLOBAL, the step gap) at `now`, START_TIME at w. */
+static inline void start_iter_clocks(pb_bench *b, uint64_t now, int64_t w) {
+  b->cur_start = w;
   b->open_mono = now;
   b->step_t0 = b->global_t0 = now;
 }
 
-/* Makes `it`, just pushed, the open last iteration at `now`. */
-static inline void init_iter(pb_bench *b, pb__iter *it, uint64_t now) {
+/* Whether START_TIME w follows the last closed iteration's STOP_TIME by a gap that fits
+ * pb__iter.lead_in; *d gets the gap. */
+static inline bool lead_in_fits(const pb_bench *b, int64_t w, int64_t *d) {
+  *d = w - b->stop_wall;
+  return *d >= 0 && *d < (int64_t)PB__ITER_WIDE;
+}
+
+/* Makes `it`, just pushed, the open last iteration at `now`, START_TIME w. */
+static inline void init_iter(pb_bench *b, pb__iter *it, uint64_t now, int64_t w) {
   b->cur = it;
-  it->first_lo = (uint32_t)b->recs.n;
+  b->prev_first = b->cur_first;
+  b->prev_start = b->cur_start;
+  b->cur_first = b->recs.n;
+  b->cur_ck = NULL;
   it->nrec = 0;
   it->global_ns = PB__ITER_OPEN;
-  start_iter_clocks(b, now);
+  it->lead_in = 0;
+  start_iter_clocks(b, now, w);
   b->have_iter = true;
   b->open = true;
   b->gap_lost = false;
   b->mem_crono = 0;
 }
 
-/* open_iter's general case: no memory, or the record index crossed a multiple of 2^32. */
-static __attribute__((noinline, cold)) int open_iter_slow(pb_bench *b, pb__iter *it, uint64_t now) {
-  uint32_t hi = (uint32_t)(b->recs.n >> 32);
-  if (it && push_side(&b->ifirst, b->iters.n - 1, hi)) {
-    b->first_hi = hi;
-    init_iter(b, it, now);
+/* Makes e, just pushed, the last iteration's checkpoint (its first word and START_TIME). */
+static void fill_ckpt(pb_bench *b, pb__ickpt *e) {
+  e->iter = b->iters.n - 1;
+  e->first = b->cur_first;
+  e->start_wall_ns = b->cur_start;
+  b->cur_ck = e;
+  b->cur->lead_in = 0;
+}
+
+/* Gives the last iteration a checkpoint; false when out of memory. */
+static bool push_ckpt(pb_bench *b) {
+  pb__ickpt *e = pb__segvec_push(&b->ickpt);
+  if (e) fill_ckpt(b, e);
+  return e != NULL;
+}
+
+/* open_iter's general case: no memory, or the iteration needs a checkpoint (pb__iter). */
+static __attribute__((noinline, cold)) int open_iter_slow(pb_bench *b, pb__iter *it, uint64_t now,
+                                                          int64_t w) {
+  pb__ickpt *e = it ? pb__segvec_push(&b->ickpt) : NULL;
+  if (e) {
+    init_iter(b, it, now, w);
+    fill_ckpt(b, e);
     return PB_OK;
   }
   if (it) pb__segvec_pop(&b->iters);
@@ -300,12 +328,37 @@ static __attribute__((noinline, cold)) int open_iter_slow(pb_bench *b, pb__iter 
 
 /* Opens an iteration at `now`. Caller holds b->lock, with no iteration open. */
 static inline int open_iter(pb_bench *b, uint64_t now) {
+  int64_t w = wall_at(b, now), d;
+  bool fits = lead_in_fits(b, w, &d);
   pb__iter *it = pb__segvec_push(&b->iters);
-  if (__builtin_expect(!it || (uint32_t)(b->recs.n >> 32) != b->first_hi, 0)) {
-    return open_iter_slow(b, it, now);
+  if (__builtin_expect(!it || !fits || ((b->iters.n - 1) & (PB__ITER_CKPT - 1)) == 0, 0)) {
+    return open_iter_slow(b, it, now, w);
   }
-  init_iter(b, it, now);
+  init_iter(b, it, now, w);
+  it->lead_in = (uint32_t)d;
   return PB_OK;
+}
+
+/*
+ * Restarts the clocks of the open last iteration, which holds no record yet, at `now`
+ * (START_TIME too). Out of memory for a checkpoint the new START_TIME needs: the clocks
+ * are left as they were.
+ */
+static void restart_iter_clocks(pb_bench *b, uint64_t now) {
+  int64_t w = wall_at(b, now), d;
+  if (b->cur_ck) {
+    b->cur_ck->start_wall_ns = w;
+  } else if (lead_in_fits(b, w, &d)) {
+    b->cur->lead_in = (uint32_t)d;
+  } else {
+    int64_t old = b->cur_start;
+    b->cur_start = w;
+    if (!push_ckpt(b)) {
+      b->cur_start = old;
+      return;
+    }
+  }
+  start_iter_clocks(b, now, w);
 }
 
 /*
@@ -328,7 +381,12 @@ static __attribute__((noinline)) int close_iter_slow(pb_bench *b, uint64_t now) 
     it->global_ns = PB__ITER_OPEN - 1;
     ok = false;
   }
-  if (lead != 0 && !push_side(&b->ilead, i, (uint64_t)lead)) ok = false;
+  if (lead != 0 && !push_side(&b->ilead, i, (uint64_t)lead)) {
+    lead = 0;
+    ok = false;
+  }
+  uint64_t kept = it->global_ns == PB__ITER_WIDE ? global : it->global_ns;
+  b->stop_wall = b->cur_start + (int64_t)kept + lead; /* as the writers compute it */
   b->open = false;
   b->gstops++;
   if (ok) return PB_OK;
@@ -352,6 +410,7 @@ static inline int close_iter(pb_bench *b, uint64_t now) {
   if (__builtin_expect(!close_is_fast(b, now), 0)) return close_iter_slow(b, now);
   uint64_t global = now - b->global_t0;
   b->cur->global_ns = (uint32_t)global;
+  b->stop_wall = b->cur_start + (int64_t)global;
   b->open = false;
   b->gstops++;
   return PB_OK;
@@ -504,7 +563,7 @@ static inline __attribute__((always_inline)) int gstop_part(pb_bench *b, bool he
 static void restart_clocks(pb_bench *b, size_t opened) {
   unsigned own = pb__bench_lock(b, true);
   if (opened && b->open && b->iters.n == opened && pb__iter_nrec(b->cur) == 0) {
-    start_iter_clocks(b, pb__now_ns());
+    restart_iter_clocks(b, pb__now_ns());
   }
   pb__bench_unlock(b, own);
 }
@@ -899,7 +958,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   out->bytes_held =
       b->recs.n * b->recs.elem + b->longs.n * b->longs.elem + b->xrecs.n * b->xrecs.elem +
       b->xtopics.n * b->xtopics.elem + b->iters.n * b->iters.elem +
-      (b->iwide.n + b->ilead.n + b->ifirst.n + b->iclose.n) * sizeof(pb__recx) +
+      (b->iwide.n + b->ilead.n + b->iclose.n) * sizeof(pb__recx) + b->ickpt.n * b->ickpt.elem +
       b->mrecs.n * b->mrecs.elem + b->extras.n * b->extras.elem +
       b->topics.infos.n * b->topics.infos.elem + b->arena.bytes + (uint64_t)b->topics.nslots * 4;
   pb__bench_unlock(b, own);

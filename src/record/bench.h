@@ -42,18 +42,23 @@ struct pb_bench {
   pthread_mutex_t op_lock;
 
   /* recording state (L) */
-  bool have_iter;     /* an iteration exists (open or closed) */
-  pb__iter *cur;      /* the last iteration, NULL before the first */
-  bool open;          /* the last iteration is open */
-  uint64_t step_t0;   /* monotonic ns of the previous step or the start */
-  uint64_t global_t0; /* monotonic ns of the iteration's start (after a gstep probe) */
-  uint64_t open_mono; /* monotonic ns at which the iteration opened (START_TIME) */
-  uint32_t mem_crono; /* memory records in the current iteration */
-  uint64_t gstops;    /* iterations closed */
-  uint64_t vgstops;   /* of those, iterations whose gstop record is derived (pb__iter) */
-  uint64_t nhi;       /* HI words in recs (pb__rec): recs.n - nhi records are stored */
-  bool gap_lost;      /* the open iteration's clock moved other than by a record's gap */
-  uint32_t first_hi;  /* high 32 bits of the last iteration's first record index */
+  bool have_iter;      /* an iteration exists (open or closed) */
+  pb__iter *cur;       /* the last iteration, NULL before the first */
+  bool open;           /* the last iteration is open */
+  uint64_t step_t0;    /* monotonic ns of the previous step or the start */
+  uint64_t global_t0;  /* monotonic ns of the iteration's start (after a gstep probe) */
+  uint64_t open_mono;  /* monotonic ns at which the iteration opened (START_TIME) */
+  uint32_t mem_crono;  /* memory records in the current iteration */
+  uint64_t gstops;     /* iterations closed */
+  uint64_t vgstops;    /* of those, iterations whose gstop record is derived (pb__iter) */
+  uint64_t nhi;        /* HI words in recs (pb__rec): recs.n - nhi records are stored */
+  bool gap_lost;       /* the open iteration's clock moved other than by a record's gap */
+  uint64_t cur_first;  /* the last iteration's first record word (pb__iter) */
+  int64_t cur_start;   /* its START_TIME */
+  uint64_t prev_first; /* the same of the iteration before it */
+  int64_t prev_start;
+  int64_t stop_wall;  /* STOP_TIME of the last closed iteration, as the writers compute it */
+  pb__ickpt *cur_ck;  /* the last iteration's checkpoint, or NULL */
   int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */
   uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
@@ -65,7 +70,7 @@ struct pb_bench {
   pb__segvec iters;   /* pb__iter */
   pb__segvec iwide;   /* pb__recx: GLOBAL times of 2^32 - 2 ns or more, by iteration */
   pb__segvec ilead;   /* pb__recx: non-zero leads of GLOBAL over START_TIME, by iteration */
-  pb__segvec ifirst;  /* pb__recx: high 32 bits of `first` where they change, by iteration */
+  pb__segvec ickpt;   /* pb__ickpt: where walks over the iterations start (pb__iter) */
   pb__segvec iclose;  /* pb__recx: records at the close, of iterations with steps after it */
   pb__segvec mrecs;   /* pb__mrec */
   pb__segvec extras;  /* const char * (JSON text in the arena) */

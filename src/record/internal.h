@@ -457,16 +457,19 @@ typedef struct pb__recx {
 } pb__recx;
 
 /**
- * One iteration: 20 bytes (issue 15). Its time records are recs[first ..
- * first + nrec), where first is pb__iter_first (the low 32 bits here, the
- * high ones in a side table). Rare wide values live in side tables of
- * pb__recx keyed by iteration index: a GLOBAL time of 2^32 - 2 ns or more
- * (global_ns == PB__ITER_WIDE), the lead of GLOBAL's start over START_TIME
- * when it is not 0 (a memory probe at gstep, or pb_start on an open
- * iteration), the high bits of `first` where they change, and the record
- * count at the close of an iteration that got records after its gstop.
- * STOP_TIME = START_TIME + GLOBAL + lead: one wall/monotonic pair per
- * iteration (start_wall_ns), the stop derived from it.
+ * One iteration: 12 bytes (issue 15). Its record words are recs[first ..
+ * first + nrec) and its START_TIME is the STOP_TIME of the iteration before
+ * it plus lead_in; both are read in a walk from the last checkpoint
+ * (pb__ickpt) at or before it: an iteration's first word is the one after
+ * the words of the iteration before it. Every PB__ITER_CKPT-th iteration has
+ * a checkpoint, and so has one whose lead_in does not fit 32 bits (a gap of
+ * 4.29 s or more between two iterations, or a wall clock that went back).
+ * Rare wide values live in side tables of pb__recx keyed by iteration index:
+ * a GLOBAL time of 2^32 - 2 ns or more (global_ns == PB__ITER_WIDE), the
+ * lead of GLOBAL's start over START_TIME when it is not 0 (a memory probe at
+ * gstep, or pb_start on an open iteration), and the record count at the
+ * close of an iteration that got records after its gstop. STOP_TIME =
+ * START_TIME + GLOBAL + lead.
  *
  * The gstop record of an iteration closed on the fast path is not stored
  * (PB__ITER_VGSTOP in nrec): its time is the iteration's span (GLOBAL +
@@ -478,11 +481,10 @@ typedef struct pb__recx {
  * GLOBAL under 2^32 - 2 ns): one that cannot be had (no memory) would cut
  * the span, and the gstop's time with it.
  */
-typedef struct __attribute__((packed, aligned(4))) pb__iter {
-  uint32_t first_lo;     /* low 32 bits of the index of the first time record */
-  uint32_t nrec;         /* time records in recs, | PB__ITER_VGSTOP */
-  int64_t start_wall_ns; /* START_TIME */
-  uint32_t global_ns;    /* GLOBAL ns, PB__ITER_OPEN while open, or PB__ITER_WIDE */
+typedef struct pb__iter {
+  uint32_t nrec;      /* record words in recs, | PB__ITER_VGSTOP */
+  uint32_t global_ns; /* GLOBAL ns, PB__ITER_OPEN while open, or PB__ITER_WIDE */
+  uint32_t lead_in;   /* START_TIME less the STOP_TIME before, ns (0 with a checkpoint) */
 } pb__iter;
 
 #define PB__ITER_OPEN (UINT32_MAX - 1)
@@ -490,6 +492,15 @@ typedef struct __attribute__((packed, aligned(4))) pb__iter {
 #define PB__ITER_VGSTOP 0x80000000u
 /** Record words one iteration may hold (the bit above stays free). */
 #define PB__ITER_NREC_MAX 0x7ffffff0u
+/** Iterations between two checkpoints at most. */
+#define PB__ITER_CKPT 1024u
+
+/** Where a walk over iterations may start: iteration `iter`'s first word and START_TIME. */
+typedef struct pb__ickpt {
+  uint64_t iter;         /* iteration index; entries are appended in iteration order */
+  uint64_t first;        /* index of its first record word */
+  int64_t start_wall_ns; /* its START_TIME */
+} pb__ickpt;
 
 /** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
 static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
@@ -499,25 +510,6 @@ static inline uint32_t pb__iter_nrec(const pb__iter *it) { return it->nrec & ~PB
 
 /** Whether the iteration's gstop record is derived (see pb__iter). */
 static inline bool pb__iter_vgstop(const pb__iter *it) { return (it->nrec & PB__ITER_VGSTOP) != 0; }
-
-/** The value of the last entry of side table v (sorted by rec) whose key is at most key, or 0. */
-static inline uint64_t pb__recx_floor(const pb__segvec *v, uint64_t key) {
-  size_t lo = 0, hi = v->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (((const pb__recx *)pb__segvec_at(v, mid))->rec <= key)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo ? ((const pb__recx *)pb__segvec_at(v, lo - 1))->val : 0;
-}
-
-/** Index of iteration i's first time record; ifirst: the side table of its high bits. */
-static inline uint64_t pb__iter_first(const pb__iter *it, const pb__segvec *ifirst, uint64_t i) {
-  uint64_t hi = ifirst->n ? pb__recx_floor(ifirst, i) : 0;
-  return hi << 32 | it->first_lo;
-}
 
 #define PB__NONE (-1)
 

@@ -21,12 +21,13 @@
 #include "digits.h"
 
 typedef struct snap {
-  pb__segvec recs, longs, xrecs, xtopics, iters, iwide, ilead, ifirst, iclose, mrecs, extras,
-      topics;
-  pb__iter last;    /* copy of the last iteration */
-  uint32_t t_gstop; /* topic of the derived gstop records (pb__iter) */
-  size_t all_iters; /* iterations of the benchmarker, the open one left out or not */
-  char **quoted;    /* per topic: its JSON string (quotes included), from b->qcache */
+  pb__segvec recs, longs, xrecs, xtopics, iters, iwide, ilead, ickpt, iclose, mrecs, extras, topics;
+  pb__iter last;       /* copy of the last iteration */
+  uint64_t last_first; /* its first record word */
+  int64_t last_start;  /* its START_TIME */
+  uint32_t t_gstop;    /* topic of the derived gstop records (pb__iter) */
+  size_t all_iters;    /* iterations of the benchmarker, the open one left out or not */
+  char **quoted;       /* per topic: its JSON string (quotes included), from b->qcache */
   size_t *quoted_len;
 } snap;
 
@@ -169,6 +170,7 @@ typedef struct iter_view {
   bool closed;
   bool vg;         /* its gstop record is derived */
   uint64_t global; /* GLOBAL in ns, 0 while open */
+  int64_t start;   /* START_TIME in wall ns */
   int64_t stop;    /* STOP_TIME in wall ns, 0 while open */
   uint64_t first;  /* index of its first word in recs */
   uint32_t nrec;   /* its words, HI words included */
@@ -184,30 +186,58 @@ typedef struct iter_reader {
   const snap *s;
   seg_reader iters;
   side_reader wide, lead, close;
-  size_t fi;   /* next entry of s->ifirst */
-  uint64_t hi; /* high bits of `first` in effect */
+  size_t ck;           /* next entry of s->ickpt */
+  size_t next;         /* the iteration iters_at reads next */
+  uint64_t next_first; /* its first record word, unless it has a checkpoint */
+  int64_t prev_stop;   /* STOP_TIME of the one before it */
 } iter_reader;
 
+static inline void iters_at(iter_reader *r, size_t i, iter_view *v);
+
+/* The last checkpoint of s at or before iteration i (s has one for iteration 0 unless that
+ * is its last iteration, read from s->last_*): its entry index, or SIZE_MAX for none. */
+static size_t ckpt_floor(const snap *s, size_t i) {
+  size_t lo = 0, hi = s->ickpt.n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (((const pb__ickpt *)pb__segvec_at(&s->ickpt, mid))->iter <= i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo ? lo - 1 : SIZE_MAX;
+}
+
+/* Places r before iteration `from`: a walk from the last checkpoint at or before it (fewer
+ * than PB__ITER_CKPT iterations), which gives its first record word and START_TIME. */
 static void iters_init(iter_reader *r, const snap *s, size_t from) {
+  size_t c = ckpt_floor(s, from);
+  size_t start = c == SIZE_MAX ? 0 : ((const pb__ickpt *)pb__segvec_at(&s->ickpt, c))->iter;
   r->s = s;
-  reader_seek(&r->iters, &s->iters, from);
-  side_seek(&r->wide, &s->iwide, from);
-  side_seek(&r->lead, &s->ilead, from);
-  side_seek(&r->close, &s->iclose, from);
-  r->fi = 0;
-  r->hi = 0;
+  reader_seek(&r->iters, &s->iters, start);
+  side_seek(&r->wide, &s->iwide, start);
+  side_seek(&r->lead, &s->ilead, start);
+  side_seek(&r->close, &s->iclose, start);
+  r->ck = c == SIZE_MAX ? 0 : c;
+  r->next = start;
+  r->next_first = 0;
+  r->prev_stop = 0;
+  iter_view v;
+  for (size_t i = start; i < from; i++) iters_at(r, i, &v);
 }
 
 /* The derived gstop's time: what the span leaves over the records before it (`pre`). */
 static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span - pre; }
 
-/* Iteration i (not below any asked before), with its side tables' values: GLOBAL (0 while
- * open), STOP_TIME = START_TIME + GLOBAL + lead, the span and the record counts. */
+/* Iteration i (the one after the last asked; any other places r again), with its side
+ * tables' values: GLOBAL (0 while open), START_TIME, STOP_TIME = START_TIME + GLOBAL + lead,
+ * the span, its first record word and the word counts. */
 static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
-  if (i != r->iters.i) reader_seek(&r->iters, r->iters.v, i);
+  if (i != r->next) iters_init(r, r->s, i);
   const pb__iter *it = reader_take(&r->iters, 1, &got);
-  if (i + 1 == r->s->iters.n) it = &r->s->last; /* the store's may be changing: not read */
+  bool last = i + 1 == r->s->iters.n;
+  if (last) it = &r->s->last; /* the store's may be changing: not read */
   v->it = it;
   v->closed = pb__iter_closed(it);
   if (it->global_ns == PB__ITER_WIDE)
@@ -215,14 +245,21 @@ static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_
   else
     v->global = v->closed ? it->global_ns : 0;
   int64_t lead = v->closed && r->lead.i < r->lead.v->n ? (int64_t)side_find(&r->lead, i) : 0;
-  v->stop = v->closed ? it->start_wall_ns + (int64_t)v->global + lead : 0;
-  v->span = v->global + (uint64_t)lead;
-  for (const pb__segvec *f = &r->s->ifirst; r->fi < f->n; r->fi++) {
-    const pb__recx *e = pb__segvec_at(f, r->fi);
-    if (e->rec > i) break;
-    r->hi = e->val;
+  const pb__segvec *ck = &r->s->ickpt;
+  const pb__ickpt *e = r->ck < ck->n ? pb__segvec_at(ck, r->ck) : NULL;
+  if (last) {
+    v->first = r->s->last_first;
+    v->start = r->s->last_start;
+  } else if (e && e->iter == i) {
+    v->first = e->first;
+    v->start = e->start_wall_ns;
+    r->ck++;
+  } else {
+    v->first = r->next_first;
+    v->start = r->prev_stop + (int64_t)it->lead_in;
   }
-  v->first = r->hi << 32 | it->first_lo;
+  v->stop = v->closed ? v->start + (int64_t)v->global + lead : 0;
+  v->span = v->global + (uint64_t)lead;
   v->nrec = pb__iter_nrec(it);
   v->vg = pb__iter_vgstop(it);
   uint64_t at_close;
@@ -230,6 +267,9 @@ static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_
   v->nclose = after ? (uint32_t)at_close : v->nrec;
   v->nlog = 0;
   v->crono = 0;
+  r->next = i + 1;
+  r->next_first = v->first + v->nrec;
+  r->prev_stop = v->stop;
 }
 
 /* Time records in increasing index order, with their side tables. */
@@ -364,7 +404,7 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   s->iters = b->iters;
   s->iwide = b->iwide;
   s->ilead = b->ilead;
-  s->ifirst = b->ifirst;
+  s->ickpt = b->ickpt;
   s->iclose = b->iclose;
   s->t_gstop = b->t_gstop;
   s->mrecs = b->mrecs;
@@ -372,11 +412,21 @@ static void take_snapshot(pb_bench *b, snap *s, bool with_open) {
   s->topics = b->topics.infos;
   s->all_iters = b->iters.n;
   if (b->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, b->iters.n - 1);
+  s->last_first = b->cur_first;
+  s->last_start = b->cur_start;
   if (!with_open && b->iters.n && !pb__iter_closed(&s->last)) {
     s->iters.n--;
-    s->recs.n = pb__iter_first(&s->last, &s->ifirst, s->iters.n);
+    s->recs.n = b->cur_first;
     s->mrecs.n = mrecs_below(&s->mrecs, s->iters.n);
     if (s->iters.n) s->last = *(pb__iter *)pb__segvec_at(&b->iters, s->iters.n - 1);
+    s->last_first = b->prev_first;
+    s->last_start = b->prev_start;
+  }
+  /* The last iteration's checkpoint may still change (restart_iter_clocks): its values
+   * are read from s->last_* instead, and the checkpoint is left out. */
+  while (s->ickpt.n &&
+         ((const pb__ickpt *)pb__segvec_at(&s->ickpt, s->ickpt.n - 1))->iter + 1 >= s->iters.n) {
+    s->ickpt.n--;
   }
   pb__bench_unlock(b, own);
 }
@@ -385,9 +435,13 @@ static const pb__iter *iter_at(const snap *s, size_t i) {
   return i + 1 == s->iters.n ? &s->last : pb__segvec_at(&s->iters, i);
 }
 
-/* Index of iteration i's first stored record. */
+/* Index of iteration i's first record word. */
 static uint64_t iter_first(const snap *s, size_t i) {
-  return pb__iter_first(iter_at(s, i), &s->ifirst, i);
+  iter_reader r;
+  iter_view v;
+  iters_init(&r, s, i);
+  iters_at(&r, i, &v);
+  return v.first;
 }
 
 static const pb__topic_info *topic_at(const snap *s, uint32_t id) {
@@ -680,7 +734,7 @@ static char *put_info(char *q, size_t step, const iter_view *v, wall_text *w) {
   PUT(q, "\"info\":{\"STEP_NUMBER\":");
   q = put_uint(q, step);
   PUT(q, ",\"START_TIME\":");
-  q = put_wall(q, v->it->start_wall_ns, w);
+  q = put_wall(q, v->start, w);
   PUT(q, ",\"STOP_TIME\":");
   if (v->stop)
     q = put_wall(q, v->stop, w);

@@ -1,14 +1,16 @@
 /*
- * test_iter_store.c - the compact iteration store (issue 15): an iteration
- * is 20 bytes, and the gstop record of an iteration closed on the fast path
- * is derived at save time (the iteration's span less the gaps of the records
- * before it) instead of stored. The files must hold exactly the times the
- * calls were made at, so this executable scripts the clock: it defines
- * clock_gettime itself (the library's calls bind to it), and every test sets
- * the time before each call. Also checked: the cases where the derivation
- * would be wrong (pb_start on an open iteration, an unknown topic id, a clock
- * read earlier than the one before) store the record, the bytes held, and
- * topic ids past the record's 16 bits.
+ * test_iter_store.c - the compact stores (issue 15): an iteration is 12
+ * bytes, its first record word and START_TIME kept as a walk from the last
+ * checkpoint; a time record is one 4-byte word, with a HI word before it for
+ * a gap of 2^19 ns or more; and the gstop record of an iteration closed on
+ * the fast path is derived at save time (the iteration's span less the gaps
+ * of the records before it) instead of stored. The files must hold exactly
+ * the times the calls were made at, so this executable scripts the clock: it
+ * defines clock_gettime itself (the library's calls bind to it), and every
+ * test sets the time before each call. Also checked: the cases where the
+ * derivation would be wrong (pb_start on an open iteration, an unknown topic
+ * id, a clock read earlier than the one before) store the record, the bytes
+ * held, and topic ids past the record's 12 bits.
  */
 
 #include <math.h>
@@ -22,11 +24,12 @@
 /* ---- the scripted clock ---- */
 
 static uint64_t now_ns = 1000000000ull; /* what every clock read returns, monotonic ns */
-static const uint64_t WALL_OFFSET = 1700000000000000000ull;
+static uint64_t wall_offset;            /* CLOCK_REALTIME less CLOCK_MONOTONIC */
+enum { WALL_OFFSET = 1700000000000000000ull };
 
 int clock_gettime(clockid_t id, struct timespec *ts) {
   uint64_t t = now_ns;
-  if (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) t += WALL_OFFSET;
+  if (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) t += wall_offset;
   ts->tv_sec = (time_t)(t / 1000000000ull);
   ts->tv_nsec = (long)(t % 1000000000ull);
   return 0;
@@ -47,6 +50,7 @@ static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
   at(0);
+  wall_offset = WALL_OFFSET;
   f->dir = th_mkdtemp("iterstore");
   if (!f->dir) return -1;
   f->prefix = th_strf("%s/bench", f->dir);
@@ -212,13 +216,13 @@ static void test_gstop_stored_when_not_derivable(void **state) {
 
 /* ---- the store's size ---- */
 
-/* A record is 4 bytes, an iteration 20; 5 steps an iteration hold under 9 bytes a step in
+/* A record is 4 bytes, an iteration 12; 5 steps an iteration hold under 7 bytes a step in
  * all. */
 static void test_bytes_held(void **state) {
   fixture *f = *state;
   pb_bench *b = f->b;
   static const char *const topics[5] = {"load", "forward", "backward", "update", "log"};
-  assert_int_equal(sizeof(pb__iter), 20);
+  assert_int_equal(sizeof(pb__iter), 12);
   assert_int_equal(sizeof(pb__rec), 4);
   const size_t n = 20000;
   uint64_t t = 0;
@@ -237,8 +241,8 @@ static void test_bytes_held(void **state) {
   assert_int_equal(st.iterations, n);
   assert_int_equal(st.steps, 6 * n); /* 5 user steps and a gstop each */
   double per_step = (double)st.bytes_held / (double)(5 * n);
-  /* 4 bytes a step, 20 an iteration: 8 a step, and the topics and the store's slack */
-  TH_ASSERT_BETWEEN(per_step, 8.0, 9.0);
+  /* 4 bytes a step, 12 an iteration: 6.4 a step, and the topics' tables (about 66 KB) */
+  TH_ASSERT_BETWEEN(per_step, 6.4, 7.1);
 }
 
 /* ---- gaps of 2^19 ns and more: a HI word before the record ---- */
@@ -290,7 +294,7 @@ static void test_hi_words(void **state) {
   json_decref(root);
 }
 
-/* ---- topic ids past 16 bits ---- */
+/* ---- topic ids past 12 bits ---- */
 
 /* Topic ids of 0x7fff and more live in a side table: each step keeps its own topic and time,
  * extras included, and the stats count the side table's bytes. */
@@ -328,27 +332,122 @@ static void test_wide_topic_ids(void **state) {
   json_decref(root);
 }
 
-/* ---- record indexes past 2^32 ---- */
+/* ---- the walk over iterations: first record words and START_TIMEs ---- */
 
-/* The high bits of an iteration's first record come from the side table's last entry at or
- * before the iteration. */
-static void test_first_high_bits(void **state) {
-  (void)state;
-  pb__segvec v;
-  pb__segvec_init(&v, sizeof(pb__recx));
-  const uint64_t keys[3] = {5, 9, 10}, vals[3] = {1, 2, 7};
-  for (int k = 0; k < 3; k++) {
-    pb__recx *e = pb__segvec_push(&v);
-    assert_non_null(e);
-    e->rec = keys[k];
-    e->val = vals[k];
+/* What an iteration's info must say, in wall ns. */
+typedef struct iter_want {
+  int64_t start, stop;
+} iter_want;
+
+/* Reads seconds written as "<whole>[.<fraction>]" at p into ns; returns the end. */
+static const char *parse_wall(const char *p, int64_t *ns) {
+  int64_t whole = 0, frac = 0;
+  int digits = 0;
+  while (*p >= '0' && *p <= '9') whole = whole * 10 + (*p++ - '0');
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++) {
+      if (digits < 9) frac = frac * 10 + (*p - '0');
+      digits++;
+    }
   }
-  const uint64_t want[13] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 7, 7, 7};
-  for (uint64_t i = 0; i < 13; i++) assert_int_equal(pb__recx_floor(&v, i), want[i]);
-  pb__iter it = {.first_lo = 0xfffffff0u};
-  assert_int_equal(pb__iter_first(&it, &v, 4), 0xfffffff0ull);
-  assert_int_equal(pb__iter_first(&it, &v, 9), 0x2fffffff0ull);
-  pb__segvec_free(&v);
+  for (; digits < 9; digits++) frac *= 10;
+  *ns = whole * 1000000000 + frac;
+  return p;
+}
+
+/* Checks every iteration's info in the file at path (a DATA file or its journal) against
+ * want, to the nanosecond (a double would not hold it); returns how many it read. */
+static size_t check_infos(const char *path, const iter_want *want, size_t n) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) fail_msg("cannot open %s", path);
+  fseek(fp, 0, SEEK_END);
+  long len = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  char *text = calloc(1, (size_t)len + 1);
+  assert_non_null(text);
+  assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+  fclose(fp);
+  static const char key[] = "\"STEP_NUMBER\":", start[] = ",\"START_TIME\":",
+                    stop[] = ",\"STOP_TIME\":";
+  size_t seen = 0;
+  for (const char *p = text; (p = strstr(p, key)) != NULL; seen++) {
+    char *end;
+    unsigned long long i = strtoull(p + sizeof key - 1, &end, 10);
+    assert_true(i < n);
+    assert_memory_equal(end, start, sizeof start - 1);
+    int64_t t0, t1;
+    p = parse_wall(end + sizeof start - 1, &t0);
+    assert_memory_equal(p, stop, sizeof stop - 1);
+    p = parse_wall(p + sizeof stop - 1, &t1);
+    if (t0 != want[i].start || t1 != want[i].stop) {
+      fail_msg("iteration %llu: START %lld STOP %lld, expected %lld %lld", i, (long long)t0,
+               (long long)t1, (long long)want[i].start, (long long)want[i].stop);
+    }
+  }
+  free(text);
+  return seen;
+}
+
+/* Iterations keep their first record words and START_TIMEs only as a walk from the last
+ * checkpoint (every 1024th iteration, and where the gap from the STOP_TIME before does not
+ * fit 32 bits): a gap of 5 s between two iterations and a wall clock set back 3 ms give
+ * checkpoints of their own. Every START_TIME and STOP_TIME of the full file and of the
+ * journal's lines (which start at any iteration) is exact, and so are the steps' times. */
+static void test_iteration_walk(void **state) {
+  fixture *f = *state;
+  pb_bench *b = f->b;
+  enum { N = 5000 };
+  iter_want *want = calloc(N, sizeof *want);
+  assert_non_null(want);
+  pb_set_save_on_gstop(b, 250);
+  uint64_t t = 0, sync_at = 0;
+  int64_t off = 0;
+  for (size_t i = 0; i < N; i++) {
+    if (i == 1500) wall_offset -= 3000000; /* the wall clock is set back 3 ms */
+    t += i % 3500 == 3499 ? 5000000000ull : 10 + i % 3;
+    at(t);
+    TH_ASSERT_OK(pb_gstep(b));
+    /* the library reads the clocks' offset again a second after it last did */
+    if (i == 0 || t - sync_at > 1000000000ull) {
+      off = (int64_t)wall_offset;
+      sync_at = t;
+    }
+    uint64_t open = t;
+    want[i].start = (int64_t)(1000000000ull + t) + off;
+    at(t += 100 + i % 50);
+    TH_ASSERT_OK(pb_step(b, "a"));
+    if (i % 3 == 0) {
+      at(t += 2400000 + i); /* with a HI word */
+      TH_ASSERT_OK(pb_step(b, "b"));
+    }
+    at(t += 20);
+    TH_ASSERT_OK(pb_gstop(b));
+    want[i].stop = want[i].start + (int64_t)(t - open);
+    if (i % 5 == 0) {
+      at(t += 30);
+      TH_ASSERT_OK(pb_step(b, "after"));
+    }
+  }
+  /* auto-saved: the full file and its journal's lines hold every iteration between them */
+  char *journal = th_strf("%s_STEP_DICT_DATA.journal", f->prefix);
+  char *data = th_strf("%s%s", f->prefix, PB_SUFFIX_DATA);
+  size_t in_journal = check_infos(journal, want, N);
+  assert_true(in_journal > 0);
+  assert_true(check_infos(data, want, N) + in_journal >= N);
+  TH_ASSERT_OK(pb_save(b));
+  assert_int_equal(check_infos(data, want, N), N);
+  free(journal);
+  free(data);
+  json_t *root = th_must_load(b, PB_SUFFIX_DATA);
+  assert_int_equal(json_array_size(root), N);
+  for (size_t i = 0; i < N; i += 7) {
+    json_t *it = json_array_get(root, i);
+    assert_call(it, "a", 0, 100 + i % 50, 0);
+    if (i % 3 == 0) assert_call(it, "b", 0, 2400000 + i, 1);
+    if (i % 5 == 0) assert_call(it, "after", 0, 30, 2 + (i % 3 == 0));
+  }
+  json_decref(root);
+  free(want);
 }
 
 int main(void) {
@@ -359,7 +458,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bytes_held, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hi_words, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wide_topic_ids, setup, teardown),
-      cmocka_unit_test(test_first_high_bits),
+      cmocka_unit_test_setup_teardown(test_iteration_walk, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
