@@ -216,33 +216,42 @@ static void test_gstop_stored_when_not_derivable(void **state) {
 
 /* ---- the store's size ---- */
 
-/* A record is 4 bytes, an iteration 12; 5 steps an iteration hold under 7 bytes a step in
- * all. */
-static void test_bytes_held(void **state) {
-  fixture *f = *state;
-  pb_bench *b = f->b;
+/* Bytes held a user step after 20,000 iterations of gstep + 5 steps, one every `gap` ns. */
+static double bytes_per_step(pb_bench *b, uint64_t gap) {
   static const char *const topics[5] = {"load", "forward", "backward", "update", "log"};
-  assert_int_equal(sizeof(pb__iter), 12);
-  assert_int_equal(sizeof(pb__rec), 4);
   const size_t n = 20000;
   uint64_t t = 0;
   for (size_t i = 0; i < n; i++) {
-    at(t += 10);
+    at(t += gap);
     pb_gstep(b);
     for (int k = 0; k < 5; k++) {
-      at(t += 10);
+      at(t += gap);
       pb_step(b, topics[k]);
     }
   }
-  at(t += 10);
+  at(t += gap);
   pb_gstop(b);
   pb_bench_stats st;
   TH_ASSERT_OK(pb_bench_get_stats(b, &st));
   assert_int_equal(st.iterations, n);
   assert_int_equal(st.steps, 6 * n); /* 5 user steps and a gstop each */
-  double per_step = (double)st.bytes_held / (double)(5 * n);
+  return (double)st.bytes_held / (double)(5 * n);
+}
+
+/* A record is 4 bytes, an iteration 12; 5 steps an iteration hold under 7.1 bytes a step in
+ * all. */
+static void test_bytes_held(void **state) {
+  fixture *f = *state;
+  assert_int_equal(sizeof(pb__iter), 12);
+  assert_int_equal(sizeof(pb__rec), 4);
   /* 4 bytes a step, 12 an iteration: 6.4 a step, and the topics' tables (about 66 KB) */
-  TH_ASSERT_BETWEEN(per_step, 6.4, 7.1);
+  TH_ASSERT_BETWEEN(bytes_per_step(f->b, 10), 6.4, 7.1);
+}
+
+/* Steps of 1 ms take a HI word each: 8 bytes, 10.4 a step with the iteration. */
+static void test_bytes_held_long_steps(void **state) {
+  fixture *f = *state;
+  TH_ASSERT_BETWEEN(bytes_per_step(f->b, 1000000), 10.4, 11.1);
 }
 
 /* ---- gaps of 2^19 ns and more: a HI word before the record ---- */
@@ -456,6 +465,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_derived_gstop_summary, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gstop_stored_when_not_derivable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bytes_held, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bytes_held_long_steps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hi_words, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wide_topic_ids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_iteration_walk, setup, teardown),
