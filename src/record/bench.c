@@ -159,7 +159,9 @@ static void pop_side_to(pb__segvec *v, size_t n) {
 }
 
 /* push_rec's general case: a gap of 2^19 ns or more (a HI word first) or a negative one, an
- * extra, a wide topic id, a closed or full iteration, or no memory. */
+ * extra, a wide topic id, a closed or full iteration, or no memory. The side entries are
+ * pushed before the words, so that a failure pops only the last element of each store
+ * (pb__segvec_pop cannot step back over a segment's start twice). */
 static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
                                                    uint32_t extra) {
   pb__iter *it = last_iter(b);
@@ -167,26 +169,25 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
   uint64_t hv = gap >> PB__REC_GBITS;
   bool hi = hv != 0, long_gap = hv >= PB__REC_HI_LONG, wide = topic >= PB__REC_TESC;
-  bool ok = pb__iter_nrec(it) + hi < PB__ITER_NREC_MAX && (b->open || note_after_close(b, it));
-  pb__rec *h = ok && hi ? pb__segvec_push(&b->recs) : NULL;
-  pb__rec *r = ok && (h || !hi) ? pb__segvec_push(&b->recs) : NULL;
-  uint64_t k = b->recs.n - 1;
-  ok = r != NULL;
+  bool full = pb__iter_nrec(it) + hi >= PB__ITER_NREC_MAX;
+  bool ok = !full && (b->open || note_after_close(b, it));
+  uint64_t k = b->recs.n + hi; /* the record word's index */
   size_t nl = b->longs.n, nx = b->xrecs.n, nt = b->xtopics.n;
   if (ok && long_gap) ok = push_side(&b->longs, k, gap);
   if (ok && extra) ok = push_side(&b->xrecs, k, extra);
   if (ok && wide) ok = push_side(&b->xtopics, k, topic);
-  if (!ok) {
+  pb__rec *h = ok && hi ? pb__segvec_push(&b->recs) : NULL;
+  pb__rec *r = ok && (h || !hi) ? pb__segvec_push(&b->recs) : NULL;
+  if (!r) {
+    if (h) pb__segvec_pop(&b->recs);
     pop_side_to(&b->longs, nl);
     pop_side_to(&b->xrecs, nx);
     pop_side_to(&b->xtopics, nt);
-    if (r) pb__segvec_pop(&b->recs);
-    if (h) pb__segvec_pop(&b->recs);
     b->dropped++;
     skip_gap(b, now);
-    if (pb__iter_nrec(it) + hi >= PB__ITER_NREC_MAX) {
+    if (full) {
       return pb__fail(PB_ENOMEM,
-                      "an iteration of '%s' holds %u records, the most it may: step "
+                      "an iteration of '%s' holds %u record words, the most it may: step "
                       "dropped",
                       b->path, PB__ITER_NREC_MAX);
     }

@@ -62,7 +62,8 @@ struct pb_bench {
   int64_t wall_off;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last sync */
   uint64_t wall_sync; /* monotonic ns of the last sync; 0 = never */
 
-  /* stores (L); elements below the counts are immutable except the last iteration */
+  /* stores (L); elements below the counts are immutable except the last iteration and its
+   * checkpoint (restart_iter_clocks; a snapshot leaves that checkpoint out) */
   pb__segvec recs;    /* pb__rec: record words and HI words */
   pb__segvec longs;   /* pb__recx: gaps of PB__REC_HI_LONG << 19 ns or more, by record */
   pb__segvec xrecs;   /* pb__recx: extras of time records, by record */

@@ -193,6 +193,7 @@ typedef struct iter_reader {
 } iter_reader;
 
 static inline void iters_at(iter_reader *r, size_t i, iter_view *v);
+static void iters_skip(iter_reader *r, size_t i);
 
 /* The last checkpoint of s at or before iteration i (s has one for iteration 0 unless that
  * is its last iteration, read from s->last_*): its entry index, or SIZE_MAX for none. */
@@ -226,15 +227,29 @@ static void iters_init(iter_reader *r, const snap *s, size_t from) {
   for (size_t i = start; i < from; i++) iters_at(r, i, &v);
 }
 
+/* Places r before iteration i, asked out of order (write_memory skips iterations without
+ * memory records): a walk on from where r is, or from the last checkpoint at or before i
+ * when that is nearer or i lies behind r. */
+static __attribute__((noinline)) void iters_skip(iter_reader *r, size_t i) {
+  size_t c = ckpt_floor(r->s, i);
+  size_t ck = c == SIZE_MAX ? 0 : ((const pb__ickpt *)pb__segvec_at(&r->s->ickpt, c))->iter;
+  if (i < r->next || ck > r->next) {
+    iters_init(r, r->s, i);
+    return;
+  }
+  iter_view v;
+  while (r->next < i) iters_at(r, r->next, &v);
+}
+
 /* The derived gstop's time: what the span leaves over the records before it (`pre`). */
 static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span - pre; }
 
-/* Iteration i (the one after the last asked; any other places r again), with its side
+/* Iteration i (the one after the last asked, or any later one: iters_skip), with its side
  * tables' values: GLOBAL (0 while open), START_TIME, STOP_TIME = START_TIME + GLOBAL + lead,
  * the span, its first record word and the word counts. */
 static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
-  if (i != r->next) iters_init(r, r->s, i);
+  if (__builtin_expect(i != r->next, 0)) iters_skip(r, i);
   const pb__iter *it = reader_take(&r->iters, 1, &got);
   bool last = i + 1 == r->s->iters.n;
   if (last) it = &r->s->last; /* the store's may be changing: not read */

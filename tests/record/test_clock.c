@@ -140,9 +140,10 @@ static void test_tsc_agrees_with_monotonic(void **state) {
 }
 
 /*
- * Records keep gaps of 2^32 ns (4.29 s) and more, and extras, in side tables
- * beside the 8-byte record: both on one record, and records around it, read
- * back exactly.
+ * A gap of 4.4 s (a record with a HI word before it: 2^19 ns or more) and an
+ * extra (a side table beside the 4-byte record), both on one record, and the
+ * records around it, read back exactly. (Gaps of 549.76 s and more, kept in
+ * a side table, are tested under a scripted clock in test_iter_store.)
  */
 static void test_long_gap_and_extra(void **state) {
   fixture *f = *state;

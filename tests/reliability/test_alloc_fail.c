@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rel_util.h"
 
@@ -312,12 +313,79 @@ static void test_cut_close_keeps_gstop(void **state) {
   free(dir);
 }
 
+/* Sleeps 0.7 ms: the next step's gap takes a HI word before its record word (2^19 ns). */
+static void pause_hi(void) {
+  struct timespec ts = {0, 700000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+/*
+ * A step with a HI word and an extra, whose HI word fills the last slot of the
+ * record store's first segment (256 words) and whose record word starts the next
+ * one, while the k-th allocation of the step fails (k = 1..4: the extras' table,
+ * the record store's next segment, the extras' side table, none): whatever failed,
+ * the step is kept or dropped whole, so that the next steps land where they belong
+ * (no write before a segment's start, no stray HI word folded into the next record).
+ */
+static void hi_word_at_segment_end(long k) {
+  char *dir = rel_mkdtemp("alloc-hi");
+  char *prefix = rel_strf("%s/bench", dir);
+  pb_bench *b = NULL;
+  REL_ASSERT_OK(pb_bench_create(prefix, &b));
+  REL_ASSERT_OK(pb_gstep(b));
+  for (int j = 0; j < 255; j++) REL_ASSERT_OK(pb_step(b, "fast")); /* words 0-254 */
+  uint64_t dropped = dropped_of(b);
+  pause_hi();
+  g_fail_at = k;
+  g_fail_from = false;
+  atomic_store(&g_count, 0);
+  atomic_store(&g_armed, true);
+  int rc = pb_step_ex(b, "slow", "{\"x\":1}", NULL); /* HI word at 255, record at 256 */
+  atomic_store(&g_armed, false);
+  g_fail_at = 0;
+  bool kept = rc == PB_OK || dropped_of(b) == dropped + 1; /* dropped: the extra or the step */
+  assert_true(rc == PB_OK || rc == PB_ENOMEM);
+  assert_true(kept);
+  REL_ASSERT_OK(pb_step(b, "next")); /* a short gap: one word */
+  pause_hi();
+  REL_ASSERT_OK(pb_step(b, "slow2"));
+  for (int j = 0; j < 600; j++) REL_ASSERT_OK(pb_step(b, "fast"));
+  REL_ASSERT_OK(pb_gstop(b));
+  REL_ASSERT_OK(pb_save(b));
+  pb_bench_stats st;
+  REL_ASSERT_OK(pb_bench_get_stats(b, &st));
+  json_t *data = rel_must_load(prefix, PB_SUFFIX_DATA);
+  assert_int_equal(rel_count_all_calls(data), st.steps);
+  assert_int_equal(calls_in(data, 0, "fast"), 855);
+  assert_int_equal(calls_in(data, 0, "next"), 1);
+  assert_int_equal(calls_in(data, 0, "slow2"), 1);
+  json_t *calls = json_object_get(json_array_get(data, 0), "individual_calls");
+  double next =
+      json_number_value(json_object_get(json_array_get(json_object_get(calls, "next"), 0), "time"));
+  double slow2 = json_number_value(
+      json_object_get(json_array_get(json_object_get(calls, "slow2"), 0), "time"));
+  assert_true(next >= 0 && next < 0.1);      /* no stray HI bits in it */
+  assert_true(slow2 >= 0.0007 && slow2 < 1); /* its own HI word */
+  json_decref(data);
+  REL_ASSERT_OK(pb_bench_destroy(b));
+  rel_rmtree(dir);
+  free(prefix);
+  free(dir);
+}
+
+static void test_hi_word_at_segment_end(void **state) {
+  (void)state;
+  for (long k = 1; k <= 4; k++) hi_word_at_segment_end(k);
+}
+
 int main(void) {
   pb_set_warning_handler(count_warning, NULL); /* e.g. "cannot write run metadata" */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nth_allocation_fails),
       cmocka_unit_test(test_every_allocation_from_n_fails),
       cmocka_unit_test(test_cut_close_keeps_gstop),
+      cmocka_unit_test(test_hi_word_at_segment_end),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
