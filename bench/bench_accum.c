@@ -316,6 +316,21 @@ static void reuse_accum(const pbb_config *cfg, int rounds, size_t iters) {
            25 * iters);
   r = pbb_add("acc_reuse_iter_x", "0. whole iteration, memory re-used / clock read", "x", x,
               rounds);
+  if (pb_set_clock(PB_CLOCK_TSC) != PB_CLOCK_TSC) return;
+  double st[ROUNDS];
+  for (int k = 0; k < rounds; k++) {
+    pb_bench *b = fresh(cfg, "accum_reuse_tsc");
+    pb_gstep(b);
+    uint64_t t0 = pbb_now();
+    for (size_t i = 0; i < iters; i++) {
+      for (int j = 0; j < STEPS; j++) pb_step(b, topics[j]);
+    }
+    st[k] = (double)(pbb_now() - t0) / (double)(iters * STEPS);
+    pb_bench_destroy(b);
+  }
+  pb_set_clock(PB_CLOCK_MONOTONIC);
+  r = pbb_add("acc_reuse_tsc_step_ns", "0. TSC clock: pb_step, memory re-used", "ns", st, rounds);
+  pbb_note(r, "as the TSC pb_step row, on memory re-used as above (not the headline)");
 }
 
 void pbb_run_accum(const pbb_config *cfg) {

@@ -360,11 +360,22 @@ typedef struct pb__topics {
   uint32_t *slots;  /* open-addressing table of id + 1 (0 = empty) */
   uint32_t nslots;  /* power of two */
   struct {
-    const char *ptr;  /* a caller's string seen before */
-    const char *name; /* the interned name it had */
-    uint32_t id;
+    const char *ptr;        /* a caller's string seen before */
+    const char *name;       /* the interned name it had */
+    uint32_t id;            /* its id, | PB__TOPIC_LIT when ptr's text cannot change */
   } cache[PB__TOPIC_CACHE]; /* pointer cache in front of the hash table: pairs of ways */
 } pb__topics;
+
+/** Bit of a pointer cache entry's id: the caller's string lies in a read-only segment of the
+ * program's executable (a string literal), so its text is not compared again. */
+#define PB__TOPIC_LIT 0x80000000u
+
+/**
+ * Whether p lies in a read-only segment (text, constants) of the program's own executable,
+ * whose contents never change while the process runs; libraries' segments are left out,
+ * since dlclose may unmap them and the addresses be used again. Thread-safe.
+ */
+bool pb__in_program_rodata(const void *p);
 
 /**
  * The pointer cache's pair of ways for a caller's string: a multiplicative
@@ -385,7 +396,8 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name);
 /**
  * The id of name: callers mostly pass the same literal each time, so its
  * address is checked first, then its text (a reused buffer may hold another
- * name now); the hash table is the fallback.
+ * name now; not for a literal of the program, PB__TOPIC_LIT); the hash table
+ * is the fallback.
  */
 /* Whether a cache entry for `name`'s address still matches: its interned text equals name. */
 static inline bool pb__topic_cache_hit(const char *interned, const char *name) {
@@ -398,11 +410,12 @@ static inline bool pb__topic_cache_hit(const char *interned, const char *name) {
 
 static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *name) {
   size_t c = pb__topic_cache_pair(name);
-  if (t->cache[c].ptr == name && pb__topic_cache_hit(t->cache[c].name, name)) {
-    return t->cache[c].id;
-  }
-  if (t->cache[c + 1].ptr == name && pb__topic_cache_hit(t->cache[c + 1].name, name)) {
-    return t->cache[c + 1].id;
+  for (size_t w = c; w < c + 2; w++) {
+    uint32_t id = t->cache[w].id;
+    if (t->cache[w].ptr == name &&
+        ((id & PB__TOPIC_LIT) || pb__topic_cache_hit(t->cache[w].name, name))) {
+      return id & ~PB__TOPIC_LIT;
+    }
   }
   return pb__topics_lookup(t, a, name);
 }

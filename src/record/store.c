@@ -4,6 +4,8 @@
  * None of these lock: their owner (a benchmarker) does (lock.c).
  */
 #include <errno.h>
+#include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -144,7 +146,41 @@ char *pb__arena_dup(pb__arena *a, const char *s, size_t len) {
 
 /* ---- topics ---- */
 
+/* ---- the program's read-only segments (for the topic cache's literals) ---- */
+
+enum { RO_MAX = 8 };
+static struct { uintptr_t lo, hi; } ro_seg[RO_MAX];
+static int ro_n;
+static pthread_once_t ro_once = PTHREAD_ONCE_INIT;
+
+/* The first object dl_iterate_phdr reports is the program itself: its loadable segments
+ * without write permission. */
+static int ro_collect(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  for (int i = 0; i < info->dlpi_phnum && ro_n < RO_MAX; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W)) continue;
+    ro_seg[ro_n].lo = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+    ro_seg[ro_n].hi = ro_seg[ro_n].lo + (uintptr_t)ph->p_memsz;
+    ro_n++;
+  }
+  return 1; /* the program only */
+}
+
+static void ro_init(void) { dl_iterate_phdr(ro_collect, NULL); }
+
+bool pb__in_program_rodata(const void *p) {
+  pthread_once(&ro_once, ro_init);
+  uintptr_t a = (uintptr_t)p;
+  for (int i = 0; i < ro_n; i++) {
+    if (a >= ro_seg[i].lo && a < ro_seg[i].hi) return true;
+  }
+  return false;
+}
+
 void pb__topics_init(pb__topics *t) {
+  pthread_once(&ro_once, ro_init); /* here, not first in a recording call (a signal handler's) */
   memset(t, 0, sizeof *t);
   pb__segvec_init(&t->infos, sizeof(pb__topic_info));
 }
@@ -207,7 +243,7 @@ uint32_t pb__topics_lookup(pb__topics *t, pb__arena *a, const char *name) {
     if (t->cache[c].ptr != name) t->cache[c + 1] = t->cache[c];
     t->cache[c].ptr = name;
     t->cache[c].name = info_at(t, id)->name;
-    t->cache[c].id = id;
+    t->cache[c].id = id | (pb__in_program_rodata(name) ? PB__TOPIC_LIT : 0);
   }
   return id;
 }

@@ -341,6 +341,55 @@ static void test_wide_topic_ids(void **state) {
   json_decref(root);
 }
 
+/* ---- the topic cache: literals are not compared again ---- */
+
+static char writable_name[16] = "writable";
+
+static void not_inlined(void) {}
+
+/* The program's read-only segments hold its literals and code; stack, heap and writable
+ * data are not in them. */
+static void test_program_rodata(void **state) {
+  (void)state;
+  char stack[8] = "stack";
+  char *heap = strdup("heap");
+  assert_non_null(heap);
+  assert_true(pb__in_program_rodata("a literal"));
+  assert_true(pb__in_program_rodata((const void *)(uintptr_t)not_inlined));
+  assert_false(pb__in_program_rodata(stack));
+  assert_false(pb__in_program_rodata(heap));
+  assert_false(pb__in_program_rodata(writable_name));
+  free(heap);
+}
+
+/* A buffer that holds another name at its next step still records that name; a literal's
+ * steps all go to its topic, and a buffer and a literal with one text share a topic. */
+static void test_topic_cache_texts(void **state) {
+  fixture *f = *state;
+  pb_bench *b = f->b;
+  char buf[16];
+  at(0);
+  TH_ASSERT_OK(pb_gstep(b));
+  for (int k = 0; k < 6; k++) {
+    strcpy(buf, k % 2 ? "beta" : "alpha");
+    at(10 + 10 * (uint64_t)k);
+    TH_ASSERT_OK(pb_step(b, buf));
+    at(15 + 10 * (uint64_t)k);
+    TH_ASSERT_OK(pb_step(b, "lit"));
+  }
+  strcpy(buf, "lit");
+  at(100);
+  TH_ASSERT_OK(pb_step(b, buf));
+  at(110);
+  TH_ASSERT_OK(pb_gstop(b));
+  json_t *root = data_of(b);
+  json_t *calls = json_object_get(json_array_get(root, 0), "individual_calls");
+  assert_int_equal(json_array_size(json_object_get(calls, "alpha")), 3);
+  assert_int_equal(json_array_size(json_object_get(calls, "beta")), 3);
+  assert_int_equal(json_array_size(json_object_get(calls, "lit")), 7);
+  json_decref(root);
+}
+
 /* ---- the walk over iterations: first record words and START_TIMEs ---- */
 
 /* What an iteration's info must say, in wall ns. */
@@ -469,6 +518,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_hi_words, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wide_topic_ids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_iteration_walk, setup, teardown),
+      cmocka_unit_test(test_program_rodata),
+      cmocka_unit_test_setup_teardown(test_topic_cache_texts, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
