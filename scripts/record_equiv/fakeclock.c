@@ -23,12 +23,13 @@ static uint64_t advance(void) {
   calls++;
   uint64_t r = next_rand();
   uint64_t step = 20 + r % 5000;
-  if (calls % 7 == 0) step += 300000 + r % 2000000; /* 0.3-2.3 ms: a record with a HI word */
-  if (calls % 1013 == 0) step = 524287 + (calls / 1013) % 3; /* about 2^19 ns: the HI limit */
+  if (calls % 7 == 0) step += 300000 + r % 2000000;      /* 0.3-2.3 ms: a record with a HI word */
+  if (calls % 101 == 0) step = 2047 + (calls / 101) % 3; /* about 2^11 ns: a short unit's */
+  if (calls % 1013 == 0) step = 262143 + (calls / 1013) % 3; /* about 2^18 ns: the HI limit */
   if (calls % 4099 == 0) step += 4300000000ull + r % 1000;   /* a gap of 4.3 s: long records */
   if (calls % 9973 == 0) step += 1200000000ull;              /* a wall-clock re-sync */
   if (calls % 30011 == 0) step += 700000000000ull;           /* 700 s: a gap in the side table */
-  if (calls % 40009 == 0) step = (0xfffffull << 19) - 1 + (calls / 40009) % 3; /* its limit */
+  if (calls % 40009 == 0) step = (0x7ffffull << 18) - 1 + (calls / 40009) % 3; /* its limit */
   mono += step;
   return mono;
 }

@@ -158,28 +158,57 @@ static void pop_side_to(pb__segvec *v, size_t n) {
   while (v->n > n) pb__segvec_pop(v);
 }
 
-/* push_rec's general case: a gap of 2^19 ns or more (a HI word first) or a negative one, an
- * extra, a wide topic id, a closed or full iteration, or no memory. The side entries are
- * pushed before the words, so that a failure pops only the last element of each store
- * (pb__segvec_pop cannot step back over a segment's start twice). */
+/* The units of a record (pb__rec) of topic id `topic` (or PB__REC_TESC when wide), gap
+ * `gap` and extra flag into u; returns how many (1, 2, or 4 with a HI word). */
+static unsigned rec_units(uint32_t topic, uint64_t gap, bool extra, uint16_t u[4]) {
+  if (gap < PB__REC_SGAP_LIM && topic < PB__REC_STOPICS && !extra) {
+    u[0] = (uint16_t)(topic << PB__REC_SBITS | gap);
+    return 1;
+  }
+  unsigned n = 0;
+  uint64_t hv = gap >> PB__REC_GBITS;
+  if (hv) {
+    uint32_t h = PB__REC_TAG | PB__REC_HI |
+                 (uint32_t)(hv < PB__REC_HI_LONG ? hv : PB__REC_HI_LONG) << PB__REC_HI_SHIFT;
+    u[n++] = (uint16_t)(h >> 16);
+    u[n++] = (uint16_t)h;
+  }
+  uint32_t w = PB__REC_TAG | topic | (extra ? PB__REC_EXTRA : 0) |
+               (uint32_t)(gap & (PB__REC_GAP_LIM - 1)) << PB__REC_GSHIFT;
+  u[n++] = (uint16_t)(w >> 16);
+  u[n++] = (uint16_t)w;
+  return n;
+}
+
+/* push_rec's general case: a word (a gap of 2^11 ns or more, a topic id of 16 or more, an
+ * extra), a HI word, a negative gap, a closed or full iteration, or no memory. The side
+ * entries are pushed before the units; a failure takes every one back. */
 static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, uint64_t now,
                                                    uint32_t extra) {
   pb__iter *it = last_iter(b);
   if (now < b->step_t0) b->gap_lost = true; /* the gap is recorded as 0 */
   uint64_t gap = now > b->step_t0 ? now - b->step_t0 : 0;
-  uint64_t hv = gap >> PB__REC_GBITS;
-  bool hi = hv != 0, long_gap = hv >= PB__REC_HI_LONG, wide = topic >= PB__REC_TESC;
-  bool full = pb__iter_nrec(it) + hi >= PB__ITER_NREC_MAX;
+  bool wide = topic >= PB__REC_TESC;
+  uint16_t u[4];
+  unsigned nu = rec_units(wide ? PB__REC_TESC : topic, gap, extra != 0, u);
+  bool long_gap = nu == 4 && (gap >> PB__REC_GBITS) >= PB__REC_HI_LONG;
+  bool full = pb__iter_nrec(it) + nu > PB__ITER_NREC_MAX;
   bool ok = !full && (b->open || note_after_close(b, it));
-  uint64_t k = b->recs.n + hi; /* the record word's index */
+  size_t n0 = b->recs.n;
+  uint64_t k = n0 + nu - 1; /* the record's last unit: its side tables' key */
   size_t nl = b->longs.n, nx = b->xrecs.n, nt = b->xtopics.n;
   if (ok && long_gap) ok = push_side(&b->longs, k, gap);
   if (ok && extra) ok = push_side(&b->xrecs, k, extra);
   if (ok && wide) ok = push_side(&b->xtopics, k, topic);
-  pb__rec *h = ok && hi ? pb__segvec_push(&b->recs) : NULL;
-  pb__rec *r = ok && (h || !hi) ? pb__segvec_push(&b->recs) : NULL;
-  if (!r) {
-    if (h) pb__segvec_pop(&b->recs);
+  for (unsigned m = 0; ok && m < nu; m++) {
+    pb__rec *r = pb__segvec_push(&b->recs);
+    if (r)
+      r->u = u[m];
+    else
+      ok = false;
+  }
+  if (!ok) {
+    pb__segvec_truncate(&b->recs, n0);
     pop_side_to(&b->longs, nl);
     pop_side_to(&b->xrecs, nx);
     pop_side_to(&b->xtopics, nt);
@@ -187,32 +216,29 @@ static __attribute__((noinline)) int push_rec_slow(pb_bench *b, uint32_t topic, 
     skip_gap(b, now);
     if (full) {
       return pb__fail(PB_ENOMEM,
-                      "an iteration of '%s' holds %u record words, the most it may: step "
+                      "an iteration of '%s' holds %u record units, the most it may: step "
                       "dropped",
                       b->path, PB__ITER_NREC_MAX);
     }
     return pb__fail(PB_ENOMEM, "out of memory recording a step of '%s': dropped", b->path);
   }
-  if (h) h->w = PB__REC_HI | (uint32_t)(long_gap ? PB__REC_HI_LONG : hv) << PB__REC_HI_SHIFT;
-  r->w = (wide ? PB__REC_TESC : topic) | (extra ? PB__REC_EXTRA : 0) |
-         (uint32_t)(gap & (PB__REC_GAP_LIM - 1)) << PB__REC_GSHIFT;
   b->step_t0 = now;
-  b->nhi += hi;
-  it->nrec += 1 + hi;
+  b->nspare += nu - 1;
+  it->nrec += nu;
   return PB_OK;
 }
 
-/* Appends a time record of `topic` ending now. Caller holds b->lock. */
+/* Appends a time record of `topic` ending now; a short unit inline. Caller holds b->lock. */
 static inline __attribute__((always_inline)) int push_rec(pb_bench *b, uint32_t topic, uint64_t now,
                                                           uint32_t extra) {
   uint64_t gap = now - b->step_t0; /* a clock read before the last: huge, the slow path */
   pb__iter *it = last_iter(b);
-  pb__rec *r = gap < PB__REC_GAP_LIM && !extra && topic < PB__REC_TESC && b->open &&
+  pb__rec *r = gap < PB__REC_SGAP_LIM && topic < PB__REC_STOPICS && !extra && b->open &&
                        it->nrec < PB__ITER_NREC_MAX
                    ? pb__segvec_push(&b->recs)
                    : NULL;
   if (__builtin_expect(r == NULL, 0)) return push_rec_slow(b, topic, now, extra);
-  r->w = topic | (uint32_t)gap << PB__REC_GSHIFT;
+  r->u = (uint16_t)(topic << PB__REC_SBITS | gap);
   b->step_t0 = now;
   it->nrec++;
   return PB_OK;
@@ -770,7 +796,7 @@ static int step_common(pb_bench *b, uint32_t id, const char *topic, const char *
 /*
  * The hot path: enabled, no memory tracking, no GPU sync, no save per step
  * (one load tells). One lock section: a clock read, a topic look-up that
- * usually hits the pointer cache, a 4-byte append.
+ * usually hits the pointer cache, a 2-byte append.
  */
 static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, uint32_t id,
                                                                    const char *topic) {
@@ -949,7 +975,7 @@ int pb_bench_get_stats(pb_bench *b, pb_bench_stats *out) {
   if (!pb__call_enter()) return PB_EBUSY;
   unsigned own = pb__bench_lock(b, false);
   out->iterations = b->iters.n;
-  out->steps = b->recs.n - b->nhi + b->vgstops;
+  out->steps = b->recs.n - b->nspare + b->vgstops;
   out->memory_records = b->mrecs.n;
   out->topics = b->topics.infos.n;
   out->dropped = b->dropped;
@@ -989,7 +1015,7 @@ static bool want_full_locked(pb_bench *b) {
   /* The journal continues the full files: those must not end with an open iteration. */
   if (b->want_full || b->main_upto == 0 || b->main_open) return true;
   unsigned own = pb__bench_lock(b, false);
-  size_t closed = b->gstops, recs = b->recs.n - b->nhi + b->vgstops;
+  size_t closed = b->gstops, recs = b->recs.n - b->nspare + b->vgstops;
   pb__bench_unlock(b, own);
   /* Small runs rewrite everything: cheap, and the full files stay whole. */
   return recs < PB__JOURNAL_MIN_RECS || closed - b->main_upto > 4 * b->main_upto;

@@ -51,7 +51,7 @@ struct pb_bench {
   uint32_t mem_crono;  /* memory records in the current iteration */
   uint64_t gstops;     /* iterations closed */
   uint64_t vgstops;    /* of those, iterations whose gstop record is derived (pb__iter) */
-  uint64_t nhi;        /* HI words in recs (pb__rec): recs.n - nhi records are stored */
+  uint64_t nspare;     /* units of recs that end no record: recs.n - nspare are stored */
   bool gap_lost;       /* the open iteration's clock moved other than by a record's gap */
   uint64_t cur_first;  /* the last iteration's first record word (pb__iter) */
   int64_t cur_start;   /* its START_TIME */
@@ -64,8 +64,8 @@ struct pb_bench {
 
   /* stores (L); elements below the counts are immutable except the last iteration and its
    * checkpoint (restart_iter_clocks; a snapshot leaves that checkpoint out) */
-  pb__segvec recs;    /* pb__rec: record words and HI words */
-  pb__segvec longs;   /* pb__recx: gaps of PB__REC_HI_LONG << 19 ns or more, by record */
+  pb__segvec recs;    /* pb__rec: 16-bit units of records and HI words */
+  pb__segvec longs;   /* pb__recx: gaps of PB__REC_HI_LONG << 18 ns or more, by record */
   pb__segvec xrecs;   /* pb__recx: extras of time records, by record */
   pb__segvec xtopics; /* pb__recx: topic ids of PB__REC_TESC or more, by record */
   pb__segvec iters;   /* pb__iter */

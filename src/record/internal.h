@@ -318,6 +318,9 @@ static inline void *pb__segvec_push(pb__segvec *v) {
   return slot;
 }
 
+/** Removes the elements from index n on (n <= v->n); a later push appends at n. */
+void pb__segvec_truncate(pb__segvec *v, size_t n);
+
 /** Removes the element the last pb__segvec_push returned (none may follow it). */
 static inline void pb__segvec_pop(pb__segvec *v) {
   v->cur -= v->elem;
@@ -423,45 +426,61 @@ static inline uint32_t pb__topics_find(pb__topics *t, pb__arena *a, const char *
 /* ---- records ---- */
 
 /**
- * One timed call: a 32-bit word of the record store (issue 15, fourth round):
+ * The record store is a stream of 16-bit units (issue 15, fourth round). A
+ * time record is one unit when its gap is under 2^11 ns and its topic id
+ * under 16 with no extra (a short record), else a 32-bit word in two units,
+ * the high half first:
  *
- *   bits 0-11   the topic id; PB__REC_TESC: the id is in the side table of
- *               wide topics; PB__REC_HI: this word is a HI word (below)
- *   bit 12      PB__REC_EXTRA: the record has an extra (side table)
- *   bits 13-31  the gap in ns, its low PB__REC_GBITS bits (below 524 us)
+ *   short unit  bit 15 clear; bits 0-10 the gap in ns, bits 11-14 the topic id
+ *   word        bit 31 set (PB__REC_TAG: the first unit's bit 15);
+ *               bits 0-11 the topic id, or PB__REC_TESC (the id is in the side
+ *               table of wide topics), or PB__REC_HI (a HI word, below);
+ *               bit 12 PB__REC_EXTRA (the record has an extra: side table);
+ *               bits 13-30 the gap's low PB__REC_GBITS bits (below 262 us)
  *
- * A gap of 2^19 ns or more takes a HI word first, whose bits 12-31 hold the
- * gap's bits 19-38, then the record's word with the low bits: 8 bytes for a
- * step of up to 9 minutes. A HI word of PB__REC_HI_LONG: the whole gap is in
- * the side table of long gaps. A record's index, by which its side tables
- * are keyed, is the index of its own word (not its HI word's); an
- * iteration's record count and the count at its close count words, HI words
- * included (a close never falls between a HI word and its record).
+ * A gap of 2^18 ns or more takes a HI word before the record's word, whose
+ * bits 12-30 hold the gap's bits 18-36: 8 bytes for a step of up to 137 s. A
+ * HI word of PB__REC_HI_LONG: the whole gap is in the side table of long
+ * gaps. A record's index, by which its side tables are keyed, is the index of
+ * its last unit; an iteration's record count and its count at the close
+ * count units (a close never falls inside a record).
  */
 typedef struct pb__rec {
-  uint32_t w;
+  uint16_t u;
 } pb__rec;
 
+/** Bit of a word (its first unit's bit 15): set in every word, clear in a short unit. */
+#define PB__REC_TAG 0x80000000u
+#define PB__REC_UTAG 0x8000u
+#define PB__REC_SBITS 11
+/** Gaps below this, with a topic id below PB__REC_STOPICS and no extra: a short unit. */
+#define PB__REC_SGAP_LIM (1u << PB__REC_SBITS)
+#define PB__REC_STOPICS 16u
 #define PB__REC_TMASK 0xfffu
-/** The topic bits of a record whose topic id is this or more: the id is in a side table. */
+/** The topic bits of a word whose topic id is this or more: the id is in a side table. */
 #define PB__REC_TESC 0xffeu
 /** The topic bits of a HI word. */
 #define PB__REC_HI 0xfffu
 #define PB__REC_EXTRA 0x1000u
 #define PB__REC_GSHIFT 13
-#define PB__REC_GBITS 19
+#define PB__REC_GBITS 18
 /** Gaps below this fit a record's word alone. */
 #define PB__REC_GAP_LIM (1u << PB__REC_GBITS)
 #define PB__REC_HI_SHIFT 12
-/** A HI word's payload saying that the gap is in the side table of long gaps. */
-#define PB__REC_HI_LONG 0xfffffu
+/** A HI word's payload (19 bits) saying that the gap is in the side table of long gaps. */
+#define PB__REC_HI_LONG 0x7ffffu
 /** A GLOBAL time of this or more (iterations' global_ns) is in a side table. */
 #define PB__ITER_WIDE UINT32_MAX
 /** Topic ids stay below this (bit 31 is free in the side tables' values too). */
 #define PB__TOPIC_LIMIT 0x7fffffffu
 
-/** Whether record word w is a HI word. */
+/** Whether word w is a HI word. */
 static inline bool pb__rec_is_hi(uint32_t w) { return (w & PB__REC_TMASK) == PB__REC_HI; }
+
+/** The gap bits of word w (not a HI word). */
+static inline uint32_t pb__rec_gap(uint32_t w) {
+  return (w >> PB__REC_GSHIFT) & (PB__REC_GAP_LIM - 1);
+}
 
 /** Side data of one record: its long gap, extra (index + 1 into the extras table) or wide topic. */
 typedef struct pb__recx {

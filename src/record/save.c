@@ -302,7 +302,7 @@ static void recs_init(rec_reader *r, const snap *s, uint64_t first) {
 
 /* A HI word's gap bits, in place (pb__rec). */
 static inline uint64_t hi_bits(uint32_t w) {
-  return (uint64_t)(w >> PB__REC_HI_SHIFT) << PB__REC_GBITS;
+  return (uint64_t)((w >> PB__REC_HI_SHIFT) & PB__REC_HI_LONG) << PB__REC_GBITS;
 }
 
 /* hi_bits of a HI word saying that the gap is in the side table of long gaps. */
@@ -312,7 +312,7 @@ static inline uint64_t hi_bits(uint32_t w) {
  * table, asked in record order (k: the record's index). */
 static inline uint64_t rec_ns(uint32_t w, uint64_t hi, side_reader *longs, uint64_t k) {
   if (__builtin_expect(hi == HI_LONG_BITS, 0)) return side_find(longs, k);
-  return (uint64_t)(w >> PB__REC_GSHIFT) | hi;
+  return (uint64_t)pb__rec_gap(w) | hi;
 }
 
 /* A record's topic id (wide ones from the side table, asked in record order). */
@@ -330,24 +330,37 @@ static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint3
 }
 
 /*
- * Loads the records stored in the n words from `first` (not below any loaded before) into
+ * Loads the records stored in the n units from `first` (not below any loaded before) into
  * x->ns, topic, extra; returns how many. *at gets the position of the first record whose
- * words start at word first + close or later (the count when none does).
+ * units start at unit first + close or later (the count when none does).
  */
 static uint32_t load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n, uint32_t close,
                             uint32_t *at) {
   if (r->recs.i != first) reader_seek(&r->recs, r->recs.v, first);
   uint64_t *restrict ns = x->ns;
   uint32_t *restrict topic = x->topic, *restrict extra = x->extra;
-  uint32_t j = 0;
+  uint32_t j = 0, half = 0; /* half: a word's first unit, waiting for its second */
   uint64_t hi = 0;
   *at = UINT32_MAX;
   for (uint32_t i = 0; i < n;) {
     size_t m;
     const pb__rec *rec = reader_take(&r->recs, n - i, &m);
     for (size_t q = 0; q < m; q++, i++) {
-      uint32_t w = rec[q].w, t = w & PB__REC_TMASK;
+      uint32_t u = rec[q].u;
       if (i == close) *at = j;
+      if (!half && !(u & PB__REC_UTAG)) { /* a short record */
+        ns[j] = u & (PB__REC_SGAP_LIM - 1);
+        topic[j] = u >> PB__REC_SBITS;
+        extra[j] = 0;
+        j++;
+        continue;
+      }
+      if (!half) {
+        half = u;
+        continue;
+      }
+      uint32_t w = half << 16 | u, t = w & PB__REC_TMASK;
+      half = 0;
       if (t == PB__REC_HI) {
         hi = hi_bits(w);
         continue;
@@ -355,7 +368,7 @@ static uint32_t load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t 
       if (__builtin_expect(t == PB__REC_TESC || (w & PB__REC_EXTRA) || hi == HI_LONG_BITS, 0)) {
         load_rare(r, x, j, first + i, w, hi);
       } else {
-        ns[j] = (uint64_t)(w >> PB__REC_GSHIFT) | hi;
+        ns[j] = (uint64_t)pb__rec_gap(w) | hi;
         topic[j] = t;
         extra[j] = 0;
       }
@@ -1240,31 +1253,41 @@ typedef struct sum_plan {
 } sum_plan;
 
 /*
- * Runs body for each record stored in the n words from `first`, in order, its HI word folded
- * in: k0 is the index of its first word (its HI word's, if it has one), t its topic id and ns
+ * Runs body for each record stored in the n units from `first`, in order, its HI word folded
+ * in: k0 is the index of its first unit (its HI word's, if it has one), t its topic id and ns
  * its gap (wide ids and long gaps from rr's side tables). body may not use continue or break.
  */
 #define FOR_RECS(rr, first, n, k0, t, ns, body)                     \
   do {                                                              \
     seg_reader *rd_ = &(rr)->recs;                                  \
     if (rd_->i != (first)) reader_seek(rd_, rd_->v, (first));       \
-    uint64_t hi_ = 0;                                               \
-    unsigned nh_ = 0;                                               \
+    uint64_t hi_ = 0, start_ = (first);                             \
+    uint32_t half_ = 0;                                             \
     for (uint64_t k_ = (first), end_ = (first) + (n); k_ < end_;) { \
       size_t m_;                                                    \
       const pb__rec *run_ = reader_take(rd_, end_ - k_, &m_);       \
       for (size_t j_ = 0; j_ < m_; j_++, k_++) {                    \
-        uint32_t w_ = run_[j_].w;                                   \
-        if (pb__rec_is_hi(w_)) {                                    \
-          hi_ = hi_bits(w_);                                        \
-          nh_ = 1;                                                  \
+        uint32_t u_ = run_[j_].u, t;                                \
+        uint64_t ns;                                                \
+        if (!half_ && !(u_ & PB__REC_UTAG)) {                       \
+          t = u_ >> PB__REC_SBITS;                                  \
+          ns = u_ & (PB__REC_SGAP_LIM - 1);                         \
+        } else if (!half_) {                                        \
+          half_ = u_;                                               \
           continue;                                                 \
+        } else {                                                    \
+          uint32_t w_ = half_ << 16 | u_;                           \
+          half_ = 0;                                                \
+          if (pb__rec_is_hi(w_)) {                                  \
+            hi_ = hi_bits(w_);                                      \
+            continue;                                               \
+          }                                                         \
+          t = rec_topic(w_, &(rr)->xtopics, k_);                    \
+          ns = rec_ns(w_, hi_, &(rr)->longs, k_);                   \
+          hi_ = 0;                                                  \
         }                                                           \
-        uint64_t k0 = k_ - nh_;                                     \
-        uint32_t t = rec_topic(w_, &(rr)->xtopics, k_);             \
-        uint64_t ns = rec_ns(w_, hi_, &(rr)->longs, k_);            \
-        hi_ = 0;                                                    \
-        nh_ = 0;                                                    \
+        uint64_t k0 = start_;                                       \
+        start_ = k_ + 1;                                            \
         body;                                                       \
       }                                                             \
     }                                                               \

@@ -93,6 +93,18 @@ void *pb__segvec_grow(pb__segvec *v) {
   return seg;
 }
 
+void pb__segvec_truncate(pb__segvec *v, size_t n) {
+  if (n >= v->n) return;
+  /* Element n's segment exists (it held element n); the next push opens a window there. */
+  size_t q = n / PB__SEG_BASE + 1;
+  unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)q);
+  size_t off = n - PB__SEG_BASE * (((size_t)1 << k) - 1);
+  char *seg = v->seg[k];
+  v->n = n;
+  v->cur = v->end = seg + off * v->elem;
+  v->lim = seg + ((size_t)PB__SEG_BASE << k) * v->elem;
+}
+
 /* ---- arena ---- */
 
 enum { ARENA_CHUNK = 64 * 1024 };

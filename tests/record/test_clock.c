@@ -140,9 +140,9 @@ static void test_tsc_agrees_with_monotonic(void **state) {
 }
 
 /*
- * A gap of 4.4 s (a record with a HI word before it: 2^19 ns or more) and an
- * extra (a side table beside the 4-byte record), both on one record, and the
- * records around it, read back exactly. (Gaps of 549.76 s and more, kept in
+ * A gap of 4.4 s (a record with a HI word before it: 2^18 ns or more) and an
+ * extra (a side table beside the record's word), both on one record, and the
+ * records around it, read back exactly. (Gaps of 137.4 s and more, kept in
  * a side table, are tested under a scripted clock in test_iter_store.)
  */
 static void test_long_gap_and_extra(void **state) {

@@ -1,8 +1,9 @@
 /*
  * test_iter_store.c - the compact stores (issue 15): an iteration is 12
  * bytes, its first record word and START_TIME kept as a walk from the last
- * checkpoint; a time record is one 4-byte word, with a HI word before it for
- * a gap of 2^19 ns or more; and the gstop record of an iteration closed on
+ * checkpoint; a time record is one 16-bit unit (a gap under 2^11 ns, a
+ * topic id under 16) or a 32-bit word, with a HI word before it for a gap
+ * of 2^18 ns or more; and the gstop record of an iteration closed on
  * the fast path is derived at save time (the iteration's span less the gaps
  * of the records before it) instead of stored. The files must hold exactly
  * the times the calls were made at, so this executable scripts the clock: it
@@ -238,14 +239,20 @@ static double bytes_per_step(pb_bench *b, uint64_t gap) {
   return (double)st.bytes_held / (double)(5 * n);
 }
 
-/* A record is 4 bytes, an iteration 12; 5 steps an iteration hold under 7.1 bytes a step in
- * all. */
+/* A short record is 2 bytes, an iteration 12; 5 steps an iteration hold under 5.1 bytes a
+ * step in all. */
 static void test_bytes_held(void **state) {
   fixture *f = *state;
   assert_int_equal(sizeof(pb__iter), 12);
-  assert_int_equal(sizeof(pb__rec), 4);
-  /* 4 bytes a step, 12 an iteration: 6.4 a step, and the topics' tables (about 66 KB) */
-  TH_ASSERT_BETWEEN(bytes_per_step(f->b, 10), 6.4, 7.1);
+  assert_int_equal(sizeof(pb__rec), 2);
+  /* 2 bytes a step, 12 an iteration: 4.4 a step, and the topics' tables (about 66 KB) */
+  TH_ASSERT_BETWEEN(bytes_per_step(f->b, 10), 4.4, 5.1);
+}
+
+/* Steps of 10 us take a word each: 4 bytes, 6.4 a step with the iteration. */
+static void test_bytes_held_word_steps(void **state) {
+  fixture *f = *state;
+  TH_ASSERT_BETWEEN(bytes_per_step(f->b, 10000), 6.4, 7.1);
 }
 
 /* Steps of 1 ms take a HI word each: 8 bytes, 10.4 a step with the iteration. */
@@ -254,18 +261,19 @@ static void test_bytes_held_long_steps(void **state) {
   TH_ASSERT_BETWEEN(bytes_per_step(f->b, 1000000), 10.4, 11.1);
 }
 
-/* ---- gaps of 2^19 ns and more: a HI word before the record ---- */
+/* ---- gaps of 2^18 ns and more: a HI word before the record ---- */
 
-/* Times about the limits of a record's word alone (2^19 ns) and of a HI word (about 549.76 s,
- * past which the gap is in a side table) are exact; crono counters count records, not words;
- * the derived gstop goes where the close was, after records with HI words and before one. */
+/* Times about the limits of a short unit (2^11 ns), of a word alone (2^18 ns) and of a HI
+ * word (about 137.4 s, past which the gap is in a side table) are exact; crono counters
+ * count records, not units; the derived gstop goes where the close was, after records with
+ * HI words and before one. */
 static void test_hi_words(void **state) {
   fixture *f = *state;
   pb_bench *b = f->b;
-  const uint64_t lim = 1ull << 19, hl = 0xfffffull << 19;
-  const uint64_t g1[] = {lim - 1, lim, lim + 1, 10000000, 3};
-  const uint64_t g2[] = {hl - 1, hl, hl + 1, 700000000000ull, 7};
-  enum { N = 5 };
+  const uint64_t lim = 1ull << 18, hl = 0x7ffffull << 18;
+  const uint64_t g1[] = {lim - 1, lim, lim + 1, 10000000, 3, 2047, 2048, 2049};
+  const uint64_t g2[] = {hl - 1, hl, hl + 1, 700000000000ull, 7, 2047, 2048, 2049};
+  enum { N = 8 };
   uint64_t t = 0, sum = 0;
   at(t);
   TH_ASSERT_OK(pb_gstep(b));
@@ -274,7 +282,7 @@ static void test_hi_words(void **state) {
     sum += g1[k];
     TH_ASSERT_OK(pb_step(b, "s"));
   }
-  at(t += 2 * lim); /* the derived gstop: 2^20 ns */
+  at(t += 2 * lim); /* the derived gstop: 2^19 ns */
   TH_ASSERT_OK(pb_gstop(b));
   at(t += 3 * lim + 5); /* a step after the close, with a HI word */
   TH_ASSERT_OK(pb_step(b, "after"));
@@ -303,7 +311,7 @@ static void test_hi_words(void **state) {
   json_decref(root);
 }
 
-/* ---- topic ids past 12 bits ---- */
+/* ---- topic ids past a word's 12 bits ---- */
 
 /* Topic ids of 0x7fff and more live in a side table: each step keeps its own topic and time,
  * extras included, and the stats count the side table's bytes. */
@@ -339,6 +347,33 @@ static void test_wide_topic_ids(void **state) {
   assert_true(json_is_true(json_object_get(x, "wide")));
   assert_call(it, "gstop", 0, 5, N + 1);
   json_decref(root);
+}
+
+/* ---- taking units back ---- */
+
+/* pb__segvec_truncate takes back any number of elements, across segments' starts (a failed
+ * record of several units): the next pushes land at the right indexes. */
+static void test_segvec_truncate(void **state) {
+  (void)state;
+  const size_t cuts[] = {0, 1, 254, 255, 256, 257, 767, 768, 769};
+  for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+    pb__segvec v;
+    pb__segvec_init(&v, sizeof(uint16_t));
+    for (size_t i = 0; i < 1000; i++) *(uint16_t *)pb__segvec_push(&v) = (uint16_t)i;
+    for (size_t to = 1000; to > cuts[c];) { /* back to the cut in steps of 1-3 */
+      size_t step = 1 + to % 3;
+      to = to - cuts[c] < step ? cuts[c] : to - step;
+      pb__segvec_truncate(&v, to);
+      assert_int_equal(v.n, to);
+    }
+    for (size_t i = cuts[c]; i < 1000; i++) *(uint16_t *)pb__segvec_push(&v) = (uint16_t)(i + 7);
+    assert_int_equal(v.n, 1000);
+    for (size_t i = 0; i < 1000; i++) {
+      uint16_t want = (uint16_t)(i < cuts[c] ? i : i + 7);
+      assert_int_equal(*(uint16_t *)pb__segvec_at(&v, i), want);
+    }
+    pb__segvec_free(&v);
+  }
 }
 
 /* ---- the topic cache: literals are not compared again ---- */
@@ -514,10 +549,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_derived_gstop_summary, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gstop_stored_when_not_derivable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bytes_held, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bytes_held_word_steps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bytes_held_long_steps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hi_words, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wide_topic_ids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_iteration_walk, setup, teardown),
+      cmocka_unit_test(test_segvec_truncate),
       cmocka_unit_test(test_program_rodata),
       cmocka_unit_test_setup_teardown(test_topic_cache_texts, setup, teardown),
   };
