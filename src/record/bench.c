@@ -323,7 +323,7 @@ static inline void init_iter(pb_bench *b, pb__iter *it, uint64_t now, int64_t w)
   b->mem_crono = 0;
 }
 
-/* Makes e, just pushed, the last iteration's checkpoint (its first word and START_TIME). */
+/* Makes e, just pushed, the last iteration's checkpoint (its first unit and START_TIME). */
 static void fill_ckpt(pb_bench *b, pb__ickpt *e) {
   e->iter = b->iters.n - 1;
   e->first = b->cur_first;
@@ -809,7 +809,8 @@ static inline __attribute__((always_inline)) int step_fast_guarded(pb_bench *b, 
   uint32_t t = resolve_topic(b, id, topic);
   int rc;
   if (__builtin_expect(t != PB_TOPIC_INVALID, 1)) {
-    rc = push_rec(b, t, now, 0); /* inline; a long gap or no memory: push_rec_slow */
+    rc = push_rec(b, t, now, 0); /* inline; a word (2 us or more, a topic id of 16 or more) or
+                                  * no memory: push_rec_slow */
   } else {
     rc = step_unresolved(b, now, topic, id);
   }

@@ -53,7 +53,7 @@ struct pb_bench {
   uint64_t vgstops;    /* of those, iterations whose gstop record is derived (pb__iter) */
   uint64_t nspare;     /* units of recs that end no record: recs.n - nspare are stored */
   bool gap_lost;       /* the open iteration's clock moved other than by a record's gap */
-  uint64_t cur_first;  /* the last iteration's first record word (pb__iter) */
+  uint64_t cur_first;  /* the last iteration's first record unit (pb__iter) */
   int64_t cur_start;   /* its START_TIME */
   uint64_t prev_first; /* the same of the iteration before it */
   int64_t prev_start;

@@ -489,11 +489,11 @@ typedef struct pb__recx {
 } pb__recx;
 
 /**
- * One iteration: 12 bytes (issue 15). Its record words are recs[first ..
+ * One iteration: 12 bytes (issue 15). Its record units are recs[first ..
  * first + nrec) and its START_TIME is the STOP_TIME of the iteration before
  * it plus lead_in; both are read in a walk from the last checkpoint
- * (pb__ickpt) at or before it: an iteration's first word is the one after
- * the words of the iteration before it. Every PB__ITER_CKPT-th iteration has
+ * (pb__ickpt) at or before it: an iteration's first unit is the one after
+ * the units of the iteration before it. Every PB__ITER_CKPT-th iteration has
  * a checkpoint, and so has one whose lead_in does not fit 32 bits (a gap of
  * 4.29 s or more between two iterations, or a wall clock that went back).
  * Rare wide values live in side tables of pb__recx keyed by iteration index:
@@ -514,7 +514,7 @@ typedef struct pb__recx {
  * the span, and the gstop's time with it.
  */
 typedef struct pb__iter {
-  uint32_t nrec;      /* record words in recs, | PB__ITER_VGSTOP */
+  uint32_t nrec;      /* record units in recs, | PB__ITER_VGSTOP */
   uint32_t global_ns; /* GLOBAL ns, PB__ITER_OPEN while open, or PB__ITER_WIDE */
   uint32_t lead_in;   /* START_TIME less the STOP_TIME before, ns (0 with a checkpoint) */
 } pb__iter;
@@ -522,22 +522,23 @@ typedef struct pb__iter {
 #define PB__ITER_OPEN (UINT32_MAX - 1)
 /** Bit of pb__iter.nrec: the iteration's gstop record is derived, not stored. */
 #define PB__ITER_VGSTOP 0x80000000u
-/** Record words one iteration may hold (the bit above stays free). */
+/** Record units one iteration may hold (the bit above stays free): 2^31 short records, or
+ * half or a quarter as many words (steps of 2 us or more, of 262 us or more). */
 #define PB__ITER_NREC_MAX 0x7ffffff0u
 /** Iterations between two checkpoints at most. */
 #define PB__ITER_CKPT 1024u
 
-/** Where a walk over iterations may start: iteration `iter`'s first word and START_TIME. */
+/** Where a walk over iterations may start: iteration `iter`'s first unit and START_TIME. */
 typedef struct pb__ickpt {
   uint64_t iter;         /* iteration index; entries are appended in iteration order */
-  uint64_t first;        /* index of its first record word */
+  uint64_t first;        /* index of its first record unit */
   int64_t start_wall_ns; /* its START_TIME */
 } pb__ickpt;
 
 /** Whether the iteration is closed (has GLOBAL and STOP_TIME). */
 static inline bool pb__iter_closed(const pb__iter *it) { return it->global_ns != PB__ITER_OPEN; }
 
-/** Record words of the iteration in recs, HI words included (a derived gstop left out). */
+/** Record units of the iteration in recs, HI words included (a derived gstop left out). */
 static inline uint32_t pb__iter_nrec(const pb__iter *it) { return it->nrec & ~PB__ITER_VGSTOP; }
 
 /** Whether the iteration's gstop record is derived (see pb__iter). */

@@ -23,7 +23,7 @@
 typedef struct snap {
   pb__segvec recs, longs, xrecs, xtopics, iters, iwide, ilead, ickpt, iclose, mrecs, extras, topics;
   pb__iter last;       /* copy of the last iteration */
-  uint64_t last_first; /* its first record word */
+  uint64_t last_first; /* its first record unit */
   int64_t last_start;  /* its START_TIME */
   uint32_t t_gstop;    /* topic of the derived gstop records (pb__iter) */
   size_t all_iters;    /* iterations of the benchmarker, the open one left out or not */
@@ -163,7 +163,7 @@ static bool side_get(side_reader *r, uint64_t key, uint64_t *val) {
 }
 
 /* One iteration as the writers see it. Its records in order: those stored in the nrec
- * words from `first`, with the derived gstop (vg) before the first stored at or after word
+ * units from `first`, with the derived gstop (vg) before the first stored at or after unit
  * first + nclose. */
 typedef struct iter_view {
   const pb__iter *it;
@@ -172,9 +172,9 @@ typedef struct iter_view {
   uint64_t global; /* GLOBAL in ns, 0 while open */
   int64_t start;   /* START_TIME in wall ns */
   int64_t stop;    /* STOP_TIME in wall ns, 0 while open */
-  uint64_t first;  /* index of its first word in recs */
-  uint32_t nrec;   /* its words, HI words included */
-  uint32_t nclose; /* of those, words before the close (all, unless steps followed gstop) */
+  uint64_t first;  /* index of its first unit in recs */
+  uint32_t nrec;   /* its units, HI words included */
+  uint32_t nclose; /* of those, units before the close (all, unless steps followed gstop) */
   uint32_t nlog;   /* (set by load_recs) records written: those stored, and the derived gstop */
   uint64_t crono;  /* (set by load_recs) GLOBAL's crono_counter: records before the close,
                     * gstop included */
@@ -188,7 +188,7 @@ typedef struct iter_reader {
   side_reader wide, lead, close;
   size_t ck;           /* next entry of s->ickpt */
   size_t next;         /* the iteration iters_at reads next */
-  uint64_t next_first; /* its first record word, unless it has a checkpoint */
+  uint64_t next_first; /* its first record unit, unless it has a checkpoint */
   int64_t prev_stop;   /* STOP_TIME of the one before it */
 } iter_reader;
 
@@ -210,7 +210,7 @@ static size_t ckpt_floor(const snap *s, size_t i) {
 }
 
 /* Places r before iteration `from`: a walk from the last checkpoint at or before it (fewer
- * than PB__ITER_CKPT iterations), which gives its first record word and START_TIME. */
+ * than PB__ITER_CKPT iterations), which gives its first record unit and START_TIME. */
 static void iters_init(iter_reader *r, const snap *s, size_t from) {
   size_t c = ckpt_floor(s, from);
   size_t start = c == SIZE_MAX ? 0 : ((const pb__ickpt *)pb__segvec_at(&s->ickpt, c))->iter;
@@ -246,7 +246,7 @@ static inline uint64_t vg_ns(const iter_view *v, uint64_t pre) { return v->span 
 
 /* Iteration i (the one after the last asked, or any later one: iters_skip), with its side
  * tables' values: GLOBAL (0 while open), START_TIME, STOP_TIME = START_TIME + GLOBAL + lead,
- * the span, its first record word and the word counts. */
+ * the span, its first record unit and the unit counts. */
 static inline __attribute__((always_inline)) void iters_at(iter_reader *r, size_t i, iter_view *v) {
   size_t got;
   if (__builtin_expect(i != r->next, 0)) iters_skip(r, i);
@@ -463,7 +463,7 @@ static const pb__iter *iter_at(const snap *s, size_t i) {
   return i + 1 == s->iters.n ? &s->last : pb__segvec_at(&s->iters, i);
 }
 
-/* Index of iteration i's first record word. */
+/* Index of iteration i's first record unit. */
 static uint64_t iter_first(const snap *s, size_t i) {
   iter_reader r;
   iter_view v;

@@ -1,6 +1,6 @@
 /*
  * test_iter_store.c - the compact stores (issue 15): an iteration is 12
- * bytes, its first record word and START_TIME kept as a walk from the last
+ * bytes, its first record unit and START_TIME kept as a walk from the last
  * checkpoint; a time record is one 16-bit unit (a gap under 2^11 ns, a
  * topic id under 16) or a 32-bit word, with a HI word before it for a gap
  * of 2^18 ns or more; and the gstop record of an iteration closed on
@@ -313,12 +313,12 @@ static void test_hi_words(void **state) {
 
 /* ---- topic ids past a word's 12 bits ---- */
 
-/* Topic ids of 0x7fff and more live in a side table: each step keeps its own topic and time,
+/* Topic ids of 0xffe and more live in a side table: each step keeps its own topic and time,
  * extras included, and the stats count the side table's bytes. */
 static void test_wide_topic_ids(void **state) {
   fixture *f = *state;
   pb_bench *b = f->b;
-  enum { N = 33000 }; /* ids run past 0x7fff: 4 well-known topics come first */
+  enum { N = 33000 }; /* ids run far past 0xffe: 4 well-known topics come first */
   char name[32];
   uint64_t t = 0;
   at(t);
@@ -425,7 +425,7 @@ static void test_topic_cache_texts(void **state) {
   json_decref(root);
 }
 
-/* ---- the walk over iterations: first record words and START_TIMEs ---- */
+/* ---- the walk over iterations: first record units and START_TIMEs ---- */
 
 /* What an iteration's info must say, in wall ns. */
 typedef struct iter_want {
@@ -481,7 +481,7 @@ static size_t check_infos(const char *path, const iter_want *want, size_t n) {
   return seen;
 }
 
-/* Iterations keep their first record words and START_TIMEs only as a walk from the last
+/* Iterations keep their first record units and START_TIMEs only as a walk from the last
  * checkpoint (every 1024th iteration, and where the gap from the STOP_TIME before does not
  * fit 32 bits): a gap of 5 s between two iterations and a wall clock set back 3 ms give
  * checkpoints of their own. Every START_TIME and STOP_TIME of the full file and of the
