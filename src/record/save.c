@@ -321,13 +321,48 @@ static inline uint32_t rec_topic(uint32_t w, side_reader *xtopics, uint64_t k) {
   return t != PB__REC_TESC ? t : (uint32_t)side_find(xtopics, k);
 }
 
-/* Record j, at index k, with a long gap, an extra or a wide topic id: its side-table values. */
-static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint32_t j, uint64_t k,
-                                                uint32_t w, uint64_t hi) {
-  x->ns[j] = rec_ns(w, hi, &r->longs, k);
-  x->topic[j] = rec_topic(w, &r->xtopics, k);
-  x->extra[j] = w & PB__REC_EXTRA ? (uint32_t)side_find(&r->xrecs, k) : 0;
-}
+/*
+ * Runs body for each record stored in the n units from `first`, in order, its HI word folded
+ * in: k0 is the index of its first unit (its HI word's, if it has one), t its topic id, ns
+ * its gap and xt its extra (index + 1 into the extras table, 0 for none); wide ids, long
+ * gaps and extras come from rr's side tables. body may not use continue or break.
+ */
+#define FOR_RECS(rr, first, n, k0, t, ns, xt, body)                           \
+  do {                                                                        \
+    seg_reader *rd_ = &(rr)->recs;                                            \
+    if (rd_->i != (first)) reader_seek(rd_, rd_->v, (first));                 \
+    uint64_t hi_ = 0, start_ = (first);                                       \
+    uint32_t half_ = 0; /* a word's first unit, waiting for its second */     \
+    for (uint64_t k_ = (first), end_ = (first) + (n); k_ < end_;) {           \
+      size_t m_;                                                              \
+      const pb__rec *run_ = reader_take(rd_, end_ - k_, &m_);                 \
+      for (size_t j_ = 0; j_ < m_; j_++, k_++) {                              \
+        uint32_t u_ = run_[j_].u, t, xt __attribute__((unused)) = 0;          \
+        uint64_t ns;                                                          \
+        if (!half_ && !(u_ & PB__REC_UTAG)) { /* a short record */            \
+          t = u_ >> PB__REC_SBITS;                                            \
+          ns = u_ & (PB__REC_SGAP_LIM - 1);                                   \
+        } else if (!half_) {                                                  \
+          half_ = u_;                                                         \
+          continue;                                                           \
+        } else {                                                              \
+          uint32_t w_ = half_ << 16 | u_;                                     \
+          half_ = 0;                                                          \
+          if (pb__rec_is_hi(w_)) {                                            \
+            hi_ = hi_bits(w_);                                                \
+            continue;                                                         \
+          }                                                                   \
+          t = rec_topic(w_, &(rr)->xtopics, k_);                              \
+          ns = rec_ns(w_, hi_, &(rr)->longs, k_);                             \
+          if (w_ & PB__REC_EXTRA) xt = (uint32_t)side_find(&(rr)->xrecs, k_); \
+          hi_ = 0;                                                            \
+        }                                                                     \
+        uint64_t k0 = start_;                                                 \
+        start_ = k_ + 1;                                                      \
+        body;                                                                 \
+      }                                                                       \
+    }                                                                         \
+  } while (0)
 
 /*
  * Loads the records stored in the n units from `first` (not below any loaded before) into
@@ -336,46 +371,15 @@ static __attribute__((noinline)) void load_rare(rec_reader *r, scratch *x, uint3
  */
 static uint32_t load_stored(rec_reader *r, scratch *x, uint64_t first, uint32_t n, uint32_t close,
                             uint32_t *at) {
-  if (r->recs.i != first) reader_seek(&r->recs, r->recs.v, first);
-  uint64_t *restrict ns = x->ns;
-  uint32_t *restrict topic = x->topic, *restrict extra = x->extra;
-  uint32_t j = 0, half = 0; /* half: a word's first unit, waiting for its second */
-  uint64_t hi = 0;
+  uint32_t j = 0;
   *at = UINT32_MAX;
-  for (uint32_t i = 0; i < n;) {
-    size_t m;
-    const pb__rec *rec = reader_take(&r->recs, n - i, &m);
-    for (size_t q = 0; q < m; q++, i++) {
-      uint32_t u = rec[q].u;
-      if (i == close) *at = j;
-      if (!half && !(u & PB__REC_UTAG)) { /* a short record */
-        ns[j] = u & (PB__REC_SGAP_LIM - 1);
-        topic[j] = u >> PB__REC_SBITS;
-        extra[j] = 0;
-        j++;
-        continue;
-      }
-      if (!half) {
-        half = u;
-        continue;
-      }
-      uint32_t w = half << 16 | u, t = w & PB__REC_TMASK;
-      half = 0;
-      if (t == PB__REC_HI) {
-        hi = hi_bits(w);
-        continue;
-      }
-      if (__builtin_expect(t == PB__REC_TESC || (w & PB__REC_EXTRA) || hi == HI_LONG_BITS, 0)) {
-        load_rare(r, x, j, first + i, w, hi);
-      } else {
-        ns[j] = (uint64_t)pb__rec_gap(w) | hi;
-        topic[j] = t;
-        extra[j] = 0;
-      }
-      hi = 0;
-      j++;
-    }
-  }
+  FOR_RECS(r, first, n, k0, t, ns, xt, {
+    if (*at == UINT32_MAX && k0 >= first + close) *at = j;
+    x->ns[j] = ns;
+    x->topic[j] = t;
+    x->extra[j] = xt;
+    j++;
+  });
   if (*at == UINT32_MAX) *at = j;
   return j;
 }
@@ -1253,72 +1257,31 @@ typedef struct sum_plan {
 } sum_plan;
 
 /*
- * Runs body for each record stored in the n units from `first`, in order, its HI word folded
- * in: k0 is the index of its first unit (its HI word's, if it has one), t its topic id and ns
- * its gap (wide ids and long gaps from rr's side tables). body may not use continue or break.
- */
-#define FOR_RECS(rr, first, n, k0, t, ns, body)                     \
-  do {                                                              \
-    seg_reader *rd_ = &(rr)->recs;                                  \
-    if (rd_->i != (first)) reader_seek(rd_, rd_->v, (first));       \
-    uint64_t hi_ = 0, start_ = (first);                             \
-    uint32_t half_ = 0;                                             \
-    for (uint64_t k_ = (first), end_ = (first) + (n); k_ < end_;) { \
-      size_t m_;                                                    \
-      const pb__rec *run_ = reader_take(rd_, end_ - k_, &m_);       \
-      for (size_t j_ = 0; j_ < m_; j_++, k_++) {                    \
-        uint32_t u_ = run_[j_].u, t;                                \
-        uint64_t ns;                                                \
-        if (!half_ && !(u_ & PB__REC_UTAG)) {                       \
-          t = u_ >> PB__REC_SBITS;                                  \
-          ns = u_ & (PB__REC_SGAP_LIM - 1);                         \
-        } else if (!half_) {                                        \
-          half_ = u_;                                               \
-          continue;                                                 \
-        } else {                                                    \
-          uint32_t w_ = half_ << 16 | u_;                           \
-          half_ = 0;                                                \
-          if (pb__rec_is_hi(w_)) {                                  \
-            hi_ = hi_bits(w_);                                      \
-            continue;                                               \
-          }                                                         \
-          t = rec_topic(w_, &(rr)->xtopics, k_);                    \
-          ns = rec_ns(w_, hi_, &(rr)->longs, k_);                   \
-          hi_ = 0;                                                  \
-        }                                                           \
-        uint64_t k0 = start_;                                       \
-        start_ = k_ + 1;                                            \
-        body;                                                       \
-      }                                                             \
-    }                                                               \
-  } while (0)
-
-/*
  * Runs body for each record of iteration v in order, its derived gstop
  * included, with t (topic id) and ns (gap) set. body runs in three places:
  * it may not use continue or break.
  */
-#define FOR_ITER_RECS(rr, v, tg, t, ns, body)             \
-  do {                                                    \
-    uint64_t pre_ = 0, close_ = (v)->first + (v)->nclose; \
-    bool vg_ = (v)->vg;                                   \
-    FOR_RECS((rr), (v)->first, (v)->nrec, k0_, t_, ns_, { \
-      if (vg_ && k0_ >= close_) {                         \
-        uint32_t t = (tg);                                \
-        uint64_t ns = vg_ns((v), pre_);                   \
-        vg_ = false;                                      \
-        body;                                             \
-      }                                                   \
-      uint32_t t = t_;                                    \
-      uint64_t ns = ns_;                                  \
-      if (k0_ < close_) pre_ += ns;                       \
-      body;                                               \
-    });                                                   \
-    if (vg_) {                                            \
-      uint32_t t = (tg);                                  \
-      uint64_t ns = vg_ns((v), pre_);                     \
-      body;                                               \
-    }                                                     \
+#define FOR_ITER_RECS(rr, v, tg, t, ns, body)                  \
+  do {                                                         \
+    uint64_t pre_ = 0, close_ = (v)->first + (v)->nclose;      \
+    bool vg_ = (v)->vg;                                        \
+    FOR_RECS((rr), (v)->first, (v)->nrec, k0_, t_, ns_, xt_, { \
+      if (vg_ && k0_ >= close_) {                              \
+        uint32_t t = (tg);                                     \
+        uint64_t ns = vg_ns((v), pre_);                        \
+        vg_ = false;                                           \
+        body;                                                  \
+      }                                                        \
+      uint32_t t = t_;                                         \
+      uint64_t ns = ns_;                                       \
+      if (k0_ < close_) pre_ += ns;                            \
+      body;                                                    \
+    });                                                        \
+    if (vg_) {                                                 \
+      uint32_t t = (tg);                                       \
+      uint64_t ns = vg_ns((v), pre_);                          \
+      body;                                                    \
+    }                                                          \
   } while (0)
 
 /* One record (topic t, gap ns) of iteration i in the first pass. */
@@ -1440,7 +1403,7 @@ static void fill_flat(const snap *s, const sum_plan *pl, scratch *x, vals *v, ui
     vg_next(&g, s);
   }
   uint64_t run = 0;
-  FOR_RECS(&rr, pl->first, pl->end - pl->first, k, t, ns, {
+  FOR_RECS(&rr, pl->first, pl->end - pl->first, k, t, ns, xt, {
     if (k == g.first || k == g.at) vg_emit(&g, s, k, run, v, off, tg);
     run += ns;
     if (in[t]) val_put(v, off[t]++, ns);
