@@ -103,20 +103,26 @@ static double time_lock(size_t n) {
   return (double)(pbb_now() - t0) / (double)n;
 }
 
-/* pb_step and the whole iteration on the TSC clock (0 where it is not available). */
-static void tsc_round(const pbb_config *cfg, size_t iters, double *s) {
-  s[A_TSC_CLOCK] = s[A_TSC_STEP] = s[A_TSC_ITER] = 0;
-  if (pb_set_clock(PB_CLOCK_TSC) != PB_CLOCK_TSC) return;
-  s[A_TSC_CLOCK] = time_clock(iters * CLOCKS, true);
-  pb_bench *b = fresh(cfg, "accum_tsc_step");
+/* ns per pb_step: a fresh benchmarker, one gstep, then `iters` x 5 steps (5 topics). */
+static double time_steps(const pbb_config *cfg, const char *name, size_t iters) {
+  pb_bench *b = fresh(cfg, name);
   pb_gstep(b);
   uint64_t t0 = pbb_now();
   for (size_t i = 0; i < iters; i++) {
     for (int k = 0; k < STEPS; k++) pb_step(b, topics[k]);
   }
-  s[A_TSC_STEP] = (double)(pbb_now() - t0) / (double)(iters * STEPS);
+  double ns = (double)(pbb_now() - t0) / (double)(iters * STEPS);
   pb_bench_destroy(b);
-  b = fresh(cfg, "accum_tsc_iter");
+  return ns;
+}
+
+/* pb_step and the whole iteration on the TSC clock (0 where it is not available). */
+static void tsc_round(const pbb_config *cfg, size_t iters, double *s) {
+  s[A_TSC_CLOCK] = s[A_TSC_STEP] = s[A_TSC_ITER] = 0;
+  if (pb_set_clock(PB_CLOCK_TSC) != PB_CLOCK_TSC) return;
+  s[A_TSC_CLOCK] = time_clock(iters * CLOCKS, true);
+  s[A_TSC_STEP] = time_steps(cfg, "accum_tsc_step", iters);
+  pb_bench *b = fresh(cfg, "accum_tsc_iter");
   s[A_TSC_ITER] = (double)run_iters(b, iters) / (double)iters;
   pb_bench_destroy(b);
   pb_set_clock(PB_CLOCK_MONOTONIC);
@@ -133,17 +139,10 @@ static void accum_round(const pbb_config *cfg, size_t iters, double *s) {
   s[A_BYTES] = (double)st.bytes_held / (double)(iters * STEPS);
   pb_bench_destroy(b);
 
-  b = fresh(cfg, "accum_step");
-  pb_gstep(b);
-  uint64_t t0 = pbb_now();
-  for (size_t i = 0; i < iters; i++) {
-    for (int k = 0; k < STEPS; k++) pb_step(b, topics[k]);
-  }
-  s[A_STEP] = (double)(pbb_now() - t0) / (double)(iters * STEPS);
-  pb_bench_destroy(b);
+  s[A_STEP] = time_steps(cfg, "accum_step", iters);
 
   b = fresh(cfg, "accum_gsg");
-  t0 = pbb_now();
+  uint64_t t0 = pbb_now();
   for (size_t i = 0; i < iters; i++) {
     pb_gstep(b);
     pb_gstop(b);
@@ -318,16 +317,7 @@ static void reuse_accum(const pbb_config *cfg, int rounds, size_t iters) {
               rounds);
   if (pb_set_clock(PB_CLOCK_TSC) != PB_CLOCK_TSC) return;
   double st[ROUNDS];
-  for (int k = 0; k < rounds; k++) {
-    pb_bench *b = fresh(cfg, "accum_reuse_tsc");
-    pb_gstep(b);
-    uint64_t t0 = pbb_now();
-    for (size_t i = 0; i < iters; i++) {
-      for (int j = 0; j < STEPS; j++) pb_step(b, topics[j]);
-    }
-    st[k] = (double)(pbb_now() - t0) / (double)(iters * STEPS);
-    pb_bench_destroy(b);
-  }
+  for (int k = 0; k < rounds; k++) st[k] = time_steps(cfg, "accum_reuse_tsc", iters);
   pb_set_clock(PB_CLOCK_MONOTONIC);
   r = pbb_add("acc_reuse_tsc_step_ns", "0. TSC clock: pb_step, memory re-used", "ns", st, rounds);
   pbb_note(r, "as the TSC pb_step row, on memory re-used as above (not the headline)");
